@@ -1,0 +1,1 @@
+//! Results written to disk with their provenance.

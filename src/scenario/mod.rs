@@ -1,0 +1,7 @@
+//! The scenario: everything a run takes as input, read from TOML and validated.
+
+mod load;
+pub mod types;
+
+pub use load::{Diagnostic, ScenarioError, load_path, load_str};
+pub use types::*;

@@ -1,0 +1,565 @@
+//! The validated scenario: typed, checked values the engine reads. The engine never sees raw
+//! TOML; `scenario::load` builds these structs and guarantees the invariants documented here
+//! (probabilities in [0, 1], shares summing to 1, dated regimes in order, years covered).
+
+/// Days in a simulated year. Time is integer days; leap days are folded into 28 February, so
+/// every year has the same length and a date maps to exactly one day index.
+pub const DAYS_PER_YEAR: u32 = 365;
+
+/// Gravity classes of the Criminal Code, in increasing order.
+pub const GRAVITIES: [&str; 4] = ["minor", "medium", "grave", "especially_grave"];
+
+/// A value for each gravity class, indexed like [`GRAVITIES`].
+pub type PerGravity<T> = [T; 4];
+
+/// Gravity of a charge; the discriminant indexes [`PerGravity`] arrays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Gravity {
+    Minor = 0,
+    Medium = 1,
+    Grave = 2,
+    EspeciallyGrave = 3,
+}
+
+impl Gravity {
+    pub const ALL: [Gravity; 4] = [
+        Gravity::Minor,
+        Gravity::Medium,
+        Gravity::Grave,
+        Gravity::EspeciallyGrave,
+    ];
+    pub fn index(self) -> usize {
+        self as usize
+    }
+    /// One class lower (used when an investigator reclassifies a charge).
+    pub fn lowered(self) -> Gravity {
+        match self {
+            Gravity::Minor | Gravity::Medium => Gravity::Minor,
+            Gravity::Grave => Gravity::Medium,
+            Gravity::EspeciallyGrave => Gravity::Grave,
+        }
+    }
+}
+
+/// A fully validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// Where it was read from and its exact text (kept for provenance).
+    pub source_path: String,
+    pub source_text: String,
+    pub calendar: Calendar,
+    pub provinces: Vec<Province>,
+    pub staff: Staff,
+    pub traits: Traits,
+    pub crime: CrimeMix,
+    /// One entry per simulated year, `inflow[i].year == calendar.first_year + i`.
+    pub inflow: Vec<YearInflow>,
+    /// Legal rules in force, sorted by `from_day`; the first starts at day 0.
+    pub rules: Vec<Dated<Rules>>,
+    /// Indicator weights in force, sorted by `from_day`; the first starts at day 0.
+    pub incentives: Vec<Dated<Incentives>>,
+    pub campaigns: Vec<Campaign>,
+    pub behaviour: Behaviour,
+}
+
+/// The simulated span. Years before `first_reported_year` are warm-up: simulated so that stocks
+/// (prisoners, detainees, judges' records, beliefs) are not empty, but not reported.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calendar {
+    pub first_year: i32,
+    pub first_reported_year: i32,
+    pub last_year: i32,
+}
+
+impl Calendar {
+    pub fn n_years(&self) -> usize {
+        (self.last_year - self.first_year + 1) as usize
+    }
+    pub fn n_days(&self) -> u32 {
+        self.n_years() as u32 * DAYS_PER_YEAR
+    }
+    /// Year in which simulated day `day` falls.
+    pub fn year_of_day(&self, day: u32) -> i32 {
+        self.first_year + (day / DAYS_PER_YEAR) as i32
+    }
+    /// Index of the year (0 = first simulated year) of day `day`.
+    pub fn year_index(&self, day: u32) -> usize {
+        (day / DAYS_PER_YEAR) as usize
+    }
+    pub fn reported_years(&self) -> std::ops::RangeInclusive<i32> {
+        self.first_reported_year..=self.last_year
+    }
+    /// Day index of a calendar date; dates before the start map to day 0 (a regime already in
+    /// force when the simulation begins). Returns `None` after the end.
+    pub fn day_of_date(&self, year: i32, month: u32, day: u32) -> Option<u32> {
+        const CUM: [u32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+        if year < self.first_year {
+            return Some(0);
+        }
+        if year > self.last_year {
+            return None;
+        }
+        let m = month.clamp(1, 12) as usize;
+        let doy = CUM[m - 1] + day.clamp(1, 31) - 1;
+        let doy = doy.min(DAYS_PER_YEAR - 1);
+        Some((year - self.first_year) as u32 * DAYS_PER_YEAR + doy)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Province {
+    pub name: String,
+    /// Population in thousands (outside figure; sets default shares).
+    pub population: f64,
+    /// Share of national crime registered here (sums to 1 over provinces).
+    pub crime_share: f64,
+    /// Share of national staff posted here (sums to 1 over provinces).
+    pub staff_share: f64,
+}
+
+/// National agent counts; each is split between provinces by `staff_share`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Staff {
+    pub investigators: u32,
+    pub procurators: u32,
+    pub trial_judges: u32,
+    pub appellate_judges: u32,
+}
+
+/// A Beta(a, b) distribution of a trait in [0, 1].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Beta {
+    pub a: f64,
+    pub b: f64,
+}
+
+impl Beta {
+    pub fn mean(&self) -> f64 {
+        self.a / (self.a + self.b)
+    }
+}
+
+/// Distributions of agents' traits; each agent draws its own at creation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Traits {
+    /// Investigators' diligence: how hard they work a case (raises clearance).
+    pub investigator_diligence: Beta,
+    /// Investigators' venality: readiness to broker paid reconciliations and to coerce.
+    pub investigator_venality: Beta,
+    /// Procurators' zeal: taste for sending cases to court rather than closing them.
+    pub procurator_zeal: Beta,
+    /// Trial judges' independence: weight they give to the evidence against career risk.
+    pub judge_independence: Beta,
+    /// Appellate judges' deference to the procuracy.
+    pub appellate_deference: Beta,
+    /// Spread of province-level closeness among officials (a normal shift on the log-odds),
+    /// by decision: reconciliation varies widely, acquittal and detention much less.
+    pub province_sd_reconciliation: f64,
+    pub province_sd_acquittal: f64,
+    pub province_sd_detention: f64,
+}
+
+/// One kind of crime in the public-prosecution inflow.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CrimeKind {
+    pub name: String,
+    /// Share of registered crimes of this kind (sums to 1 over kinds).
+    pub share: f64,
+    /// Distribution of gravity within the kind (sums to 1).
+    pub gravity: PerGravity<f64>,
+    /// There is an individual victim who can reconcile.
+    pub victim: bool,
+    /// Negligent crime (traffic): may cause death.
+    pub negligence: bool,
+    /// Economic crime (arrest restricted from Dec 2017).
+    pub economic: bool,
+    /// Harm to public or state interests (reconciliation only through repentance rules).
+    pub public_harm: bool,
+    /// Share of especially grave cases of this kind that are "dangerous" (murder, terrorism,
+    /// extremism, crimes against children): never reconcilable.
+    pub dangerous_share: f64,
+    /// Share of cases where negligence caused a death (only meaningful when `negligence`).
+    pub death_share: f64,
+    /// Share of cases with an evidently solvable suspect; the rest have a Beta-distributed
+    /// chance; see `CrimeMix::solvability`.
+    pub solvability_shift: f64,
+}
+
+/// How crimes and the people in them are drawn.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CrimeMix {
+    pub kinds: Vec<CrimeKind>,
+    /// Chance a registered crime can be solved with full effort.
+    pub solvability: Beta,
+    /// Extra accused per case beyond the first: Poisson mean.
+    pub extra_defendants_mean: f64,
+    /// Extra registered crimes (episodes) joined to the same court case: Poisson mean.
+    /// Procurators' statistics count registered criminal cases; courts count joined cases.
+    pub extra_episodes_mean: f64,
+    /// Share of accused who are minors.
+    pub juvenile_share: f64,
+    /// Share of accused with no previous conviction.
+    pub first_offence_share: f64,
+    /// Share of accused who are jobless.
+    pub jobless_share: f64,
+    /// Log-normal means an accused can pay (in units of a typical victim's demand): log-mean
+    /// for employed and jobless accused, and the common log-sd.
+    pub means_log_mean_employed: f64,
+    pub means_log_mean_jobless: f64,
+    pub means_log_sd: f64,
+    /// Victim's demand (log-normal, same units) by gravity: log-mean, and common log-sd.
+    pub demand_log_mean: PerGravity<f64>,
+    pub demand_log_sd: f64,
+    /// Evidence strength of a cleared case: Beta; a confession raises it.
+    pub evidence: Beta,
+    /// Share of private-prosecution complaints with more than one accused (Poisson mean of
+    /// extra accused).
+    pub private_extra_defendants_mean: f64,
+}
+
+/// Inputs for one simulated year.
+#[derive(Clone, Debug, PartialEq)]
+pub struct YearInflow {
+    pub year: i32,
+    /// Registered crimes (public prosecution) counted as the statistics count them.
+    pub registered_crimes: u32,
+    /// Private-prosecution complaints filed with courts.
+    pub private_complaints: u32,
+    /// Criminal misdemeanours registered on top (from 2015 outside most statistics).
+    pub misdemeanours: u32,
+    /// Where the figures come from, or why they are an assumption.
+    pub source: String,
+    pub assumption: bool,
+}
+
+/// A value in force from `from_day` until the next entry's `from_day`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dated<T> {
+    pub from_day: u32,
+    /// The date as written in the scenario, for messages and provenance.
+    pub from_label: String,
+    pub note: String,
+    pub value: T,
+}
+
+/// Looks up the regime in force on `day` (entries sorted by `from_day`, first at day 0).
+pub fn in_force<T>(entries: &[Dated<T>], day: u32) -> &T {
+    let i = entries.partition_point(|e| e.from_day <= day);
+    &entries[i.saturating_sub(1)].value
+}
+
+/// Who decides on pre-trial detention.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DetentionApprover {
+    Procurator,
+    Judge,
+    InvestigativeJudge,
+}
+
+/// Whether reconciliation ends a case of a given class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Eligibility {
+    /// Not allowed.
+    Banned,
+    /// Allowed; the official may refuse.
+    Discretionary,
+    /// Release is mandatory once the parties reconcile.
+    Mandatory,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReconciliationRules {
+    pub minor: Eligibility,
+    pub medium_first: Eligibility,
+    pub medium_repeat: Eligibility,
+    /// Minors' first grave offence without death or grave harm.
+    pub grave_juvenile_first: Eligibility,
+    /// Sincere repentance where the harm is to public or state interests.
+    pub public_harm_repentance: bool,
+    /// Allowed where negligence caused a death.
+    pub negligence_death: bool,
+    /// Allowed for torture by officials.
+    pub torture: bool,
+    /// The investigating body must offer reconciliation (from 2015).
+    pub investigator_duty: bool,
+}
+
+/// Legal rules in force over a period.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rules {
+    pub detention_approver: DetentionApprover,
+    /// The approver may choose bail or house arrest instead of detention.
+    pub restraint_alternatives: bool,
+    /// Share of cases of each gravity where detention is mandatory once requested.
+    pub mandatory_detention: PerGravity<f64>,
+    /// Longest police custody before a court order, hours.
+    pub police_custody_hours: u32,
+    /// Arrest allowed for economic crimes.
+    pub economic_detention_allowed: bool,
+    pub reconciliation: ReconciliationRules,
+    /// Share of charges of each gravity within jury jurisdiction.
+    pub jury_jurisdiction: PerGravity<f64>,
+    /// Courts may return a case for supplementary investigation.
+    pub supplementary_investigation: bool,
+    /// Non-registration of crimes and complaints is itself a crime.
+    pub total_registration: bool,
+    /// Criminal misdemeanours are counted in the published statistics.
+    pub count_misdemeanours: bool,
+    /// Share of convictions of each gravity for which the code allows a non-custodial sentence.
+    pub noncustodial_scope: PerGravity<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvestigatorWeights {
+    /// Reward per case sent to court.
+    pub sent_to_court: f64,
+    /// Reward on the clearance rate (solved / registered).
+    pub clearance: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcuratorWeights {
+    /// Reward per conviction.
+    pub convictions: f64,
+    /// Reward per case closed before trial on non-rehabilitative grounds.
+    pub nonrehab_closures: f64,
+    /// Reward (or, negative, penalty) per case closed on exonerating grounds.
+    pub exonerating_closures: f64,
+    /// Penalty per acquittal (enter as a positive number: the cost of a failure).
+    pub acquittals: f64,
+    /// Pressure to lower the prison population (cost per detention backed or custodial
+    /// sentence sought).
+    pub prison_target: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct JudgeWeights {
+    /// Cost per decision overturned on appeal ("stability of sentences").
+    pub reversals: f64,
+    /// Weight on the judge's own workload (effort costs scale with it).
+    pub caseload: f64,
+    /// Cost of releasing an accused who may abscond (detention hearings).
+    pub abscond_risk: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppellateWeights {
+    /// Pull towards the procuracy's appeal of an acquittal.
+    pub procuracy_alignment: f64,
+    /// Institutional cost of reversing any decision without the chair's approval.
+    pub reversal_cost: f64,
+}
+
+/// Reversal thresholds under monitoring of judges.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Monitoring {
+    /// Reversals in a calendar year that mark a failing judge.
+    pub failing_at: u32,
+    /// Reversals in a calendar year that dismiss the judge.
+    pub dismissed_at: u32,
+}
+
+/// Indicator weights in force over a period.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Incentives {
+    pub investigator: InvestigatorWeights,
+    pub procurator: ProcuratorWeights,
+    pub trial_judge: JudgeWeights,
+    pub appellate: AppellateWeights,
+    /// `None`: judges' reversals are not monitored.
+    pub monitoring: Option<Monitoring>,
+}
+
+/// A dated campaign on one kind of crime: officials are rewarded for exonerating in it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Campaign {
+    pub name: String,
+    pub from_day: u32,
+    /// Last day in force (inclusive).
+    pub to_day: u32,
+    /// Index into `CrimeMix::kinds`.
+    pub kind: usize,
+    /// Extra utility of closing on exonerating grounds, for procurators and for judges.
+    pub procurator_exonerate: f64,
+    pub judge_exonerate: f64,
+}
+
+/// Behavioural parameters: constant across years.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Behaviour {
+    pub investigation: InvestigationBehaviour,
+    pub procurator: ProcuratorBehaviour,
+    pub detention: DetentionBehaviour,
+    pub trial: TrialBehaviour,
+    pub private: PrivateBehaviour,
+    pub appeal: AppealBehaviour,
+    pub sentencing: SentencingBehaviour,
+    pub torture: TortureBehaviour,
+    pub learning: LearningBehaviour,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvestigationBehaviour {
+    /// Cases one investigator can work fully in a year.
+    pub capacity: f64,
+    /// How fast clearance falls as the load exceeds capacity (exponent).
+    pub load_elasticity: f64,
+    /// How strongly the clearance weight raises effort.
+    pub clearance_effort: f64,
+    /// Mean days from registration to the end of the investigation.
+    pub days_mean: f64,
+    /// Chance a cleared suspect is held in police custody, by gravity.
+    pub custody: PerGravity<f64>,
+    /// Log-odds of asking for detention, by gravity, before incentives.
+    pub detention_request_logit: PerGravity<f64>,
+    /// Utility of detention for completing a case (weighted by the sent-to-court weight).
+    pub detention_ease: f64,
+    /// Log-odds of steering an eligible case to reconciliation, before incentives.
+    pub reconcile_logit: f64,
+    /// Effort saved by a reconciliation, scaled by the investigator's load.
+    pub reconcile_effort_saving: f64,
+    /// Gain a venal investigator takes from a brokered reconciliation.
+    pub reconcile_venality_gain: f64,
+    /// Log-odds of lowering a grave charge to medium so that reconciliation becomes legal.
+    pub reclassify_logit: f64,
+    /// Log-odds of coercing a confession, before clearance pressure.
+    pub coercion_logit: f64,
+    /// How clearance pressure (weight x load) raises coercion.
+    pub coercion_pressure: f64,
+    /// Evidence added by a confession.
+    pub confession_evidence: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProcuratorBehaviour {
+    /// Mean days a procurator takes on a case.
+    pub days_mean: f64,
+    /// Log-odds of releasing a suspect from police custody when evidence is weak.
+    pub custody_release_logit: f64,
+    /// Evidence below which grounds for arrest are lacking.
+    pub custody_grounds_threshold: f64,
+    /// Log-odds of backing an investigator's detention request.
+    pub back_detention_logit: f64,
+    /// Utility of a case sent to court ending in conviction, per unit of evidence.
+    pub evidence_weight: f64,
+    /// Constant utilities of the options (sending is the reference option).
+    pub close_nonrehab_constant: f64,
+    pub close_exonerating_constant: f64,
+    /// Acquittal chance the procurator expects of a case with no evidence (falls with evidence).
+    pub acquittal_belief_scale: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DetentionBehaviour {
+    /// Log-odds of approval at a hearing, before incentives (judges).
+    pub judge_approve_logit: f64,
+    /// Log-odds of approval when procurators decide.
+    pub procurator_approve_logit: f64,
+    /// Share of approvers choosing bail/house arrest when allowed instead of plain denial.
+    pub alternative_share: f64,
+    /// Share of police-custody suspects held 48 hours or less when custody may last 72.
+    pub short_custody_share_72h: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrialBehaviour {
+    /// Mean days from filing to a trial decision.
+    pub days_mean: f64,
+    /// Effort of each outcome (in units of utility at reference load).
+    pub effort_sentence: f64,
+    pub effort_acquittal: f64,
+    pub effort_closure: f64,
+    pub effort_return: f64,
+    /// Cases one judge hears a year at reference load.
+    pub judge_capacity: f64,
+    /// Utility of acting on the evidence, scaled by the judge's independence.
+    pub conscience: f64,
+    /// Evidence below which a case is weak.
+    pub weak_threshold: f64,
+    /// Log-odds of an accused asking for a jury when eligible.
+    pub jury_request_logit: f64,
+    /// Jury acquittal log-odds: intercept and slope on weakness of the evidence.
+    pub jury_acquit_logit: f64,
+    pub jury_weakness_slope: f64,
+    /// Pressure officials put on victims to accept less (fraction of demand waived).
+    pub official_pressure: f64,
+    /// Chance a case returned for supplementary investigation is brought back to court.
+    pub supplementary_return_back: f64,
+    /// Constant utility of returning a case to the procurator.
+    pub return_to_procurator_constant: f64,
+    /// Constant utility of closing on exonerating grounds.
+    pub close_exonerating_constant: f64,
+    /// Share of judicial non-rehabilitative closures on grounds other than reconciliation
+    /// (active repentance, amnesty), among cases eligible for them.
+    pub other_nonrehab_logit: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PrivateBehaviour {
+    /// Chance a complaint is rejected before trial.
+    pub reject: f64,
+    /// Chance the complainant withdraws (closing the case) among accepted complaints.
+    pub withdraw: f64,
+    /// Chance judges reconcile the parties among the rest.
+    pub reconcile: f64,
+    /// Log-odds of acquittal among tried complaints.
+    pub acquit_logit: f64,
+    /// Mean days to decision.
+    pub days_mean: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppealBehaviour {
+    /// Chance a procurator appeals an acquittal at acquittal weight 1.
+    pub procurator_appeal_acquittal: f64,
+    /// Chance a convicted defendant appeals (custodial, non-custodial).
+    pub defendant_appeal_custodial: f64,
+    pub defendant_appeal_other: f64,
+    /// Log-odds an appellate judge overturns an acquittal / a conviction.
+    pub overturn_acquittal_logit: f64,
+    pub overturn_conviction_logit: f64,
+    /// Chance the appellate court acquits itself when it overturns a conviction.
+    pub acquit_on_overturn: f64,
+    /// Chance a private-prosecution acquittal is appealed by the complainant.
+    pub private_appeal: f64,
+    /// Mean days to an appellate decision.
+    pub days_mean: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SentencingBehaviour {
+    /// Log-odds of a custodial sentence by gravity, where the code allows either.
+    pub custodial_logit: PerGravity<f64>,
+    /// Mean custodial term in days, by gravity.
+    pub term_days: PerGravity<f64>,
+    /// Jobless accused are likelier to get custody (no employer, no surety).
+    pub jobless_custodial_shift: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TortureBehaviour {
+    /// Chance a coerced accused complains during the investigation.
+    pub complain_investigation: f64,
+    /// Chance a coerced accused complains at trial.
+    pub complain_trial: f64,
+    /// Chance a complaint is registered when non-registration is not a crime / when it is.
+    pub register_discretionary: f64,
+    pub register_total: f64,
+    /// Chance a registered complaint becomes a criminal case against officers.
+    pub open_case: f64,
+    /// Chance such a case reaches court.
+    pub to_court: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LearningBehaviour {
+    /// Days between belief updates.
+    pub period_days: u32,
+    /// Weight of the newest period in an agent's beliefs (exponential smoothing).
+    pub rate: f64,
+    /// Weight of province colleagues' experience against the agent's own.
+    pub peer_weight: f64,
+}
