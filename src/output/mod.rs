@@ -1,1 +1,274 @@
 //! Results written to disk with their provenance.
+//!
+//! A batch's results go into one directory as three files:
+//! - `results.h5`: every run's values, the summary across runs, and the full provenance
+//!   (including the scenario text), for analysis (layout in [`h5`]'s documentation);
+//! - `summary.csv`: mean, sd, p05 and p95 per (series, year), a byte-stable text file that
+//!   can be diffed between code versions;
+//! - `provenance.toml`: how the results were made, readable without any HDF5 tool.
+//!
+//! Each file is written atomically (temporary file, fsync, rename), so an interrupted or
+//! failed write never leaves a truncated result next to good ones.
+
+mod atomic;
+mod h5;
+mod provenance;
+mod sha256;
+mod summary;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+pub use provenance::Provenance;
+pub use summary::{RunValues, SummaryRow, summarize, summary_csv};
+
+use atomic::TempFiles;
+use provenance::ProvenanceFile;
+
+/// The git revision the binary was built from (`<hash>`, `<hash>-dirty` or `unknown`),
+/// set by `build.rs`.
+pub const GIT_REVISION: &str = env!("CASEFLOW_GIT_REVISION");
+/// The crate version from Cargo.toml.
+pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// File names inside the output directory.
+const HDF5_NAME: &str = "results.h5";
+const SUMMARY_NAME: &str = "summary.csv";
+const PROVENANCE_NAME: &str = "provenance.toml";
+/// Every file a batch writes into its output directory.
+pub const RESULT_FILES: [&str; 3] = [HDF5_NAME, SUMMARY_NAME, PROVENANCE_NAME];
+
+/// Paths of the files written by [`write_results`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub dir: PathBuf,
+    pub hdf5: PathBuf,
+    pub summary_csv: PathBuf,
+    pub provenance: PathBuf,
+}
+
+/// Why results could not be written.
+#[derive(Debug)]
+pub enum OutputError {
+    /// A result file is already there and overwriting was not asked for.
+    Exists { path: PathBuf },
+    /// A file-system error (also used, with kind `InvalidInput`, for inconsistent inputs).
+    Io { path: PathBuf, source: io::Error },
+    /// The HDF5 library refused an operation.
+    Hdf5 { path: PathBuf, message: String },
+}
+
+impl fmt::Display for OutputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Exists { path } => {
+                write!(f, "{} already exists; pass --force to overwrite it, or choose another --out", path.display())
+            }
+            Self::Io { path, source } => {
+                write!(f, "cannot write {}: {source}", path.display())
+            }
+            Self::Hdf5 { path, message } => {
+                write!(f, "cannot write HDF5 file {}: {message}", path.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for OutputError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+            Self::Exists { .. } | Self::Hdf5 { .. } => None,
+        }
+    }
+}
+
+/// Shorthand for the `map_err` of an I/O error on `path`.
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
+    move |source| OutputError::Io { path: path.to_path_buf(), source }
+}
+
+/// Writes `results.h5`, `summary.csv` and `provenance.toml` into `dir` (created if missing).
+///
+/// `runs` may come in any order (they are stored by ascending run index); `summary` must be
+/// what [`summarize`] returned for the same `series`, `years` and `runs`; `units` gives one
+/// unit per series.
+///
+/// Never leaves a truncated file: each file is written to a hidden temporary in `dir`,
+/// fsynced, and renamed into place only once all three are complete; on any error the
+/// temporaries are removed and previous files, if any, are untouched. (If a rename itself
+/// fails after an earlier one succeeded, that earlier file is already replaced; renames
+/// within one directory practically fail only when the directory disappears.)
+///
+/// # Errors
+/// - [`OutputError::Exists`] if any of the three files exists and `force` is false; nothing
+///   is written then.
+/// - [`OutputError::Io`] on file-system errors, or (kind `InvalidInput`) when the inputs are
+///   inconsistent: a run or `units` of the wrong length, a repeated run index, run indices
+///   in `prov` other than those of `runs` in ascending order, a summary not matching
+///   `series` x `years`.
+/// - [`OutputError::Hdf5`] when the HDF5 library fails.
+#[allow(clippy::too_many_arguments)] // The signature is the module's contract with the batch.
+pub fn write_results(
+    dir: &Path,
+    force: bool,
+    prov: &Provenance,
+    series: &[String],
+    units: &[String],
+    years: &[i32],
+    runs: &[RunValues],
+    summary: &[SummaryRow],
+) -> Result<Written, OutputError> {
+    let written = Written {
+        dir: dir.to_path_buf(),
+        hdf5: dir.join(HDF5_NAME),
+        summary_csv: dir.join(SUMMARY_NAME),
+        provenance: dir.join(PROVENANCE_NAME),
+    };
+    let finals = [&written.hdf5, &written.summary_csv, &written.provenance];
+
+    validate(prov, series, units, years, runs, summary).map_err(|message| invalid_input(&written.hdf5, message))?;
+
+    // Refuse before doing any work, so a mistaken --out costs nothing.
+    if !force {
+        refuse_existing(&finals)?;
+    }
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+
+    let mut ordered: Vec<&RunValues> = runs.iter().collect();
+    ordered.sort_by_key(|r| r.run_index);
+    let scenario_sha256 = prov.scenario_sha256();
+    // One timestamp for both files that carry it.
+    let created_utc = provenance::iso8601_utc(SystemTime::now());
+
+    let csv = summary_csv(summary);
+    let files = [HDF5_NAME, SUMMARY_NAME, PROVENANCE_NAME];
+    let toml = provenance::provenance_toml(&ProvenanceFile {
+        prov,
+        scenario_sha256: &scenario_sha256,
+        created_utc: &created_utc,
+        files: &files,
+        hdf5_name: HDF5_NAME,
+    });
+
+    // From here on, every early return drops `temps`, which deletes the temporaries.
+    let mut temps = TempFiles::default();
+
+    let h5_tmp = temps.create(dir, HDF5_NAME).map_err(io_err(&written.hdf5))?;
+    // HDF5 reports its own errors through the returned Result; its stderr printing would only
+    // duplicate them (the crate silences it by default; make sure).
+    hdf5::silence_errors(true);
+    let contents = h5::H5Contents {
+        prov,
+        scenario_sha256: &scenario_sha256,
+        created_utc: &created_utc,
+        series,
+        units,
+        years,
+        runs: &ordered,
+        summary,
+    };
+    h5::write_hdf5(&h5_tmp, &contents)
+        .map_err(|e| OutputError::Hdf5 { path: written.hdf5.clone(), message: e.to_string() })?;
+    atomic::sync_file(&h5_tmp).map_err(io_err(&written.hdf5))?;
+
+    let csv_tmp = temps.create(dir, SUMMARY_NAME).map_err(io_err(&written.summary_csv))?;
+    atomic::write_synced(&csv_tmp, csv.as_bytes()).map_err(io_err(&written.summary_csv))?;
+
+    let toml_tmp = temps.create(dir, PROVENANCE_NAME).map_err(io_err(&written.provenance))?;
+    atomic::write_synced(&toml_tmp, toml.as_bytes()).map_err(io_err(&written.provenance))?;
+
+    // Check again: another process may have written results here while we were working.
+    if !force {
+        refuse_existing(&finals)?;
+    }
+    // provenance.toml goes last: once it is there, the files it lists are complete.
+    for (tmp, dest) in [h5_tmp, csv_tmp, toml_tmp].iter().zip(finals) {
+        temps.publish(tmp, dest).map_err(io_err(dest))?;
+    }
+    atomic::sync_dir(dir);
+    Ok(written)
+}
+
+/// `Err(Exists)` for the first of `paths` that exists (as anything, even a dangling link).
+fn refuse_existing(paths: &[&PathBuf]) -> Result<(), OutputError> {
+    for path in paths {
+        match std::fs::symlink_metadata(path) {
+            Ok(_) => {
+                return Err(OutputError::Exists { path: path.to_path_buf() });
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            // Cannot even tell (e.g. the parent is a regular file): report that.
+            Err(e) => return Err(io_err(path)(e)),
+        }
+    }
+    Ok(())
+}
+
+fn invalid_input(path: &Path, message: String) -> OutputError {
+    OutputError::Io { path: path.to_path_buf(), source: io::Error::new(io::ErrorKind::InvalidInput, message) }
+}
+
+/// Checks that the inputs describe one consistent table, so the HDF5 datasets get the shapes
+/// they claim.
+fn validate(
+    prov: &Provenance,
+    series: &[String],
+    units: &[String],
+    years: &[i32],
+    runs: &[RunValues],
+    summary: &[SummaryRow],
+) -> Result<(), String> {
+    let n_years = years.len();
+    let n_cells = series.len() * n_years;
+    if units.len() != series.len() {
+        return Err(format!("{} units given for {} series", units.len(), series.len()));
+    }
+    let mut seen = HashSet::with_capacity(runs.len());
+    for run in runs {
+        if run.values.len() != n_cells {
+            return Err(format!(
+                "run {} holds {} values, expected {} series x {} years",
+                run.run_index,
+                run.values.len(),
+                series.len(),
+                n_years
+            ));
+        }
+        if !seen.insert(run.run_index) {
+            return Err(format!("run index {} appears twice", run.run_index));
+        }
+    }
+    // The provenance must list exactly the runs stored, in the order they are stored.
+    let mut indices: Vec<u64> = runs.iter().map(|r| r.run_index).collect();
+    indices.sort_unstable();
+    if prov.run_indices != indices {
+        return Err(format!(
+            "the provenance's run_indices ({} entries) must be the indices of the {} runs \
+             given, in ascending order",
+            prov.run_indices.len(),
+            runs.len()
+        ));
+    }
+    if summary.len() != n_cells {
+        return Err(format!(
+            "summary has {} rows, expected {} series x {} years",
+            summary.len(),
+            series.len(),
+            n_years
+        ));
+    }
+    for (i, row) in summary.iter().enumerate() {
+        let (name, year) = (&series[i / n_years], years[i % n_years]);
+        if row.series != *name || row.year != year {
+            return Err(format!(
+                "summary row {i} is ({}, {}), expected ({name}, {year}): rows must be in series then year order",
+                row.series, row.year
+            ));
+        }
+    }
+    Ok(())
+}

@@ -23,12 +23,7 @@ pub enum Gravity {
 }
 
 impl Gravity {
-    pub const ALL: [Gravity; 4] = [
-        Gravity::Minor,
-        Gravity::Medium,
-        Gravity::Grave,
-        Gravity::EspeciallyGrave,
-    ];
+    pub const ALL: [Gravity; 4] = [Gravity::Minor, Gravity::Medium, Gravity::Grave, Gravity::EspeciallyGrave];
     pub fn index(self) -> usize {
         self as usize
     }
@@ -102,9 +97,10 @@ impl Calendar {
         if year > self.last_year {
             return None;
         }
+        const LEN: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
         let m = month.clamp(1, 12) as usize;
-        let doy = CUM[m - 1] + day.clamp(1, 31) - 1;
-        let doy = doy.min(DAYS_PER_YEAR - 1);
+        // 29 February folds into 28 February.
+        let doy = CUM[m - 1] + day.clamp(1, LEN[m - 1]) - 1;
         Some((year - self.first_year) as u32 * DAYS_PER_YEAR + doy)
     }
 }
@@ -127,6 +123,8 @@ pub struct Staff {
     pub procurators: u32,
     pub trial_judges: u32,
     pub appellate_judges: u32,
+    /// Defence lawyers (not split by province: they take cases nationally).
+    pub defence_lawyers: u32,
 }
 
 /// A Beta(a, b) distribution of a trait in [0, 1].
@@ -183,8 +181,8 @@ pub struct CrimeKind {
     pub dangerous_share: f64,
     /// Share of cases where negligence caused a death (only meaningful when `negligence`).
     pub death_share: f64,
-    /// Share of cases with an evidently solvable suspect; the rest have a Beta-distributed
-    /// chance; see `CrimeMix::solvability`.
+    /// Added to the solvability drawn from `CrimeMix::solvability` for crimes of this kind
+    /// (the result is clamped to [0, 1]).
     pub solvability_shift: f64,
 }
 
@@ -215,8 +213,7 @@ pub struct CrimeMix {
     pub demand_log_sd: f64,
     /// Evidence strength of a cleared case: Beta; a confession raises it.
     pub evidence: Beta,
-    /// Share of private-prosecution complaints with more than one accused (Poisson mean of
-    /// extra accused).
+    /// Extra accused per private-prosecution complaint: Poisson mean.
     pub private_extra_defendants_mean: f64,
 }
 
@@ -285,6 +282,8 @@ pub struct ReconciliationRules {
     pub torture: bool,
     /// The investigating body must offer reconciliation (from 2015).
     pub investigator_duty: bool,
+    /// Reconciliation may close a case before trial (false: left to judges alone).
+    pub pretrial: bool,
 }
 
 /// Legal rules in force over a period.
@@ -310,6 +309,12 @@ pub struct Rules {
     pub count_misdemeanours: bool,
     /// Share of convictions of each gravity for which the code allows a non-custodial sentence.
     pub noncustodial_scope: PerGravity<f64>,
+    /// Procurators may appeal acquittals.
+    pub procurator_appeal_acquittals: bool,
+    /// Confessions made to the police (not before a judge) are admissible evidence.
+    pub police_confessions_admissible: bool,
+    /// Defence lawyers' legal-aid pay does not depend on law-enforcement approval.
+    pub defence_independent: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -460,8 +465,9 @@ pub struct DetentionBehaviour {
     pub procurator_approve_logit: f64,
     /// Share of approvers choosing bail/house arrest when allowed instead of plain denial.
     pub alternative_share: f64,
-    /// Share of police-custody suspects held 48 hours or less when custody may last 72.
-    pub short_custody_share_72h: f64,
+    /// Shape of police-custody length: hours held = limit x u^shape (u uniform); larger values
+    /// mean shorter stays.
+    pub custody_hours_shape: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -477,8 +483,9 @@ pub struct TrialBehaviour {
     pub judge_capacity: f64,
     /// Utility of acting on the evidence, scaled by the judge's independence.
     pub conscience: f64,
-    /// Evidence below which a case is weak.
-    pub weak_threshold: f64,
+    /// Constant utility of returning a case for supplementary investigation (where allowed):
+    /// the way out of a weak case that avoids both an acquittal and a reversal.
+    pub return_supplementary_constant: f64,
     /// Log-odds of an accused asking for a jury when eligible.
     pub jury_request_logit: f64,
     /// Jury acquittal log-odds: intercept and slope on weakness of the evidence.
@@ -492,8 +499,14 @@ pub struct TrialBehaviour {
     pub return_to_procurator_constant: f64,
     /// Constant utility of closing on exonerating grounds.
     pub close_exonerating_constant: f64,
-    /// Share of judicial non-rehabilitative closures on grounds other than reconciliation
-    /// (active repentance, amnesty), among cases eligible for them.
+    /// Defendants one lawyer can defend in a year.
+    pub defence_cases_per_lawyer: f64,
+    /// Chance a lawyer who depends on law-enforcement approval contests the evidence at all.
+    pub dependent_defence_contests: f64,
+    /// Evidence an effective defence takes away (a coerced confession, weak proof).
+    pub defence_effect: f64,
+    /// Log-odds that a judge closes a case on non-rehabilitative grounds other than
+    /// reconciliation (active repentance, amnesty).
     pub other_nonrehab_logit: f64,
 }
 

@@ -1,0 +1,286 @@
+//! Distributions sampled from exactly one uniform each, so a draw always occupies one fixed
+//! slot (see `draws`): Beta by a tabulated quantile function, the normal by its quantile
+//! function, Poisson by inversion, and the logistic choice among options.
+
+use crate::scenario::Beta;
+
+/// Quantile function of a Beta distribution, tabulated on a uniform grid and interpolated
+/// linearly. Built once per scenario; sampling is a table lookup.
+#[derive(Clone, Debug)]
+pub struct BetaTable {
+    q: Vec<f64>,
+}
+
+const BETA_GRID: usize = 2048;
+
+impl BetaTable {
+    pub fn new(beta: Beta) -> BetaTable {
+        let mut q = Vec::with_capacity(BETA_GRID + 1);
+        let mut lo = 0.0;
+        for i in 0..=BETA_GRID {
+            let p = i as f64 / BETA_GRID as f64;
+            let x = if i == 0 {
+                0.0
+            } else if i == BETA_GRID {
+                1.0
+            } else {
+                // The quantile is monotone in p: search only above the previous one.
+                let mut a = lo;
+                let mut b = 1.0;
+                for _ in 0..60 {
+                    let m = 0.5 * (a + b);
+                    if reg_inc_beta(beta.a, beta.b, m) < p {
+                        a = m;
+                    } else {
+                        b = m;
+                    }
+                }
+                0.5 * (a + b)
+            };
+            lo = x;
+            q.push(x);
+        }
+        BetaTable { q }
+    }
+
+    #[inline]
+    pub fn sample(&self, u: f64) -> f64 {
+        let x = u * BETA_GRID as f64;
+        let i = (x as usize).min(BETA_GRID - 1);
+        let f = x - i as f64;
+        self.q[i] + f * (self.q[i + 1] - self.q[i])
+    }
+}
+
+/// Regularized incomplete beta function I_x(a, b), by Lentz's continued fraction.
+fn reg_inc_beta(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    // The continued fraction converges fast for x < (a+1)/(a+b+2); use symmetry otherwise.
+    if x < (a + 1.0) / (a + b + 2.0) {
+        ln_front.exp() * beta_cf(a, b, x) / a
+    } else {
+        1.0 - ln_front.exp() * beta_cf(b, a, 1.0 - x) / b
+    }
+}
+
+fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 - qab * x / qap;
+    if d.abs() < TINY {
+        d = TINY;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..300 {
+        let m = m as f64;
+        let m2 = 2.0 * m;
+        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        h *= d * c;
+        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        let del = d * c;
+        h *= del;
+        if (del - 1.0).abs() < 1e-15 {
+            break;
+        }
+    }
+    h
+}
+
+/// ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9).
+fn ln_gamma(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        // Reflection.
+        std::f64::consts::PI.ln() - (std::f64::consts::PI * x).sin().ln() - ln_gamma(1.0 - x)
+    } else {
+        let x = x - 1.0;
+        let mut a = G[0];
+        let t = x + 7.5;
+        for (i, g) in G.iter().enumerate().skip(1) {
+            a += g / (x + i as f64);
+        }
+        0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+    }
+}
+
+/// Standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9).
+pub fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] =
+        [7.784_695_709_041_462e-3, 3.224_671_290_700_398e-1, 2.445_134_137_142_996, 3.754_408_661_907_416];
+    const P_LOW: f64 = 0.02425;
+    if p < P_LOW {
+        let q = (-2.0 * p.ln()).sqrt();
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    } else if p <= 1.0 - P_LOW {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    } else {
+        -normal_quantile(1.0 - p)
+    }
+}
+
+/// Poisson(mean) by inversion of the CDF at `u` (small means only; capped at 20).
+pub fn poisson(mean: f64, u: f64) -> u32 {
+    let mut p = (-mean).exp();
+    let mut cdf = p;
+    let mut k = 0;
+    while u > cdf && k < 20 {
+        k += 1;
+        p *= mean / k as f64;
+        cdf += p;
+    }
+    k
+}
+
+/// Exponential with the given mean, at least one day.
+#[inline]
+pub fn exp_days(mean: f64, u: f64) -> u32 {
+    ((-mean * u.ln()).round() as u32).max(1)
+}
+
+#[inline]
+pub fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Chooses among options with probabilities proportional to exp(utility) (a multinomial
+/// logit); options that are not available have utility `f64::NEG_INFINITY`. Returns the index
+/// of the chosen option. Deterministic in `u`.
+#[inline]
+pub fn choose(utilities: &[f64], u: f64) -> usize {
+    let max = utilities.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut weights = [0.0f64; 8];
+    let mut total = 0.0;
+    for (w, &v) in weights.iter_mut().zip(utilities) {
+        *w = (v - max).exp();
+        total += *w;
+    }
+    let mut target = u * total;
+    for (i, w) in weights.iter().take(utilities.len()).enumerate() {
+        if target < *w {
+            return i;
+        }
+        target -= w;
+    }
+    // Rounding left a sliver past the end: take the last available option.
+    utilities.iter().rposition(|v| v.is_finite()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn beta_table_matches_known_quantiles() {
+        // Beta(1,1) is uniform; Beta(2,1) has quantile sqrt(p); Beta(1,2) 1 - sqrt(1-p).
+        let u = BetaTable::new(Beta { a: 1.0, b: 1.0 });
+        let b21 = BetaTable::new(Beta { a: 2.0, b: 1.0 });
+        let b12 = BetaTable::new(Beta { a: 1.0, b: 2.0 });
+        for &p in &[0.01, 0.1, 0.37, 0.5, 0.9, 0.999] {
+            assert!((u.sample(p) - p).abs() < 1e-6, "{p}");
+            assert!((b21.sample(p) - p.sqrt()).abs() < 1e-4, "{p}");
+            assert!((b12.sample(p) - (1.0 - (1.0 - p).sqrt())).abs() < 1e-4, "{p}");
+        }
+    }
+
+    #[test]
+    fn beta_table_mean_is_right() {
+        let beta = Beta { a: 4.0, b: 1.5 };
+        let t = BetaTable::new(beta);
+        let n = 100_000;
+        let mean: f64 = (0..n).map(|i| t.sample((i as f64 + 0.5) / n as f64)).sum::<f64>() / n as f64;
+        assert!((mean - beta.mean()).abs() < 1e-3, "{mean} vs {}", beta.mean());
+    }
+
+    #[test]
+    fn normal_quantile_known_values() {
+        assert!(normal_quantile(0.5).abs() < 1e-9);
+        assert!((normal_quantile(0.975) - 1.959_963_985).abs() < 1e-6);
+        assert!((normal_quantile(0.01) + 2.326_347_874).abs() < 1e-6);
+    }
+
+    #[test]
+    fn poisson_inversion_mean() {
+        let n = 100_000;
+        let mean: f64 = (0..n).map(|i| poisson(0.7, (i as f64 + 0.5) / n as f64) as f64).sum::<f64>() / n as f64;
+        assert!((mean - 0.7).abs() < 1e-3, "{mean}");
+    }
+
+    #[test]
+    fn choose_follows_logit_probabilities() {
+        let utils = [0.0, 1.0, f64::NEG_INFINITY, -1.0];
+        let z: f64 = utils.iter().map(|v| v.exp()).sum();
+        let n = 100_000;
+        let mut counts = [0usize; 4];
+        for i in 0..n {
+            counts[choose(&utils, (i as f64 + 0.5) / n as f64)] += 1;
+        }
+        assert_eq!(counts[2], 0, "an unavailable option was chosen");
+        for k in [0, 1, 3] {
+            let p = utils[k].exp() / z;
+            assert!((counts[k] as f64 / n as f64 - p).abs() < 1e-3, "option {k}");
+        }
+    }
+}

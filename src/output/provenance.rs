@@ -1,0 +1,204 @@
+//! What produced a result: the scenario, the seeds, the code, the command; and its TOML form.
+
+use std::fmt::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::sha256::sha256_hex;
+use super::{CRATE_VERSION, GIT_REVISION};
+
+/// How a result was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// The scenario's own name (from inside the file).
+    pub scenario_name: String,
+    /// The path the scenario was read from, as given on the command line.
+    pub scenario_path: String,
+    /// The full scenario text as read, so a result can be re-run even if the file changed.
+    pub scenario_text: String,
+    /// The seed every run's seed is derived from.
+    pub master_seed: u64,
+    /// The runs (seeds) actually completed, ascending.
+    pub run_indices: Vec<u64>,
+    /// The command line that produced the result.
+    pub command_line: String,
+    /// False when the batch was interrupted; the results then cover the finished runs only.
+    pub complete: bool,
+}
+
+impl Provenance {
+    /// SHA-256 of the scenario text's UTF-8 bytes, as 64 lowercase hex digits; equal to what
+    /// `sha256sum` prints for the scenario file when it was read unchanged.
+    pub fn scenario_sha256(&self) -> String {
+        sha256_hex(self.scenario_text.as_bytes())
+    }
+}
+
+/// `t` as ISO-8601 UTC to the second, e.g. `2024-03-01T12:00:00Z`.
+///
+/// The civil date is computed here (Howard Hinnant's `civil_from_days`) to avoid a date-time
+/// dependency for one timestamp.
+pub(crate) fn iso8601_utc(t: SystemTime) -> String {
+    // Signed seconds, so a clock set before 1970 still gives a correct (if odd) date.
+    let secs: i64 = match t.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => {
+            let d = before.duration();
+            // Round towards the past so the printed second is the one `t` falls in.
+            let whole = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+            -whole - i64::from(d.subsec_nanos() > 0)
+        }
+    };
+    let days = secs.div_euclid(86_400);
+    let of_day = secs.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", of_day / 3600, of_day % 3600 / 60, of_day % 60)
+}
+
+/// (year, month 1-12, day 1-31) of the proleptic Gregorian date `days` after 1970-01-01.
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    // Shift the epoch to 0000-03-01, so leap days fall at the end of each (March-based) year.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097); // [0, 146096]
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153; // [0, 11]
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Everything `provenance.toml` holds besides the [`Provenance`] itself.
+pub(crate) struct ProvenanceFile<'a> {
+    pub prov: &'a Provenance,
+    pub scenario_sha256: &'a str,
+    pub created_utc: &'a str,
+    /// Names of the files written, relative to the output directory.
+    pub files: &'a [&'a str],
+    /// File name of the HDF5 results, for the reading hint.
+    pub hdf5_name: &'a str,
+}
+
+/// The text of `provenance.toml`.
+///
+/// Hand-written rather than serialised so that the comments (how to read the HDF5) and the
+/// key order stay as a human reader expects.
+pub(crate) fn provenance_toml(file: &ProvenanceFile<'_>) -> String {
+    let prov = file.prov;
+    let h5 = file.hdf5_name;
+    let h5_quoted = toml_string(h5);
+    let crate_version = toml_string(CRATE_VERSION);
+    let git_revision = toml_string(GIT_REVISION);
+    let created_utc = toml_string(file.created_utc);
+    let command_line = toml_string(&prov.command_line);
+    let complete = prov.complete;
+    let scenario_name = toml_string(&prov.scenario_name);
+    let scenario_path = toml_string(&prov.scenario_path);
+    let scenario_sha256 = toml_string(file.scenario_sha256);
+    let master_seed = toml_u64(prov.master_seed);
+    let n_runs = prov.run_indices.len();
+    let run_indices = join(prov.run_indices.iter().map(|&i| toml_u64(i)));
+    let files = join(file.files.iter().map(|f| toml_string(f)));
+    format!(
+        r#"# Provenance of the results in this directory, written by caseflow {CRATE_VERSION}.
+# The scenario text itself is stored in {h5} (/provenance/scenario_text).
+#
+# Read the results in Python (h5py):
+#   import h5py
+#   with h5py.File({h5_quoted}, "r") as f:
+#       values = f["runs/values"][...]           # [run, series, year]
+#       names = f["series/names"].asstr()[...]
+#       years = f["years"][...]
+#       mean = f["summary/mean"][...]            # [series, year]; also sd, p05, p95
+#       seed = f.attrs["master_seed"]
+# or list its layout with: h5dump -H {h5}
+#
+# Integers above 9223372036854775807 do not fit a TOML integer and are written as strings.
+
+crate_version = {crate_version}
+git_revision = {git_revision}
+created_utc = {created_utc}
+command_line = {command_line}
+complete = {complete}
+
+scenario_name = {scenario_name}
+scenario_path = {scenario_path}
+scenario_sha256 = {scenario_sha256}
+
+master_seed = {master_seed}
+n_runs = {n_runs}
+run_indices = [{run_indices}]
+
+files = [{files}]
+"#
+    )
+}
+
+fn join(items: impl Iterator<Item = String>) -> String {
+    items.collect::<Vec<_>>().join(", ")
+}
+
+/// A TOML integer when the value fits TOML's i64, else a decimal string (see the file header).
+fn toml_u64(v: u64) -> String {
+    if i64::try_from(v).is_ok() { v.to_string() } else { format!("\"{v}\"") }
+}
+
+/// `s` as a TOML basic string, escaping what the TOML spec requires.
+pub(crate) fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            // Other C0 controls and DEL are not allowed raw in a basic string (C1 ones are).
+            c if c < ' ' || c == '\u{7f}' => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn iso8601_known_instants() {
+        assert_eq!(iso8601_utc(at(0)), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601_utc(at(951_782_400)), "2000-02-29T00:00:00Z");
+        assert_eq!(iso8601_utc(at(1_700_000_000)), "2023-11-14T22:13:20Z");
+        assert_eq!(iso8601_utc(at(4_107_542_399)), "2100-02-28T23:59:59Z");
+        assert_eq!(iso8601_utc(at(4_107_542_400)), "2100-03-01T00:00:00Z");
+        assert_eq!(iso8601_utc(UNIX_EPOCH - Duration::from_secs(1)), "1969-12-31T23:59:59Z");
+        assert_eq!(iso8601_utc(UNIX_EPOCH - Duration::from_millis(500)), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn toml_string_escapes() {
+        assert_eq!(toml_string("plain"), "\"plain\"");
+        assert_eq!(toml_string("a\"b\\c\nd\te\u{1}f\u{7f}"), "\"a\\\"b\\\\c\\nd\\te\\u0001f\\u007F\"");
+        // Non-ASCII text is valid raw in TOML and stays readable.
+        assert_eq!(toml_string("Қарағанды"), "\"Қарағанды\"");
+    }
+
+    #[test]
+    fn toml_u64_beyond_i64() {
+        assert_eq!(toml_u64(42), "42");
+        assert_eq!(toml_u64(u64::MAX), "\"18446744073709551615\"");
+    }
+}

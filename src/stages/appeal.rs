@@ -1,0 +1,108 @@
+//! Appeals. Procurators appeal acquittals, defendants appeal convictions, complainants appeal
+//! private acquittals. Appellate judges, most trained in the Soviet period and deferring to the
+//! procuracy, overturn acquittals far more readily than convictions, and rarely acquit
+//! themselves. Every reversal goes on the trial judge's record: under monitoring, reversals in a
+//! year mark a failing judge and then dismiss her.
+
+use super::pick_in;
+use crate::engine::dist::{exp_days, logistic};
+use crate::engine::draws::{Source, unit};
+use crate::engine::{Stage, Terminal, Verdict, World, slot};
+use crate::record::Counter;
+
+impl World<'_> {
+    pub(crate) fn appeal(&mut self, index: u32) {
+        let s = self.s;
+        let b = &s.behaviour.appeal;
+        let inc = &self.incentives().appellate;
+        // A copy: the stage reads the case while it updates the world.
+        let c = self.cases[index as usize].clone();
+        let c = &c;
+        let w = c.w;
+        let u = |k: usize| unit(w[k]);
+        let n = c.defendants as u64;
+        let public = c.source != Source::PrivateComplaint;
+        let appellate = pick_in(self.agents.appellate_ranges[c.province as usize], u(slot::APPEAL_JUDGE));
+        let deference = self.agents.appellate[appellate as usize].deference;
+        let weakness = 1.0 - c.evidence;
+        let (verdict, judge, counted) = (c.verdict, c.judge as usize, c.counted);
+        if public && counted {
+            self.count(Counter::AppealReviewedPublic, n);
+        }
+        let overturn = match verdict {
+            Verdict::Acquitted => {
+                // The procuracy's appeal carries weight with deferent judges; a strong case
+                // makes the acquittal look wrong. Private complainants carry no such weight.
+                let alignment = if public { inc.procuracy_alignment * deference } else { 0.0 };
+                let x = b.overturn_acquittal_logit + 2.0 * alignment - inc.reversal_cost + 2.0 * (0.5 - weakness);
+                u(slot::APPEAL_DECIDE) < logistic(x)
+            }
+            Verdict::Convicted => {
+                let x = b.overturn_conviction_logit - inc.reversal_cost + 2.0 * (weakness - 0.5);
+                u(slot::APPEAL_DECIDE) < logistic(x)
+            }
+        };
+        let obs = match verdict {
+            Verdict::Acquitted => 0,
+            Verdict::Convicted => 2,
+        };
+        self.agents.judges[judge].obs[obs] += 1;
+        if !overturn {
+            let how = if verdict == Verdict::Acquitted { Terminal::Acquitted } else { Terminal::Convicted };
+            return self.finish(index, how);
+        }
+        self.agents.judges[judge].obs[obs + 1] += 1;
+        self.record_reversal(judge);
+        match verdict {
+            Verdict::Acquitted => {
+                if counted {
+                    self.count(Counter::AcquittalsOverturned, n);
+                }
+            }
+            Verdict::Convicted => {
+                if counted {
+                    self.count(Counter::SentencesOverturned, 1);
+                }
+                self.release_overturned(index);
+                if u(slot::APPEAL_ACQUIT) < b.acquit_on_overturn {
+                    if counted {
+                        self.count(Counter::AcquittedByHigherCourts, n);
+                    }
+                    return self.finish(index, Terminal::AcquittedOnAppeal);
+                }
+            }
+        }
+        // Sent back for a new trial.
+        self.revisit(index);
+        let c = &self.cases[index as usize];
+        let stage = if public { Stage::Trial } else { Stage::PrivateTrial };
+        let days = exp_days(s.behaviour.trial.days_mean, unit(c.w[slot::TRIAL_DAYS]));
+        self.schedule(index, stage, days);
+    }
+
+    /// A reversal goes on the trial judge's yearly record; under monitoring enough of them
+    /// dismiss her and a newcomer takes the post.
+    fn record_reversal(&mut self, judge: usize) {
+        let j = &mut self.agents.judges[judge];
+        j.reversals_year += 1;
+        let reversals = j.reversals_year;
+        if let Some(m) = &self.incentives().monitoring
+            && reversals >= m.dismissed_at
+        {
+            let capacity = self.s.behaviour.trial.judge_capacity;
+            self.agents.replace_judge(judge, &mut self.stream, capacity);
+            self.count(Counter::JudgesDismissed, 1);
+        }
+    }
+
+    /// A convicted prisoner whose sentence is overturned leaves prison now, not at term end.
+    fn release_overturned(&mut self, index: u32) {
+        let c = &mut self.cases[index as usize];
+        if !c.custodial {
+            return;
+        }
+        c.custodial = false;
+        let (n, day) = (c.defendants as u32, c.release_day);
+        self.cancel_release(n, day);
+    }
+}

@@ -1,0 +1,82 @@
+//! Pre-trial detention. Before 30 Aug 2008 the procurator approves an investigator's request;
+//! afterwards the procurator decides whether to back it and a judge (from 2015 an
+//! investigative judge) approves or denies. The prison-population target pushes procurators
+//! to back fewer requests; a judge who releases an accused who then absconds is disciplined,
+//! so judges approve almost everything they see. Where the law allows, a denial may come with
+//! bail or house arrest instead.
+
+use super::pick_in;
+use crate::engine::dist::logistic;
+use crate::engine::draws::unit;
+use crate::engine::{Case, World, slot};
+use crate::record::{Counter, ProvinceCounter};
+use crate::scenario::DetentionApprover;
+
+impl World<'_> {
+    /// Decides an investigator's detention request for `case` (not yet stored).
+    pub(crate) fn decide_detention(&mut self, case: &mut Case) {
+        let s = self.s;
+        let b = &s.behaviour.detention;
+        let rules = self.rules();
+        let inc = self.incentives();
+        let u = |k: usize| unit(case.w[k]);
+        let n = case.defendants as u64;
+        let p = case.province as usize;
+        let shift = self.agents.provinces[p].detention_shift;
+        let counted = case.counted;
+        let tally = |w: &mut World, c: Counter| {
+            if counted {
+                w.count(c, n)
+            }
+        };
+        tally(self, Counter::DetentionRequests);
+        let zeal = self.agents.procurators[case.procurator as usize].zeal;
+        let approved = match rules.detention_approver {
+            DetentionApprover::Procurator => {
+                let x = b.procurator_approve_logit - inc.procurator.prison_target + zeal + shift;
+                let ok = u(slot::DETENTION_DECIDE) < logistic(x);
+                tally(self, Counter::ProcuratorDecided);
+                if ok {
+                    tally(self, Counter::ProcuratorApproved);
+                }
+                ok
+            }
+            DetentionApprover::Judge | DetentionApprover::InvestigativeJudge => {
+                let pb = &s.behaviour.procurator;
+                let back = pb.back_detention_logit - 2.0 * inc.procurator.prison_target + zeal;
+                if u(slot::DETENTION_BACK) >= logistic(back) {
+                    tally(self, Counter::ProcuratorRefusals);
+                    false
+                } else {
+                    // The judge weighs the risk that a released accused absconds (greater the
+                    // graver the charge) against nothing much: releases are not rewarded.
+                    let mandatory = u(slot::DETENTION_MANDATORY) < rules.mandatory_detention[case.gravity.index()];
+                    let gravity_risk = case.gravity.index() as f64 / 3.0;
+                    let x = b.judge_approve_logit + inc.trial_judge.abscond_risk * gravity_risk + shift;
+                    let ok = mandatory || u(slot::DETENTION_DECIDE) < logistic(x);
+                    tally(self, Counter::JudgeDecided);
+                    if counted {
+                        self.tally.add_province(self.year, p, ProvinceCounter::DetentionDecided, n);
+                    }
+                    if ok {
+                        tally(self, Counter::JudgeApproved);
+                        if counted {
+                            self.tally.add_province(self.year, p, ProvinceCounter::DetentionApproved, n);
+                        }
+                    }
+                    // The judge who heard it counts it in her workload.
+                    let j = pick_in(self.agents.judge_ranges[p], u(slot::DETENTION_ALTERNATIVE));
+                    self.agents.judges[j as usize].decided += 1;
+                    ok
+                }
+            }
+        };
+        if approved {
+            case.detained = true;
+            self.pretrial += n as i64;
+            tally(self, Counter::Detained);
+        } else if rules.restraint_alternatives && u(slot::DETENTION_ALTERNATIVE) < b.alternative_share {
+            tally(self, Counter::BailReleases);
+        }
+    }
+}

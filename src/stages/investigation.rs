@@ -1,0 +1,191 @@
+//! Investigation: a crime is registered and an investigator works it. The investigator decides
+//! (by her incentives, workload and traits) whether a suspect is found, holds the suspect in
+//! police custody, may coerce a confession, asks for detention, may lower a charge so that
+//! reconciliation becomes legal, and may steer the parties to reconcile.
+
+use super::{bargain, pick_cdf, pick_in, reconciliation_eligibility};
+use crate::engine::dist::{exp_days, logistic, normal_quantile, poisson};
+use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
+use crate::engine::{Case, Stage, Terminal, Verdict, World, slot};
+use crate::record::Counter;
+use crate::scenario::{Eligibility, Gravity};
+
+impl World<'_> {
+    /// A crime is registered (public prosecution, or a criminal misdemeanour).
+    pub(crate) fn register(&mut self, id: CaseId, source: Source) {
+        let mut w = [0u32; CASE_WORDS];
+        self.stream.case_words(id, &mut w);
+        let s = self.s;
+        let crime = &s.crime;
+        let u = |k: usize| unit(w[k]);
+        let kind = pick_cdf(&self.prep.kind_cdf, u(slot::KIND));
+        let k = &crime.kinds[kind];
+        let gravity = if source == Source::Misdemeanour {
+            Gravity::Minor
+        } else {
+            Gravity::ALL[pick_cdf(&self.prep.gravity_cdf[kind], u(slot::GRAVITY))]
+        };
+        let jobless = u(slot::JOBLESS) < crime.jobless_share;
+        let means_mu = if jobless { crime.means_log_mean_jobless } else { crime.means_log_mean_employed };
+        let province = pick_cdf(&self.prep.province_cdf, u(slot::PROVINCE));
+        let counted = source == Source::PublicCrime || self.rules().count_misdemeanours;
+        let mut case = Case {
+            id,
+            w,
+            source,
+            province: province as u16,
+            kind: kind as u8,
+            gravity,
+            episodes: if source == Source::Misdemeanour {
+                1
+            } else {
+                1 + poisson(crime.extra_episodes_mean, u(slot::EPISODES)) as u8
+            },
+            defendants: 1 + poisson(crime.extra_defendants_mean, u(slot::DEFENDANTS)) as u8,
+            juvenile: u(slot::JUVENILE) < crime.juvenile_share,
+            first_offence: u(slot::FIRST_OFFENCE) < crime.first_offence_share,
+            jobless,
+            dangerous: gravity == Gravity::EspeciallyGrave && u(slot::DANGEROUS) < k.dangerous_share,
+            death: k.negligence && u(slot::DEATH) < k.death_share,
+            counted,
+            means: (means_mu + crime.means_log_sd * normal_quantile(u(slot::MEANS))).exp(),
+            demand: (crime.demand_log_mean[gravity.index()] + crime.demand_log_sd * normal_quantile(u(slot::DEMAND)))
+                .exp(),
+            evidence: self.prep.evidence.sample(u(slot::EVIDENCE)),
+            investigator: pick_in(self.agents.investigator_ranges[province], u(slot::INVESTIGATOR)),
+            procurator: pick_in(self.agents.procurator_ranges[province], u(slot::PROCURATOR)),
+            judge: 0,
+            coerced: false,
+            detained: false,
+            reconciled_pretrial: false,
+            jury: false,
+            verdict: Verdict::Convicted,
+            visits: 0,
+            custodial: false,
+            release_day: 0,
+        };
+        if counted {
+            self.count(Counter::Registered, case.episodes as u64);
+        }
+        let b = &s.behaviour.investigation;
+        let inv = &mut self.agents.investigators[case.investigator as usize];
+        inv.assigned += case.episodes as u32;
+        let (diligence, venality, load) = (inv.diligence, inv.venality, inv.load);
+        let load_ratio = load / b.capacity;
+
+        // Clearance: a suspect is found with the case's solvability, scaled down when the
+        // investigator's caseload exceeds what her effort can cover. The clearance weight raises
+        // effort: investigators scored on clearance work harder on every case.
+        let w_inv = &self.incentives().investigator;
+        let effort = (0.5 + diligence) * (1.0 + b.clearance_effort * w_inv.clearance);
+        let coverage = (b.capacity * effort / load.max(1.0)).min(1.0);
+        let solvability = (self.prep.solvability.sample(u(slot::SOLVABILITY)) + k.solvability_shift).clamp(0.0, 1.0);
+        if u(slot::CLEAR) >= solvability * coverage.powf(b.load_elasticity) {
+            self.terminals[Terminal::Unsolved as usize] += 1;
+            return;
+        }
+
+        // Police custody before any court order.
+        let rules = self.rules();
+        let mut in_custody = u(slot::CUSTODY) < b.custody[gravity.index()];
+        if in_custody {
+            let n = case.defendants as u64;
+            let hours = rules.police_custody_hours as f64
+                * u(slot::CUSTODY_HOURS).powf(s.behaviour.detention.custody_hours_shape);
+            if counted {
+                self.count(Counter::CustodyHeld, n);
+                if hours <= 48.0 {
+                    self.count(Counter::CustodyShort, n);
+                }
+            }
+            // The procurator checks the grounds for arrest and releases where they are lacking.
+            let pb = &s.behaviour.procurator;
+            if case.evidence < pb.custody_grounds_threshold
+                && u(slot::CUSTODY_RELEASE) < logistic(pb.custody_release_logit)
+            {
+                in_custody = false;
+                if counted {
+                    self.count(Counter::CustodyReleased, n);
+                }
+            }
+        }
+
+        // Coercion: pressure to clear (the clearance weight times the caseload) pushes
+        // investigators to extract confessions from suspects they hold.
+        if in_custody {
+            let x = b.coercion_logit + b.coercion_pressure * w_inv.clearance * load_ratio + venality;
+            if u(slot::COERCE) < logistic(x) {
+                case.coerced = true;
+                if rules.police_confessions_admissible {
+                    case.evidence = (case.evidence + b.confession_evidence).min(1.0);
+                }
+                self.torture_complaint(&case);
+            }
+        }
+
+        // Detention request, then the procurator's and the approver's decisions.
+        let economic_barred = k.economic && !rules.economic_detention_allowed;
+        if in_custody && !economic_barred {
+            let shift = self.agents.provinces[province].detention_shift;
+            let x = b.detention_request_logit[gravity.index()] + b.detention_ease * w_inv.sent_to_court + shift;
+            if u(slot::DETENTION_REQUEST) < logistic(x) {
+                self.decide_detention(&mut case);
+            }
+        }
+
+        // Reclassification: a venal investigator lowers a grave charge to medium gravity where
+        // that makes reconciliation legal.
+        if case.gravity == Gravity::Grave && reconciliation_eligibility(s, rules, &case) == Eligibility::Banned {
+            let mut lowered = case.clone();
+            lowered.gravity = Gravity::Medium;
+            if reconciliation_eligibility(s, rules, &lowered) != Eligibility::Banned
+                && u(slot::RECLASSIFY) < logistic(b.reclassify_logit + 3.0 * venality)
+            {
+                case.gravity = Gravity::Medium;
+            }
+        }
+
+        // Steering to reconciliation before trial: far less work than a full investigation, and
+        // a venal investigator takes a cut; it costs a case sent to court, and pays when the
+        // procurator counts closures. From 2015 the investigating body must offer it.
+        let eligible = reconciliation_eligibility(s, rules, &case);
+        if rules.reconciliation.pretrial && eligible != Eligibility::Banned {
+            let w_proc = &self.incentives().procurator;
+            let shift = self.agents.provinces[province].reconciliation_shift;
+            let x = b.reconcile_logit + b.reconcile_effort_saving * load_ratio + b.reconcile_venality_gain * venality
+                - w_inv.sent_to_court
+                + w_proc.nonrehab_closures
+                + shift;
+            let offered = rules.reconciliation.investigator_duty || u(slot::STEER) < logistic(x);
+            let pressure = s.behaviour.trial.official_pressure * (0.5 + venality);
+            if offered && bargain(&case, pressure) {
+                case.reconciled_pretrial = true;
+            }
+        }
+
+        let days = exp_days(b.days_mean * load_ratio.max(1.0).sqrt(), u(slot::INVESTIGATION_DAYS));
+        let index = self.insert(case);
+        self.schedule(index, Stage::ProcuratorReview, days);
+    }
+
+    /// A coerced suspect may complain; whether the complaint is registered depends on whether
+    /// non-registration is itself a crime; few complaints become cases, fewer reach court.
+    fn torture_complaint(&mut self, case: &Case) {
+        let t = &self.s.behaviour.torture;
+        let u = |k: usize| unit(case.w[k]);
+        if u(slot::COMPLAIN) >= t.complain_investigation {
+            return;
+        }
+        let p_register = if self.rules().total_registration { t.register_total } else { t.register_discretionary };
+        if u(slot::COMPLAINT_REGISTERED) >= p_register {
+            return;
+        }
+        self.count(Counter::TortureRegistered, 1);
+        if u(slot::COMPLAINT_OPENED) < t.open_case {
+            self.count(Counter::TortureOpened, 1);
+            if u(slot::COMPLAINT_TO_COURT) < t.to_court {
+                self.count(Counter::TortureToCourt, 1);
+            }
+        }
+    }
+}

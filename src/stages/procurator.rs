@@ -1,0 +1,124 @@
+//! The procurator's review of a completed investigation: send the case to court, close it on
+//! non-rehabilitative grounds (reconciliation, active repentance), or close it on exonerating
+//! grounds. The choice weighs the indicators in force: convictions, the expected acquittal
+//! (a failure), closures counted with convictions from 2012, exonerating closures rewarded
+//! from 2013, campaigns on particular crimes.
+
+use super::{reconciliation_eligibility, repentance_eligible};
+use crate::engine::dist::{choose, exp_days, logistic};
+use crate::engine::draws::unit;
+use crate::engine::{Stage, Terminal, World, slot};
+use crate::record::Counter;
+use crate::scenario::Eligibility;
+
+/// Returns after which the procurator gives up on a case rather than review it again.
+const MAX_VISITS: u8 = 3;
+
+impl World<'_> {
+    pub(crate) fn procurator_review(&mut self, index: u32) {
+        let s = self.s;
+        let b = &s.behaviour.procurator;
+        let rules = self.rules();
+        let inc = &self.incentives().procurator;
+        // A copy: the stage reads the case while it updates the world.
+        let c = self.cases[index as usize].clone();
+        let c = &c;
+        let w = c.w;
+        let u = |k: usize| unit(w[k]);
+        let proc = &self.agents.procurators[c.procurator as usize];
+
+        if c.visits >= MAX_VISITS {
+            return self.close_before_trial(index, None);
+        }
+
+        // Expected acquittal chance of this case if sent: the procurator's belief about an
+        // average case, higher for weak evidence.
+        let weakness = 1.0 - c.evidence;
+        let p_acquit = (proc.acquittal_belief * 2.0 * weakness).min(1.0);
+        let send = inc.convictions * (1.0 - p_acquit) - inc.acquittals * p_acquit
+            + b.evidence_weight * (c.evidence - 0.5)
+            + proc.zeal;
+
+        let eligible = reconciliation_eligibility(s, rules, c);
+        let nonrehab_grounds = c.reconciled_pretrial || repentance_eligible(s, rules, c);
+        let nonrehab = if !nonrehab_grounds {
+            f64::NEG_INFINITY
+        } else if c.reconciled_pretrial && eligible == Eligibility::Mandatory {
+            // The law obliges release once the parties have reconciled.
+            f64::INFINITY
+        } else {
+            b.close_nonrehab_constant
+                + inc.nonrehab_closures
+                + self.agents.provinces[c.province as usize].reconciliation_shift
+        };
+        let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.procurator_exonerate);
+        let exonerate =
+            b.close_exonerating_constant + inc.exonerating_closures + 2.0 * b.evidence_weight * weakness + campaign;
+
+        let choice = if nonrehab == f64::INFINITY {
+            1
+        } else {
+            choose(&[send, nonrehab, exonerate], u(slot::PROCURATOR_DECIDE))
+        };
+        match choice {
+            0 => {
+                let (episodes, defendants, counted) = (c.episodes as u64, c.defendants as u64, c.counted);
+                let days = exp_days(b.days_mean + s.behaviour.trial.days_mean, u(slot::PROCURATOR_DAYS));
+                self.defendants_sent_this_year += defendants as f64;
+                if counted {
+                    self.count(Counter::SentToCourt, episodes);
+                    self.count(Counter::DefendantsToCourt, defendants);
+                }
+                self.schedule(index, Stage::Trial, days);
+            }
+            1 => self.close_before_trial(index, Some(true)),
+            _ => self.close_before_trial(index, Some(false)),
+        }
+    }
+
+    /// Closes a case before trial: `Some(true)` on non-rehabilitative grounds, `Some(false)` on
+    /// exonerating grounds, `None` when the procurator drops a case that keeps coming back.
+    fn close_before_trial(&mut self, index: u32, nonrehab: Option<bool>) {
+        let c = &self.cases[index as usize];
+        let (episodes, defendants, counted, reconciled) =
+            (c.episodes as u64, c.defendants as u64, c.counted, c.reconciled_pretrial);
+        let terminal = match nonrehab {
+            Some(true) => Terminal::ClosedNonrehabPretrial,
+            Some(false) => Terminal::ClosedExoneratingPretrial,
+            None => Terminal::DroppedAfterReturn,
+        };
+        if counted && nonrehab.is_some() {
+            self.count(Counter::DefendantsClosed, defendants);
+            if nonrehab == Some(true) {
+                self.count(Counter::ClosedNonrehab, episodes);
+                if reconciled {
+                    self.count(Counter::ReconciledPretrial, episodes);
+                }
+            } else {
+                self.count(Counter::ClosedExonerating, episodes);
+            }
+        }
+        self.leave_detention(index, true);
+        self.finish(index, terminal);
+    }
+
+    /// Extra utility of exonerating a case of this kind under the campaigns running today.
+    pub(crate) fn campaign_bonus(&self, kind: usize, field: impl Fn(&crate::scenario::Campaign) -> f64) -> f64 {
+        self.s
+            .campaigns
+            .iter()
+            .filter(|cp| cp.kind == kind && cp.from_day <= self.day && self.day <= cp.to_day)
+            .map(field)
+            .sum()
+    }
+}
+
+/// Chance that a procurator appeals an acquittal, given the acquittal weight in force.
+pub(crate) fn appeal_acquittal_chance(base: f64, acquittal_weight: f64) -> f64 {
+    // The base chance applies at the reference weight 1; the log-odds move with the weight.
+    if base <= 0.0 {
+        return 0.0;
+    }
+    let logit = (base / (1.0 - base).max(1e-12)).ln();
+    logistic(logit + (acquittal_weight - 1.0))
+}

@@ -1,0 +1,284 @@
+//! Public-prosecution trials. A case is heard by a single judge or, where the charge is within
+//! jury jurisdiction and the accused asks, by a jury. Before a verdict the parties may
+//! reconcile (the judge closes the case, saving the work of a sentence). A judge then chooses
+//! among conviction, acquittal, closure on exonerating grounds, return for supplementary
+//! investigation and return to the procurator, weighing her workload, the reversal risk she
+//! believes each option carries (sharper under monitoring), the evidence (as far as her
+//! independence lets it count), and campaigns. A jury weighs only the evidence.
+
+use super::{bargain, pick_in, reconciliation_eligibility};
+use crate::engine::dist::{choose, exp_days, logistic};
+use crate::engine::draws::unit;
+use crate::engine::{Stage, Terminal, Verdict, World, slot};
+use crate::record::{Counter, ProvinceCounter};
+use crate::scenario::Eligibility;
+
+/// A judge's options, in the order of the utility array.
+const CONVICT: usize = 0;
+const ACQUIT: usize = 1;
+const CLOSE_EXONERATING: usize = 2;
+const RETURN_SUPPLEMENTARY: usize = 3;
+const RETURN_PROCURATOR: usize = 4;
+
+impl World<'_> {
+    pub(crate) fn trial(&mut self, index: u32) {
+        let s = self.s;
+        let b = &s.behaviour.trial;
+        let rules = self.rules();
+        let inc = self.incentives();
+        // A copy: the stage reads the case while it updates the world.
+        let c = self.cases[index as usize].clone();
+        let c = &c;
+        let w = c.w;
+        let u = |k: usize| unit(w[k]);
+        let p = c.province as usize;
+        let n = c.defendants as u64;
+        let counted = c.counted;
+        let judge_index = pick_in(self.agents.judge_ranges[p], u(slot::JUDGE));
+
+        // Defence: an effective defence contests weak proof and coerced confessions. Lawyers
+        // are few; one whose pay depends on law-enforcement approval rarely contests.
+        let coverage = (s.staff.defence_lawyers as f64 * b.defence_cases_per_lawyer
+            / self.defendants_at_court_estimate())
+        .min(1.0);
+        let contests = if rules.defence_independent { 1.0 } else { b.dependent_defence_contests };
+        let defended = u(slot::DEFENCE) < coverage * contests;
+        let mut evidence = c.evidence;
+        if defended {
+            evidence -= b.defence_effect;
+            if c.coerced && rules.police_confessions_admissible {
+                evidence -= s.behaviour.investigation.confession_evidence;
+            }
+        }
+        let weakness = (1.0 - evidence).clamp(0.0, 1.0);
+        if c.coerced && u(slot::TRIAL_COMPLAINT) < s.behaviour.torture.complain_trial {
+            self.count(Counter::TortureTrialComplaints, 1);
+        }
+
+        let jury = u(slot::JURY_ELIGIBLE) < rules.jury_jurisdiction[c.gravity.index()]
+            && u(slot::JURY_REQUEST) < logistic(b.jury_request_logit);
+
+        let judge = &self.agents.judges[judge_index as usize];
+        let load = judge.load / b.judge_capacity * inc.trial_judge.caseload;
+        let fear = match &inc.monitoring {
+            Some(m) => 1.0 + judge.reversals_year as f64 / m.failing_at as f64,
+            None => 1.0,
+        };
+        let w_rev = inc.trial_judge.reversals * fear;
+        let conscience = b.conscience * judge.independence;
+        let province = &self.agents.provinces[p];
+
+        // Reconciliation at trial. Where the law makes release mandatory the judge must close;
+        // where it is discretionary she weighs the saved work against the risk that the
+        // procurator, scored on convictions, appeals the closure.
+        if !jury {
+            let eligible = reconciliation_eligibility(s, rules, c);
+            let pressure = b.official_pressure * (1.0 + load).min(3.0) / 2.0;
+            if eligible != Eligibility::Banned && bargain(c, pressure) {
+                let close = match eligible {
+                    Eligibility::Mandatory => true,
+                    _ => {
+                        let x = (b.effort_sentence - b.effort_closure) * load
+                            - w_rev * judge.belief_reverse_acquittal * inc.procurator.convictions
+                            + province.reconciliation_shift;
+                        u(slot::TRIAL_RECONCILE_JUDGE) < logistic(x)
+                    }
+                };
+                if close {
+                    self.agents.judges[judge_index as usize].decided += 1;
+                    if counted {
+                        self.count(Counter::CourtHeard, 1);
+                        self.count(Counter::TrialClosed, 1);
+                        self.count(Counter::TrialClosedReconciled, 1);
+                        self.tally.add_province(self.year, p, ProvinceCounter::ReconciledByJudges, 1);
+                        self.tally.add_province(self.year, p, ProvinceCounter::CasesHeard, 1);
+                    }
+                    self.leave_detention(index, true);
+                    return self.finish(index, Terminal::ClosedReconciledTrial);
+                }
+            }
+            // Other non-rehabilitative grounds: active repentance, amnesty.
+            if u(slot::OTHER_NONREHAB) < logistic(b.other_nonrehab_logit) {
+                self.agents.judges[judge_index as usize].decided += 1;
+                if counted {
+                    self.count(Counter::CourtHeard, 1);
+                    self.count(Counter::TrialClosed, 1);
+                    self.count(Counter::TrialClosedOtherNonrehab, 1);
+                    self.tally.add_province(self.year, p, ProvinceCounter::CasesHeard, 1);
+                }
+                self.leave_detention(index, true);
+                return self.finish(index, Terminal::ClosedOtherNonrehabTrial);
+            }
+        }
+
+        let choice = if jury {
+            // Ten lay jurors weigh the evidence; the judge can shift the blame for an
+            // acquittal onto them, so career risk does not enter.
+            let x = b.jury_acquit_logit + b.jury_weakness_slope * (weakness - 0.5);
+            if u(slot::JURY_DECIDE) < logistic(x) { ACQUIT } else { CONVICT }
+        } else {
+            let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.judge_exonerate);
+            let mut utility = [f64::NEG_INFINITY; 5];
+            utility[CONVICT] =
+                -b.effort_sentence * load - w_rev * judge.belief_reverse_conviction - conscience * weakness;
+            utility[ACQUIT] = -b.effort_acquittal * load - w_rev * judge.belief_reverse_acquittal
+                + conscience * weakness
+                + province.acquittal_shift;
+            utility[CLOSE_EXONERATING] = b.close_exonerating_constant + campaign + conscience * weakness
+                - 0.5 * w_rev * judge.belief_reverse_acquittal;
+            if rules.supplementary_investigation {
+                utility[RETURN_SUPPLEMENTARY] =
+                    b.return_supplementary_constant - b.effort_return * load + conscience * weakness;
+            }
+            utility[RETURN_PROCURATOR] = b.return_to_procurator_constant;
+            choose(&utility, u(slot::TRIAL_DECIDE))
+        };
+        self.agents.judges[judge_index as usize].decided += 1;
+        let c = &mut self.cases[index as usize];
+        c.judge = judge_index;
+        c.jury = jury;
+        let procurator = c.procurator as usize;
+        if counted {
+            self.count(Counter::CourtHeard, 1);
+            self.tally.add_province(self.year, p, ProvinceCounter::CasesHeard, 1);
+            if jury {
+                self.count(Counter::JuryCases, 1);
+            }
+        }
+        match choice {
+            CONVICT => {
+                if counted {
+                    self.tally.add_province(self.year, p, ProvinceCounter::ConvictedPublic, n);
+                    if jury {
+                        self.count(Counter::JuryConvicted, n);
+                    }
+                }
+                self.agents.procurators[procurator].tried += n as u32;
+                self.sentence(index);
+            }
+            ACQUIT => {
+                if counted {
+                    self.count(Counter::TrialAcquitted, n);
+                    self.count(Counter::TrialAcquittedPublic, n);
+                    self.count(Counter::AcquittedPublicCases, 1);
+                    self.tally.add_province(self.year, p, ProvinceCounter::AcquittedExoneratedPublic, n);
+                    if jury {
+                        self.count(Counter::JuryAcquitted, n);
+                    }
+                }
+                let proc = &mut self.agents.procurators[procurator];
+                proc.tried += n as u32;
+                proc.acquitted += n as u32;
+                self.leave_detention(index, true);
+                let ab = &s.behaviour.appeal;
+                let chance = super::procurator::appeal_acquittal_chance(
+                    ab.procurator_appeal_acquittal,
+                    inc.procurator.acquittals,
+                );
+                let c = &mut self.cases[index as usize];
+                if rules.procurator_appeal_acquittals && unit(c.w[slot::APPEAL_FILE]) < chance {
+                    c.verdict = Verdict::Acquitted;
+                    let days = exp_days(ab.days_mean, unit(c.w[slot::APPEAL_DAYS]));
+                    self.schedule(index, Stage::Appeal, days);
+                } else {
+                    self.finish(index, Terminal::Acquitted);
+                }
+            }
+            CLOSE_EXONERATING => {
+                if counted {
+                    self.count(Counter::TrialClosed, 1);
+                    self.count(Counter::TrialClosedExonerating, 1);
+                    self.tally.add_province(self.year, p, ProvinceCounter::AcquittedExoneratedPublic, n);
+                }
+                self.leave_detention(index, true);
+                self.finish(index, Terminal::ClosedExoneratingTrial);
+            }
+            returned => {
+                let counter = if returned == RETURN_SUPPLEMENTARY {
+                    Counter::ReturnedSupplementary
+                } else {
+                    Counter::ReturnedToProcurator
+                };
+                if counted {
+                    self.count(counter, 1);
+                }
+                // The procurator brings back only some returned cases; the rest are dropped.
+                if u_back(self, index) < b.supplementary_return_back {
+                    self.revisit(index);
+                    let c = &self.cases[index as usize];
+                    let days = exp_days(s.behaviour.investigation.days_mean, unit(c.w[slot::INVESTIGATION_DAYS]));
+                    self.schedule(index, Stage::ProcuratorReview, days);
+                } else {
+                    self.leave_detention(index, true);
+                    self.finish(index, Terminal::DroppedAfterReturn);
+                }
+            }
+        }
+    }
+
+    /// Sentences a convicted case (public or private): custody where the code requires it,
+    /// otherwise the judge's choice, pushed down by the procurators' prison-population target;
+    /// then the convicted may appeal.
+    pub(crate) fn sentence(&mut self, index: u32) {
+        let s = self.s;
+        let sb = &s.behaviour.sentencing;
+        let rules = self.rules();
+        let inc = self.incentives();
+        // A copy: the stage reads the case while it updates the world.
+        let c = self.cases[index as usize].clone();
+        let c = &c;
+        let w = c.w;
+        let u = |k: usize| unit(w[k]);
+        let n = c.defendants as u64;
+        let g = c.gravity.index();
+        let must_jail = u(slot::CUSTODIAL_SCOPE) >= rules.noncustodial_scope[g];
+        let x = sb.custodial_logit[g] + if c.jobless { sb.jobless_custodial_shift } else { 0.0 }
+            - inc.procurator.prison_target;
+        let custodial = must_jail || u(slot::CUSTODIAL) < logistic(x);
+        let term = exp_days(sb.term_days[g], u(slot::TERM));
+        let (counted, jobless) = (c.counted, c.jobless);
+        let appeal_chance = if custodial {
+            s.behaviour.appeal.defendant_appeal_custodial
+        } else {
+            s.behaviour.appeal.defendant_appeal_other
+        };
+        let appeals = u(slot::APPEAL_FILE) < appeal_chance;
+        let appeal_days = exp_days(s.behaviour.appeal.days_mean, u(slot::APPEAL_DAYS));
+        if counted {
+            self.count(Counter::TrialSentenceCases, 1);
+            self.count(Counter::TrialConvicted, n);
+            self.count(Counter::SentencedDefendants, n);
+            if custodial {
+                self.count(Counter::CustodialSentences, n);
+            }
+            if jobless {
+                self.count(Counter::ConvictedJobless, n);
+            }
+        }
+        // A detainee sentenced to custody moves from pre-trial detention to prison.
+        self.leave_detention(index, false);
+        if custodial {
+            let release = self.add_prisoners(n as u32, term);
+            let c = &mut self.cases[index as usize];
+            c.release_day = release;
+        }
+        let c = &mut self.cases[index as usize];
+        c.custodial = custodial;
+        c.verdict = Verdict::Convicted;
+        if appeals {
+            self.schedule(index, Stage::Appeal, appeal_days);
+        } else {
+            self.finish(index, Terminal::Convicted);
+        }
+    }
+
+    /// Defendants expected at court this year, for the defence's coverage: last year's count
+    /// of defendants sent to court (never below one, so coverage is defined in the first year).
+    fn defendants_at_court_estimate(&self) -> f64 {
+        self.defendants_sent_last_year.max(1.0)
+    }
+}
+
+fn u_back(w: &World, index: u32) -> f64 {
+    unit(w.cases[index as usize].w[slot::SUPPLEMENTARY_BACK])
+}

@@ -1,0 +1,290 @@
+//! The engine's guarantees: every case ends exactly once, counts are conserved between stages,
+//! stocks never go negative, results depend only on (scenario, master seed, run index) and
+//! not on threads, and a dated change leaves everything before its date untouched (common
+//! random numbers).
+
+use std::sync::atomic::AtomicBool;
+
+use caseflow::batch::{BatchConfig, run_batch};
+use caseflow::engine::{N_TERMINALS, RunOutput, Terminal, simulate};
+use caseflow::output::{summarize, summary_csv};
+use caseflow::record::{Counter, Tally};
+use caseflow::scenario::{self, Scenario};
+use proptest::prelude::*;
+
+fn tiny() -> Scenario {
+    scenario::load_path(std::path::Path::new("tests/fixtures/tiny.toml")).expect("tiny fixture loads")
+}
+
+/// The fixture's text with its registered crimes multiplied by `k`.
+fn scaled(text: &str, k: u32) -> String {
+    let mut text = text.to_string();
+    for n in [3000, 3200, 3100] {
+        text = text.replace(&format!("registered_crimes = {n}\n"), &format!("registered_crimes = {}\n", n * k));
+    }
+    text
+}
+
+fn total(t: &Tally, c: Counter) -> u64 {
+    (0..t.n_years()).map(|y| t.get(y, c)).sum()
+}
+
+/// Invariants every run must satisfy, whatever the scenario.
+fn check_invariants(out: &RunOutput) {
+    let t = &out.tally;
+    // Every case created ends in exactly one terminal state (pending at the end included).
+    let ended: u64 = out.terminals.iter().sum();
+    assert_eq!(ended, out.created, "terminal states {:?} vs {} cases created", out.terminals, out.created);
+    assert!(out.min_stock >= 0, "a stock went negative: {}", out.min_stock);
+    // Pre-trial detention: everyone detained has left or is still there.
+    assert_eq!(
+        total(t, Counter::Detained) as i64 - total(t, Counter::DetentionExits) as i64,
+        out.final_pretrial,
+        "detention in/out does not balance"
+    );
+    for y in 0..t.n_years() {
+        let g = |c| t.get(y, c);
+        assert!(g(Counter::JudgeApproved) <= g(Counter::JudgeDecided));
+        assert!(g(Counter::ProcuratorApproved) <= g(Counter::ProcuratorDecided));
+        assert_eq!(g(Counter::Detained), g(Counter::JudgeApproved) + g(Counter::ProcuratorApproved));
+        assert_eq!(
+            g(Counter::DetentionRequests),
+            g(Counter::JudgeDecided) + g(Counter::ProcuratorDecided) + g(Counter::ProcuratorRefusals),
+            "every detention request is decided exactly once (year {y})"
+        );
+        assert!(g(Counter::CustodyShort) <= g(Counter::CustodyHeld));
+        assert!(g(Counter::CustodyReleased) <= g(Counter::CustodyHeld));
+        assert!(g(Counter::ReleasedOnClosure) <= g(Counter::DetentionExits));
+        assert!(g(Counter::CustodialSentences) <= g(Counter::SentencedDefendants));
+        assert_eq!(g(Counter::SentencedDefendants), g(Counter::TrialConvicted));
+        assert!(g(Counter::ConvictedJobless) <= g(Counter::SentencedDefendants));
+        assert!(
+            g(Counter::TrialClosedReconciled)
+                + g(Counter::TrialClosedExonerating)
+                + g(Counter::TrialClosedOtherNonrehab)
+                == g(Counter::TrialClosed)
+        );
+        assert!(g(Counter::PrivateClosed) + g(Counter::PrivateSentenceCases) <= g(Counter::PrivateCases));
+        assert!(g(Counter::PrivateAcquitted) <= g(Counter::TrialAcquitted));
+        assert!(g(Counter::TrialAcquittedPublic) + g(Counter::PrivateAcquitted) == g(Counter::TrialAcquitted));
+        assert!(g(Counter::JuryAcquitted) <= g(Counter::TrialAcquittedPublic));
+        assert!(g(Counter::ReconciledPretrial) <= g(Counter::ClosedNonrehab));
+        assert!(g(Counter::TortureToCourt) <= g(Counter::TortureOpened));
+        assert!(g(Counter::TortureOpened) <= g(Counter::TortureRegistered));
+        assert!(g(Counter::PretrialDetainees) <= g(Counter::PrisonPopulation));
+        // Cases heard at first instance are each decided one way.
+        assert_eq!(
+            g(Counter::CourtHeard),
+            g(Counter::TrialSentenceCases) - g(Counter::PrivateSentenceCases)
+                + (g(Counter::TrialClosed) - g(Counter::PrivateClosed))
+                + g(Counter::ReturnedSupplementary)
+                + g(Counter::ReturnedToProcurator)
+                + g(Counter::AcquittedPublicCases),
+            "public cases heard = sentenced + closed + returned + acquitted (year {y})"
+        );
+    }
+}
+
+#[test]
+fn every_case_ends_once_and_stocks_balance() {
+    let s = tiny();
+    for run in 0..3 {
+        let out = simulate(&s, 11, run);
+        check_invariants(&out);
+        assert!(out.created > 5_000, "the fixture should make thousands of cases, made {}", out.created);
+    }
+}
+
+#[test]
+fn public_acquittals_in_cases_never_exceed_defendants() {
+    let s = tiny();
+    let out = simulate(&s, 3, 0);
+    for y in 0..out.tally.n_years() {
+        assert!(out.tally.get(y, Counter::AcquittedPublicCases) <= out.tally.get(y, Counter::TrialAcquittedPublic));
+    }
+}
+
+/// Exact counts for the tiny fixture, master seed 2026, run 0. These pin the whole model:
+/// any change to a decision rule, a draw or the fixture changes them, and must be deliberate.
+#[test]
+fn exact_counts_tiny_fixture() {
+    let s = tiny();
+    let out = simulate(&s, 2026, 0);
+    let t = &out.tally;
+    let y = 1; // 2011, the first reported year
+    let got = [
+        t.get(y, Counter::Registered),
+        t.get(y, Counter::SentToCourt),
+        t.get(y, Counter::ClosedNonrehab),
+        t.get(y, Counter::TrialConvicted),
+        t.get(y, Counter::TrialAcquitted),
+        t.get(y, Counter::TrialClosedReconciled),
+        t.get(y, Counter::Detained),
+        t.get(y, Counter::PrisonPopulation),
+    ];
+    assert_eq!(got, EXPECTED_2011, "counts for 2011 changed");
+    assert_eq!(out.terminals, EXPECTED_TERMINALS, "terminal states changed");
+}
+
+const EXPECTED_2011: [u64; 8] = [5102, 1030, 36, 690, 28, 164, 210, 650];
+const EXPECTED_TERMINALS: [u64; N_TERMINALS] = [6908, 61, 52, 22, 1730, 66, 234, 5, 100, 0, 75, 218, 389];
+
+#[test]
+fn same_seed_same_tally_different_seed_different_tally() {
+    let s = tiny();
+    let a = simulate(&s, 5, 1);
+    let b = simulate(&s, 5, 1);
+    let c = simulate(&s, 5, 2);
+    let d = simulate(&s, 6, 1);
+    let key =
+        |o: &RunOutput| (0..o.tally.n_years()).map(|y| o.tally.get(y, Counter::TrialConvicted)).collect::<Vec<_>>();
+    assert_eq!(key(&a), key(&b));
+    assert_eq!(a.terminals, b.terminals);
+    assert_ne!(key(&a), key(&c), "run index must change the stream");
+    assert_ne!(key(&a), key(&d), "master seed must change the stream");
+}
+
+fn batch_csv(s: &Scenario, threads: usize) -> String {
+    let stop = AtomicBool::new(false);
+    let cfg = BatchConfig { seeds: 6, master_seed: 99, threads };
+    let r = run_batch(s, &cfg, &stop, &|| ()).expect("batch runs");
+    assert!(r.complete);
+    summary_csv(&summarize(&r.series, &r.years, &r.runs))
+}
+
+#[test]
+fn summary_is_byte_identical_across_thread_counts_and_reruns() {
+    let s = tiny();
+    let one = batch_csv(&s, 1);
+    let two = batch_csv(&s, 2);
+    let again = batch_csv(&s, 2);
+    assert_eq!(one, two, "1 thread and 2 threads differ");
+    assert_eq!(two, again, "a second run differs");
+    assert!(one.starts_with("series,year,mean,sd,p05,p95\n"));
+}
+
+#[test]
+fn a_stop_request_before_start_runs_nothing() {
+    let s = tiny();
+    let stop = AtomicBool::new(true);
+    let cfg = BatchConfig { seeds: 4, master_seed: 1, threads: 1 };
+    let r = run_batch(&s, &cfg, &stop, &|| ()).unwrap();
+    assert!(!r.complete);
+    assert!(r.runs.is_empty());
+}
+
+/// A rule change dated in the last year must leave every earlier year exactly as it was:
+/// the same cases meet the same random numbers, so only the reform's consequences differ.
+#[test]
+fn a_reform_changes_nothing_before_its_date() {
+    let base = tiny();
+    let text = base.source_text.replace(
+        "[[incentives]]\nfrom = 2012-01-01",
+        "[[rules]]\nfrom = 2012-01-01\nsupplementary_investigation = false\nreconciliation = { minor = \"banned\", medium_first = \"banned\", medium_repeat = \"banned\" }\n\n[[incentives]]\nfrom = 2012-01-01",
+    );
+    assert_ne!(text, base.source_text, "fixture layout changed: the patch did not apply");
+    let reformed = scenario::load_str(&text, "reformed").expect("reformed scenario loads");
+    let a = simulate(&base, 8, 0);
+    let b = simulate(&reformed, 8, 0);
+    let first_reform_year = 2; // 2012
+    for y in 0..first_reform_year {
+        for c in [
+            Counter::Registered,
+            Counter::SentToCourt,
+            Counter::TrialConvicted,
+            Counter::TrialClosedReconciled,
+            Counter::Detained,
+        ] {
+            assert_eq!(a.tally.get(y, c), b.tally.get(y, c), "{c:?} changed in year index {y}, before the reform");
+        }
+    }
+    let y = first_reform_year;
+    // From the reform on, no case returns for supplementary investigation and no public case is
+    // reconciled at trial (withdrawn private complaints still close on the parties' accord).
+    assert_eq!(b.tally.get(y, Counter::ReturnedSupplementary), 0);
+    // Pre-trial closures of 2012 come only from cases the parties settled in 2011, before the ban.
+    assert!(
+        b.tally.get(y, Counter::ReconciledPretrial) * 3 < a.tally.get(y, Counter::ReconciledPretrial),
+        "pre-trial reconciliations barely fell after the ban"
+    );
+    assert_eq!(
+        b.tally.get(y, Counter::TrialClosedReconciled),
+        b.tally.get(y, Counter::PrivateClosed),
+        "only private closures remain"
+    );
+    assert!(a.tally.get(y, Counter::TrialClosedReconciled) > b.tally.get(y, Counter::TrialClosedReconciled));
+    // Registration is an input: the reform leaves it alone.
+    assert_eq!(a.tally.get(y, Counter::Registered), b.tally.get(y, Counter::Registered));
+}
+
+/// Incentives act through decisions: with no acquittal penalty, no reversal weight and
+/// procurators unable to appeal, judges acquit more; with a heavy reversal weight, fewer.
+#[test]
+fn judges_respond_to_the_reversal_weight() {
+    let base = tiny();
+    let with_weight = |w: f64| {
+        // The 2012 entry sets no reversal weight, so `w` holds through 2011 and 2012.
+        let text = scaled(&base.source_text, 5).replace(
+            "[[incentives]]\nfrom = 2012-01-01",
+            &format!("[[incentives]]\nfrom = 2011-01-01\ntrial_judge = {{ reversals = {w} }}\n\n[[incentives]]\nfrom = 2012-01-01"),
+        );
+        assert_ne!(text, base.source_text);
+        let s = scenario::load_str(&text, "weights").expect("loads");
+        (0..4)
+            .map(|run| {
+                let o = simulate(&s, 21, run);
+                o.tally.get(1, Counter::TrialAcquittedPublic) + o.tally.get(2, Counter::TrialAcquittedPublic)
+            })
+            .sum::<u64>()
+    };
+    let none = with_weight(0.0);
+    let heavy = with_weight(20.0);
+    assert!(
+        none > heavy,
+        "acquittals with no reversal weight ({none}) should exceed those under a heavy one ({heavy})"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, .. ProptestConfig::default() })]
+
+    /// Invariants hold for any seed, inflow size and a range of rule settings.
+    #[test]
+    fn invariants_hold_for_varied_scenarios(
+        seed in 0u64..1_000_000,
+        run in 0u64..8,
+        scale in 1u32..4,
+        jury in 0.0f64..=1.0,
+        supplementary in proptest::bool::ANY,
+        total in proptest::bool::ANY,
+    ) {
+        let base = tiny();
+        let text = scaled(&base.source_text, scale).replace(
+            "[[incentives]]\nfrom = 2012-01-01",
+            &format!("[[rules]]\nfrom = 2011-09-01\njury_jurisdiction = {{ minor = 0.0, medium = 0.0, grave = {jury}, especially_grave = {jury} }}\nsupplementary_investigation = {supplementary}\ntotal_registration = {total}\n\n[[incentives]]\nfrom = 2012-01-01"),
+        );
+        let s = scenario::load_str(&text, "prop").map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let out = simulate(&s, seed, run);
+        check_invariants(&out);
+        prop_assert!(out.terminals[Terminal::Unsolved as usize] > 0);
+    }
+}
+
+/// Registration is an input: with one episode per case, each year registers exactly the
+/// crimes and misdemeanours the scenario feeds in (misdemeanours counted while the rules say so).
+#[test]
+fn registered_crimes_equal_the_inflow_exactly() {
+    let base = tiny();
+    let text = base.source_text.replace("extra_episodes_mean = 0.55", "extra_episodes_mean = 0.0");
+    assert_ne!(text, base.source_text);
+    let s = scenario::load_str(&text, "one-episode").unwrap();
+    let out = simulate(&s, 4, 0);
+    for (y, inflow) in s.inflow.iter().enumerate() {
+        assert_eq!(
+            out.tally.get(y, Counter::Registered),
+            (inflow.registered_crimes + inflow.misdemeanours) as u64,
+            "year {}",
+            inflow.year
+        );
+    }
+}
