@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # caseflow developer entry point: installs what the build needs, then builds and runs.
 #
-#   ./dev.sh run [ARGS...]   run the shipped scenario (or pass `caseflow run` arguments)
+#   ./dev.sh run [ARGS...]   run the shipped scenario, or `caseflow run ARGS` (e.g. --seeds 50)
 #   ./dev.sh test            run the whole test suite
 #   ./dev.sh check           formatting, lints and tests (what CI runs)
 #   ./dev.sh deps            only install the system packages
@@ -45,8 +45,9 @@ case "$cmd" in
   run)
     need_packages
     cargo build --release --locked
-    if [ $# -eq 0 ]; then
-      set -- scenarios/kazakhstan.toml
+    # Without a scenario (no arguments, or only options), run the shipped one.
+    if [ $# -eq 0 ] || [[ "$1" == -* ]]; then
+      set -- scenarios/kazakhstan.toml "$@"
     fi
     exec target/release/caseflow run "$@"
     ;;

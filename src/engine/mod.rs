@@ -49,6 +49,8 @@ pub enum Terminal {
     AcquittedOnAppeal,
     PrivateRejected,
     PrivateClosed,
+    /// A would-be private complaint the police registered as a public crime.
+    PrivateRegisteredByPolice,
     /// Still in the system when the simulation ended.
     Pending,
 }
@@ -162,7 +164,7 @@ pub mod slot {
     pub const PRIVATE_WITHDRAW: usize = 56;
     pub const PRIVATE_RECONCILE: usize = 57;
     pub const PRIVATE_ACQUIT: usize = 58;
-    pub const TRIAL_DETENTION_RELEASE: usize = 59;
+    pub const PRIVATE_POLICE: usize = 59;
     pub const FIRST_REVISITABLE: usize = INVESTIGATION_DAYS;
 }
 
@@ -204,6 +206,9 @@ pub struct World<'s> {
     pub(crate) defendants_sent_this_year: f64,
     pub(crate) defendants_sent_last_year: f64,
     pub(crate) tally: Tally,
+    /// Per province, how far officials' registration practice has moved towards total
+    /// registration (0: hide what hurts the clearance rate; 1: register everything).
+    pub(crate) compliance: Vec<f64>,
     pub(crate) terminals: [u64; N_TERMINALS],
     /// Today, and the rules and weights in force today.
     pub(crate) day: u32,
@@ -271,6 +276,7 @@ impl<'s> World<'s> {
             defendants_sent_this_year: 0.0,
             defendants_sent_last_year: 0.0,
             tally: Tally::new(s.calendar.n_years(), s.provinces.len()),
+            compliance: vec![if s.rules[0].value.total_registration { 1.0 } else { 0.0 }; s.provinces.len()],
             terminals: [0; N_TERMINALS],
             day: 0,
             year: 0,
@@ -475,6 +481,10 @@ impl<'s> World<'s> {
         let l = &self.s.behaviour.learning;
         let per_year = DAYS_PER_YEAR as f64 / l.period_days as f64;
         let rate = l.rate;
+        let target = if self.rules().total_registration { 1.0 } else { 0.0 };
+        for c in &mut self.compliance {
+            *c += l.compliance_rate * (target - *c);
+        }
         for inv in &mut self.agents.investigators {
             inv.load = (1.0 - rate) * inv.load + rate * inv.assigned as f64 * per_year;
             inv.assigned = 0;

@@ -1013,6 +1013,7 @@ fn read_investigation(t: &mut Table<'_, '_>) -> Option<InvestigationBehaviour> {
             coercion_logit: f64(Num::Finite, REQ),
             coercion_pressure: f64(Num::NonNeg, REQ),
             confession_evidence: f64(Num::Unit, REQ),
+            prison_target_response: f64(Num::NonNeg, REQ),
         }
     )
 }
@@ -1064,6 +1065,7 @@ fn read_trial(t: &mut Table<'_, '_>) -> Option<TrialBehaviour> {
             official_pressure: f64(Num::Prob, REQ),
             supplementary_return_back: f64(Num::Prob, REQ),
             return_to_procurator_constant: f64(Num::Finite, REQ),
+            discretionary_release_cost: f64(Num::NonNeg, REQ),
             close_exonerating_constant: f64(Num::Finite, REQ),
             defence_cases_per_lawyer: f64(Num::Positive, REQ),
             dependent_defence_contests: f64(Num::Prob, REQ),
@@ -1083,6 +1085,7 @@ fn read_private(t: &mut Table<'_, '_>) -> Option<PrivateBehaviour> {
             reconcile: f64(Num::Prob, REQ),
             acquit_logit: f64(Num::Finite, REQ),
             days_mean: f64(Num::Positive, REQ),
+            police_registration: f64(Num::Prob, REQ),
         }
     )
 }
@@ -1135,6 +1138,7 @@ fn read_learning(t: &mut Table<'_, '_>) -> Option<LearningBehaviour> {
             period_days: u32(1, 365, Need::Required),
             rate: f64(Num::Prob, REQ),
             peer_weight: f64(Num::Prob, REQ),
+            compliance_rate: f64(Num::Prob, REQ),
         }
     )
 }

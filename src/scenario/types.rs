@@ -410,7 +410,9 @@ pub struct Behaviour {
 pub struct InvestigationBehaviour {
     /// Cases one investigator can work fully in a year.
     pub capacity: f64,
-    /// How fast clearance falls as the load exceeds capacity (exponent).
+    /// How fast clearance falls as the load exceeds capacity. Overloaded investigators triage:
+    /// a case of solvability s is cleared with chance s^(1 / coverage^load_elasticity), where
+    /// coverage = min(1, capacity x effort / caseload), so hard cases are dropped first.
     pub load_elasticity: f64,
     /// How strongly the clearance weight raises effort.
     pub clearance_effort: f64,
@@ -436,6 +438,9 @@ pub struct InvestigationBehaviour {
     pub coercion_pressure: f64,
     /// Evidence added by a confession.
     pub confession_evidence: f64,
+    /// How strongly the prison-population target, pressed down the hierarchy by chiefs and
+    /// procurators, lowers the log-odds of asking for detention.
+    pub prison_target_response: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -448,7 +453,7 @@ pub struct ProcuratorBehaviour {
     pub custody_grounds_threshold: f64,
     /// Log-odds of backing an investigator's detention request.
     pub back_detention_logit: f64,
-    /// Utility of a case sent to court ending in conviction, per unit of evidence.
+    /// Weight of the weakness of the evidence in favour of an exonerating closure.
     pub evidence_weight: f64,
     /// Constant utilities of the options (sending is the reference option).
     pub close_nonrehab_constant: f64,
@@ -497,6 +502,9 @@ pub struct TrialBehaviour {
     pub supplementary_return_back: f64,
     /// Constant utility of returning a case to the procurator.
     pub return_to_procurator_constant: f64,
+    /// Cost to a judge of a discretionary release on reconciliation, per unit of the
+    /// procurator's opposition (his conviction weight above his closure weight).
+    pub discretionary_release_cost: f64,
     /// Constant utility of closing on exonerating grounds.
     pub close_exonerating_constant: f64,
     /// Defendants one lawyer can defend in a year.
@@ -522,6 +530,9 @@ pub struct PrivateBehaviour {
     pub acquit_logit: f64,
     /// Mean days to decision.
     pub days_mean: f64,
+    /// Share of would-be private complaints (battery and the like) that the police register as
+    /// public crimes once officials fully comply with total registration.
+    pub police_registration: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -561,7 +572,9 @@ pub struct TortureBehaviour {
     /// Chance a complaint is registered when non-registration is not a crime / when it is.
     pub register_discretionary: f64,
     pub register_total: f64,
-    /// Chance a registered complaint becomes a criminal case against officers.
+    /// Chance a registered complaint becomes a criminal case against officers, when complaints
+    /// are registered at the discretionary rate; registering more dilutes it (the extra
+    /// complaints are the ones officials would have shelved).
     pub open_case: f64,
     /// Chance such a case reaches court.
     pub to_court: f64,
@@ -575,4 +588,7 @@ pub struct LearningBehaviour {
     pub rate: f64,
     /// Weight of province colleagues' experience against the agent's own.
     pub peer_weight: f64,
+    /// Share of the gap between officials' registration practice and the rule in force (total
+    /// registration or not) closed each period: compliance with a new rule spreads gradually.
+    pub compliance_rate: f64,
 }

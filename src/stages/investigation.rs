@@ -78,9 +78,10 @@ impl World<'_> {
         // effort: investigators scored on clearance work harder on every case.
         let w_inv = &self.incentives().investigator;
         let effort = (0.5 + diligence) * (1.0 + b.clearance_effort * w_inv.clearance);
+        // An overloaded investigator triages: hard cases are dropped first.
         let coverage = (b.capacity * effort / load.max(1.0)).min(1.0);
         let solvability = (self.prep.solvability.sample(u(slot::SOLVABILITY)) + k.solvability_shift).clamp(0.0, 1.0);
-        if u(slot::CLEAR) >= solvability * coverage.powf(b.load_elasticity) {
+        if u(slot::CLEAR) >= solvability.powf(1.0 / coverage.powf(b.load_elasticity)) {
             self.terminals[Terminal::Unsolved as usize] += 1;
             return;
         }
@@ -127,7 +128,10 @@ impl World<'_> {
         let economic_barred = k.economic && !rules.economic_detention_allowed;
         if in_custody && !economic_barred {
             let shift = self.agents.provinces[province].detention_shift;
-            let x = b.detention_request_logit[gravity.index()] + b.detention_ease * w_inv.sent_to_court + shift;
+            let prison_target = self.incentives().procurator.prison_target;
+            let x = b.detention_request_logit[gravity.index()] + b.detention_ease * w_inv.sent_to_court
+                - b.prison_target_response * prison_target
+                + shift;
             if u(slot::DETENTION_REQUEST) < logistic(x) {
                 self.decide_detention(&mut case);
             }
@@ -176,12 +180,19 @@ impl World<'_> {
         if u(slot::COMPLAIN) >= t.complain_investigation {
             return;
         }
-        let p_register = if self.rules().total_registration { t.register_total } else { t.register_discretionary };
+        // Officials register complaints as far as their practice has moved towards total
+        // registration (gradually, after non-registration became a crime).
+        let compliance = self.compliance[case.province as usize];
+        let p_register = t.register_discretionary + compliance * (t.register_total - t.register_discretionary);
         if u(slot::COMPLAINT_REGISTERED) >= p_register {
             return;
         }
         self.count(Counter::TortureRegistered, 1);
-        if u(slot::COMPLAINT_OPENED) < t.open_case {
+        // Registering everything adds complaints that officials would have shelved as
+        // unsubstantiated: opening a case needs substance, so the number opened does not grow
+        // with registration (`open_case` is the chance at discretionary registration).
+        let p_open = t.open_case * (t.register_discretionary / p_register).min(1.0);
+        if u(slot::COMPLAINT_OPENED) < p_open {
             self.count(Counter::TortureOpened, 1);
             if u(slot::COMPLAINT_TO_COURT) < t.to_court {
                 self.count(Counter::TortureToCourt, 1);

@@ -38,11 +38,15 @@ pub fn reconciliation_eligibility(s: &Scenario, rules: &Rules, c: &Case) -> Elig
     }
 }
 
-/// Whether a case can be closed on non-rehabilitative grounds other than reconciliation
-/// (sincere repentance where the harm is to public or state interests).
+/// Whether a case can be closed on non-rehabilitative grounds other than reconciliation:
+/// active repentance for a first minor or medium offence (art. 65), where the harm is to public
+/// or state interests only once the rules allow sincere repentance there.
 pub fn repentance_eligible(s: &Scenario, rules: &Rules, c: &Case) -> bool {
     let kind = &s.crime.kinds[c.kind as usize];
-    kind.public_harm && rules.reconciliation.public_harm_repentance && c.first_offence && c.gravity <= Gravity::Medium
+    c.first_offence
+        && c.gravity <= Gravity::Medium
+        && !c.dangerous
+        && (!kind.public_harm || rules.reconciliation.public_harm_repentance)
 }
 
 /// The victim and the accused bargain: the accused pays if his means cover the victim's

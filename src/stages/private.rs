@@ -17,6 +17,13 @@ impl World<'_> {
         let s = self.s;
         let u = |k: usize| unit(w[k]);
         let province = super::pick_cdf(&self.prep.province_cdf, u(slot::PROVINCE));
+        // Under total registration the police register many would-be private complaints
+        // (battery and the like) as public crimes; those are inside the registered-crime inflow.
+        let divert = self.compliance[province] * s.behaviour.private.police_registration;
+        if u(slot::PRIVATE_POLICE) < divert {
+            self.terminals[Terminal::PrivateRegisteredByPolice as usize] += 1;
+            return;
+        }
         let days = exp_days(s.behaviour.private.days_mean, u(slot::TRIAL_DAYS));
         let case = Case {
             id,

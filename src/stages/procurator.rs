@@ -35,9 +35,7 @@ impl World<'_> {
         // average case, higher for weak evidence.
         let weakness = 1.0 - c.evidence;
         let p_acquit = (proc.acquittal_belief * 2.0 * weakness).min(1.0);
-        let send = inc.convictions * (1.0 - p_acquit) - inc.acquittals * p_acquit
-            + b.evidence_weight * (c.evidence - 0.5)
-            + proc.zeal;
+        let send = inc.convictions * (1.0 - p_acquit) - inc.acquittals * p_acquit + proc.zeal;
 
         let eligible = reconciliation_eligibility(s, rules, c);
         let nonrehab_grounds = c.reconciled_pretrial || repentance_eligible(s, rules, c);

@@ -69,8 +69,8 @@ impl World<'_> {
         let province = &self.agents.provinces[p];
 
         // Reconciliation at trial. Where the law makes release mandatory the judge must close;
-        // where it is discretionary she weighs the saved work against the risk that the
-        // procurator, scored on convictions, appeals the closure.
+        // where it is discretionary she weighs the saved work against the procurator's
+        // opposition (a release costs him a conviction) and what comes of crossing him.
         if !jury {
             let eligible = reconciliation_eligibility(s, rules, c);
             let pressure = b.official_pressure * (1.0 + load).min(3.0) / 2.0;
@@ -78,8 +78,11 @@ impl World<'_> {
                 let close = match eligible {
                     Eligibility::Mandatory => true,
                     _ => {
+                        // Procurators oppose a release that costs them a conviction, unless their
+                        // closures count as much.
+                        let opposition = (inc.procurator.convictions - inc.procurator.nonrehab_closures).max(0.0);
                         let x = (b.effort_sentence - b.effort_closure) * load
-                            - w_rev * judge.belief_reverse_acquittal * inc.procurator.convictions
+                            - b.discretionary_release_cost * opposition
                             + province.reconciliation_shift;
                         u(slot::TRIAL_RECONCILE_JUDGE) < logistic(x)
                     }
