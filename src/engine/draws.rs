@@ -9,8 +9,8 @@
 //! Layout of the stream (in 32-bit words):
 //! - case `id` (see [`CaseId`]): words `[id * 64, id * 64 + 64)`; 64 words are exactly one
 //!   refill of the generator's 4-block buffer, so a case costs one ChaCha8 refill;
-//! - repeat visits of a case to a stage (a retrial, a second review): 16-word blocks in
-//!   [`REVISIT_BASE`] + (id * 8 + visit) * 16;
+//! - repeat visits of a case to a stage (a retrial, a second review): 16-word blocks at
+//!   [`REVISIT_BASE`] + (id * 512 + block) * 16, two blocks per visit (up to 255 visits);
 //! - agents: 16-word blocks at [`AGENT_BASE`] + uid * 16 (traits of the agent with that uid);
 //! - provinces: 16-word blocks at [`PROVINCE_BASE`] + index * 16.
 
@@ -76,10 +76,10 @@ impl RunStream {
         self.fill(id.0 as u128 * CASE_WORDS as u128, out);
     }
 
-    /// 16 words for a case's `visit`-th return to a stage (visit >= 1).
-    pub fn revisit_words(&mut self, id: CaseId, visit: u32) -> [u32; 16] {
+    /// The `block`-th 16-word block (0..512) of a case's windows for revisits.
+    pub fn revisit_words(&mut self, id: CaseId, block: u32) -> [u32; 16] {
         let mut out = [0u32; 16];
-        let pos = REVISIT_BASE + (id.0 as u128 * 8 + (visit as u128 & 7)) * 16;
+        let pos = REVISIT_BASE + (id.0 as u128 * 512 + (block as u128 & 511)) * 16;
         self.fill(pos, &mut out);
         out
     }
@@ -144,6 +144,22 @@ mod tests {
         assert_ne!(w(1, 0), w(1, 1));
         assert_ne!(w(1, 0), w(2, 0));
         assert_eq!(w(1, 0), w(1, 0));
+    }
+
+    #[test]
+    fn revisit_blocks_are_distinct_for_many_visits_and_cases() {
+        let mut s = RunStream::new(3, 0);
+        let a = CaseId::new(Source::PublicCrime, 1, 5);
+        let b = CaseId::new(Source::PublicCrime, 1, 6);
+        let mut seen = std::collections::BTreeSet::new();
+        for id in [a, b] {
+            for block in 0..40 {
+                assert!(seen.insert(s.revisit_words(id, block)), "block {block} of {id:?} repeats");
+            }
+        }
+        let mut case = [0; 64];
+        s.case_words(a, &mut case);
+        assert!(!seen.contains(&<[u32; 16]>::try_from(&case[..16]).unwrap()));
     }
 
     /// Pins the exact stream: a change of rand_chacha, of the key expansion or of the layout

@@ -411,6 +411,7 @@ impl<'s> World<'s> {
     pub(crate) fn revisit(&mut self, case: u32) {
         let c = &mut self.cases[case as usize];
         c.visits = c.visits.saturating_add(1);
+        // Visit v reads blocks 2v-2 and 2v-1: every revisit gets numbers of its own.
         let v = c.visits as u32;
         let a = self.stream.revisit_words(c.id, 2 * v - 2);
         let b = self.stream.revisit_words(c.id, 2 * v - 1);

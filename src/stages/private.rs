@@ -69,7 +69,8 @@ impl World<'_> {
         let u = |k: usize| unit(w[k]);
         let n = c.defendants as u64;
         let judge = c.judge as usize;
-        if u(slot::PRIVATE_REJECT) < b.reject {
+        // A retrial after appeal cannot reject the complaint again.
+        if c.visits == 0 && u(slot::PRIVATE_REJECT) < b.reject {
             return self.finish(index, Terminal::PrivateRejected);
         }
         self.agents.judges[judge].decided += 1;
