@@ -14,6 +14,23 @@ use caseflow::batch::{BatchConfig, run_batch};
 use caseflow::output::{self, Provenance};
 use caseflow::scenario::{self, Scenario};
 
+/// `println!` that ignores a closed stdout (`caseflow run ... | head -1`): the results are on
+/// disk by then, and a panic over a report nobody reads would only hide that.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that ignores a closed stderr, for the same reason.
+macro_rules! esay {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Exit status for bad input: a scenario that does not load, results that would be overwritten.
 const EXIT_BAD_INPUT: u8 = 2;
 /// Exit status for a failure while running or writing (disk full, HDF5 error).
@@ -65,7 +82,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check { scenario } => match load(&scenario) {
             Ok(s) => {
-                println!(
+                say!(
                     "{}: ok: scenario `{}`, {} provinces, {}-{} (reported from {}), {} rule regimes, {} incentive regimes, {} campaigns",
                     scenario.display(),
                     s.name,
@@ -91,10 +108,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// Bad input for results that would be overwritten, a runtime failure otherwise.
+fn output_exit_code(e: &output::OutputError) -> u8 {
+    match e {
+        output::OutputError::Exists { .. } => EXIT_BAD_INPUT,
+        _ => EXIT_FAILURE,
+    }
+}
+
 /// Loads a scenario, printing every diagnostic on failure.
 fn load(path: &Path) -> Result<Scenario, ExitCode> {
     scenario::load_path(path).map_err(|e| {
-        eprintln!("{e}");
+        esay!("{e}");
         ExitCode::from(EXIT_BAD_INPUT)
     })
 }
@@ -111,21 +136,27 @@ fn run(
     timings: bool,
 ) -> ExitCode {
     if seeds == 0 {
-        eprintln!("error: --seeds must be at least 1");
+        esay!("error: --seeds must be at least 1");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
     let out_dir =
         out.unwrap_or_else(|| PathBuf::from(format!("results/runs/{}-seed{}-n{}", s.name, master_seed, seeds)));
-    // Refuse before running, not after: a long batch must not end in "already exists".
-    if !force {
-        for name in output::RESULT_FILES {
-            let p = out_dir.join(name);
-            if p.exists() {
-                eprintln!("{}", output::OutputError::Exists { path: p });
-                return ExitCode::from(EXIT_BAD_INPUT);
-            }
+    // Refuse before running, not after: a long batch must not end in "already exists" or
+    // "cannot write".
+    let created_dir = match output::prepare_dir(&out_dir, force) {
+        Ok(created) => created,
+        Err(e) => {
+            esay!("error: {e}");
+            return ExitCode::from(output_exit_code(&e));
         }
-    }
+    };
+    // When nothing ends up written, do not leave behind an empty directory made above
+    // (`remove_dir` removes only empty directories).
+    let discard_dir = || {
+        if created_dir {
+            let _ = std::fs::remove_dir(&out_dir);
+        }
+    };
 
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -136,7 +167,7 @@ fn run(
             if stop.swap(true, Ordering::SeqCst) {
                 std::process::exit(EXIT_INTERRUPTED as i32);
             }
-            eprintln!("\ninterrupted: finishing the runs under way, then writing them (Ctrl-C again to quit now)");
+            esay!("\ninterrupted: finishing the runs under way, then writing them (Ctrl-C again to quit now)");
         });
     }
 
@@ -157,14 +188,16 @@ fn run(
         Ok(r) => r,
         Err(e) => {
             bar.abandon();
-            eprintln!("error: {e}");
+            esay!("error: {e}");
+            discard_dir();
             return ExitCode::from(EXIT_FAILURE);
         }
     };
     bar.finish_and_clear();
 
     if result.runs.is_empty() {
-        eprintln!("interrupted before any run finished: nothing written");
+        esay!("interrupted before any run finished: nothing written");
+        discard_dir();
         return ExitCode::from(EXIT_INTERRUPTED);
     }
     let summary = output::summarize(&result.series, &result.years, &result.runs);
@@ -189,16 +222,17 @@ fn run(
     ) {
         Ok(w) => w,
         Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(match e {
-                output::OutputError::Exists { .. } => EXIT_BAD_INPUT,
-                _ => EXIT_FAILURE,
-            });
+            esay!("error: {e}");
+            if !result.complete {
+                esay!("interrupted: {} of {} runs had finished, but could not be written", result.runs.len(), seeds);
+            }
+            discard_dir();
+            return ExitCode::from(output_exit_code(&e));
         }
     };
 
     let threads_used = if threads == 0 { rayon::current_num_threads() } else { threads };
-    println!(
+    say!(
         "{} runs of `{}` (master seed {}), {}-{}: {:.1} s",
         result.runs.len(),
         s.name,
@@ -209,7 +243,7 @@ fn run(
     );
     if timings {
         let secs = result.elapsed.as_secs_f64().max(1e-9);
-        println!(
+        say!(
             "timings: {} cases in {:.2} s: {:.0} cases/s on {} threads, {:.0} cases/s per thread",
             result.cases,
             secs,
@@ -218,12 +252,12 @@ fn run(
             result.cases as f64 / secs / threads_used as f64
         );
     }
-    println!("results: {}", written.dir.display());
-    println!("  summary (mean, sd, p05, p95 across runs): {}", written.summary_csv.display());
-    println!("  every run, every year, with provenance:   {}", written.hdf5.display());
-    println!("  how it was made:                          {}", written.provenance.display());
+    say!("results: {}", written.dir.display());
+    say!("  summary (mean, sd, p05, p95 across runs): {}", written.summary_csv.display());
+    say!("  every run, every year, with provenance:   {}", written.hdf5.display());
+    say!("  how it was made:                          {}", written.provenance.display());
     if !result.complete {
-        eprintln!(
+        esay!(
             "interrupted: {} of {} runs finished and were written; the results are marked incomplete",
             result.runs.len(),
             seeds

@@ -438,7 +438,10 @@ fn kazakhstan_loads_with_expected_values() {
     assert_eq!(i2013.monitoring, Some(Monitoring { failing_at: 3, dismissed_at: 5 }));
     assert_eq!(i2013.investigator.sent_to_court, 0.0);
     assert_eq!(i2013.investigator.clearance, 1.0);
-    assert_eq!(i2013.procurator.nonrehab_closures, 1.0);
+    // Inherited from 2012, when closures started to count; not in force in 2011.
+    let i2012 = in_force(&s.incentives, day(2012, 6, 1));
+    assert_eq!(i2013.procurator.nonrehab_closures, i2012.procurator.nonrehab_closures);
+    assert!(i2012.procurator.nonrehab_closures > in_force(&s.incentives, day(2011, 6, 1)).procurator.nonrehab_closures);
     assert_eq!(i2013.procurator.exonerating_closures, 0.5);
     assert_eq!(i2013.procurator.acquittals, 3.0);
     assert_eq!(i2013.trial_judge.reversals, 2.0);

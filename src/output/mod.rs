@@ -86,6 +86,64 @@ impl std::error::Error for OutputError {
     }
 }
 
+/// Prepares `dir` to receive results, before a batch is run, so that a mistaken `--out` is
+/// reported before any work is done: refuses existing results unless `force`, creates `dir`
+/// (and its parents) if missing, deletes temporaries left there by killed runs, and checks
+/// that a file can be created in it. Returns whether `dir` was created, so that a caller that
+/// ends up writing nothing can remove it again.
+///
+/// Passing this check does not guarantee that [`write_results`] succeeds (the disk may fill
+/// up meanwhile); it still checks everything again.
+///
+/// # Errors
+/// [`OutputError::Exists`] as [`write_results`]; [`OutputError::Io`] when `dir` cannot be
+/// created or written to (with a message naming the path component that is in the way).
+pub fn prepare_dir(dir: &Path, force: bool) -> Result<bool, OutputError> {
+    if !force {
+        let finals = RESULT_FILES.map(|name| dir.join(name));
+        refuse_existing(&finals.iter().collect::<Vec<_>>())?;
+    }
+    let existed = dir.is_dir();
+    create_dir(dir)?;
+    atomic::remove_stale(dir, &RESULT_FILES);
+    // Creating (and deleting) an empty temporary tells whether files can be made here at all.
+    let mut probe = TempFiles::default();
+    probe.create(dir, HDF5_NAME).map_err(io_err(dir))?;
+    drop(probe);
+    Ok(!existed)
+}
+
+/// `create_dir_all`, with an error that says which component is in the way when one is a
+/// file (the OS says only "Not a directory" or "File exists").
+fn create_dir(dir: &Path) -> Result<(), OutputError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        let blocker = dir.ancestors().find(|a| !a.as_os_str().is_empty() && a.exists() && !a.is_dir());
+        match blocker {
+            Some(file) => OutputError::Io {
+                path: dir.to_path_buf(),
+                source: io::Error::new(e.kind(), format!("{} is a file, not a directory", file.display())),
+            },
+            None => io_err(dir)(e),
+        }
+    })
+}
+
+/// An HDF5 error as one line. HDF5's low-level write errors carry a long record (time, file
+/// name, descriptor, buffer address, ...) around the system's reason; keep what failed and
+/// the reason, e.g. `...: file write failed: No space left on device`.
+fn hdf5_message(e: &hdf5::Error) -> String {
+    let raw = e.to_string();
+    const REASON: &str = "error message = '";
+    if let Some(at) = raw.find(REASON) {
+        let reason = &raw[at + REASON.len()..];
+        if let Some(end) = reason.find('\'') {
+            let head = raw.find(": time = ").map_or(&raw[..at], |i| &raw[..i]);
+            return format!("{}: {}", head.trim_end_matches([',', ' ']), &reason[..end]);
+        }
+    }
+    raw.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Shorthand for the `map_err` of an I/O error on `path`.
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
     move |source| OutputError::Io { path: path.to_path_buf(), source }
@@ -136,7 +194,9 @@ pub fn write_results(
     if !force {
         refuse_existing(&finals)?;
     }
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    create_dir(dir)?;
+    // Temporaries of runs killed before they could clean up (SIGKILL, power loss).
+    atomic::remove_stale(dir, &RESULT_FILES);
 
     let mut ordered: Vec<&RunValues> = runs.iter().collect();
     ordered.sort_by_key(|r| r.run_index);
@@ -172,7 +232,7 @@ pub fn write_results(
         summary,
     };
     h5::write_hdf5(&h5_tmp, &contents)
-        .map_err(|e| OutputError::Hdf5 { path: written.hdf5.clone(), message: e.to_string() })?;
+        .map_err(|e| OutputError::Hdf5 { path: written.hdf5.clone(), message: hdf5_message(&e) })?;
     atomic::sync_file(&h5_tmp).map_err(io_err(&written.hdf5))?;
 
     let csv_tmp = temps.create(dir, SUMMARY_NAME).map_err(io_err(&written.summary_csv))?;
@@ -200,8 +260,10 @@ fn refuse_existing(paths: &[&PathBuf]) -> Result<(), OutputError> {
             Ok(_) => {
                 return Err(OutputError::Exists { path: path.to_path_buf() });
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            // Cannot even tell (e.g. the parent is a regular file): report that.
+            // A parent that is a regular file: nothing exists here; creating the directory
+            // reports the problem, naming the file in the way.
+            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {}
+            // Cannot even tell (e.g. permission denied on a parent): report that.
             Err(e) => return Err(io_err(path)(e)),
         }
     }
