@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::engine::{N_TERMINALS, simulate};
+use crate::engine::{Model, N_TERMINALS};
 use crate::output::RunValues;
 use crate::record::series_defs;
 use crate::scenario::Scenario;
@@ -62,6 +62,7 @@ pub fn run_batch(
     let defs = series_defs(scenario);
     let first_reported = (scenario.calendar.first_reported_year - scenario.calendar.first_year) as usize;
     let years: Vec<i32> = scenario.calendar.reported_years().collect();
+    let model = Model::new(scenario);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)
         .build()
@@ -73,7 +74,7 @@ pub fn run_batch(
                 if stop.load(Ordering::Relaxed) {
                     return None;
                 }
-                let out = simulate(scenario, config.master_seed, run_index);
+                let out = model.simulate(config.master_seed, run_index);
                 let mut values = Vec::with_capacity(defs.len() * years.len());
                 for def in &defs {
                     for y in 0..years.len() {

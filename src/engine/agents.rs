@@ -98,7 +98,6 @@ pub struct Agents {
     pub judge_ranges: Vec<(u32, u32)>,
     pub appellate_ranges: Vec<(u32, u32)>,
     pub provinces: Vec<ProvinceState>,
-    pub tables: TraitTables,
     /// The next uid for a newly hired agent (replacements after dismissal).
     next_uid: u64,
 }
@@ -146,8 +145,7 @@ pub fn prior_reversal_beliefs(s: &Scenario) -> (f64, f64) {
 }
 
 impl Agents {
-    pub fn new(s: &Scenario, stream: &mut RunStream) -> Agents {
-        let tables = TraitTables::new(s);
+    pub fn new(s: &Scenario, tables: &TraitTables, stream: &mut RunStream) -> Agents {
         let shares: Vec<f64> = s.provinces.iter().map(|p| p.staff_share).collect();
         let Staff { investigators, procurators, trial_judges, appellate_judges, .. } = s.staff;
         let n_inv = split_staff(investigators, &shares);
@@ -173,7 +171,6 @@ impl Agents {
             judge_ranges: ranges(&n_judge),
             appellate_ranges: ranges(&n_app),
             provinces: Vec::new(),
-            tables,
             next_uid: 0,
         };
         for (p, &n) in n_inv.iter().enumerate() {
@@ -182,8 +179,8 @@ impl Agents {
                 agents.investigators.push(Investigator {
                     uid: uid - 1,
                     province: p as u16,
-                    diligence: agents.tables.diligence.sample(unit(w[0])),
-                    venality: agents.tables.venality.sample(unit(w[1])),
+                    diligence: tables.diligence.sample(unit(w[0])),
+                    venality: tables.venality.sample(unit(w[1])),
                     assigned: 0,
                     load: capacity,
                 });
@@ -195,7 +192,7 @@ impl Agents {
                 agents.procurators.push(Procurator {
                     uid: uid - 1,
                     province: p as u16,
-                    zeal: agents.tables.zeal.sample(unit(w[0])),
+                    zeal: tables.zeal.sample(unit(w[0])),
                     tried: 0,
                     acquitted: 0,
                     acquittal_belief: s.behaviour.procurator.acquittal_belief_scale,
@@ -208,7 +205,7 @@ impl Agents {
                 agents.judges.push(new_judge(
                     uid - 1,
                     p as u16,
-                    agents.tables.independence.sample(unit(w[0])),
+                    tables.independence.sample(unit(w[0])),
                     judge_capacity,
                     (acq0, conv0),
                 ));
@@ -220,7 +217,7 @@ impl Agents {
                 agents.appellate.push(AppellateJudge {
                     uid: uid - 1,
                     province: p as u16,
-                    deference: agents.tables.deference.sample(unit(w[0])),
+                    deference: tables.deference.sample(unit(w[0])),
                 });
             }
         }
@@ -241,7 +238,7 @@ impl Agents {
     /// Replaces a dismissed judge with a newcomer drawn from the same trait distribution.
     /// The newcomer starts from the province colleagues' current beliefs (she learns the
     /// local climate from them), with no reversals on record.
-    pub fn replace_judge(&mut self, index: usize, stream: &mut RunStream, capacity: f64) {
+    pub fn replace_judge(&mut self, index: usize, tables: &TraitTables, stream: &mut RunStream, capacity: f64) {
         let uid = self.next_uid;
         self.next_uid += 1;
         let province = self.judges[index].province;
@@ -253,7 +250,7 @@ impl Agents {
             conv += j.belief_reverse_conviction / n;
         }
         let w = stream.agent_words(uid);
-        let independence = self.tables.independence.sample(unit(w[0]));
+        let independence = tables.independence.sample(unit(w[0]));
         self.judges[index] = new_judge(uid, province, independence, capacity, (acq, conv));
     }
 }

@@ -17,7 +17,7 @@ pub mod draws;
 
 use crate::record::{Counter, Tally};
 use crate::scenario::{DAYS_PER_YEAR, Gravity, Incentives, Rules, Scenario, in_force};
-use agents::Agents;
+use agents::{Agents, TraitTables};
 use dist::BetaTable;
 use draws::{CASE_WORDS, CaseId, RunStream, Source};
 
@@ -178,8 +178,27 @@ pub(crate) struct Event {
     pub stage: Stage,
 }
 
-/// Tables derived from the scenario once per run.
+/// A scenario prepared for running: the tables derived from it (distributions tabulated,
+/// cumulative shares), built once and shared by every run of a batch.
+pub struct Model<'s> {
+    pub(crate) s: &'s Scenario,
+    pub(crate) prep: Prepared,
+}
+
+impl<'s> Model<'s> {
+    pub fn new(s: &'s Scenario) -> Model<'s> {
+        Model { s, prep: Prepared::new(s) }
+    }
+
+    /// Runs one seed: the run's stream is (master seed, run index).
+    pub fn simulate(&self, master_seed: u64, run_index: u64) -> RunOutput {
+        World::new(self, master_seed, run_index).run()
+    }
+}
+
+/// Tables derived from the scenario.
 pub(crate) struct Prepared {
+    pub traits: TraitTables,
     pub solvability: BetaTable,
     pub evidence: BetaTable,
     /// Cumulative shares for drawing a province and a crime kind.
@@ -189,10 +208,39 @@ pub(crate) struct Prepared {
     pub gravity_cdf: Vec<[f64; 4]>,
 }
 
+impl Prepared {
+    fn new(s: &Scenario) -> Prepared {
+        let cumulative = |xs: &mut dyn Iterator<Item = f64>| {
+            let mut acc = 0.0;
+            xs.map(|x| {
+                acc += x;
+                acc
+            })
+            .collect::<Vec<f64>>()
+        };
+        Prepared {
+            traits: TraitTables::new(s),
+            solvability: BetaTable::new(s.crime.solvability),
+            evidence: BetaTable::new(s.crime.evidence),
+            province_cdf: cumulative(&mut s.provinces.iter().map(|p| p.crime_share)),
+            kind_cdf: cumulative(&mut s.crime.kinds.iter().map(|k| k.share)),
+            gravity_cdf: s
+                .crime
+                .kinds
+                .iter()
+                .map(|k| {
+                    let c = cumulative(&mut k.gravity.iter().copied());
+                    [c[0], c[1], c[2], c[3]]
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Everything a run has in memory.
 pub struct World<'s> {
     pub(crate) s: &'s Scenario,
-    pub(crate) prep: Prepared,
+    pub(crate) prep: &'s Prepared,
     pub(crate) stream: RunStream,
     pub(crate) agents: Agents,
     pub(crate) cases: Vec<Case>,
@@ -235,32 +283,11 @@ pub struct RunOutput {
 }
 
 impl<'s> World<'s> {
-    pub fn new(s: &'s Scenario, master_seed: u64, run_index: u64) -> World<'s> {
+    fn new(model: &'s Model<'s>, master_seed: u64, run_index: u64) -> World<'s> {
+        let s = model.s;
+        let prep = &model.prep;
         let mut stream = RunStream::new(master_seed, run_index);
-        let agents = Agents::new(s, &mut stream);
-        let cumulative = |xs: &mut dyn Iterator<Item = f64>| {
-            let mut acc = 0.0;
-            xs.map(|x| {
-                acc += x;
-                acc
-            })
-            .collect::<Vec<f64>>()
-        };
-        let prep = Prepared {
-            solvability: BetaTable::new(s.crime.solvability),
-            evidence: BetaTable::new(s.crime.evidence),
-            province_cdf: cumulative(&mut s.provinces.iter().map(|p| p.crime_share)),
-            kind_cdf: cumulative(&mut s.crime.kinds.iter().map(|k| k.share)),
-            gravity_cdf: s
-                .crime
-                .kinds
-                .iter()
-                .map(|k| {
-                    let c = cumulative(&mut k.gravity.iter().copied());
-                    [c[0], c[1], c[2], c[3]]
-                })
-                .collect(),
-        };
+        let agents = Agents::new(s, &prep.traits, &mut stream);
         let n_days = s.calendar.n_days() as usize;
         World {
             s,
@@ -554,9 +581,9 @@ fn day_share(total: u32, d: u32) -> (u32, u32) {
     (lo, hi)
 }
 
-/// Runs one seed of a scenario.
+/// Runs one seed of a scenario (preparing it first; to run many seeds, build a [`Model`] once).
 pub fn simulate(s: &Scenario, master_seed: u64, run_index: u64) -> RunOutput {
-    World::new(s, master_seed, run_index).run()
+    Model::new(s).simulate(master_seed, run_index)
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ impl World<'_> {
             && reversals >= m.dismissed_at
         {
             let capacity = self.s.behaviour.trial.judge_capacity;
-            self.agents.replace_judge(judge, &mut self.stream, capacity);
+            self.agents.replace_judge(judge, &self.prep.traits, &mut self.stream, capacity);
             self.count(Counter::JudgesDismissed, 1);
         }
     }
