@@ -141,7 +141,7 @@ enum Def {
     Ratio(Counter, Counter),
     /// (a) / (a + b)
     ShareOfSum(Counter, Counter),
-    /// (a + b) / (a + b + c): e.g. the pre-trial share of all reconciliations.
+    /// Any other function of a year's counters.
     Custom(fn(&Tally, usize) -> f64),
     ProvinceCount(ProvinceCounter),
     ProvinceRatio(ProvinceCounter, ProvinceCounter),

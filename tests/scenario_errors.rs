@@ -420,10 +420,11 @@ fn kazakhstan_loads_with_expected_values() {
     assert_eq!(in_force(&s.rules, day(2008, 8, 30)).detention_approver, DetentionApprover::Judge);
     assert_eq!(in_force(&s.rules, day(2008, 8, 29)).detention_approver, DetentionApprover::Procurator);
     assert_eq!(in_force(&s.rules, day(2015, 1, 1)).detention_approver, DetentionApprover::InvestigativeJudge);
-    // Patches accumulate: 2018 keeps 2002's mandatory minor reconciliation and 2014's ban on
+    // Patches accumulate: 2018 keeps 2002's mandatory release for first-time medium offences and 2014's ban on
     // negligent deaths, and adds its own exclusion of torture.
     let r2018 = in_force(&s.rules, day(2018, 6, 1));
-    assert_eq!(r2018.reconciliation.minor, Eligibility::Mandatory);
+    assert_eq!(r2018.reconciliation.minor, Eligibility::Discretionary);
+    assert_eq!(r2018.reconciliation.medium_first, Eligibility::Mandatory);
     assert!(!r2018.reconciliation.negligence_death);
     assert!(!r2018.reconciliation.torture);
     assert!(r2018.reconciliation.investigator_duty);

@@ -39,8 +39,11 @@ pub enum Source {
 }
 
 impl CaseId {
+    /// `seq` is the index of the case's first registered episode (or complaint) in its year:
+    /// any count the scenario accepts (u32) fits, so no two cases share numbers.
     pub fn new(source: Source, year_index: usize, seq: u32) -> CaseId {
-        CaseId(((source as u64) << 40) | ((year_index as u64) << 24) | seq as u64)
+        debug_assert!(year_index < 256);
+        CaseId(((source as u64) << 40) | ((year_index as u64 & 0xFF) << 32) | seq as u64)
     }
 }
 

@@ -5,8 +5,8 @@
 //! Each simulated day, in this order:
 //! 1. a new period starts every `learning.period_days`: agents update workloads and beliefs;
 //! 2. a new year starts: year-end stocks are recorded, judges' yearly records are reset;
-//! 3. the day's new cases arrive (registered crimes, private complaints, misdemeanours), in
-//!    the order of their identity;
+//! 3. the day's new cases arrive (registered crimes, then misdemeanours, then private
+//!    complaints), in the order of their identity;
 //! 4. the day's scheduled events run in the order they were scheduled (a complete, stable
 //!    order: time, then insertion sequence);
 //! 5. prisoners whose term ends today are released.
@@ -96,6 +96,9 @@ pub struct Case {
     pub verdict: Verdict,
     /// Times the case came back to a stage (returns, retrials), which selects fresh draws.
     pub visits: u8,
+    /// The uid of the judge who decided it at trial (a reversal goes on her record only if she
+    /// still holds the post).
+    pub judge_uid: u64,
     /// Sentenced to custody, and the day the prisoners are due out (to undo on reversal).
     pub custodial: bool,
     pub release_day: u32,
@@ -144,7 +147,7 @@ pub mod slot {
     pub const JURY_ELIGIBLE: usize = 36;
     pub const JURY_REQUEST: usize = 37;
     pub const TRIAL_DAYS: usize = 38;
-    pub const TRIAL_RECONCILE: usize = 39;
+    pub const DETENTION_JUDGE: usize = 39;
     pub const TRIAL_RECONCILE_JUDGE: usize = 40;
     pub const TRIAL_DECIDE: usize = 41;
     pub const JURY_DECIDE: usize = 42;
@@ -165,6 +168,7 @@ pub mod slot {
     pub const PRIVATE_RECONCILE: usize = 57;
     pub const PRIVATE_ACQUIT: usize = 58;
     pub const PRIVATE_POLICE: usize = 59;
+    pub const COMPLAINT_SETTLED: usize = 60;
     pub const FIRST_REVISITABLE: usize = INVESTIGATION_DAYS;
 }
 
@@ -263,6 +267,8 @@ pub struct World<'s> {
     pub(crate) year: usize,
     rules_index: usize,
     incentives_index: usize,
+    /// Next episode (or complaint) of this year's inflow, by source.
+    inflow_cursor: [u32; 3],
 }
 
 /// What a run produces.
@@ -309,6 +315,7 @@ impl<'s> World<'s> {
             year: 0,
             rules_index: 0,
             incentives_index: 0,
+            inflow_cursor: [0; 3],
         }
     }
 
@@ -362,24 +369,39 @@ impl<'s> World<'s> {
 
     /// Creates today's cases of every source. Cases of a year are spread evenly over its days,
     /// in the order of their sequence number.
+    ///
+    /// The inflow counts registered criminal cases (episodes), as the statistics do; one case
+    /// of the model may join several episodes against the same accused, so each case consumes
+    /// its episodes from the year's count and the year registers exactly the input.
     fn arrivals(&mut self, day: u32) -> u64 {
         let y = (day / DAYS_PER_YEAR) as usize;
         let d = day % DAYS_PER_YEAR;
+        if d == 0 {
+            self.inflow_cursor = [0; 3];
+        }
         let inflow = &self.s.inflow[y];
         let mut n = 0;
-        for (source, total) in [
+        for (k, (source, total)) in [
             (Source::PublicCrime, inflow.registered_crimes),
             (Source::Misdemeanour, inflow.misdemeanours),
             (Source::PrivateComplaint, inflow.private_complaints),
-        ] {
-            let (lo, hi) = day_share(total, d);
-            for seq in lo..hi {
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let (_, hi) = day_share(total, d);
+            while self.inflow_cursor[k] < hi {
+                let seq = self.inflow_cursor[k];
                 let id = CaseId::new(source, y, seq);
+                let used = match source {
+                    Source::PrivateComplaint => {
+                        self.file_private_complaint(id);
+                        1
+                    }
+                    _ => self.register(id, source, total - seq),
+                };
+                self.inflow_cursor[k] += used;
                 n += 1;
-                match source {
-                    Source::PrivateComplaint => self.file_private_complaint(id),
-                    _ => self.register(id, source),
-                }
             }
         }
         n
@@ -447,7 +469,8 @@ impl<'s> World<'s> {
         c.w[slot::FIRST_REVISITABLE + 16..].copy_from_slice(&b);
     }
 
-    /// Counts `n` into a national counter in today's year, if the case is counted.
+    /// Counts `n` into a national counter in today's year (callers check whether the case is
+    /// counted in the statistics).
     #[inline]
     pub(crate) fn count(&mut self, c: Counter, n: u64) {
         self.tally.add(self.year, c, n);

@@ -499,6 +499,7 @@ fn read_kinds(
         let negligence = t.bool("negligence", Need::Or(false));
         let economic = t.bool("economic", Need::Or(false));
         let public_harm = t.bool("public_harm", Need::Or(false));
+        let corruption = t.bool("corruption", Need::Or(false));
         let dangerous_share = t.f64("dangerous_share", Num::Prob, Need::Or(0.0));
         let death_share = t.f64("death_share", Num::Prob, Need::Or(0.0));
         let solvability_shift = t.f64("solvability_shift", Num::Finite, Need::Or(0.0));
@@ -511,6 +512,7 @@ fn read_kinds(
                 negligence: negligence?,
                 economic: economic?,
                 public_harm: public_harm?,
+                corruption: corruption?,
                 dangerous_share: dangerous_share?,
                 death_share: death_share?,
                 solvability_shift: solvability_shift?,
@@ -1030,6 +1032,7 @@ fn read_procurator(t: &mut Table<'_, '_>) -> Option<ProcuratorBehaviour> {
             close_nonrehab_constant: f64(Num::Finite, REQ),
             close_exonerating_constant: f64(Num::Finite, REQ),
             acquittal_belief_scale: f64(Num::Prob, REQ),
+            indicator_sensitivity: f64(Num::NonNeg, REQ),
         }
     )
 }
@@ -1056,6 +1059,7 @@ fn read_trial(t: &mut Table<'_, '_>) -> Option<TrialBehaviour> {
             effort_acquittal: f64(Num::NonNeg, REQ),
             effort_closure: f64(Num::NonNeg, REQ),
             effort_return: f64(Num::NonNeg, REQ),
+            acquittal_justification: f64(Num::NonNeg, REQ),
             judge_capacity: f64(Num::Positive, REQ),
             conscience: f64(Num::NonNeg, REQ),
             return_supplementary_constant: f64(Num::Finite, REQ),
@@ -1127,6 +1131,7 @@ fn read_torture(t: &mut Table<'_, '_>) -> Option<TortureBehaviour> {
             register_total: f64(Num::Prob, REQ),
             open_case: f64(Num::Prob, REQ),
             to_court: f64(Num::Prob, REQ),
+            reconciled: f64(Num::Prob, REQ),
         }
     )
 }

@@ -27,14 +27,6 @@ impl Gravity {
     pub fn index(self) -> usize {
         self as usize
     }
-    /// One class lower (used when an investigator reclassifies a charge).
-    pub fn lowered(self) -> Gravity {
-        match self {
-            Gravity::Minor | Gravity::Medium => Gravity::Minor,
-            Gravity::Grave => Gravity::Medium,
-            Gravity::EspeciallyGrave => Gravity::Grave,
-        }
-    }
 }
 
 /// A fully validated scenario.
@@ -176,6 +168,8 @@ pub struct CrimeKind {
     pub economic: bool,
     /// Harm to public or state interests (reconciliation only through repentance rules).
     pub public_harm: bool,
+    /// Corruption: never closed on reconciliation or repentance.
+    pub corruption: bool,
     /// Share of especially grave cases of this kind that are "dangerous" (murder, terrorism,
     /// extremism, crimes against children): never reconcilable.
     pub dangerous_share: f64,
@@ -458,8 +452,12 @@ pub struct ProcuratorBehaviour {
     /// Constant utilities of the options (sending is the reference option).
     pub close_nonrehab_constant: f64,
     pub close_exonerating_constant: f64,
-    /// Acquittal chance the procurator expects of a case with no evidence (falls with evidence).
+    /// Procurators' initial belief about the acquittal chance of an average case; a case's
+    /// expected acquittal chance is twice the belief times the weakness of its evidence.
     pub acquittal_belief_scale: f64,
+    /// How strongly procurators respond to their indicator weights (multiplies every weight
+    /// in the review).
+    pub indicator_sensitivity: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -484,6 +482,9 @@ pub struct TrialBehaviour {
     pub effort_acquittal: f64,
     pub effort_closure: f64,
     pub effort_return: f64,
+    /// Cost of an acquittal beyond its work: justifying it to higher courts, the procurator's
+    /// accusations of incompetence or venality.
+    pub acquittal_justification: f64,
     /// Cases one judge hears a year at reference load.
     pub judge_capacity: f64,
     /// Utility of acting on the evidence, scaled by the judge's independence.
@@ -578,6 +579,8 @@ pub struct TortureBehaviour {
     pub open_case: f64,
     /// Chance such a case reaches court.
     pub to_court: f64,
+    /// Chance an opened torture case is settled by reconciliation, where the law allows it.
+    pub reconciled: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -26,6 +26,9 @@ impl World<'_> {
         let deference = self.agents.appellate[appellate as usize].deference;
         let weakness = 1.0 - c.evidence;
         let (verdict, judge, counted) = (c.verdict, c.judge as usize, c.counted);
+        // The decision goes on the trial judge's record only if she still holds the post (a
+        // dismissed judge's successor does not inherit her reversals).
+        let on_record = self.agents.judges[judge].uid == c.judge_uid;
         if public && counted {
             self.count(Counter::AppealReviewedPublic, n);
         }
@@ -46,13 +49,17 @@ impl World<'_> {
             Verdict::Acquitted => 0,
             Verdict::Convicted => 2,
         };
-        self.agents.judges[judge].obs[obs] += 1;
+        if on_record {
+            self.agents.judges[judge].obs[obs] += 1;
+        }
         if !overturn {
             let how = if verdict == Verdict::Acquitted { Terminal::Acquitted } else { Terminal::Convicted };
             return self.finish(index, how);
         }
-        self.agents.judges[judge].obs[obs + 1] += 1;
-        self.record_reversal(judge);
+        if on_record {
+            self.agents.judges[judge].obs[obs + 1] += 1;
+            self.record_reversal(judge);
+        }
         match verdict {
             Verdict::Acquitted => {
                 if counted {
@@ -75,8 +82,12 @@ impl World<'_> {
         // Sent back for a new trial.
         self.revisit(index);
         let c = &self.cases[index as usize];
-        let stage = if public { Stage::Trial } else { Stage::PrivateTrial };
-        let days = exp_days(s.behaviour.trial.days_mean, unit(c.w[slot::TRIAL_DAYS]));
+        let (stage, mean_days) = if public {
+            (Stage::Trial, s.behaviour.trial.days_mean)
+        } else {
+            (Stage::PrivateTrial, s.behaviour.private.days_mean)
+        };
+        let days = exp_days(mean_days, unit(c.w[slot::TRIAL_DAYS]));
         self.schedule(index, stage, days);
     }
 

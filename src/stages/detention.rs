@@ -43,7 +43,7 @@ impl World<'_> {
             }
             DetentionApprover::Judge | DetentionApprover::InvestigativeJudge => {
                 let pb = &s.behaviour.procurator;
-                let back = pb.back_detention_logit - 2.0 * inc.procurator.prison_target + zeal;
+                let back = pb.back_detention_logit - 2.0 * inc.procurator.prison_target + zeal + shift;
                 if u(slot::DETENTION_BACK) >= logistic(back) {
                     tally(self, Counter::ProcuratorRefusals);
                     false
@@ -65,7 +65,7 @@ impl World<'_> {
                         }
                     }
                     // The judge who heard it counts it in her workload.
-                    let j = pick_in(self.agents.judge_ranges[p], u(slot::DETENTION_ALTERNATIVE));
+                    let j = pick_in(self.agents.judge_ranges[p], u(slot::DETENTION_JUDGE));
                     self.agents.judges[j as usize].decided += 1;
                     ok
                 }

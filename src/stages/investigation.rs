@@ -11,8 +11,9 @@ use crate::record::Counter;
 use crate::scenario::{Eligibility, Gravity};
 
 impl World<'_> {
-    /// A crime is registered (public prosecution, or a criminal misdemeanour).
-    pub(crate) fn register(&mut self, id: CaseId, source: Source) {
+    /// A crime is registered (public prosecution, or a criminal misdemeanour). Returns the
+    /// episodes (registered criminal cases) it joins, at most `max_episodes`.
+    pub(crate) fn register(&mut self, id: CaseId, source: Source, max_episodes: u32) -> u32 {
         let mut w = [0u32; CASE_WORDS];
         self.stream.case_words(id, &mut w);
         let s = self.s;
@@ -39,7 +40,7 @@ impl World<'_> {
             episodes: if source == Source::Misdemeanour {
                 1
             } else {
-                1 + poisson(crime.extra_episodes_mean, u(slot::EPISODES)) as u8
+                (1 + poisson(crime.extra_episodes_mean, u(slot::EPISODES))).min(max_episodes) as u8
             },
             defendants: 1 + poisson(crime.extra_defendants_mean, u(slot::DEFENDANTS)) as u8,
             juvenile: u(slot::JUVENILE) < crime.juvenile_share,
@@ -61,6 +62,7 @@ impl World<'_> {
             jury: false,
             verdict: Verdict::Convicted,
             visits: 0,
+            judge_uid: 0,
             custodial: false,
             release_day: 0,
         };
@@ -83,7 +85,7 @@ impl World<'_> {
         let solvability = (self.prep.solvability.sample(u(slot::SOLVABILITY)) + k.solvability_shift).clamp(0.0, 1.0);
         if u(slot::CLEAR) >= solvability.powf(1.0 / coverage.powf(b.load_elasticity)) {
             self.terminals[Terminal::Unsolved as usize] += 1;
-            return;
+            return case.episodes as u32;
         }
 
         // Police custody before any court order.
@@ -168,8 +170,10 @@ impl World<'_> {
         }
 
         let days = exp_days(b.days_mean * load_ratio.max(1.0).sqrt(), u(slot::INVESTIGATION_DAYS));
+        let episodes = case.episodes as u32;
         let index = self.insert(case);
         self.schedule(index, Stage::ProcuratorReview, days);
+        episodes
     }
 
     /// A coerced suspect may complain; whether the complaint is registered depends on whether
@@ -194,7 +198,9 @@ impl World<'_> {
         let p_open = t.open_case * (t.register_discretionary / p_register).min(1.0);
         if u(slot::COMPLAINT_OPENED) < p_open {
             self.count(Counter::TortureOpened, 1);
-            if u(slot::COMPLAINT_TO_COURT) < t.to_court {
+            // Until 2018 the law let a torture case end in reconciliation before court.
+            let settled = self.rules().reconciliation.torture && u(slot::COMPLAINT_SETTLED) < t.reconciled;
+            if !settled && u(slot::COMPLAINT_TO_COURT) < t.to_court {
                 self.count(Counter::TortureToCourt, 1);
             }
         }

@@ -23,7 +23,7 @@ use crate::scenario::{Eligibility, Gravity, Rules, Scenario};
 pub fn reconciliation_eligibility(s: &Scenario, rules: &Rules, c: &Case) -> Eligibility {
     let kind = &s.crime.kinds[c.kind as usize];
     let r = &rules.reconciliation;
-    if c.dangerous || !kind.victim {
+    if c.dangerous || !kind.victim || kind.corruption {
         return Eligibility::Banned;
     }
     if c.death && !r.negligence_death {
@@ -40,12 +40,13 @@ pub fn reconciliation_eligibility(s: &Scenario, rules: &Rules, c: &Case) -> Elig
 
 /// Whether a case can be closed on non-rehabilitative grounds other than reconciliation:
 /// active repentance for a first minor or medium offence (art. 65), where the harm is to public
-/// or state interests only once the rules allow sincere repentance there.
+/// or state interests only once the rules allow sincere repentance there, never for corruption.
 pub fn repentance_eligible(s: &Scenario, rules: &Rules, c: &Case) -> bool {
     let kind = &s.crime.kinds[c.kind as usize];
     c.first_offence
         && c.gravity <= Gravity::Medium
         && !c.dangerous
+        && !kind.corruption
         && (!kind.public_harm || rules.reconciliation.public_harm_repentance)
 }
 

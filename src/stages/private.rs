@@ -52,6 +52,7 @@ impl World<'_> {
             jury: false,
             verdict: Verdict::Convicted,
             visits: 0,
+            judge_uid: 0,
             custodial: false,
             release_day: 0,
         };
@@ -74,6 +75,8 @@ impl World<'_> {
             return self.finish(index, Terminal::PrivateRejected);
         }
         self.agents.judges[judge].decided += 1;
+        let judge_uid = self.agents.judges[judge].uid;
+        self.cases[index as usize].judge_uid = judge_uid;
         self.count(Counter::PrivateCases, 1);
         // A withdrawn complaint, like a reconciliation, closes the case on the parties' accord.
         if u(slot::PRIVATE_WITHDRAW) < b.withdraw || u(slot::PRIVATE_RECONCILE) < b.reconcile {

@@ -35,7 +35,9 @@ impl World<'_> {
         // average case, higher for weak evidence.
         let weakness = 1.0 - c.evidence;
         let p_acquit = (proc.acquittal_belief * 2.0 * weakness).min(1.0);
-        let send = inc.convictions * (1.0 - p_acquit) - inc.acquittals * p_acquit + proc.zeal;
+        // How strongly procurators respond to their indicators (a behavioural constant).
+        let k = b.indicator_sensitivity;
+        let send = k * (inc.convictions * (1.0 - p_acquit) - inc.acquittals * p_acquit) + proc.zeal;
 
         let eligible = reconciliation_eligibility(s, rules, c);
         let nonrehab_grounds = c.reconciled_pretrial || repentance_eligible(s, rules, c);
@@ -46,12 +48,12 @@ impl World<'_> {
             f64::INFINITY
         } else {
             b.close_nonrehab_constant
-                + inc.nonrehab_closures
+                + k * inc.nonrehab_closures
                 + self.agents.provinces[c.province as usize].reconciliation_shift
         };
         let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.procurator_exonerate);
         let exonerate =
-            b.close_exonerating_constant + inc.exonerating_closures + 2.0 * b.evidence_weight * weakness + campaign;
+            b.close_exonerating_constant + k * inc.exonerating_closures + 2.0 * b.evidence_weight * weakness + campaign;
 
         let choice = if nonrehab == f64::INFINITY {
             1

@@ -59,6 +59,7 @@ impl World<'_> {
             && u(slot::JURY_REQUEST) < logistic(b.jury_request_logit);
 
         let judge = &self.agents.judges[judge_index as usize];
+        let judge_uid = judge.uid;
         let load = judge.load / b.judge_capacity * inc.trial_judge.caseload;
         let fear = match &inc.monitoring {
             Some(m) => 1.0 + judge.reversals_year as f64 / m.failing_at as f64,
@@ -100,8 +101,8 @@ impl World<'_> {
                     return self.finish(index, Terminal::ClosedReconciledTrial);
                 }
             }
-            // Other non-rehabilitative grounds: active repentance, amnesty.
-            if u(slot::OTHER_NONREHAB) < logistic(b.other_nonrehab_logit) {
+            // Other non-rehabilitative grounds: active repentance (where the law allows it).
+            if super::repentance_eligible(s, rules, c) && u(slot::OTHER_NONREHAB) < logistic(b.other_nonrehab_logit) {
                 self.agents.judges[judge_index as usize].decided += 1;
                 if counted {
                     self.count(Counter::CourtHeard, 1);
@@ -124,9 +125,12 @@ impl World<'_> {
             let mut utility = [f64::NEG_INFINITY; 5];
             utility[CONVICT] =
                 -b.effort_sentence * load - w_rev * judge.belief_reverse_conviction - conscience * weakness;
-            utility[ACQUIT] = -b.effort_acquittal * load - w_rev * judge.belief_reverse_acquittal
-                + conscience * weakness
-                + province.acquittal_shift;
+            // An acquittal must be justified to higher courts, and invites the procurator's
+            // accusations of incompetence or venality: a cost beyond the work of writing it.
+            utility[ACQUIT] =
+                -b.acquittal_justification - b.effort_acquittal * load - w_rev * judge.belief_reverse_acquittal
+                    + conscience * weakness
+                    + province.acquittal_shift;
             utility[CLOSE_EXONERATING] = b.close_exonerating_constant + campaign + conscience * weakness
                 - 0.5 * w_rev * judge.belief_reverse_acquittal;
             if rules.supplementary_investigation {
@@ -139,6 +143,7 @@ impl World<'_> {
         self.agents.judges[judge_index as usize].decided += 1;
         let c = &mut self.cases[index as usize];
         c.judge = judge_index;
+        c.judge_uid = judge_uid;
         c.jury = jury;
         let procurator = c.procurator as usize;
         if counted {
