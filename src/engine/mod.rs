@@ -196,7 +196,14 @@ impl<'s> Model<'s> {
 
     /// Runs one seed: the run's stream is (master seed, run index).
     pub fn simulate(&self, master_seed: u64, run_index: u64) -> RunOutput {
-        World::new(self, master_seed, run_index).run()
+        World::new(self, master_seed, run_index).run(self.s.calendar.last_year)
+    }
+
+    /// Runs one seed up to the end of `last_year` only (for calibrating on earlier years:
+    /// nothing before the cut depends on what comes after it, so those years are exactly
+    /// what a full run gives). Later years are left empty in the tally.
+    pub fn simulate_until(&self, master_seed: u64, run_index: u64, last_year: i32) -> RunOutput {
+        World::new(self, master_seed, run_index).run(last_year.min(self.s.calendar.last_year))
     }
 }
 
@@ -319,9 +326,10 @@ impl<'s> World<'s> {
         }
     }
 
-    /// Runs the whole calendar and returns what was counted.
-    pub fn run(mut self) -> RunOutput {
-        let n_days = self.s.calendar.n_days();
+    /// Runs the calendar up to the end of `last_year` and returns what was counted.
+    fn run(mut self, last_year: i32) -> RunOutput {
+        let cal = &self.s.calendar;
+        let n_days = ((last_year - cal.first_year + 1).max(0) as u32 * DAYS_PER_YEAR).min(cal.n_days());
         let period = self.s.behaviour.learning.period_days;
         let mut created = 0u64;
         let mut processed = 0u64;
@@ -344,7 +352,9 @@ impl<'s> World<'s> {
             self.release_prisoners(day);
             min_stock = min_stock.min(self.prisoners).min(self.pretrial);
         }
-        self.end_year(self.s.calendar.n_years() - 1);
+        if n_days > 0 {
+            self.end_year((n_days / DAYS_PER_YEAR) as usize - 1);
+        }
         // Cases still in flight end as pending.
         let pending = self.cases.len() as u64 - self.free.len() as u64;
         self.terminals[Terminal::Pending as usize] += pending;
