@@ -12,6 +12,7 @@
 //! - [`output`]: results written to disk (HDF5, CSV) with their provenance.
 
 pub mod batch;
+pub mod calibrate;
 pub mod engine;
 pub mod output;
 pub mod record;

@@ -2,6 +2,7 @@
 //! codes. Only this file prints, exits or reads argv.
 
 use std::io::IsTerminal;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use caseflow::batch::{BatchConfig, run_batch};
+use caseflow::calibrate::{self, CalibrateError, Progress, StopReason};
 use caseflow::output::{self, Provenance};
 use caseflow::scenario::{self, Scenario};
 
@@ -75,6 +77,41 @@ enum Command {
         /// The scenario file (TOML).
         scenario: PathBuf,
     },
+    /// Compare a run's results with the published targets: hits, misses and loss per target.
+    Compare {
+        /// Results directory written by `caseflow run` (summary.csv and provenance.toml).
+        results: PathBuf,
+        /// Targets file: series,year,value,unit,kind,source,note.
+        #[arg(long, default_value = "data/targets.csv")]
+        targets: PathBuf,
+        /// Compare only the targets of these years, e.g. 2008-2012.
+        #[arg(long, value_parser = calibrate::parse_years)]
+        years: Option<RangeInclusive<i32>>,
+        /// Where to write the CSV (default: RESULTS/compare.csv).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Fit the parameters named in FREE.toml to the targets (sep-CMA-ES, method of simulated
+    /// moments); resumes from the output directory's state.toml. See docs/calibration.md.
+    Calibrate {
+        /// The scenario file (TOML) to start from.
+        scenario: PathBuf,
+        /// Targets file: series,year,value,unit,kind,source,note.
+        #[arg(long)]
+        targets: PathBuf,
+        /// The free parameters, their bounds and the calibration settings.
+        #[arg(long)]
+        free: PathBuf,
+        /// Candidate evaluations allowed in total (each runs `seeds` runs).
+        #[arg(long, default_value_t = 600)]
+        budget: u64,
+        /// Output directory (default: results/calibration/<scenario>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -104,6 +141,10 @@ fn main() -> ExitCode {
                 Err(code) => return code,
             };
             run(&s, &scenario, seeds, master_seed, threads, out, force, timings)
+        }
+        Command::Compare { results, targets, years, out } => compare(&results, &targets, years, out.as_deref()),
+        Command::Calibrate { scenario, targets, free, budget, out, threads } => {
+            calibrate_command(&scenario, &targets, &free, budget, out, threads)
         }
     }
 }
@@ -264,5 +305,159 @@ fn run(
         );
         return ExitCode::from(EXIT_INTERRUPTED);
     }
+    ExitCode::SUCCESS
+}
+
+/// Prints a comparison or calibration error and picks the exit status.
+fn calibrate_failed(e: &CalibrateError) -> ExitCode {
+    if e.is_bad_input() {
+        esay!("{e}");
+        ExitCode::from(EXIT_BAD_INPUT)
+    } else {
+        esay!("error: {e}");
+        ExitCode::from(EXIT_FAILURE)
+    }
+}
+
+fn compare(results: &Path, targets: &Path, years: Option<RangeInclusive<i32>>, out: Option<&Path>) -> ExitCode {
+    match calibrate::compare_results(results, targets, years, out) {
+        Ok(report) => {
+            say!("{}", report.header());
+            say!("{}", report.comparison.table().trim_end());
+            say!("written: {}", report.csv_path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => calibrate_failed(&e),
+    }
+}
+
+fn calibrate_command(
+    scenario_path: &Path,
+    targets: &Path,
+    free: &Path,
+    budget: u64,
+    out: Option<PathBuf>,
+    threads: usize,
+) -> ExitCode {
+    let s = match load(scenario_path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let spec = match calibrate::load_free(free) {
+        Ok(spec) => spec,
+        Err(e) => return calibrate_failed(&e),
+    };
+    let target_rows = match calibrate::load_targets(targets) {
+        Ok(rows) => rows,
+        Err(e) => return calibrate_failed(&e),
+    };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        // First Ctrl-C: finish the generation under way and save it. Second: leave at once
+        // (the last completed generation is already saved, atomically).
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::SeqCst) {
+                std::process::exit(EXIT_INTERRUPTED as i32);
+            }
+            esay!("\ninterrupted: finishing the generation under way, then saving it (Ctrl-C again to quit now)");
+        });
+    }
+
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(spec.population as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{elapsed_precise} generation {msg} [{bar:30}] {pos}/{len} candidates")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    // Lines go above the bar on a terminal, plainly to stderr otherwise.
+    let note = |line: String| if bar.is_hidden() { esay!("{line}") } else { bar.println(line) };
+    let progress = |p: Progress| match p {
+        Progress::Resumed { generation, evaluations, best_loss } => note(format!(
+            "resuming after generation {generation} ({evaluations} evaluations, best loss {best_loss:.6})"
+        )),
+        Progress::GenerationStarted { generation, candidates, .. } => {
+            bar.set_length(candidates as u64);
+            bar.set_position(0);
+            bar.set_message(generation.to_string());
+        }
+        Progress::CandidateDone { .. } => bar.inc(1),
+        Progress::GenerationDone(g) => note(format!(
+            "generation {:>3}: {:>5} evaluations, best loss {:.6}, generation mean {:.6}, sigma {:.4}{}",
+            g.generation,
+            g.evaluations,
+            g.best_loss,
+            g.mean_loss,
+            g.sigma,
+            if g.invalid > 0 { format!(", {} candidates did not load", g.invalid) } else { String::new() }
+        )),
+        Progress::Finishing { runs } => {
+            bar.set_message("report".to_string());
+            bar.set_length(2);
+            bar.set_position(0);
+            note(format!("running the starting and the fitted scenario for the report ({runs} runs)"));
+        }
+    };
+    let options = calibrate::CalibrateOptions {
+        budget,
+        out_dir: out,
+        threads,
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+        targets_label: targets.display().to_string(),
+    };
+    let label = scenario_path.display().to_string();
+    let result = calibrate::calibrate(&s.source_text, &label, &spec, &target_rows, &options, &stop, &progress);
+    bar.finish_and_clear();
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => return calibrate_failed(&e),
+    };
+    let dir = outcome.out_dir.display();
+    if outcome.reason == StopReason::Interrupted {
+        esay!(
+            "interrupted after generation {} ({} evaluations, best loss {:.6}): the state is saved in {dir}; \
+             run the same command again to resume",
+            outcome.generations,
+            outcome.evaluations,
+            outcome.best_loss
+        );
+        return ExitCode::from(EXIT_INTERRUPTED);
+    }
+    let why = match outcome.reason {
+        StopReason::Converged => "converged",
+        _ => "budget spent",
+    };
+    say!(
+        "calibration of `{}`: {why} after {} generation{} ({} evaluations); loss {:.6} -> {:.6}",
+        s.name,
+        outcome.generations,
+        if outcome.generations == 1 { "" } else { "s" },
+        outcome.evaluations,
+        outcome.start_loss,
+        outcome.best_loss
+    );
+    for p in &outcome.params {
+        say!("  {} = {} (was {}; bounds {} to {})", p.key, p.fitted, p.original, p.min, p.max);
+    }
+    if let Some(fit) = &outcome.fit {
+        say!(
+            "hits: {}/{} -> {}/{} in the fitted years, {}/{} -> {}/{} in all years",
+            fit.start_fit_years.hits(),
+            fit.start_fit_years.total(),
+            fit.fitted_fit_years.hits(),
+            fit.fitted_fit_years.total(),
+            fit.start_all_years.hits(),
+            fit.start_all_years.total(),
+            fit.fitted_all_years.hits(),
+            fit.fitted_all_years.total()
+        );
+    }
+    say!("results: {dir} (fitted.toml, report.md, generations.csv, fit.csv, state.toml)");
     ExitCode::SUCCESS
 }

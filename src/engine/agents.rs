@@ -2,6 +2,8 @@
 //! traits drawn at creation, a workload, and beliefs learned from their own and their province
 //! colleagues' experience between periods.
 
+use std::sync::Arc;
+
 use super::dist::{BetaTable, logistic, normal_quantile};
 use super::draws::{RunStream, unit};
 use crate::scenario::{Scenario, Staff};
@@ -66,11 +68,11 @@ pub struct ProvinceState {
 
 /// Trait tables, built once per run from the scenario's Beta distributions.
 pub struct TraitTables {
-    pub diligence: BetaTable,
-    pub venality: BetaTable,
-    pub zeal: BetaTable,
-    pub independence: BetaTable,
-    pub deference: BetaTable,
+    pub diligence: Arc<BetaTable>,
+    pub venality: Arc<BetaTable>,
+    pub zeal: Arc<BetaTable>,
+    pub independence: Arc<BetaTable>,
+    pub deference: Arc<BetaTable>,
 }
 
 impl TraitTables {

@@ -2,6 +2,9 @@
 //! slot (see `draws`): Beta by a tabulated quantile function, the normal by its quantile
 //! function, Poisson by inversion, and the logistic choice among options.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use crate::scenario::Beta;
 
 /// Quantile function of a Beta distribution, tabulated on a uniform grid and interpolated
@@ -13,9 +16,28 @@ pub struct BetaTable {
 
 const BETA_GRID: usize = 2048;
 
+/// Built tables by the bits of (a, b).
+type TableCache = BTreeMap<(u64, u64), Arc<BetaTable>>;
+
 impl BetaTable {
-    pub fn new(beta: Beta) -> BetaTable {
+    /// The table for `beta`, built once per process and shared: calibration prepares many
+    /// scenarios that differ in other parameters, and a table costs ~10^5 evaluations of the
+    /// incomplete beta function. Built tables are identical whoever asks first.
+    pub fn new(beta: Beta) -> Arc<BetaTable> {
+        static CACHE: OnceLock<Mutex<TableCache>> = OnceLock::new();
+        let key = (beta.a.to_bits(), beta.b.to_bits());
+        let cache = CACHE.get_or_init(|| Mutex::new(BTreeMap::new()));
+        if let Some(t) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Arc::clone(t);
+        }
+        let table = Arc::new(BetaTable::build(beta));
+        let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(map.entry(key).or_insert(table))
+    }
+
+    fn build(beta: Beta) -> BetaTable {
         let mut q = Vec::with_capacity(BETA_GRID + 1);
+        let ln_beta = ln_gamma(beta.a + beta.b) - ln_gamma(beta.a) - ln_gamma(beta.b);
         let mut lo = 0.0;
         for i in 0..=BETA_GRID {
             let p = i as f64 / BETA_GRID as f64;
@@ -29,7 +51,7 @@ impl BetaTable {
                 let mut b = 1.0;
                 for _ in 0..60 {
                     let m = 0.5 * (a + b);
-                    if reg_inc_beta(beta.a, beta.b, m) < p {
+                    if reg_inc_beta(beta.a, beta.b, ln_beta, m) < p {
                         a = m;
                     } else {
                         b = m;
@@ -52,15 +74,16 @@ impl BetaTable {
     }
 }
 
-/// Regularized incomplete beta function I_x(a, b), by Lentz's continued fraction.
-fn reg_inc_beta(a: f64, b: f64, x: f64) -> f64 {
+/// Regularized incomplete beta function I_x(a, b), by Lentz's continued fraction;
+/// `ln_beta` is ln Γ(a+b) - ln Γ(a) - ln Γ(b), computed once per table.
+fn reg_inc_beta(a: f64, b: f64, ln_beta: f64, x: f64) -> f64 {
     if x <= 0.0 {
         return 0.0;
     }
     if x >= 1.0 {
         return 1.0;
     }
-    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    let ln_front = ln_beta + a * x.ln() + b * (1.0 - x).ln();
     // The continued fraction converges fast for x < (a+1)/(a+b+2); use symmetry otherwise.
     if x < (a + 1.0) / (a + b + 2.0) {
         ln_front.exp() * beta_cf(a, b, x) / a

@@ -17,6 +17,8 @@ pub mod draws;
 
 use crate::record::{Counter, Tally};
 use crate::scenario::{DAYS_PER_YEAR, Gravity, Incentives, Rules, Scenario, in_force};
+use std::sync::Arc;
+
 use agents::{Agents, TraitTables};
 use dist::BetaTable;
 use draws::{CASE_WORDS, CaseId, RunStream, Source};
@@ -210,8 +212,8 @@ impl<'s> Model<'s> {
 /// Tables derived from the scenario.
 pub(crate) struct Prepared {
     pub traits: TraitTables,
-    pub solvability: BetaTable,
-    pub evidence: BetaTable,
+    pub solvability: Arc<BetaTable>,
+    pub evidence: Arc<BetaTable>,
     /// Cumulative shares for drawing a province and a crime kind.
     pub province_cdf: Vec<f64>,
     pub kind_cdf: Vec<f64>,

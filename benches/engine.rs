@@ -1,0 +1,116 @@
+//! Throughput of the simulator, in cases per second.
+//!
+//! Groups:
+//! - `national`: one seed of `scenarios/kazakhstan.toml` (about 5.4 million cases);
+//! - `small`: one seed of `tests/fixtures/tiny.toml` (a few thousand cases);
+//! - `scaling`: `run_batch` on the national scenario, 4 seeds on 1 thread and on 2 threads;
+//! - `setup`: what is not the case flow: loading and validating the national scenario, and
+//!   preparing a scenario for running (`Model::new`: distribution tables, cumulative shares).
+//!
+//! Every throughput is `Throughput::Elements(cases created)`, counted once outside the measured
+//! code, so criterion reports cases per second next to the time. A seed is measured as
+//! `Model::simulate` (what each run of a batch costs: building the run's world, agents and
+//! calendar included); loading the scenario and building the `Model` happen once, outside the
+//! measured closure, and are measured on their own in `setup`.
+//!
+//! Run: `cargo bench --bench engine` (all groups, about 4 minutes on 2 cores), or one group:
+//! `cargo bench --bench engine -- national`. The reference limit for work of this shape is
+//! `cargo bench --bench minimal_loop`; see results/bench/README.md.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+
+use caseflow::batch::{BatchConfig, run_batch};
+use caseflow::engine::Model;
+use caseflow::scenario::{Scenario, load_path};
+
+const MASTER_SEED: u64 = 1;
+const SCALING_SEEDS: u64 = 4;
+
+fn path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn load(rel: &str) -> Scenario {
+    let p = path(rel);
+    load_path(&p).unwrap_or_else(|e| panic!("cannot load {}: {e}", p.display()))
+}
+
+/// One seed of the national scenario. The run that counts the cases is also the warm-up.
+fn national(c: &mut Criterion) {
+    let s = load("scenarios/kazakhstan.toml");
+    let model = Model::new(&s);
+    let cases = model.simulate(MASTER_SEED, 0).created;
+    let mut g = c.benchmark_group("national");
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(20))
+        .throughput(Throughput::Elements(cases));
+    g.bench_function("one_seed", |b| b.iter(|| black_box(black_box(&model).simulate(MASTER_SEED, 0))));
+    g.finish();
+}
+
+/// One seed of the small test scenario.
+fn small(c: &mut Criterion) {
+    let s = load("tests/fixtures/tiny.toml");
+    let model = Model::new(&s);
+    let cases = model.simulate(MASTER_SEED, 0).created;
+    let mut g = c.benchmark_group("small");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(10))
+        .throughput(Throughput::Elements(cases));
+    g.bench_function("one_seed", |b| b.iter(|| black_box(black_box(&model).simulate(MASTER_SEED, 0))));
+    g.finish();
+}
+
+/// 4 seeds of the national scenario through `run_batch`, on 1 and on 2 worker threads. The
+/// throughput is the total over the 4 runs, so the speed-up reads directly off cases/s.
+fn scaling(c: &mut Criterion) {
+    let s = load("scenarios/kazakhstan.toml");
+    let stop = AtomicBool::new(false);
+    let batch = |threads: usize| {
+        let config = BatchConfig { seeds: SCALING_SEEDS, master_seed: MASTER_SEED, threads };
+        run_batch(&s, &config, &stop, &|| {}).expect("batch runs")
+    };
+    // Counting run (on 2 threads, the faster one), also the warm-up.
+    let counted = batch(2);
+    assert!(counted.complete);
+    let cases = counted.cases;
+    let mut g = c.benchmark_group("scaling");
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .throughput(Throughput::Elements(cases));
+    // Criterion's minimum is 10 samples of at least one batch each; these times fit 10 batches
+    // at the current speed (about 7.5 s a batch on 1 thread) without asking for more.
+    for (threads, secs) in [(1, 75), (2, 40)] {
+        g.measurement_time(Duration::from_secs(secs));
+        g.bench_function(format!("seeds{SCALING_SEEDS}_threads{threads}"), |b| {
+            b.iter(|| black_box(batch(black_box(threads))).cases)
+        });
+    }
+    g.finish();
+}
+
+/// What a batch costs before its first run: loading the scenario (once per command) and
+/// preparing it (once per batch: Beta quantile tables, cumulative shares).
+fn setup(c: &mut Criterion) {
+    let national = load("scenarios/kazakhstan.toml");
+    let tiny = load("tests/fixtures/tiny.toml");
+    let mut g = c.benchmark_group("setup");
+    g.sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
+    let p = path("scenarios/kazakhstan.toml");
+    g.bench_function("load_national", |b| b.iter(|| black_box(load_path(black_box(&p)).expect("loads"))));
+    g.bench_function("model_national", |b| b.iter(|| black_box(Model::new(black_box(&national)))));
+    g.bench_function("model_tiny", |b| b.iter(|| black_box(Model::new(black_box(&tiny)))));
+    g.finish();
+}
+
+criterion_group!(benches, national, small, scaling, setup);
+criterion_main!(benches);

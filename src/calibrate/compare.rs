@@ -1,0 +1,566 @@
+//! Simulated against published: per target row the simulated mean and p05-p95 band, the
+//! errors, whether it is a hit, and a loss that calibration minimises.
+//!
+//! **Hit.** The published value lies within the simulated p05-p95 band, or the relative error
+//! `(mean - published) / published` is at most 15% in absolute value, or, for shares, the
+//! absolute error is at most 0.02. A NaN mean (the series undefined in every run) is a miss; a
+//! target whose series and year are not in the results is *missing*, which counts as a miss.
+//!
+//! **Loss.** Per row `e` is the relative error for counts (denominator at least 1, so a
+//! published zero does not divide by zero) and `(mean - published) / max(published, 0.05)` for
+//! shares (a share of 0.01 missed by 0.01 is not a 100% error); the row loss is `min(e^2, 1)`
+//! (1 for a missing row or a NaN mean), so one wild series cannot dominate. A group's loss is
+//! the mean row loss of its rows, and the overall loss the mean over the groups that have rows:
+//! each group counts equally, so the 27 reconciliation rows do not swamp the 12 torture rows.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+
+use toml::de::{DeTable, DeValue};
+
+use super::targets::{GROUP_ORDER, TargetKind, TargetRow, parse_csv};
+use super::{CalibrateError, Problem};
+use crate::output::SummaryRow;
+
+/// Relative error at or below which a row is a hit.
+pub const REL_TOLERANCE: f64 = 0.15;
+/// Absolute error at or below which a share is a hit.
+pub const SHARE_ABS_TOLERANCE: f64 = 0.02;
+/// Smallest denominator of a share's loss.
+pub const SHARE_LOSS_FLOOR: f64 = 0.05;
+/// Allowance for decimal rounding in the tolerance tests: 0.22 - 0.20 is 0.020000000000000018
+/// in binary floating point, and must still count as "at most 0.02".
+const SLACK: f64 = 1e-9;
+
+/// How a target row came out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Hit,
+    Miss,
+    /// The results have no such series and year.
+    Missing,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Hit => "hit",
+            Status::Miss => "miss",
+            Status::Missing => "missing",
+        }
+    }
+}
+
+/// One target row compared.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompareRow {
+    pub series: String,
+    pub year: i32,
+    pub group: String,
+    pub unit: String,
+    pub published: f64,
+    /// Simulated mean, p05 and p95 across runs; NaN when missing.
+    pub mean: f64,
+    pub p05: f64,
+    pub p95: f64,
+    /// `(mean - published) / published`; 0 when both are 0, NaN when only `published` is.
+    pub rel_error: f64,
+    /// `mean - published`.
+    pub abs_error: f64,
+    pub status: Status,
+    /// `min(e^2, 1)` as in the module documentation.
+    pub loss: f64,
+}
+
+/// Hits and loss of one series group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupResult {
+    pub group: String,
+    pub rows: usize,
+    pub hits: usize,
+    pub missing: usize,
+    /// Mean row loss.
+    pub loss: f64,
+}
+
+/// Every target row compared, grouped (groups in [`GROUP_ORDER`], then others alphabetically;
+/// rows in file order within a group), with per-group results.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    pub rows: Vec<CompareRow>,
+    pub groups: Vec<GroupResult>,
+}
+
+/// Compares `summary` with the `target` rows of `targets` (input rows are skipped), keeping
+/// only targets whose year is in `years` when given.
+pub fn compare(summary: &[SummaryRow], targets: &[TargetRow], years: Option<RangeInclusive<i32>>) -> Comparison {
+    let by_key: HashMap<(&str, i32), &SummaryRow> = summary.iter().map(|r| ((r.series.as_str(), r.year), r)).collect();
+    let mut rows: Vec<CompareRow> = targets
+        .iter()
+        .filter(|t| t.kind == TargetKind::Target)
+        .filter(|t| years.as_ref().is_none_or(|y| y.contains(&t.year)))
+        .map(|t| compare_row(t, by_key.get(&(t.series.as_str(), t.year)).copied()))
+        .collect();
+    // Stable sort: file order within each group.
+    rows.sort_by_key(|r| group_rank(&r.group));
+
+    let mut groups: Vec<GroupResult> = Vec::new();
+    for row in &rows {
+        if groups.last().is_none_or(|g| g.group != row.group) {
+            groups.push(GroupResult { group: row.group.clone(), rows: 0, hits: 0, missing: 0, loss: 0.0 });
+        }
+        // Just pushed if it was absent.
+        if let Some(g) = groups.last_mut() {
+            g.rows += 1;
+            g.hits += usize::from(row.status == Status::Hit);
+            g.missing += usize::from(row.status == Status::Missing);
+            // Summed in row order here, divided below: a fixed order, so a fixed result.
+            g.loss += row.loss;
+        }
+    }
+    for g in &mut groups {
+        g.loss /= g.rows as f64;
+    }
+    Comparison { rows, groups }
+}
+
+/// Sort key of a group: the issue's groups in their order, then the rest alphabetically.
+fn group_rank(group: &str) -> (usize, String) {
+    match GROUP_ORDER.iter().position(|g| *g == group) {
+        Some(i) => (i, String::new()),
+        None => (GROUP_ORDER.len(), group.to_string()),
+    }
+}
+
+fn compare_row(target: &TargetRow, sim: Option<&SummaryRow>) -> CompareRow {
+    let published = target.value;
+    let share = target.is_share();
+    let (mean, p05, p95) = sim.map_or((f64::NAN, f64::NAN, f64::NAN), |s| (s.mean, s.p05, s.p95));
+    let abs_error = mean - published;
+    let rel_error = if published != 0.0 {
+        abs_error / published
+    } else if mean == 0.0 {
+        0.0
+    } else {
+        f64::NAN
+    };
+    let status = if sim.is_none() {
+        Status::Missing
+    } else if mean.is_nan() {
+        Status::Miss
+    } else {
+        // NaN band ends compare false, so an undefined band is simply not a hit by the band.
+        let in_band = p05 <= published && published <= p95;
+        let rel_ok = rel_error.abs() <= REL_TOLERANCE + SLACK;
+        let abs_ok = share && abs_error.abs() <= SHARE_ABS_TOLERANCE + SLACK;
+        if in_band || rel_ok || abs_ok { Status::Hit } else { Status::Miss }
+    };
+    let loss = if mean.is_nan() {
+        1.0
+    } else {
+        let scale = if share { published.max(SHARE_LOSS_FLOOR) } else { published.abs().max(1.0) };
+        let e = abs_error / scale;
+        (e * e).min(1.0)
+    };
+    CompareRow {
+        series: target.series.clone(),
+        year: target.year,
+        group: target.group().to_string(),
+        unit: target.unit.clone(),
+        published,
+        mean,
+        p05,
+        p95,
+        rel_error,
+        abs_error,
+        status,
+        loss,
+    }
+}
+
+impl Comparison {
+    /// Rows compared (missing ones included).
+    pub fn total(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn hits(&self) -> usize {
+        self.rows.iter().filter(|r| r.status == Status::Hit).count()
+    }
+
+    pub fn missing(&self) -> usize {
+        self.rows.iter().filter(|r| r.status == Status::Missing).count()
+    }
+
+    /// The overall loss: mean of the group losses (NaN with no rows at all).
+    pub fn loss(&self) -> f64 {
+        if self.groups.is_empty() {
+            return f64::NAN;
+        }
+        self.groups.iter().map(|g| g.loss).sum::<f64>() / self.groups.len() as f64
+    }
+
+    /// The aligned table for the terminal: one line per target, grouped, each group headed by
+    /// its hits and loss; then the totals and a per-group summary.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        if self.rows.is_empty() {
+            out.push_str("no target rows to compare\n");
+            return out;
+        }
+        let name_w = self.rows.iter().map(|r| r.series.len()).max().unwrap_or(6).max(6);
+        let cells: Vec<[String; 4]> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let share = r.unit == "share";
+                let band = if r.p05.is_nan() {
+                    "-".to_string()
+                } else {
+                    format!("{} .. {}", fmt_value(r.p05, share), fmt_value(r.p95, share))
+                };
+                let err = match (r.rel_error.is_nan(), share) {
+                    (_, true) if !r.abs_error.is_nan() => {
+                        format!("{} ({:+.3})", fmt_percent(r.rel_error), r.abs_error)
+                    }
+                    _ => fmt_percent(r.rel_error),
+                };
+                [fmt_published(r.published), fmt_value(r.mean, share), band, err]
+            })
+            .collect();
+        let w = |i: usize, title: &str| cells.iter().map(|c| c[i].len()).max().unwrap_or(0).max(title.len());
+        let (pub_w, mean_w, band_w, err_w) = (w(0, "published"), w(1, "simulated"), w(2, "p05 .. p95"), w(3, "error"));
+        let _ = writeln!(
+            out,
+            "  {:<name_w$}  {:>4}  {:>pub_w$}  {:>mean_w$}  {:>band_w$}  {:>err_w$}  result",
+            "series", "year", "published", "simulated", "p05 .. p95", "error"
+        );
+        let mut current: Option<&str> = None;
+        for (row, cell) in self.rows.iter().zip(&cells) {
+            if current != Some(row.group.as_str()) {
+                current = Some(row.group.as_str());
+                if let Some(g) = self.groups.iter().find(|g| g.group == row.group) {
+                    let _ = writeln!(out, "{}: {} of {} hits, loss {:.4}", g.group, g.hits, g.rows, g.loss);
+                }
+            }
+            let mark = match row.status {
+                Status::Hit => "hit",
+                Status::Miss => "-",
+                Status::Missing => "MISSING",
+            };
+            let _ = writeln!(
+                out,
+                "  {:<name_w$}  {:>4}  {:>pub_w$}  {:>mean_w$}  {:>band_w$}  {:>err_w$}  {mark}",
+                row.series, row.year, cell[0], cell[1], cell[2], cell[3]
+            );
+        }
+        out.push('\n');
+        let _ = write!(out, "hits: {} of {} targets", self.hits(), self.total());
+        let missing: Vec<String> = self
+            .rows
+            .iter()
+            .filter(|r| r.status == Status::Missing)
+            .map(|r| format!("{} {}", r.series, r.year))
+            .collect();
+        if !missing.is_empty() {
+            let _ = write!(out, " ({} missing from the results: {})", missing.len(), missing.join(", "));
+        }
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "loss: {:.4} (mean over {} groups of the mean row loss min(e^2, 1))",
+            self.loss(),
+            self.groups.len()
+        );
+        let gw = self.groups.iter().map(|g| g.group.len()).max().unwrap_or(5).max(5);
+        let _ = writeln!(out, "  {:<gw$}  {:>7}  {:>6}", "group", "hits", "loss");
+        for g in &self.groups {
+            let _ = writeln!(out, "  {:<gw$}  {:>7}  {:>6.4}", g.group, format!("{}/{}", g.hits, g.rows), g.loss);
+        }
+        out
+    }
+
+    /// The rows as CSV: `series,year,group,published,mean,p05,p95,rel_error,abs_error,hit`, where
+    /// `hit` is `hit`, `miss` or `missing`. Floats in shortest round-trip form, NaN as `NaN`
+    /// (as in `summary.csv`). Rows only: the totals are in the table and the report.
+    pub fn csv(&self) -> String {
+        let mut out = String::from("series,year,group,published,mean,p05,p95,rel_error,abs_error,hit\n");
+        for r in &self.rows {
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{},{},{},{}",
+                csv_field(&r.series),
+                r.year,
+                csv_field(&r.group),
+                r.published,
+                r.mean,
+                r.p05,
+                r.p95,
+                r.rel_error,
+                r.abs_error,
+                r.status.as_str()
+            );
+        }
+        out
+    }
+}
+
+/// A published value as given (shortest form: 73351, 0.85).
+fn fmt_published(v: f64) -> String {
+    format!("{v}")
+}
+
+/// A simulated value: shares to 3 decimals, counts to a precision that suits their size.
+pub(crate) fn fmt_value(v: f64, share: bool) -> String {
+    if v.is_nan() {
+        "-".to_string()
+    } else if share {
+        format!("{v:.3}")
+    } else if v.abs() >= 1000.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+pub(crate) fn fmt_percent(v: f64) -> String {
+    if v.is_nan() { "-".to_string() } else { format!("{:+.1}%", v * 100.0) }
+}
+
+/// Quotes a field per RFC 4180 when it holds a separator, a quote or a line break.
+fn csv_field(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+/// Parses the text of a `summary.csv` (`series,year,mean,sd,p05,p95`).
+///
+/// # Errors
+/// [`CalibrateError::Input`] naming the line and column of every malformed row.
+pub fn parse_summary(text: &str, file: &str) -> Result<Vec<SummaryRow>, CalibrateError> {
+    const HEADER: [&str; 6] = ["series", "year", "mean", "sd", "p05", "p95"];
+    let records =
+        parse_csv(text).map_err(|(line, message)| CalibrateError::Input(vec![Problem::at(file, line, "", message)]))?;
+    let Some((header, rows)) = records.split_first() else {
+        return Err(CalibrateError::Input(vec![Problem::whole_file(
+            file,
+            "the file is empty: expected a header line",
+        )]));
+    };
+    if header.fields.iter().map(|f| f.trim()).ne(HEADER) {
+        return Err(CalibrateError::Input(vec![Problem::at(
+            file,
+            header.line,
+            "",
+            format!("expected the header `{}`, found `{}`", HEADER.join(","), header.fields.join(",")),
+        )]));
+    }
+    let mut problems = Vec::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for record in rows {
+        if record.fields.len() != HEADER.len() {
+            problems.push(Problem::at(
+                file,
+                record.line,
+                "",
+                format!("expected {} fields, found {}", HEADER.len(), record.fields.len()),
+            ));
+            continue;
+        }
+        let f = &record.fields;
+        let year = f[1].trim().parse::<i32>();
+        if year.is_err() {
+            problems.push(Problem::at(
+                file,
+                record.line,
+                "column `year`",
+                format!("expected an integer, found `{}`", f[1]),
+            ));
+        }
+        let mut numbers = [0.0; 4];
+        let mut ok = year.is_ok();
+        for (k, slot) in numbers.iter_mut().enumerate() {
+            // Rust's float parser reads `NaN`, `inf` and the shortest round-trip forms
+            // summary.csv is written in, so values come back bit for bit.
+            match f[k + 2].trim().parse::<f64>() {
+                Ok(v) => *slot = v,
+                Err(_) => {
+                    ok = false;
+                    problems.push(Problem::at(
+                        file,
+                        record.line,
+                        &format!("column `{}`", HEADER[k + 2]),
+                        format!("expected a number (or NaN), found `{}`", f[k + 2]),
+                    ));
+                }
+            }
+        }
+        if let (true, Ok(year)) = (ok, year) {
+            let [mean, sd, p05, p95] = numbers;
+            out.push(SummaryRow { series: f[0].trim().to_string(), year, mean, sd, p05, p95 });
+        }
+    }
+    if problems.is_empty() { Ok(out) } else { Err(CalibrateError::Input(problems)) }
+}
+
+/// What a results directory says about how it was made (from its `provenance.toml`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResultsInfo {
+    pub dir: PathBuf,
+    pub scenario_name: String,
+    pub scenario_path: String,
+    /// As written (an integer, or a string for seeds above i64::MAX).
+    pub master_seed: String,
+    pub n_runs: i64,
+    pub complete: bool,
+}
+
+/// A results directory read for comparison.
+#[derive(Clone, Debug)]
+pub struct Results {
+    pub info: ResultsInfo,
+    pub summary: Vec<SummaryRow>,
+}
+
+/// Reads `summary.csv` and `provenance.toml` from a results directory written by
+/// `caseflow run` (or the directory holding the given `summary.csv`).
+///
+/// The provenance is required: results whose origin is unknown cannot be compared honestly
+/// (and a directory without it was never completely written).
+///
+/// # Errors
+/// [`CalibrateError::Input`] when the directory, either file or one of the provenance keys is
+/// missing or malformed.
+pub fn read_results(path: &Path) -> Result<Results, CalibrateError> {
+    let dir = if path.is_file() && path.file_name().is_some_and(|n| n == "summary.csv") {
+        path.parent().unwrap_or(Path::new(".")).to_path_buf()
+    } else {
+        path.to_path_buf()
+    };
+    let label = dir.display().to_string();
+    if !dir.is_dir() {
+        let message = if dir.exists() { "is not a directory" } else { "no such directory" };
+        return Err(CalibrateError::Input(vec![Problem::whole_file(
+            &label,
+            format!("{message}: expected a results directory written by `caseflow run`"),
+        )]));
+    }
+    let prov_path = dir.join("provenance.toml");
+    if !prov_path.is_file() {
+        return Err(CalibrateError::Input(vec![Problem::whole_file(
+            &prov_path.display().to_string(),
+            "no provenance: results written by `caseflow run` have a provenance.toml saying which scenario \
+             and seeds made them; without it they cannot be compared",
+        )]));
+    }
+    let prov_label = prov_path.display().to_string();
+    let prov_text = super::read_text(&prov_path, &prov_label)?;
+    let info = parse_provenance(&prov_text, &prov_label, dir.clone())?;
+    let summary_path = dir.join("summary.csv");
+    let summary_label = summary_path.display().to_string();
+    if !summary_path.is_file() {
+        return Err(CalibrateError::Input(vec![Problem::whole_file(&summary_label, "no such file")]));
+    }
+    let summary = parse_summary(&super::read_text(&summary_path, &summary_label)?, &summary_label)?;
+    Ok(Results { info, summary })
+}
+
+/// The keys of `provenance.toml` that say which run it was.
+fn parse_provenance(text: &str, file: &str, dir: PathBuf) -> Result<ResultsInfo, CalibrateError> {
+    let doc = DeTable::parse(text).map_err(|e| {
+        CalibrateError::Input(vec![Problem::whole_file(file, format!("not valid TOML: {}", e.message().trim()))])
+    })?;
+    let table = doc.get_ref();
+    let mut problems = Vec::new();
+    let mut get = |key: &str| {
+        let value = table.get(key).map(|v| v.get_ref());
+        if value.is_none() {
+            problems.push(Problem::whole_file(file, format!("key `{key}` is missing")));
+        }
+        value
+    };
+    let string = |v: Option<&DeValue<'_>>| match v {
+        Some(DeValue::String(s)) => Some(s.to_string()),
+        Some(DeValue::Integer(i)) => Some(i.as_str().to_string()),
+        _ => None,
+    };
+    let scenario_name = string(get("scenario_name"));
+    let scenario_path = string(get("scenario_path"));
+    let master_seed = string(get("master_seed"));
+    let n_runs = match get("n_runs") {
+        Some(DeValue::Integer(i)) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
+        _ => None,
+    };
+    let complete = match get("complete") {
+        Some(DeValue::Boolean(b)) => Some(*b),
+        _ => None,
+    };
+    match (scenario_name, scenario_path, master_seed, n_runs, complete) {
+        (Some(scenario_name), Some(scenario_path), Some(master_seed), Some(n_runs), Some(complete))
+            if problems.is_empty() =>
+        {
+            Ok(ResultsInfo { dir, scenario_name, scenario_path, master_seed, n_runs, complete })
+        }
+        _ => {
+            if problems.is_empty() {
+                problems.push(Problem::whole_file(
+                    file,
+                    "unexpected value types (scenario_name, scenario_path: strings; master_seed, n_runs: \
+                     integers; complete: a boolean)",
+                ));
+            }
+            Err(CalibrateError::Input(problems))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sim(series: &str, year: i32, mean: f64, p05: f64, p95: f64) -> SummaryRow {
+        SummaryRow { series: series.to_string(), year, mean, sd: 0.0, p05, p95 }
+    }
+
+    #[test]
+    fn hit_rules_and_row_loss() {
+        let summary = [
+            sim("a.count", 2000, 116.0, 110.0, 120.0), // rel +16%, outside band: miss
+            sim("a.count", 2001, 115.0, 110.0, 120.0), // rel exactly +15%: hit
+            sim("a.count", 2002, 300.0, 50.0, 400.0),  // published 100 inside the band: hit
+            sim("b.share", 2000, 0.07, 0.06, 0.08),    // abs 0.02 (plus rounding), rel +40%: hit
+            sim("b.share", 2001, 0.03, 0.02, 0.04),    // abs 0.03 > 0.02, rel -40%: miss
+            sim("b.share", 2002, f64::NAN, f64::NAN, f64::NAN),
+        ];
+        let targets = [
+            TargetRow::target("a.count", 2000, 100.0, "cases"),
+            TargetRow::target("a.count", 2001, 100.0, "cases"),
+            TargetRow::target("a.count", 2002, 100.0, "cases"),
+            TargetRow::target("b.share", 2000, 0.05, "share"),
+            TargetRow::target("b.share", 2001, 0.06, "share"),
+            TargetRow::target("b.share", 2002, 0.5, "share"),
+            TargetRow::target("b.share", 2003, 0.5, "share"),
+        ];
+        let c = compare(&summary, &targets, None);
+        let status: Vec<Status> = c.rows.iter().map(|r| r.status).collect();
+        use Status::*;
+        assert_eq!(status, vec![Miss, Hit, Hit, Hit, Miss, Miss, Missing]);
+        // e = 0.16 -> 0.0256; 0.15 -> 0.0225; e = 2 -> capped at 1.
+        assert!((c.rows[0].loss - 0.0256).abs() < 1e-12);
+        assert_eq!(c.rows[2].loss, 1.0);
+        // Share 0.06 missed by 0.03: e = -0.03 / 0.06 = -0.5 -> 0.25.
+        assert!((c.rows[4].loss - 0.25).abs() < 1e-12);
+        assert_eq!((c.rows[5].loss, c.rows[6].loss), (1.0, 1.0));
+        assert_eq!(c.hits(), 3);
+        assert_eq!(c.missing(), 1);
+        let years = compare(&summary, &targets, Some(2001..=2001));
+        assert_eq!(years.total(), 2);
+    }
+}

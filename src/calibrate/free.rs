@@ -1,0 +1,683 @@
+//! `FREE.toml`: which scenario parameters calibration may move, within which bounds, and how
+//! candidates are evaluated; and the scenario template that puts candidate values into the
+//! scenario text.
+//!
+//! ```toml
+//! [calibration]
+//! targets_years = [2000, 2012]  # fit only targets of these years (inclusive); default: all
+//! seeds = 4                     # runs per candidate, run indices 0..seeds (default 4)
+//! master_seed = 1               # the runs' master seed, the same for every candidate (default 1)
+//! population = 12               # candidates per generation (default 4 + floor(3 ln n))
+//! seed = 1                      # the optimiser's own seed (default 1)
+//! sigma0 = 0.3                  # initial step size, as a share of each bound width (default 0.3)
+//!
+//! [[free]]
+//! key = "behaviour.trial.effort_acquittal"  # dotted path; `name[i]` picks element i of an array
+//! min = 2.0
+//! max = 15.0
+//! ```
+//!
+//! Candidate values are written into the scenario by replacing the bytes of the number at the
+//! key, found through the spans of toml's parser (the same parser the scenario loader uses):
+//! every other byte of the scenario, comments and layout included, stays as it was, which is
+//! all toml_edit would give us, without a second TOML library. Floats are written in Rust's
+//! shortest round-trip form, so the scenario loaded back holds exactly the candidate's value.
+
+use std::collections::HashSet;
+use std::ops::{Range, RangeInclusive};
+use std::path::Path;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::{CalibrateError, Problem, line_col};
+use crate::scenario;
+
+/// One parameter calibration may move.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FreeParam {
+    /// Dotted key path into the scenario, e.g. `behaviour.sentencing.custodial_logit.grave`.
+    pub key: String,
+    pub min: f64,
+    pub max: f64,
+    /// Where `key = ...` is in FREE.toml, for errors found against the scenario.
+    pub line: usize,
+    pub column: usize,
+}
+
+/// A validated `FREE.toml`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalibrationSpec {
+    /// The file's label in diagnostics (its path as given).
+    pub file: String,
+    /// The file's text, fingerprinted in the calibration state so a resume with a changed
+    /// specification is refused.
+    pub text: String,
+    /// Only targets of these years are fitted; `None`: all.
+    pub years: Option<RangeInclusive<i32>>,
+    /// Runs per candidate: run indices `0..seeds`, the same for every candidate.
+    pub seeds: u64,
+    pub master_seed: u64,
+    /// Candidates per generation (CMA-ES lambda), default resolved.
+    pub population: usize,
+    /// The optimiser's seed.
+    pub seed: u64,
+    /// Initial step size in normalised units (each bound width is 1).
+    pub sigma0: f64,
+    pub free: Vec<FreeParam>,
+}
+
+/// The population CMA-ES uses by default for `n` parameters: 4 + floor(3 ln n).
+pub fn default_population(n: usize) -> usize {
+    4 + (3.0 * (n.max(1) as f64).ln()).floor() as usize
+}
+
+/// Reads and validates a FREE.toml file.
+///
+/// # Errors
+/// [`CalibrateError::Input`] with every problem found (file, line, column, key).
+pub fn load_free(path: &Path) -> Result<CalibrationSpec, CalibrateError> {
+    let label = path.display().to_string();
+    let text = super::read_text(path, &label)?;
+    parse_free(&text, &label)
+}
+
+const CALIBRATION_KEYS: [&str; 6] = ["targets_years", "seeds", "master_seed", "population", "seed", "sigma0"];
+const FREE_KEYS: [&str; 3] = ["key", "min", "max"];
+/// More runs per candidate or candidates per generation than this is surely a typo.
+const MAX_COUNT: i64 = 100_000;
+
+/// Validates the text of a FREE.toml; `file` names it in diagnostics.
+///
+/// # Errors
+/// [`CalibrateError::Input`] with every problem found.
+pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateError> {
+    let doc = DeTable::parse(text).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start);
+        let (line, column) = line_col(text, at);
+        CalibrateError::Input(vec![Problem {
+            file: file.to_string(),
+            line,
+            column,
+            field: String::new(),
+            message: format!("TOML syntax error: {}", e.message().trim().replace('\n', "; ")),
+        }])
+    })?;
+    let mut r = Reader { file, text, problems: Vec::new() };
+    let root = doc.get_ref();
+    for key in root.keys() {
+        if key.get_ref() != "calibration" && key.get_ref() != "free" {
+            r.error(
+                key.span().start,
+                key.get_ref(),
+                "unknown section (expected [calibration] and [[free]])".to_string(),
+            );
+        }
+    }
+
+    let mut years = None;
+    let mut seeds = 4;
+    let mut master_seed = 1;
+    let mut population = None;
+    let mut seed = 1;
+    let mut sigma0 = 0.3;
+    match root.get("calibration") {
+        None => {}
+        Some(v) => match v.get_ref() {
+            DeValue::Table(t) => {
+                r.unknown_keys(t, "calibration", &CALIBRATION_KEYS);
+                if let Some(v) = t.get("targets_years") {
+                    years = r.year_range(v, "calibration.targets_years");
+                }
+                if let Some(v) = t.get("seeds") {
+                    seeds = r.integer(v, "calibration.seeds", 1, MAX_COUNT).map_or(seeds, |n| n as u64);
+                }
+                if let Some(v) = t.get("master_seed") {
+                    master_seed =
+                        r.integer(v, "calibration.master_seed", 0, i64::MAX).map_or(master_seed, |n| n as u64);
+                }
+                if let Some(v) = t.get("population") {
+                    population = r.integer(v, "calibration.population", 2, MAX_COUNT).map(|n| n as usize);
+                }
+                if let Some(v) = t.get("seed") {
+                    seed = r.integer(v, "calibration.seed", 0, i64::MAX).map_or(seed, |n| n as u64);
+                }
+                if let Some(v) = t.get("sigma0") {
+                    match r.number(v, "calibration.sigma0") {
+                        Some(s) if s > 0.0 && s <= 1.0 => sigma0 = s,
+                        Some(_) => r.error(
+                            v.span().start,
+                            "calibration.sigma0",
+                            format!("expected a number in (0, 1], found {}", r.source(v)),
+                        ),
+                        None => {}
+                    }
+                }
+            }
+            _ => r.error(v.span().start, "calibration", "expected a table ([calibration])".to_string()),
+        },
+    }
+
+    let mut free = Vec::new();
+    match root.get("free") {
+        None => r.error(0, "free", "no [[free]] parameters: name at least one parameter to fit".to_string()),
+        Some(v) => match v.get_ref() {
+            DeValue::Array(items) if !items.is_empty() => {
+                let mut seen = HashSet::new();
+                for (i, item) in items.iter().enumerate() {
+                    let path = format!("free[{i}]");
+                    let DeValue::Table(t) = item.get_ref() else {
+                        r.error(item.span().start, &path, "expected a table ([[free]])".to_string());
+                        continue;
+                    };
+                    if let Some(p) = r.free_param(t, &path, item.span().start) {
+                        if seen.insert(p.key.clone()) {
+                            free.push(p);
+                        } else {
+                            let at = t.get("key").map_or(item.span().start, |k| k.span().start);
+                            r.error(at, &format!("{path}.key"), format!("`{}` is already a free parameter", p.key));
+                        }
+                    }
+                }
+            }
+            _ => r.error(v.span().start, "free", "expected one or more [[free]] tables".to_string()),
+        },
+    }
+
+    if !r.problems.is_empty() {
+        r.problems.sort_by_key(|p| (p.line, p.column));
+        return Err(CalibrateError::Input(r.problems));
+    }
+    let population = population.unwrap_or_else(|| default_population(free.len()));
+    Ok(CalibrationSpec {
+        file: file.to_string(),
+        text: text.to_string(),
+        years,
+        seeds,
+        master_seed,
+        population,
+        seed,
+        sigma0,
+        free,
+    })
+}
+
+/// Collects diagnostics while reading FREE.toml.
+struct Reader<'a> {
+    file: &'a str,
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+type Value<'t> = Spanned<DeValue<'t>>;
+
+impl Reader<'_> {
+    fn error(&mut self, at: usize, key: &str, message: String) {
+        let (line, column) = line_col(self.text, at);
+        let field = if key.is_empty() { String::new() } else { format!("key `{key}`") };
+        self.problems.push(Problem { file: self.file.to_string(), line, column, field, message });
+    }
+
+    fn source(&self, v: &Value<'_>) -> String {
+        self.text.get(v.span()).unwrap_or("?").to_string()
+    }
+
+    fn unknown_keys(&mut self, t: &DeTable<'_>, section: &str, known: &[&str]) {
+        for key in t.keys() {
+            if !known.contains(&key.get_ref().as_ref()) {
+                self.error(
+                    key.span().start,
+                    &format!("{section}.{}", key.get_ref()),
+                    format!("unknown key (the keys of [{section}] are {})", known.join(", ")),
+                );
+            }
+        }
+    }
+
+    fn integer(&mut self, v: &Value<'_>, key: &str, min: i64, max: i64) -> Option<i64> {
+        let n = match v.get_ref() {
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
+            _ => None,
+        };
+        match n {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            _ => {
+                let range = if max == i64::MAX { format!("at least {min}") } else { format!("{min} to {max}") };
+                self.error(v.span().start, key, format!("expected an integer {range}, found {}", self.source(v)));
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, v: &Value<'_>, key: &str) -> Option<f64> {
+        let x = match v.get_ref() {
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok().map(|n| n as f64),
+            DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
+            _ => None,
+        };
+        match x {
+            Some(x) if x.is_finite() => Some(x),
+            _ => {
+                self.error(v.span().start, key, format!("expected a finite number, found {}", self.source(v)));
+                None
+            }
+        }
+    }
+
+    fn year_range(&mut self, v: &Value<'_>, key: &str) -> Option<RangeInclusive<i32>> {
+        let years: Option<Vec<i32>> = match v.get_ref() {
+            DeValue::Array(items) if items.len() == 2 => items
+                .iter()
+                .map(|item| match item.get_ref() {
+                    DeValue::Integer(i) => i32::from_str_radix(i.as_str(), i.radix()).ok(),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        };
+        match years.as_deref() {
+            Some(&[first, last]) if first <= last => Some(first..=last),
+            _ => {
+                self.error(
+                    v.span().start,
+                    key,
+                    format!("expected [first year, last year] with first <= last, found {}", self.source(v)),
+                );
+                None
+            }
+        }
+    }
+
+    fn free_param(&mut self, t: &DeTable<'_>, path: &str, at: usize) -> Option<FreeParam> {
+        let before = self.problems.len();
+        self.unknown_keys(t, "free", &FREE_KEYS);
+        let key = match t.get("key") {
+            None => {
+                self.error(at, &format!("{path}.key"), "missing required key".to_string());
+                None
+            }
+            Some(v) => match v.get_ref() {
+                DeValue::String(s) => match parse_key_path(s) {
+                    Ok(_) => Some((s.to_string(), v.span().start)),
+                    Err(message) => {
+                        self.error(v.span().start, &format!("{path}.key"), message);
+                        None
+                    }
+                },
+                _ => {
+                    let found = self.source(v);
+                    self.error(v.span().start, &format!("{path}.key"), format!("expected a string, found {found}"));
+                    None
+                }
+            },
+        };
+        let mut bound = |name: &str| match t.get(name) {
+            None => {
+                self.error(at, &format!("{path}.{name}"), "missing required key".to_string());
+                None
+            }
+            Some(v) => self.number(v, &format!("{path}.{name}")),
+        };
+        let (min, max) = (bound("min"), bound("max"));
+        if let (Some(lo), Some(hi)) = (min, max)
+            && lo >= hi
+        {
+            let at = t.get("max").map_or(at, |v| v.span().start);
+            self.error(at, &format!("{path}.max"), format!("max ({hi}) must be greater than min ({lo})"));
+        }
+        match (key, min, max) {
+            (Some((key, key_at)), Some(min), Some(max)) if self.problems.len() == before => {
+                let (line, column) = line_col(self.text, key_at);
+                Some(FreeParam { key, min, max, line, column })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// One step of a key path: a table key, optionally indexing an array.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Segment {
+    name: String,
+    index: Option<usize>,
+}
+
+/// Splits `behaviour.trial.effort_acquittal` or `incentives[1].trial_judge.reversals` into
+/// segments. Keys are bare TOML keys (letters, digits, `_`, `-`).
+fn parse_key_path(path: &str) -> Result<Vec<Segment>, String> {
+    let bad = |why: &str| {
+        Err(format!(
+            "`{path}` is not a key path ({why}); write dotted bare keys such as `behaviour.trial.effort_acquittal` \
+             or `incentives[1].trial_judge.reversals`"
+        ))
+    };
+    if path.is_empty() {
+        return bad("it is empty");
+    }
+    let mut out = Vec::new();
+    for part in path.split('.') {
+        let (name, index) = match part.split_once('[') {
+            None => (part, None),
+            Some((name, rest)) => match rest.strip_suffix(']').map(str::parse::<usize>) {
+                Some(Ok(i)) => (name, Some(i)),
+                _ => return bad("an index must be `[N]` at the end of a key"),
+            },
+        };
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return bad("empty key or a character other than letters, digits, `_` and `-`");
+        }
+        out.push(Segment { name: name.to_string(), index });
+    }
+    Ok(out)
+}
+
+/// Where one free parameter sits in the scenario text.
+#[derive(Clone, Debug)]
+struct Slot {
+    /// Byte range of the number in the scenario text.
+    span: Range<usize>,
+    /// The loader wants an integer here: candidates are rounded.
+    integral: bool,
+    /// The scenario's own value.
+    original: f64,
+    min: f64,
+    max: f64,
+}
+
+/// The scenario text with a slot for each free parameter.
+#[derive(Clone, Debug)]
+pub struct Template {
+    text: String,
+    label: String,
+    slots: Vec<Slot>,
+}
+
+impl Template {
+    /// Finds every free parameter of `spec` in the scenario and checks that it can be moved:
+    /// the key exists and holds a number, and the scenario still loads with the parameter at
+    /// either bound. Whether the loader wants an integer there is found out by asking it.
+    ///
+    /// # Errors
+    /// [`CalibrateError::Scenario`] if the scenario itself does not load;
+    /// [`CalibrateError::Input`] naming the FREE.toml line of each key that cannot be used.
+    pub fn new(scenario_text: &str, scenario_label: &str, spec: &CalibrationSpec) -> Result<Template, CalibrateError> {
+        scenario::load_str(scenario_text, scenario_label).map_err(CalibrateError::Scenario)?;
+        let doc = DeTable::parse(scenario_text).map_err(|e| {
+            // The loader accepted the text, so toml cannot reject it; say so if it ever does.
+            CalibrateError::Other(format!("{scenario_label}: cannot re-read the scenario: {}", e.message()))
+        })?;
+        let mut problems = Vec::new();
+        let mut slots = Vec::new();
+        for p in &spec.free {
+            let problem = |message: String| Problem {
+                file: spec.file.clone(),
+                line: p.line,
+                column: p.column,
+                field: format!("key `{}`", p.key),
+                message,
+            };
+            match locate(doc.get_ref(), &p.key) {
+                Ok((span, original, is_integer)) => {
+                    let mut slot = Slot { span, integral: false, original, min: p.min, max: p.max };
+                    if is_integer {
+                        slot.integral = wants_integer(scenario_text, scenario_label, &slot);
+                    }
+                    if slot.integral && slot.min.ceil() > slot.max.floor() {
+                        problems.push(problem(format!(
+                            "the scenario wants an integer here, and no integer lies in [{}, {}]",
+                            p.min, p.max
+                        )));
+                        continue;
+                    }
+                    // The bounds must be values the loader accepts (a probability bound of 1.2
+                    // would make every candidate near it fail).
+                    let mut bounds_ok = true;
+                    for (name, v) in [("min", p.min), ("max", p.max)] {
+                        let text = splice(scenario_text, &[(&slot.span, format_value(slot.clamp(v), slot.integral))]);
+                        if let Err(e) = scenario::load_str(&text, scenario_label) {
+                            let why = e.diagnostics.first().map_or_else(String::new, |d| d.message.clone());
+                            problems.push(problem(format!("the scenario does not accept {name} = {v} here: {why}")));
+                            bounds_ok = false;
+                        }
+                    }
+                    if bounds_ok {
+                        slots.push(slot);
+                    }
+                }
+                Err(message) => problems.push(problem(format!("{message} in {scenario_label}"))),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(CalibrateError::Input(problems));
+        }
+        Ok(Template { text: scenario_text.to_string(), label: scenario_label.to_string(), slots })
+    }
+
+    /// Number of free parameters.
+    pub fn dimension(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The scenario's own values of the free parameters.
+    pub fn original_values(&self) -> Vec<f64> {
+        self.slots.iter().map(|s| s.original).collect()
+    }
+
+    /// The starting values: the scenario's own, clamped into the bounds.
+    pub fn start_values(&self) -> Vec<f64> {
+        self.slots.iter().map(|s| s.clamp(s.original)).collect()
+    }
+
+    /// Where calibration starts: the scenario's values clamped into the bounds, normalised.
+    pub fn start_point(&self) -> Vec<f64> {
+        self.slots.iter().map(|s| (s.clamp(s.original) - s.min) / (s.max - s.min)).collect()
+    }
+
+    /// Parameter values of a point in the normalised box `[0, 1]^n` (integral parameters
+    /// rounded).
+    pub fn values(&self, x: &[f64]) -> Vec<f64> {
+        self.slots.iter().zip(x).map(|(s, &u)| s.clamp(s.min + u.clamp(0.0, 1.0) * (s.max - s.min))).collect()
+    }
+
+    /// The scenario text with the free parameters set to `values`.
+    pub fn text_with(&self, values: &[f64]) -> String {
+        let edits: Vec<(&Range<usize>, String)> =
+            self.slots.iter().zip(values).map(|(s, &v)| (&s.span, format_value(v, s.integral))).collect();
+        splice(&self.text, &edits)
+    }
+
+    /// The scenario's label (its path as given).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The scenario's original text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+impl Slot {
+    /// `v` within the bounds (and, for an integral parameter, rounded to an integer within).
+    fn clamp(&self, v: f64) -> f64 {
+        if self.integral { v.round().clamp(self.min.ceil(), self.max.floor()) } else { v.clamp(self.min, self.max) }
+    }
+}
+
+/// A parameter value as it is written into the scenario: an integer, or a float in Rust's
+/// shortest round-trip form (always with a `.` or an exponent, so TOML reads a float back).
+pub(crate) fn format_value(v: f64, integral: bool) -> String {
+    if integral { format!("{}", v as i64) } else { format!("{v:?}") }
+}
+
+/// `text` with each byte range replaced (ranges must not overlap).
+fn splice(text: &str, edits: &[(&Range<usize>, String)]) -> String {
+    let mut order: Vec<usize> = (0..edits.len()).collect();
+    order.sort_by_key(|&i| edits[i].0.start);
+    let mut out = String::with_capacity(text.len() + 16 * edits.len());
+    let mut at = 0;
+    for i in order {
+        let (range, replacement) = &edits[i];
+        out.push_str(&text[at..range.start]);
+        out.push_str(replacement);
+        at = range.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// Whether the loader insists on an integer at `slot`: write a non-integer there and see
+/// whether the scenario still loads. (The loader reads most parameters as floats, which accept
+/// integers, and a few, such as `behaviour.learning.period_days`, as integers.)
+fn wants_integer(text: &str, label: &str, slot: &Slot) -> bool {
+    let probe = splice(text, &[(&slot.span, format!("{:?}", slot.original + 0.5))]);
+    scenario::load_str(&probe, label).is_err()
+}
+
+/// The byte span of the number at `path`, its value, and whether it is a TOML integer.
+fn locate(root: &DeTable<'_>, path: &str) -> Result<(Range<usize>, f64, bool), String> {
+    let segments = parse_key_path(path)?;
+    let mut table = root;
+    let mut walked = String::new();
+    for (i, seg) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        let Some(value) = table.get(seg.name.as_str()) else {
+            let keys: Vec<&str> = table.keys().map(|k| k.get_ref().as_ref()).collect();
+            let hint = closest(&seg.name, &keys).map_or_else(String::new, |k| format!("; did you mean `{k}`?"));
+            let place = if walked.is_empty() { "at the top level".to_string() } else { format!("in `{walked}`") };
+            return Err(format!("there is no key `{}` {place}{hint}", seg.name));
+        };
+        if !walked.is_empty() {
+            walked.push('.');
+        }
+        walked.push_str(&seg.name);
+        let value = match seg.index {
+            None => value,
+            Some(index) => match value.get_ref() {
+                DeValue::Array(items) => match items.get(index) {
+                    Some(item) => {
+                        walked.push_str(&format!("[{index}]"));
+                        item
+                    }
+                    None => return Err(format!("`{walked}` has {} elements, so no [{index}]", items.len())),
+                },
+                _ => return Err(format!("`{walked}` is not an array, so it cannot be indexed")),
+            },
+        };
+        match (value.get_ref(), last) {
+            (DeValue::Table(t), false) => table = t,
+            (DeValue::Array(_), false) => {
+                return Err(format!("`{walked}` is an array: pick an element with `{}[N]`", seg.name));
+            }
+            (_, false) => return Err(format!("`{walked}` is a value, not a table")),
+            (DeValue::Integer(n), true) => {
+                let x = i64::from_str_radix(n.as_str(), n.radix())
+                    .map_err(|_| format!("`{walked}` is an integer too large to calibrate"))?;
+                return Ok((value.span(), x as f64, true));
+            }
+            (DeValue::Float(f), true) => {
+                let x = f.as_str().replace('_', "").parse::<f64>().ok().filter(|x| x.is_finite());
+                let x = x.ok_or_else(|| format!("`{walked}` is not a finite number"))?;
+                return Ok((value.span(), x, false));
+            }
+            (DeValue::Table(_), true) => {
+                return Err(format!("`{walked}` is a table, not a number: name one of its keys"));
+            }
+            (other, true) => {
+                let kind = match other {
+                    DeValue::String(_) => "a string",
+                    DeValue::Boolean(_) => "a boolean",
+                    DeValue::Datetime(_) => "a date",
+                    DeValue::Array(_) => "an array",
+                    _ => "not a number",
+                };
+                return Err(format!("`{walked}` is {kind}, not a number"));
+            }
+        }
+    }
+    // parse_key_path never returns an empty path.
+    Err(format!("`{path}` is empty"))
+}
+
+/// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
+fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(name, c), *c))
+        .filter(|(d, c)| *d <= 3.max(c.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(cur).min(row[j]) };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_paths() {
+        assert_eq!(parse_key_path("a.b").unwrap().len(), 2);
+        let s = parse_key_path("incentives[1].trial_judge.reversals").unwrap();
+        assert_eq!(s[0], Segment { name: "incentives".into(), index: Some(1) });
+        assert!(parse_key_path("a..b").is_err());
+        assert!(parse_key_path("a[x]").is_err());
+        assert!(parse_key_path("a b").is_err());
+    }
+
+    #[test]
+    fn locate_numbers_in_tables_inline_tables_and_arrays() {
+        let text = "x = 1\n[a]\nb = { c = 2.5, d = \"s\" }\n[[r]]\nv = 3\n[[r]]\nv = -4e-2\n";
+        let doc = DeTable::parse(text).unwrap();
+        let (span, v, int) = locate(doc.get_ref(), "a.b.c").unwrap();
+        assert_eq!((&text[span], v, int), ("2.5", 2.5, false));
+        let (span, v, int) = locate(doc.get_ref(), "r[1].v").unwrap();
+        assert_eq!((&text[span], v, int), ("-4e-2", -0.04, false));
+        assert!(locate(doc.get_ref(), "x").unwrap().2);
+        assert!(locate(doc.get_ref(), "a.b.d").unwrap_err().contains("a string"));
+        assert!(locate(doc.get_ref(), "a.b").unwrap_err().contains("a table"));
+        assert!(locate(doc.get_ref(), "r[2].v").unwrap_err().contains("2 elements"));
+        assert!(locate(doc.get_ref(), "a.b.cc").unwrap_err().contains("did you mean `c`"));
+    }
+
+    #[test]
+    fn splice_keeps_everything_else() {
+        let text = "a = 1.0 # one\nb = { c = 2, d = 3 }\n";
+        let r1 = 4..7;
+        let r2 = 31..32;
+        assert_eq!(
+            splice(text, &[(&r2, "30".to_string()), (&r1, "0.1".to_string())]),
+            "a = 0.1 # one\nb = { c = 2, d = 30 }\n"
+        );
+    }
+
+    #[test]
+    fn formatted_values_round_trip() {
+        for v in [0.1, 1.0 / 3.0, 1e-7, 12345678.9, -2.5, 1e16, 5e-324] {
+            let s = format_value(v, false);
+            assert_eq!(s.parse::<f64>().unwrap().to_bits(), v.to_bits(), "{s}");
+            assert!(s.contains(['.', 'e']), "{s} would read back as a TOML integer");
+        }
+        assert_eq!(format_value(30.0, true), "30");
+    }
+
+    #[test]
+    fn default_population_follows_hansen() {
+        assert_eq!(default_population(1), 4);
+        assert_eq!(default_population(3), 7);
+        assert_eq!(default_population(10), 10);
+    }
+}

@@ -1,0 +1,1294 @@
+//! Comparing results with the published figures, and fitting behavioural parameters to them.
+//!
+//! - [`compare`]: for every target row of `data/targets.csv`, the simulated mean and p05-p95
+//!   band, the errors, whether it is a hit, and a loss per series group and overall
+//!   (`caseflow compare`).
+//! - [`calibrate()`]: fits the parameters named in a `FREE.toml` to the targets by the method of
+//!   simulated moments, minimising that loss with sep-CMA-ES; candidates are evaluated in
+//!   parallel on common random numbers (the same master seed and run indices for every
+//!   candidate), and the state is saved after every generation so that an interrupted
+//!   calibration resumes where it stopped and ends exactly as an uninterrupted one
+//!   (`caseflow calibrate`). See `docs/calibration.md`.
+//!
+//! Library code never prints: progress goes through a callback, results come back as values.
+
+mod cmaes;
+mod compare;
+mod free;
+mod targets;
+
+use std::collections::BTreeSet;
+use std::fmt::{self, Write as _};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write as _};
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rayon::prelude::*;
+use toml::de::{DeTable, DeValue};
+
+pub use cmaes::{CmaState, SepCmaEs};
+pub use compare::{
+    CompareRow, Comparison, GroupResult, REL_TOLERANCE, Results, ResultsInfo, SHARE_ABS_TOLERANCE, SHARE_LOSS_FLOOR,
+    Status, compare, parse_summary, read_results,
+};
+pub use free::{CalibrationSpec, FreeParam, Template, default_population, load_free, parse_free};
+pub use targets::{GROUP_ORDER, TargetKind, TargetRow, load_targets, parse_targets, series_group};
+
+use crate::engine::Model;
+use crate::output::{Provenance, RunValues, SummaryRow, summarize};
+use crate::record::{SeriesDef, series_defs};
+use crate::scenario::{self, Scenario, ScenarioError};
+
+/// One problem in an input file, located as precisely as the file allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    /// 1-based; 0 when the whole file is at fault.
+    pub line: usize,
+    /// 1-based character column; 0 when only the line is known (CSV rows).
+    pub column: usize,
+    /// What on the line: "column `value`", "key `free[0].min`"; may be empty.
+    pub field: String,
+    pub message: String,
+}
+
+impl Problem {
+    fn at(file: &str, line: usize, field: &str, message: String) -> Problem {
+        Problem { file: file.to_string(), line, column: 0, field: field.to_string(), message }
+    }
+
+    fn whole_file(file: &str, message: impl Into<String>) -> Problem {
+        Problem { file: file.to_string(), line: 0, column: 0, field: String::new(), message: message.into() }
+    }
+}
+
+impl fmt::Display for Problem {
+    /// `FILE:LINE[:COLUMN]: [FIELD: ]MESSAGE`, or `FILE: MESSAGE` for a whole-file problem.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+            if self.column > 0 {
+                write!(f, ":{}", self.column)?;
+            }
+        }
+        write!(f, ": ")?;
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        write!(f, "{}", self.message)
+    }
+}
+
+/// Why a comparison or a calibration could not be done.
+#[derive(Debug)]
+pub enum CalibrateError {
+    /// Bad input files: targets, FREE.toml, results; every problem found.
+    Input(Vec<Problem>),
+    /// The scenario does not load.
+    Scenario(ScenarioError),
+    /// The output directory holds the state of a calibration with other inputs, or a damaged one.
+    State { path: PathBuf, message: String },
+    /// A file-system error.
+    Io { path: PathBuf, source: io::Error },
+    /// Anything else (e.g. worker threads that cannot start).
+    Other(String),
+}
+
+impl CalibrateError {
+    /// True when the user's input is at fault (the command should exit with status 2), false
+    /// for failures while running or writing (status 1).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, Self::Input(_) | Self::Scenario(_) | Self::State { .. })
+    }
+}
+
+impl fmt::Display for CalibrateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Input(problems) => {
+                for p in problems {
+                    writeln!(f, "{p}")?;
+                }
+                let n = problems.len();
+                let file = problems.first().map_or("", |p| p.file.as_str());
+                write!(f, "{n} {} in {file}", if n == 1 { "error" } else { "errors" })
+            }
+            Self::Scenario(e) => write!(f, "{e}"),
+            Self::State { path, message } => write!(f, "{}: {message}", path.display()),
+            Self::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Self::Other(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for CalibrateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+            Self::Scenario(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> CalibrateError + '_ {
+    move |source| CalibrateError::Io { path: path.to_path_buf(), source }
+}
+
+/// The text of an input file, with the same whole-file messages as scenarios.
+fn read_text(path: &Path, label: &str) -> Result<String, CalibrateError> {
+    let fail = |message: String| CalibrateError::Input(vec![Problem::whole_file(label, message)]);
+    match fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(fail("no such file".to_string())),
+        Err(e) => return Err(fail(format!("cannot read the file: {e}"))),
+        Ok(meta) if meta.is_dir() => return Err(fail("is a directory, expected a file".to_string())),
+        Ok(_) => {}
+    }
+    let bytes = fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| fail("not a text file (it is not valid UTF-8)".to_string()))
+}
+
+/// 1-based line and character column of byte offset `at` in `text`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[start..].trim_start_matches('\u{feff}').chars().count() + 1)
+}
+
+/// SHA-256 of `text` as lowercase hex. The output module's SHA-256 is private; its public face
+/// is the provenance's scenario fingerprint, which is exactly this for any text.
+fn sha256_hex(text: &str) -> String {
+    Provenance {
+        scenario_name: String::new(),
+        scenario_path: String::new(),
+        scenario_text: text.to_string(),
+        master_seed: 0,
+        run_indices: Vec::new(),
+        command_line: String::new(),
+        complete: true,
+    }
+    .scenario_sha256()
+}
+
+/// Distinguishes temporaries made by one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `bytes` to `path` atomically: a hidden temporary in the same directory, fsynced,
+/// then renamed over `path`; a reader or a crash sees the old file or the new one, never a
+/// truncated one. Temporaries follow the output module's naming
+/// (`.<name>.<pid>.<nanos>.<n>.tmp`), whose writer is private to that module.
+///
+/// # Errors
+/// [`CalibrateError::Io`] on any file-system error; the temporary is removed then.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), CalibrateError> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}.{nanos}.{n}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        file.write_all(bytes)?;
+        // Without the fsync a crash soon after the rename can leave an empty file.
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(source) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(CalibrateError::Io { path: path.to_path_buf(), source });
+    }
+    // Best effort: make the rename durable.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Parses a year range for the command line: `2008-2012`, `2008..2012` or a single year.
+///
+/// # Errors
+/// A message for clap when the text is not a range of years with first <= last.
+pub fn parse_years(text: &str) -> Result<RangeInclusive<i32>, String> {
+    let t = text.trim();
+    let (a, b) = t.split_once("..").or_else(|| t.split_once('-')).unwrap_or((t, t));
+    match (a.trim().parse::<i32>(), b.trim().parse::<i32>()) {
+        (Ok(a), Ok(b)) if a <= b => Ok(a..=b),
+        _ => Err(format!("expected years as FIRST-LAST (e.g. 2008-2012) or one year, found `{text}`")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `caseflow compare`
+// ---------------------------------------------------------------------------------------------
+
+/// A results directory compared with targets, and where the CSV went.
+#[derive(Clone, Debug)]
+pub struct CompareReport {
+    pub results: ResultsInfo,
+    pub targets_file: String,
+    pub comparison: Comparison,
+    pub csv_path: PathBuf,
+}
+
+impl CompareReport {
+    /// What was compared: the results' scenario and seeds, the targets file.
+    pub fn header(&self) -> String {
+        let r = &self.results;
+        let incomplete = if r.complete { "" } else { ", INCOMPLETE (interrupted)" };
+        format!(
+            "results: {} (scenario `{}` from {}, master seed {}, {} runs{incomplete})\ntargets: {}\n",
+            r.dir.display(),
+            r.scenario_name,
+            r.scenario_path,
+            r.master_seed,
+            r.n_runs,
+            self.targets_file
+        )
+    }
+}
+
+/// `caseflow compare`: reads the results in `results` and the targets, compares them (only the
+/// targets of `years` when given), and writes `compare.csv` into the results directory (or to
+/// `out`) atomically.
+///
+/// # Errors
+/// [`CalibrateError::Input`] for unreadable or malformed inputs, [`CalibrateError::Io`] when
+/// the CSV cannot be written.
+pub fn compare_results(
+    results: &Path,
+    targets: &Path,
+    years: Option<RangeInclusive<i32>>,
+    out: Option<&Path>,
+) -> Result<CompareReport, CalibrateError> {
+    let res = read_results(results)?;
+    let target_rows = load_targets(targets)?;
+    let comparison = compare(&res.summary, &target_rows, years);
+    let csv_path = out.map_or_else(|| res.info.dir.join("compare.csv"), Path::to_path_buf);
+    write_file_atomic(&csv_path, comparison.csv().as_bytes())?;
+    Ok(CompareReport { results: res.info, targets_file: targets.display().to_string(), comparison, csv_path })
+}
+
+// ---------------------------------------------------------------------------------------------
+// `caseflow calibrate`
+// ---------------------------------------------------------------------------------------------
+
+/// Stop when the search distribution's largest coordinate step is below this share of the
+/// bound width: finer than any difference the simulation noise lets us see.
+pub const TOL_STEP: f64 = 1e-3;
+
+/// The state file's format version.
+const STATE_FORMAT: i64 = 1;
+
+/// File names in the output directory.
+pub const STATE_FILE: &str = "state.toml";
+pub const FITTED_FILE: &str = "fitted.toml";
+pub const REPORT_FILE: &str = "report.md";
+pub const GENERATIONS_FILE: &str = "generations.csv";
+pub const FIT_FILE: &str = "fit.csv";
+
+/// How to run a calibration (the rest is in the [`CalibrationSpec`]).
+#[derive(Clone, Debug)]
+pub struct CalibrateOptions {
+    /// Candidate evaluations allowed in total, the starting point included; a generation is
+    /// only started when all of its candidates fit. Raising it on a later run continues.
+    pub budget: u64,
+    /// Output directory; `None`: `results/calibration/<scenario name>`.
+    pub out_dir: Option<PathBuf>,
+    /// Worker threads (0: one per core). Results do not depend on it.
+    pub threads: usize,
+    /// The command line, recorded in the report and the fitted scenario's header.
+    pub command_line: String,
+    /// The targets file's path as given, for the report.
+    pub targets_label: String,
+}
+
+/// The default output directory of a calibration of scenario `name`.
+pub fn default_out_dir(scenario_name: &str) -> PathBuf {
+    PathBuf::from("results/calibration").join(scenario_name)
+}
+
+/// One completed generation (generation 0 is the evaluation of the starting point).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GenerationRecord {
+    pub generation: u64,
+    /// Candidate evaluations used so far, this generation included.
+    pub evaluations: u64,
+    /// Lowest loss of any candidate so far.
+    pub best_loss: f64,
+    /// Lowest loss in this generation.
+    pub generation_best: f64,
+    /// Mean loss of this generation's candidates (those that loaded).
+    pub mean_loss: f64,
+    /// CMA-ES step size after this generation's update.
+    pub sigma: f64,
+    /// Candidates whose scenario did not load (loss +inf).
+    pub invalid: usize,
+}
+
+/// What the calibration is doing, for a progress display. Called from worker threads.
+#[derive(Clone, Debug)]
+pub enum Progress {
+    /// A saved state was found and is continued.
+    Resumed { generation: u64, evaluations: u64, best_loss: f64 },
+    /// A generation's candidates are being evaluated.
+    GenerationStarted { generation: u64, candidates: usize, runs_per_candidate: u64 },
+    /// One candidate's runs have all finished.
+    CandidateDone { generation: u64, candidate: usize },
+    /// A generation is complete and its state saved.
+    GenerationDone(GenerationRecord),
+    /// The fitted and the starting scenario are being run once more for the report.
+    Finishing { runs: u64 },
+}
+
+/// Why the calibration stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// The step size fell below [`TOL_STEP`].
+    Converged,
+    /// Another generation would exceed the budget.
+    BudgetSpent,
+    /// The stop flag was set; the state of the last completed generation is saved.
+    Interrupted,
+}
+
+/// One free parameter: where it started, where it ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FittedParam {
+    pub key: String,
+    pub min: f64,
+    pub max: f64,
+    /// The scenario's own value.
+    pub original: f64,
+    /// The starting value (original clamped into the bounds).
+    pub start: f64,
+    pub fitted: f64,
+}
+
+/// The fitted and the starting scenario compared with the targets.
+#[derive(Clone, Debug)]
+pub struct Fit {
+    pub start_fit_years: Comparison,
+    pub start_all_years: Comparison,
+    pub fitted_fit_years: Comparison,
+    pub fitted_all_years: Comparison,
+}
+
+/// What a calibration produced.
+#[derive(Clone, Debug)]
+pub struct CalibrationOutcome {
+    pub reason: StopReason,
+    /// The generation the run resumed from, if it resumed.
+    pub resumed_from: Option<u64>,
+    pub generations: u64,
+    pub evaluations: u64,
+    pub start_loss: f64,
+    pub best_loss: f64,
+    pub params: Vec<FittedParam>,
+    pub history: Vec<GenerationRecord>,
+    /// `None` when interrupted (the report is written once the calibration ends).
+    pub fit: Option<Fit>,
+    pub out_dir: PathBuf,
+    /// Files written (the state file always; the others when not interrupted).
+    pub files: Vec<PathBuf>,
+}
+
+/// Everything saved after a generation: the optimiser's state, the best candidate, the
+/// history, and fingerprints of the inputs so a resume with other inputs is refused.
+#[derive(Clone, Debug, PartialEq)]
+struct SavedState {
+    scenario_sha256: String,
+    free_sha256: String,
+    targets_sha256: String,
+    keys: Vec<String>,
+    population: usize,
+    evaluations: u64,
+    start_loss: f64,
+    best_loss: f64,
+    /// The best candidate in the normalised box, and the parameter values it was evaluated
+    /// with (kept, not recomputed, so the fitted scenario holds exactly what was evaluated).
+    best_point: Vec<f64>,
+    best_values: Vec<f64>,
+    cma: CmaState,
+    history: Vec<GenerationRecord>,
+}
+
+/// Fits the free parameters of `spec` in the scenario `scenario_text` (labelled
+/// `scenario_label`, its path as given) to the target rows of `targets`.
+///
+/// Resumes from `state.toml` in the output directory when there is one (refusing one made
+/// from other inputs), runs generations until the budget is spent, the step size is below
+/// [`TOL_STEP`] or `stop` is set (checked between generations; the generation under way is
+/// finished and saved), then writes `fitted.toml`, `report.md`, `generations.csv` and
+/// `fit.csv`. A calibration that has already ended just rewrites those files.
+///
+/// # Errors
+/// [`CalibrateError::Scenario`] / [`CalibrateError::Input`] for unusable inputs (checked
+/// before any run), [`CalibrateError::State`] for a state of other inputs, and
+/// [`CalibrateError::Io`] when files cannot be written.
+pub fn calibrate(
+    scenario_text: &str,
+    scenario_label: &str,
+    spec: &CalibrationSpec,
+    targets: &[TargetRow],
+    options: &CalibrateOptions,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<CalibrationOutcome, CalibrateError> {
+    let template = Template::new(scenario_text, scenario_label, spec)?;
+    let base = scenario::load_str(scenario_text, scenario_label).map_err(CalibrateError::Scenario)?;
+    let targets: Vec<TargetRow> = targets.iter().filter(|t| t.kind == TargetKind::Target).cloned().collect();
+    let fit_rows = targets.iter().filter(|t| spec.years.as_ref().is_none_or(|y| y.contains(&t.year))).count();
+    if fit_rows == 0 {
+        let years = spec.years.as_ref().map_or("any year".to_string(), |y| format!("{}-{}", y.start(), y.end()));
+        return Err(CalibrateError::Input(vec![Problem::whole_file(
+            &options.targets_label,
+            format!("no target rows in {years} (targets_years in {}): nothing to fit", spec.file),
+        )]));
+    }
+    // parse_free guarantees these; a spec built in code might not.
+    if spec.seeds == 0 || spec.population < 2 || !(spec.sigma0 > 0.0 && spec.sigma0 <= 1.0) {
+        return Err(CalibrateError::Input(vec![Problem::whole_file(
+            &spec.file,
+            "seeds must be at least 1, population at least 2 and sigma0 in (0, 1]",
+        )]));
+    }
+    let out_dir = options.out_dir.clone().unwrap_or_else(|| default_out_dir(&base.name));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .build()
+        .map_err(|e| CalibrateError::Other(format!("cannot start {} worker threads: {e}", options.threads)))?;
+    let eval = Evaluator { template: &template, spec, targets: &targets, pool, progress };
+    let fingerprints = (sha256_hex(scenario_text), sha256_hex(&spec.text), targets_fingerprint(&targets));
+    let keys: Vec<String> = spec.free.iter().map(|p| p.key.clone()).collect();
+    let lambda = spec.population;
+    let state_path = out_dir.join(STATE_FILE);
+
+    // Resume, or evaluate the starting point as generation 0.
+    let mut resumed_from = None;
+    let (mut es, mut saved) = if state_path.exists() {
+        let saved = read_state(&state_path)?;
+        check_state(&state_path, &saved, &fingerprints, &keys, lambda)?;
+        let es = SepCmaEs::resume(saved.cma.clone(), keys.len(), lambda)
+            .map_err(|message| CalibrateError::State { path: state_path.clone(), message: damaged(&message) })?;
+        resumed_from = Some(saved.cma.generation);
+        progress(Progress::Resumed {
+            generation: saved.cma.generation,
+            evaluations: saved.evaluations,
+            best_loss: saved.best_loss,
+        });
+        (es, saved)
+    } else {
+        if stop.load(Ordering::SeqCst) {
+            return Err(CalibrateError::Other("interrupted before the calibration started: nothing written".into()));
+        }
+        let x0 = template.start_point();
+        let es = SepCmaEs::new(x0.clone(), spec.sigma0, lambda);
+        progress(Progress::GenerationStarted { generation: 0, candidates: 1, runs_per_candidate: spec.seeds });
+        // The scenario's own values (clamped), exactly: not x0 mapped back, which may differ in
+        // the last bit.
+        let start_values = template.start_values();
+        let loss = eval.losses(0, std::slice::from_ref(&start_values))[0];
+        if loss.is_infinite() {
+            // Template::new loaded the scenario at each bound; clamping several parameters at
+            // once can still break a cross-check (shares that must add up).
+            return Err(CalibrateError::Other(format!(
+                "the starting scenario (the values of {scenario_label} clamped into the bounds) does not load"
+            )));
+        }
+        let record = GenerationRecord {
+            generation: 0,
+            evaluations: 1,
+            best_loss: loss,
+            generation_best: loss,
+            mean_loss: loss,
+            sigma: spec.sigma0,
+            invalid: 0,
+        };
+        let saved = SavedState {
+            scenario_sha256: fingerprints.0.clone(),
+            free_sha256: fingerprints.1.clone(),
+            targets_sha256: fingerprints.2.clone(),
+            keys: keys.clone(),
+            population: lambda,
+            evaluations: 1,
+            start_loss: loss,
+            best_loss: loss,
+            best_point: x0,
+            best_values: start_values,
+            cma: es.state.clone(),
+            history: vec![record.clone()],
+        };
+        write_state(&state_path, &saved, scenario_label)?;
+        progress(Progress::GenerationDone(record));
+        (es, saved)
+    };
+
+    let reason = loop {
+        if es.max_step() < TOL_STEP {
+            break StopReason::Converged;
+        }
+        if saved.evaluations + lambda as u64 > options.budget {
+            break StopReason::BudgetSpent;
+        }
+        if stop.load(Ordering::SeqCst) {
+            break StopReason::Interrupted;
+        }
+        let generation = es.state.generation + 1;
+        progress(Progress::GenerationStarted { generation, candidates: lambda, runs_per_candidate: spec.seeds });
+        let points = es.sample(spec.seed);
+        let values: Vec<Vec<f64>> = points.iter().map(|x| template.values(x)).collect();
+        let losses = eval.losses(generation, &values);
+        es.tell(&points, &losses);
+        saved.evaluations += lambda as u64;
+        // The first candidate with the lowest loss: a fixed choice among ties.
+        let (best_k, generation_best) = losses
+            .iter()
+            .copied()
+            .enumerate()
+            .fold((0, f64::INFINITY), |(bk, bl), (k, l)| if l < bl { (k, l) } else { (bk, bl) });
+        if generation_best < saved.best_loss {
+            saved.best_loss = generation_best;
+            saved.best_point = points[best_k].clone();
+            saved.best_values = values[best_k].clone();
+        }
+        let finite: Vec<f64> = losses.iter().copied().filter(|l| l.is_finite()).collect();
+        let record = GenerationRecord {
+            generation,
+            evaluations: saved.evaluations,
+            best_loss: saved.best_loss,
+            generation_best,
+            mean_loss: if finite.is_empty() { f64::NAN } else { finite.iter().sum::<f64>() / finite.len() as f64 },
+            sigma: es.state.sigma,
+            invalid: losses.len() - finite.len(),
+        };
+        saved.cma = es.state.clone();
+        saved.history.push(record.clone());
+        write_state(&state_path, &saved, scenario_label)?;
+        progress(Progress::GenerationDone(record));
+    };
+
+    let start_values = template.start_values();
+    let best_values = saved.best_values.clone();
+    let params: Vec<FittedParam> = spec
+        .free
+        .iter()
+        .zip(template.original_values())
+        .zip(start_values.iter().zip(&best_values))
+        .map(|((p, original), (&start, &fitted))| FittedParam {
+            key: p.key.clone(),
+            min: p.min,
+            max: p.max,
+            original,
+            start,
+            fitted,
+        })
+        .collect();
+    let mut outcome = CalibrationOutcome {
+        reason,
+        resumed_from,
+        generations: es.state.generation,
+        evaluations: saved.evaluations,
+        start_loss: saved.start_loss,
+        best_loss: saved.best_loss,
+        params,
+        history: saved.history.clone(),
+        fit: None,
+        out_dir: out_dir.clone(),
+        files: vec![state_path],
+    };
+    if reason == StopReason::Interrupted {
+        return Ok(outcome);
+    }
+
+    // The report's comparisons: the starting and the fitted scenario on the same runs.
+    progress(Progress::Finishing { runs: 2 * spec.seeds });
+    let summaries = eval.summaries(None, &[start_values.clone(), best_values.clone()], None);
+    let mut comparisons = Vec::new();
+    for s in &summaries {
+        let summary = s.as_ref().map_err(|e| CalibrateError::Other(format!("re-running for the report: {e}")))?;
+        comparisons.push((compare(summary, &targets, spec.years.clone()), compare(summary, &targets, None)));
+    }
+    let (fitted_fit_years, fitted_all_years) = comparisons.pop().unwrap_or_else(empty_pair);
+    let (start_fit_years, start_all_years) = comparisons.pop().unwrap_or_else(empty_pair);
+    let fit = Fit { start_fit_years, start_all_years, fitted_fit_years, fitted_all_years };
+
+    let ctx = ReportContext {
+        scenario_label,
+        scenario_name: &base.name,
+        spec,
+        options,
+        outcome: &outcome,
+        fit: &fit,
+        fingerprints: &fingerprints,
+        fit_rows,
+    };
+    let fitted_text = format!("{}{}", fitted_header(&ctx), template.text_with(&best_values));
+    let files = [
+        (FITTED_FILE, fitted_text),
+        (FIT_FILE, fit.fitted_all_years.csv()),
+        (GENERATIONS_FILE, generations_csv(&saved.history)),
+        (REPORT_FILE, report_md(&ctx)),
+    ];
+    for (name, text) in files {
+        let path = out_dir.join(name);
+        write_file_atomic(&path, text.as_bytes())?;
+        outcome.files.push(path);
+    }
+    outcome.fit = Some(fit);
+    Ok(outcome)
+}
+
+fn empty_pair() -> (Comparison, Comparison) {
+    let empty = Comparison { rows: Vec::new(), groups: Vec::new() };
+    (empty.clone(), empty)
+}
+
+/// Runs candidates on common random numbers and scores them.
+struct Evaluator<'a> {
+    template: &'a Template,
+    spec: &'a CalibrationSpec,
+    /// Target rows only, all years.
+    targets: &'a [TargetRow],
+    pool: rayon::ThreadPool,
+    progress: &'a (dyn Fn(Progress) + Sync),
+}
+
+impl Evaluator<'_> {
+    /// The loss of each candidate over the fit years; +inf for a candidate whose scenario does
+    /// not load (bounds that are each valid may still combine into an invalid scenario).
+    fn losses(&self, generation: u64, candidates: &[Vec<f64>]) -> Vec<f64> {
+        // Years after the last fitted year cannot change the loss: stop the runs there.
+        let cut = self.spec.years.as_ref().map(|y| *y.end());
+        self.summaries(Some(generation), candidates, cut)
+            .iter()
+            .map(|s| match s {
+                Ok(summary) => compare(summary, self.targets, self.spec.years.clone()).loss(),
+                Err(_) => f64::INFINITY,
+            })
+            .collect()
+    }
+
+    /// The summary (target series only) of each candidate over runs `0..seeds` of the master
+    /// seed: every candidate meets the same random numbers, so candidates differ only through
+    /// their parameters. All (candidate, run) pairs go to the pool at once and are collected
+    /// in order, so results do not depend on the number of threads.
+    /// `generation`: reported with each finished candidate, when given. `cut`: run only up to
+    /// the end of that year (the summary then covers the reported years up to it).
+    fn summaries(
+        &self,
+        generation: Option<u64>,
+        candidates: &[Vec<f64>],
+        cut: Option<i32>,
+    ) -> Vec<Result<Vec<SummaryRow>, String>> {
+        let scenarios: Vec<Result<Scenario, String>> = candidates
+            .iter()
+            .map(|values| {
+                scenario::load_str(&self.template.text_with(values), self.template.label()).map_err(|e| e.to_string())
+            })
+            .collect();
+        let seeds = self.spec.seeds;
+        let wanted: BTreeSet<&str> = self.targets.iter().map(|t| t.series.as_str()).collect();
+        let jobs: Vec<(usize, u64)> = scenarios
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.is_ok())
+            .flat_map(|(c, _)| (0..seeds).map(move |r| (c, r)))
+            .collect();
+        let done: Vec<AtomicUsize> = candidates.iter().map(|_| AtomicUsize::new(0)).collect();
+        let prepared: Vec<Option<Candidate<'_>>> = self.pool.install(|| {
+            // Preparing a scenario (tabulating its distributions) costs about as much as a
+            // small run: once per candidate, in parallel.
+            scenarios.par_iter().map(|s| s.as_ref().ok().map(|s| Candidate::new(s, &wanted, cut))).collect()
+        });
+        let runs: Vec<RunValues> = self.pool.install(|| {
+            jobs.par_iter()
+                .map(|&(c, run_index)| {
+                    // Jobs hold only candidates that loaded.
+                    let values =
+                        prepared[c].as_ref().map_or_else(Vec::new, |p| p.run(self.spec.master_seed, run_index));
+                    if done[c].fetch_add(1, Ordering::SeqCst) + 1 == seeds as usize
+                        && let Some(generation) = generation
+                    {
+                        (self.progress)(Progress::CandidateDone { generation, candidate: c });
+                    }
+                    RunValues { run_index, values }
+                })
+                .collect()
+        });
+        let mut runs = runs.into_iter();
+        scenarios
+            .iter()
+            .zip(&prepared)
+            .map(|(s, p)| {
+                let p = match (s, p) {
+                    (Ok(_), Some(p)) => p,
+                    (Err(e), _) => return Err(e.clone()),
+                    (Ok(_), None) => return Err("internal error: a loaded candidate was not prepared".to_string()),
+                };
+                let mine: Vec<RunValues> = runs.by_ref().take(seeds as usize).collect();
+                Ok(summarize(&p.names, &p.years, &mine))
+            })
+            .collect()
+    }
+}
+
+/// One candidate scenario prepared for its runs, with the target series it defines.
+struct Candidate<'s> {
+    model: Model<'s>,
+    defs: Vec<SeriesDef>,
+    names: Vec<String>,
+    years: Vec<i32>,
+    /// Index of the first reported year among the simulated years.
+    first_reported: usize,
+    /// Run only up to the end of this year, when before the scenario's last.
+    cut: Option<i32>,
+}
+
+impl<'s> Candidate<'s> {
+    fn new(s: &'s Scenario, wanted: &BTreeSet<&str>, cut: Option<i32>) -> Candidate<'s> {
+        let defs: Vec<SeriesDef> = series_defs(s).into_iter().filter(|d| wanted.contains(d.name.as_str())).collect();
+        let cut = cut.filter(|&y| y < s.calendar.last_year);
+        Candidate {
+            model: Model::new(s),
+            names: defs.iter().map(|d| d.name.clone()).collect(),
+            defs,
+            years: s.calendar.reported_years().filter(|&y| cut.is_none_or(|c| y <= c)).collect(),
+            first_reported: (s.calendar.first_reported_year - s.calendar.first_year) as usize,
+            cut,
+        }
+    }
+
+    /// One run's values of the candidate's series in every reported year, laid out as
+    /// `run_batch` lays them out (series-major).
+    fn run(&self, master_seed: u64, run_index: u64) -> Vec<f64> {
+        // A run cut at a year end counts exactly what the full run counts up to it.
+        let out = match self.cut {
+            Some(last_year) => self.model.simulate_until(master_seed, run_index, last_year),
+            None => self.model.simulate(master_seed, run_index),
+        };
+        let mut values = Vec::with_capacity(self.defs.len() * self.years.len());
+        for def in &self.defs {
+            for y in 0..self.years.len() {
+                values.push(def.value(&out.tally, self.first_reported + y));
+            }
+        }
+        values
+    }
+}
+
+/// Fingerprint of what the loss depends on in the targets: series, year, value and unit of
+/// each target row (editing a note or a source does not invalidate a saved calibration).
+fn targets_fingerprint(targets: &[TargetRow]) -> String {
+    let mut text = String::new();
+    for t in targets {
+        let _ = writeln!(text, "{},{},{:?},{}", t.series, t.year, t.value, t.unit);
+    }
+    sha256_hex(&text)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The state file
+// ---------------------------------------------------------------------------------------------
+
+/// A float for TOML: shortest round-trip form (Rust's `{:?}` always has a `.` or an exponent,
+/// so TOML reads a float), and TOML's spellings of the special values.
+fn toml_f64(v: f64) -> String {
+    if v.is_nan() {
+        "nan".to_string()
+    } else if v.is_infinite() {
+        if v > 0.0 { "inf" } else { "-inf" }.to_string()
+    } else {
+        format!("{v:?}")
+    }
+}
+
+fn toml_f64s(v: &[f64]) -> String {
+    format!("[{}]", v.iter().map(|x| toml_f64(*x)).collect::<Vec<_>>().join(", "))
+}
+
+fn toml_str(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn write_state(path: &Path, s: &SavedState, scenario_label: &str) -> Result<(), CalibrateError> {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "# State of `caseflow calibrate` after generation {}: everything needed to resume from it.\n\
+         # Written after every completed generation; do not edit. Floats are in shortest round-trip\n\
+         # form and read back bit for bit, so a resumed calibration ends exactly as an uninterrupted one.\n\
+         # Delete this file (or choose another --out) to start the calibration over.\n",
+        s.cma.generation
+    );
+    let _ = writeln!(t, "format = {STATE_FORMAT}");
+    let _ = writeln!(t, "scenario = {}", toml_str(scenario_label));
+    let _ = writeln!(t, "scenario_sha256 = {}", toml_str(&s.scenario_sha256));
+    let _ = writeln!(t, "free_sha256 = {}", toml_str(&s.free_sha256));
+    let _ = writeln!(t, "targets_sha256 = {}", toml_str(&s.targets_sha256));
+    let _ = writeln!(t, "keys = [{}]", s.keys.iter().map(|k| toml_str(k)).collect::<Vec<_>>().join(", "));
+    let _ = writeln!(t, "population = {}", s.population);
+    let _ = writeln!(t, "generation = {}", s.cma.generation);
+    let _ = writeln!(t, "evaluations = {}", s.evaluations);
+    let _ = writeln!(t, "start_loss = {}", toml_f64(s.start_loss));
+    let _ = writeln!(t, "best_loss = {}", toml_f64(s.best_loss));
+    let _ = writeln!(t, "# The best candidate in the normalised box, and the parameter values it was run with.");
+    let _ = writeln!(t, "best_point = {}", toml_f64s(&s.best_point));
+    let _ = writeln!(t, "best_values = {}", toml_f64s(&s.best_values));
+    let _ = writeln!(t, "\n# sep-CMA-ES state (normalised units: each bound width is 1).");
+    let _ = writeln!(t, "mean = {}", toml_f64s(&s.cma.mean));
+    let _ = writeln!(t, "sigma = {}", toml_f64(s.cma.sigma));
+    let _ = writeln!(t, "diag_c = {}", toml_f64s(&s.cma.diag_c));
+    let _ = writeln!(t, "path_sigma = {}", toml_f64s(&s.cma.path_sigma));
+    let _ = writeln!(t, "path_c = {}", toml_f64s(&s.cma.path_c));
+    for h in &s.history {
+        let _ = writeln!(
+            t,
+            "\n[[history]]\ngeneration = {}\nevaluations = {}\nbest_loss = {}\ngeneration_best = {}\nmean_loss = {}\nsigma = {}\ninvalid = {}",
+            h.generation,
+            h.evaluations,
+            toml_f64(h.best_loss),
+            toml_f64(h.generation_best),
+            toml_f64(h.mean_loss),
+            toml_f64(h.sigma),
+            h.invalid
+        );
+    }
+    write_file_atomic(path, t.as_bytes())
+}
+
+fn damaged(message: &str) -> String {
+    format!("the calibration state is damaged ({message}); delete it (or choose another --out) to start over")
+}
+
+fn read_state(path: &Path) -> Result<SavedState, CalibrateError> {
+    let fail = |message: String| CalibrateError::State { path: path.to_path_buf(), message: damaged(&message) };
+    let text = fs::read_to_string(path).map_err(io_error(path))?;
+    let doc = DeTable::parse(&text).map_err(|e| fail(format!("not valid TOML: {}", e.message().trim())))?;
+    let root = doc.get_ref();
+    let get = |key: &str| root.get(key).map(|v| v.get_ref()).ok_or_else(|| fail(format!("`{key}` is missing")));
+    let string = |key: &str| match get(key)? {
+        DeValue::String(s) => Ok(s.to_string()),
+        _ => Err(fail(format!("`{key}` is not a string"))),
+    };
+    let format = int_of(get("format")?).ok_or_else(|| fail("`format` is not an integer".into()))?;
+    if format != STATE_FORMAT {
+        return Err(fail(format!("format {format}, this caseflow reads format {STATE_FORMAT}")));
+    }
+    let uint = |key: &str| -> Result<u64, CalibrateError> {
+        int_of(get(key)?).and_then(|n| u64::try_from(n).ok()).ok_or_else(|| fail(format!("`{key}` is not a count")))
+    };
+    let float = |key: &str| -> Result<f64, CalibrateError> {
+        float_of(get(key)?).ok_or_else(|| fail(format!("`{key}` is not a number")))
+    };
+    let floats = |key: &str| -> Result<Vec<f64>, CalibrateError> {
+        match get(key)? {
+            DeValue::Array(items) => {
+                items.iter().map(|v| float_of(v.get_ref()).ok_or_else(|| fail(format!("`{key}` holds a non-number"))))
+            }
+            _ => return Err(fail(format!("`{key}` is not an array"))),
+        }
+        .collect()
+    };
+    let keys = match get("keys")? {
+        DeValue::Array(items) => items
+            .iter()
+            .map(|v| match v.get_ref() {
+                DeValue::String(s) => Ok(s.to_string()),
+                _ => Err(fail("`keys` holds a non-string".into())),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => return Err(fail("`keys` is not an array".into())),
+    };
+    let mut history = Vec::new();
+    if let Some(v) = root.get("history") {
+        let DeValue::Array(items) = v.get_ref() else { return Err(fail("`history` is not an array of tables".into())) };
+        for item in items {
+            let DeValue::Table(h) = item.get_ref() else { return Err(fail("`history` holds a non-table".into())) };
+            let hget =
+                |key: &str| h.get(key).map(|v| v.get_ref()).ok_or_else(|| fail(format!("`history.{key}` is missing")));
+            let hint = |key: &str| -> Result<u64, CalibrateError> {
+                int_of(hget(key)?)
+                    .and_then(|n| u64::try_from(n).ok())
+                    .ok_or_else(|| fail(format!("`history.{key}` is not a count")))
+            };
+            let hfloat = |key: &str| -> Result<f64, CalibrateError> {
+                float_of(hget(key)?).ok_or_else(|| fail(format!("`history.{key}` is not a number")))
+            };
+            history.push(GenerationRecord {
+                generation: hint("generation")?,
+                evaluations: hint("evaluations")?,
+                best_loss: hfloat("best_loss")?,
+                generation_best: hfloat("generation_best")?,
+                mean_loss: hfloat("mean_loss")?,
+                sigma: hfloat("sigma")?,
+                invalid: hint("invalid")? as usize,
+            });
+        }
+    }
+    Ok(SavedState {
+        scenario_sha256: string("scenario_sha256")?,
+        free_sha256: string("free_sha256")?,
+        targets_sha256: string("targets_sha256")?,
+        keys,
+        population: uint("population")? as usize,
+        evaluations: uint("evaluations")?,
+        start_loss: float("start_loss")?,
+        best_loss: float("best_loss")?,
+        best_point: floats("best_point")?,
+        best_values: floats("best_values")?,
+        cma: CmaState {
+            mean: floats("mean")?,
+            sigma: float("sigma")?,
+            diag_c: floats("diag_c")?,
+            path_sigma: floats("path_sigma")?,
+            path_c: floats("path_c")?,
+            generation: uint("generation")?,
+        },
+        history,
+    })
+}
+
+fn int_of(v: &DeValue<'_>) -> Option<i64> {
+    match v {
+        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
+        _ => None,
+    }
+}
+
+/// A TOML float read exactly: Rust's parser is correctly rounded, so the shortest round-trip
+/// text written by [`toml_f64`] gives back the same bits. `nan`/`inf` are TOML's spellings.
+fn float_of(v: &DeValue<'_>) -> Option<f64> {
+    match v {
+        DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
+        DeValue::Integer(_) => int_of(v).map(|n| n as f64),
+        _ => None,
+    }
+}
+
+/// Refuses a saved state made from other inputs.
+fn check_state(
+    path: &Path,
+    saved: &SavedState,
+    fingerprints: &(String, String, String),
+    keys: &[String],
+    lambda: usize,
+) -> Result<(), CalibrateError> {
+    let refuse = |what: &str, was: &str, now: &str| {
+        Err(CalibrateError::State {
+            path: path.to_path_buf(),
+            message: format!(
+                "this directory holds a calibration made from a different {what} (sha256 {was}, now {now}); \
+                 resume with the same inputs, choose another --out, or delete the state file to start over"
+            ),
+        })
+    };
+    if saved.scenario_sha256 != fingerprints.0 {
+        return refuse("scenario", &saved.scenario_sha256, &fingerprints.0);
+    }
+    if saved.free_sha256 != fingerprints.1 {
+        return refuse("FREE.toml", &saved.free_sha256, &fingerprints.1);
+    }
+    if saved.targets_sha256 != fingerprints.2 {
+        return refuse("set of targets", &saved.targets_sha256, &fingerprints.2);
+    }
+    if saved.keys != keys
+        || saved.population != lambda
+        || saved.best_point.len() != keys.len()
+        || saved.best_values.len() != keys.len()
+    {
+        return Err(CalibrateError::State {
+            path: path.to_path_buf(),
+            message: damaged("its parameters or population do not match FREE.toml"),
+        });
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs
+// ---------------------------------------------------------------------------------------------
+
+struct ReportContext<'a> {
+    scenario_label: &'a str,
+    scenario_name: &'a str,
+    spec: &'a CalibrationSpec,
+    options: &'a CalibrateOptions,
+    outcome: &'a CalibrationOutcome,
+    fit: &'a Fit,
+    fingerprints: &'a (String, String, String),
+    fit_rows: usize,
+}
+
+impl ReportContext<'_> {
+    fn years(&self) -> String {
+        self.spec.years.as_ref().map_or("all years".to_string(), |y| format!("{}-{}", y.start(), y.end()))
+    }
+
+    fn reason(&self) -> &'static str {
+        match self.outcome.reason {
+            StopReason::Converged => "converged (step size below 0.001 of the bound widths)",
+            StopReason::BudgetSpent => "budget spent (another generation would exceed it)",
+            StopReason::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// One line for a comment: no line breaks.
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+fn fitted_header(c: &ReportContext<'_>) -> String {
+    let o = c.outcome;
+    let mut h = String::new();
+    let _ = writeln!(h, "# Fitted by `caseflow calibrate` (sep-CMA-ES, method of simulated moments); see report.md");
+    let _ = writeln!(h, "# next to this file. This is {} with these values changed:", one_line(c.scenario_label));
+    for p in &o.params {
+        let _ = writeln!(
+            h,
+            "#   {} = {} (was {}; bounds {} to {})",
+            p.key,
+            fmt_param(p.fitted),
+            fmt_param(p.original),
+            p.min,
+            p.max
+        );
+    }
+    let _ = writeln!(h, "# command: {}", one_line(&c.options.command_line));
+    let _ = writeln!(
+        h,
+        "# fit: {} target rows of {} in {}; each candidate ran runs 0..{} of master seed {}",
+        c.fit_rows,
+        c.years(),
+        one_line(&c.options.targets_label),
+        c.spec.seeds,
+        c.spec.master_seed
+    );
+    let _ = writeln!(
+        h,
+        "# loss {:.6} at the start -> {:.6} fitted ({} hits of {} -> {}), after {} ({} evaluations)",
+        o.start_loss,
+        o.best_loss,
+        c.fit.start_fit_years.hits(),
+        c.fit.fitted_fit_years.total(),
+        c.fit.fitted_fit_years.hits(),
+        generations(o.generations),
+        o.evaluations
+    );
+    h.push('\n');
+    h
+}
+
+/// "1 generation", "2 generations".
+fn generations(n: u64) -> String {
+    format!("{n} generation{}", if n == 1 { "" } else { "s" })
+}
+
+/// A parameter value for people: shortest round-trip form.
+fn fmt_param(v: f64) -> String {
+    format!("{v}")
+}
+
+fn csv_f64(v: f64) -> String {
+    format!("{v}")
+}
+
+fn generations_csv(history: &[GenerationRecord]) -> String {
+    let mut out = String::from("generation,evaluations,best_loss,mean_loss,sigma\n");
+    for h in history {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{}",
+            h.generation,
+            h.evaluations,
+            csv_f64(h.best_loss),
+            csv_f64(h.mean_loss),
+            csv_f64(h.sigma)
+        );
+    }
+    out
+}
+
+fn report_md(c: &ReportContext<'_>) -> String {
+    let o = c.outcome;
+    let f = c.fit;
+    let spec = c.spec;
+    let mut r = String::new();
+    let _ = writeln!(r, "# Calibration of `{}`\n", c.scenario_name);
+    let _ = writeln!(
+        r,
+        "Method of simulated moments: the free parameters below were moved to minimise the loss of \
+         `caseflow compare` (the mean over series groups of the mean row loss min(e^2, 1); see \
+         docs/calibration.md) over the {} target rows of {} in `{}`, with sep-CMA-ES (CMA-ES with a \
+         diagonal covariance, Ros & Hansen 2008) on the parameters normalised to their bounds. Every \
+         candidate ran runs 0..{} of master seed {} (common random numbers: candidates differ only \
+         through their parameters). Population {} per generation, optimiser seed {}, initial step {} \
+         of each bound width.\n",
+        c.fit_rows,
+        c.years(),
+        c.options.targets_label,
+        spec.seeds,
+        spec.master_seed,
+        spec.population,
+        spec.seed,
+        spec.sigma0
+    );
+    let _ = writeln!(r, "Command: `{}`\n", one_line(&c.options.command_line));
+    let _ = writeln!(
+        r,
+        "Running the same command again gives the same result; it resumes from `state.toml` in this \
+         directory (a larger `--budget` continues the search), and once the calibration has ended it \
+         only rewrites these files.\n"
+    );
+    let _ = writeln!(r, "| input | file | sha256 |\n|---|---|---|");
+    let _ = writeln!(r, "| scenario | `{}` | `{}` |", c.scenario_label, c.fingerprints.0);
+    let _ = writeln!(r, "| free parameters | `{}` | `{}` |", spec.file, c.fingerprints.1);
+    let _ = writeln!(r, "| targets (target rows) | `{}` | `{}` |\n", c.options.targets_label, c.fingerprints.2);
+    let _ = writeln!(
+        r,
+        "Stopped: {}, after {} and {} candidate evaluations (budget {}).\n",
+        c.reason(),
+        generations(o.generations),
+        o.evaluations,
+        c.options.budget
+    );
+
+    let _ = writeln!(r, "## Parameters\n");
+    let _ = writeln!(r, "| key | min | max | scenario | fitted |\n|---|---:|---:|---:|---:|");
+    for p in &o.params {
+        let clamped = if p.start == p.original { String::new() } else { format!(" (start {})", fmt_param(p.start)) };
+        let _ = writeln!(
+            r,
+            "| `{}` | {} | {} | {}{clamped} | {} |",
+            p.key,
+            p.min,
+            p.max,
+            fmt_param(p.original),
+            fmt_param(p.fitted)
+        );
+    }
+
+    let _ = writeln!(r, "\n## Fit\n");
+    let _ = writeln!(r, "| scenario | loss, {} | hits, {} | loss, all years | hits, all years |", c.years(), c.years());
+    let _ = writeln!(r, "|---|---:|---:|---:|---:|");
+    for (name, fy, all) in
+        [("start", &f.start_fit_years, &f.start_all_years), ("fitted", &f.fitted_fit_years, &f.fitted_all_years)]
+    {
+        let _ = writeln!(
+            r,
+            "| {name} | {:.6} | {}/{} | {:.6} | {}/{} |",
+            fy.loss(),
+            fy.hits(),
+            fy.total(),
+            all.loss(),
+            all.hits(),
+            all.total()
+        );
+    }
+    let _ = writeln!(r, "\nBy group, {}:\n", c.years());
+    let _ = writeln!(r, "| group | rows | hits, start | hits, fitted | loss, start | loss, fitted |");
+    let _ = writeln!(r, "|---|---:|---:|---:|---:|---:|");
+    for g in &f.fitted_fit_years.groups {
+        let start = f.start_fit_years.groups.iter().find(|s| s.group == g.group);
+        let _ = writeln!(
+            r,
+            "| {} | {} | {} | {} | {} | {:.4} |",
+            g.group,
+            g.rows,
+            start.map_or("-".to_string(), |s| s.hits.to_string()),
+            g.hits,
+            start.map_or("-".to_string(), |s| format!("{:.4}", s.loss)),
+            g.loss
+        );
+    }
+
+    let _ = writeln!(r, "\n## Loss by generation\n");
+    let _ = writeln!(
+        r,
+        "Generation 0 is the starting point. `best` is the lowest loss of any candidate so far, \
+         `generation mean` the mean over the generation's candidates, `sigma` the step size (in \
+         bound widths) after the generation. Also in generations.csv.\n"
+    );
+    let _ = writeln!(r, "| generation | evaluations | best | generation best | generation mean | sigma | invalid |");
+    let _ = writeln!(r, "|---:|---:|---:|---:|---:|---:|---:|");
+    for h in &o.history {
+        let _ = writeln!(
+            r,
+            "| {} | {} | {:.6} | {:.6} | {:.6} | {:.4} | {} |",
+            h.generation, h.evaluations, h.best_loss, h.generation_best, h.mean_loss, h.sigma, h.invalid
+        );
+    }
+
+    let _ = writeln!(r, "\n## Every target, fitted scenario\n");
+    let _ = writeln!(
+        r,
+        "All years (each row also in fit.csv). A hit: the published value within the simulated p05-p95 \
+         band, or a relative error of at most {}% (for shares, or an absolute error of at most {}).\n",
+        REL_TOLERANCE * 100.0,
+        SHARE_ABS_TOLERANCE
+    );
+    let _ = writeln!(r, "```text\n{}```", f.fitted_all_years.table());
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_floats_round_trip_bit_for_bit() {
+        let values = [0.1, 1.0 / 3.0, 1e-300, 5e-324, 123456.789e10, -0.0, f64::INFINITY, 0.30000000000000004];
+        let text = format!("x = {}\n", toml_f64s(&values));
+        let doc = DeTable::parse(&text).unwrap();
+        let DeValue::Array(items) = doc.get_ref().get("x").unwrap().get_ref() else { panic!("not an array") };
+        for (item, v) in items.iter().zip(values) {
+            assert_eq!(float_of(item.get_ref()).unwrap().to_bits(), v.to_bits());
+        }
+        let nan = DeTable::parse("x = nan").unwrap();
+        assert!(float_of(nan.get_ref().get("x").unwrap().get_ref()).unwrap().is_nan());
+    }
+
+    #[test]
+    fn years_on_the_command_line() {
+        assert_eq!(parse_years("2008-2012"), Ok(2008..=2012));
+        assert_eq!(parse_years("2008..2012"), Ok(2008..=2012));
+        assert_eq!(parse_years("2010"), Ok(2010..=2010));
+        assert!(parse_years("2012-2008").is_err());
+        assert!(parse_years("x").is_err());
+    }
+
+    #[test]
+    fn problems_display_like_scenario_diagnostics() {
+        let p = Problem::at("t.csv", 3, "column `value`", "bad".into());
+        assert_eq!(p.to_string(), "t.csv:3: column `value`: bad");
+        assert_eq!(Problem::whole_file("t.csv", "empty").to_string(), "t.csv: empty");
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+    }
+
+    #[test]
+    fn sha256_of_text() {
+        assert_eq!(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}

@@ -1,0 +1,357 @@
+//! The published figures a run is compared with (`data/targets.csv`), and the CSV reading
+//! shared with `summary.csv`.
+//!
+//! The file has the columns `series,year,value,unit,kind,source,note` (RFC 4180: a field may be
+//! quoted, and a quoted field may hold commas, doubled quotes and line breaks). `kind` is
+//! `input` (a figure the scenario takes as given, such as registered crimes) or `target` (an
+//! outcome the model must reproduce); only targets are compared. Every problem is reported
+//! with its file, line and column name, all of them in one pass, as scenario errors are.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use super::{CalibrateError, Problem};
+
+/// Whether a row is a model input or an outcome to reproduce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetKind {
+    Input,
+    Target,
+}
+
+/// One row of the targets file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetRow {
+    pub series: String,
+    pub year: i32,
+    /// The published value.
+    pub value: f64,
+    /// `cases`, `defendants`, `share`, ...; a `share` is compared with an absolute tolerance too.
+    pub unit: String,
+    pub kind: TargetKind,
+    pub source: String,
+    pub note: String,
+    /// 1-based line where the row starts in its file (0 for rows made in code).
+    pub line: usize,
+}
+
+impl TargetRow {
+    /// A target row made in code (tests, targets generated from the model itself).
+    pub fn target(series: &str, year: i32, value: f64, unit: &str) -> TargetRow {
+        TargetRow {
+            series: series.to_string(),
+            year,
+            value,
+            unit: unit.to_string(),
+            kind: TargetKind::Target,
+            source: String::new(),
+            note: String::new(),
+            line: 0,
+        }
+    }
+
+    /// True for proportions, which the hit rule and the loss treat on an absolute scale.
+    pub fn is_share(&self) -> bool {
+        self.unit == "share"
+    }
+
+    /// The series group this row counts towards (see [`series_group`]).
+    pub fn group(&self) -> &str {
+        series_group(&self.series)
+    }
+}
+
+/// The group of a series for the per-group hits and loss: the part of its name before the
+/// first '.', with `court` counted as `trial` (cases heard are the trial courts' workload) and
+/// `sentencing` as `prison` (the prison share of sentences feeds the prison population). Any
+/// other prefix is its own group.
+pub fn series_group(series: &str) -> &str {
+    let prefix = series.split('.').next().unwrap_or(series);
+    match prefix {
+        "court" => "trial",
+        "sentencing" => "prison",
+        other => other,
+    }
+}
+
+/// The groups named in the issue, in the order reports list them; other groups follow in
+/// alphabetical order.
+pub const GROUP_ORDER: [&str; 9] =
+    ["procurator", "trial", "private", "jury", "detention", "prison", "reconciliation", "appeal", "torture"];
+
+/// Reads and validates a targets file (all rows, inputs included).
+///
+/// # Errors
+/// [`CalibrateError::Input`] listing every problem (file, line, column), or for an unreadable
+/// file.
+pub fn load_targets(path: &Path) -> Result<Vec<TargetRow>, CalibrateError> {
+    let label = path.display().to_string();
+    let text = super::read_text(path, &label)?;
+    parse_targets(&text, &label)
+}
+
+/// Parses the text of a targets file; `file` names it in diagnostics.
+///
+/// Columns may come in any order; `series`, `year`, `value`, `unit` and `kind` are required,
+/// `source` and `note` optional, any other column is an error (most likely a typo). Two
+/// `target` rows for the same series and year are an error: one of them would count twice.
+///
+/// # Errors
+/// [`CalibrateError::Input`] listing every problem found.
+pub fn parse_targets(text: &str, file: &str) -> Result<Vec<TargetRow>, CalibrateError> {
+    const REQUIRED: [&str; 5] = ["series", "year", "value", "unit", "kind"];
+    const OPTIONAL: [&str; 2] = ["source", "note"];
+    let records =
+        parse_csv(text).map_err(|(line, message)| CalibrateError::Input(vec![Problem::at(file, line, "", message)]))?;
+    let Some((header, rows)) = records.split_first() else {
+        return Err(CalibrateError::Input(vec![Problem::whole_file(
+            file,
+            "the file is empty: expected a header line",
+        )]));
+    };
+
+    let mut problems = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, name) in header.fields.iter().enumerate() {
+        let name = name.trim();
+        if !REQUIRED.contains(&name) && !OPTIONAL.contains(&name) {
+            problems.push(Problem::at(
+                file,
+                header.line,
+                &format!("column {}", i + 1),
+                format!(
+                    "unknown column `{name}` (the columns are {})",
+                    REQUIRED.iter().chain(&OPTIONAL).copied().collect::<Vec<_>>().join(",")
+                ),
+            ));
+        } else if index.insert(name, i).is_some() {
+            problems.push(Problem::at(file, header.line, &column(name), "the column appears twice".to_string()));
+        }
+    }
+    for name in REQUIRED {
+        if !index.contains_key(name) {
+            problems.push(Problem::at(file, header.line, &column(name), "required column is missing".to_string()));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(CalibrateError::Input(problems));
+    }
+    // All required columns are present, so these lookups cannot fail.
+    let col = |name: &str| index.get(name).copied();
+
+    let mut out = Vec::with_capacity(rows.len());
+    // (series, year) of each target row -> the line it was first given on.
+    let mut seen: HashMap<(String, i32), usize> = HashMap::new();
+    for record in rows {
+        if record.fields.len() != header.fields.len() {
+            problems.push(Problem::at(
+                file,
+                record.line,
+                "",
+                format!("expected {} fields (as in the header), found {}", header.fields.len(), record.fields.len()),
+            ));
+            continue;
+        }
+        let get = |name: &str| col(name).map_or("", |i| record.fields[i].as_str());
+        let mut bad =
+            |name: &str, message: String| problems.push(Problem::at(file, record.line, &column(name), message));
+
+        let series = get("series").trim();
+        if series.is_empty() {
+            bad("series", "the series name is empty".to_string());
+        }
+        let year = match get("year").trim().parse::<i32>() {
+            Ok(y) => Some(y),
+            Err(_) => {
+                bad("year", format!("expected a year (an integer), found `{}`", get("year")));
+                None
+            }
+        };
+        let value = match get("value").trim().parse::<f64>() {
+            Ok(v) if v.is_finite() => Some(v),
+            _ => {
+                bad("value", format!("expected a finite number, found `{}`", get("value")));
+                None
+            }
+        };
+        let unit = get("unit").trim();
+        if unit.is_empty() {
+            bad("unit", "the unit is empty (e.g. cases, defendants, share)".to_string());
+        }
+        let kind = match get("kind").trim() {
+            "input" => Some(TargetKind::Input),
+            "target" => Some(TargetKind::Target),
+            other => {
+                bad("kind", format!("expected `input` or `target`, found `{other}`"));
+                None
+            }
+        };
+        let (Some(year), Some(value), Some(kind)) = (year, value, kind) else { continue };
+        if series.is_empty() || unit.is_empty() {
+            continue;
+        }
+        if kind == TargetKind::Target
+            && let Some(first) = seen.insert((series.to_string(), year), record.line)
+        {
+            problems.push(Problem::at(
+                file,
+                record.line,
+                "",
+                format!("duplicate target: {series} {year} is already given on line {first}"),
+            ));
+            continue;
+        }
+        out.push(TargetRow {
+            series: series.to_string(),
+            year,
+            value,
+            unit: unit.to_string(),
+            kind,
+            source: get("source").to_string(),
+            note: get("note").to_string(),
+            line: record.line,
+        });
+    }
+    if problems.is_empty() { Ok(out) } else { Err(CalibrateError::Input(problems)) }
+}
+
+fn column(name: &str) -> String {
+    format!("column `{name}`")
+}
+
+/// One CSV record and the 1-based line it starts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Record {
+    pub line: usize,
+    pub fields: Vec<String>,
+}
+
+/// Splits `text` into records per RFC 4180, plus what real files do: LF or CRLF line ends, a
+/// final line without a line end, a UTF-8 byte-order mark, blank lines (skipped).
+///
+/// # Errors
+/// `(line, message)` for the first malformed record: a quote that is never closed (the line
+/// where it opened), text after a closing quote, or a quote inside an unquoted field.
+pub(crate) fn parse_csv(text: &str) -> Result<Vec<Record>, (usize, String)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut records = Vec::new();
+    let mut chars = text.chars().peekable();
+    let mut line = 1;
+    loop {
+        // At the start of a record.
+        let start_line = line;
+        if chars.peek().is_none() {
+            break;
+        }
+        let mut fields = Vec::new();
+        let mut field = String::new();
+        // Whether the current field was quoted (then only a separator or a line end may follow).
+        let mut quoted = false;
+        while let Some(c) = chars.next() {
+            match c {
+                '"' if field.is_empty() && !quoted => {
+                    quoted = true;
+                    let open_line = line;
+                    loop {
+                        match chars.next() {
+                            None => return Err((open_line, "a quoted field is never closed".to_string())),
+                            Some('"') if chars.peek() == Some(&'"') => {
+                                chars.next();
+                                field.push('"');
+                            }
+                            Some('"') => break,
+                            Some(c) => {
+                                if c == '\n' {
+                                    line += 1;
+                                }
+                                field.push(c);
+                            }
+                        }
+                    }
+                    match chars.peek() {
+                        None | Some(',' | '\n' | '\r') => {}
+                        Some(c) => return Err((line, format!("unexpected `{c}` after a closing quote"))),
+                    }
+                }
+                '"' => {
+                    return Err((
+                        line,
+                        "a quote inside an unquoted field (quote the whole field and double the quote)".to_string(),
+                    ));
+                }
+                ',' => {
+                    fields.push(std::mem::take(&mut field));
+                    quoted = false;
+                }
+                '\r' if chars.peek() == Some(&'\n') => {}
+                '\n' => {
+                    line += 1;
+                    break;
+                }
+                c => {
+                    if quoted {
+                        return Err((line, format!("unexpected `{c}` after a closing quote")));
+                    }
+                    field.push(c);
+                }
+            }
+        }
+        fields.push(field);
+        // A blank line is one empty unquoted field: not a record.
+        let blank = fields.len() == 1 && fields[0].is_empty() && !quoted;
+        if !blank {
+            records.push(Record { line: start_line, fields });
+        }
+    }
+    Ok(records)
+}
+
+impl fmt::Display for TargetKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TargetKind::Input => "input",
+            TargetKind::Target => "target",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(text: &str) -> Vec<Vec<String>> {
+        parse_csv(text).unwrap().into_iter().map(|r| r.fields).collect()
+    }
+
+    #[test]
+    fn csv_quoting_per_rfc_4180() {
+        assert_eq!(fields("a,b\n1,\"x, y\"\n"), vec![vec!["a", "b"], vec!["1", "x, y"]]);
+        assert_eq!(fields("\"say \"\"hi\"\"\",2"), vec![vec!["say \"hi\"", "2"]]);
+        assert_eq!(fields("a,\n,b\r\n"), vec![vec!["a", ""], vec!["", "b"]]);
+        assert_eq!(fields("\u{feff}a\n\n\nb\n"), vec![vec!["a"], vec!["b"]]);
+        assert_eq!(fields("\"\"\n"), vec![vec![""]]);
+    }
+
+    #[test]
+    fn csv_line_numbers_count_line_breaks_inside_quotes() {
+        let records = parse_csv("h\n\"two\nlines\"\nnext\n").unwrap();
+        assert_eq!(records.iter().map(|r| r.line).collect::<Vec<_>>(), vec![1, 2, 4]);
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        assert_eq!(parse_csv("a\n\"open\n\n").unwrap_err().0, 2);
+        assert_eq!(parse_csv("a\nb\n\"x\"y\n").unwrap_err().0, 3);
+        assert_eq!(parse_csv("a\nb\"c\n").unwrap_err().0, 2);
+    }
+
+    #[test]
+    fn groups() {
+        assert_eq!(series_group("court.cases_heard"), "trial");
+        assert_eq!(series_group("sentencing.prison_share"), "prison");
+        assert_eq!(series_group("jury.cases"), "jury");
+        assert_eq!(series_group("province.North.convicted_public"), "province");
+        assert_eq!(series_group("nodot"), "nodot");
+    }
+}
