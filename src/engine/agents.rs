@@ -18,6 +18,11 @@ pub struct Investigator {
     pub assigned: u32,
     /// Annualised caseload the investigator expects (smoothed over periods).
     pub load: f64,
+    /// A case of solvability s is cleared with chance s^clear_exponent, where the exponent is
+    /// 1 / coverage^load_elasticity and coverage = min(1, capacity x effort / load), effort =
+    /// (0.5 + diligence)(1 + clearance_effort x clearance weight). It changes only with the
+    /// load (between periods) and the weights (at a dated change), so it is kept here.
+    pub clear_exponent: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -185,6 +190,7 @@ impl Agents {
                     venality: tables.venality.sample(unit(w[1])),
                     assigned: 0,
                     load: capacity,
+                    clear_exponent: f64::NAN,
                 });
             }
         }

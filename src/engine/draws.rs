@@ -69,8 +69,13 @@ impl RunStream {
 
     fn fill(&mut self, word_pos: u128, out: &mut [u32]) {
         self.rng.set_word_pos(word_pos);
-        for w in out.iter_mut() {
-            *w = self.rng.next_u32();
+        // Bulk copy out of the generator's buffer, then read the words back little-endian:
+        // the same words as `next_u32` one by one, without a bounds check per word.
+        let mut bytes = [0u8; 4 * CASE_WORDS];
+        let bytes = &mut bytes[..4 * out.len()];
+        self.rng.fill_bytes(bytes);
+        for (w, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+            *w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         }
     }
 

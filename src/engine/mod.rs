@@ -278,6 +278,9 @@ pub struct World<'s> {
     incentives_index: usize,
     /// Next episode (or complaint) of this year's inflow, by source.
     inflow_cursor: [u32; 3],
+    /// The incentive regime and period the investigators' clearance exponents were computed
+    /// for (`usize::MAX`: not yet).
+    clearance_key: (usize, u32),
 }
 
 /// What a run produces.
@@ -325,6 +328,7 @@ impl<'s> World<'s> {
             rules_index: 0,
             incentives_index: 0,
             inflow_cursor: [0; 3],
+            clearance_key: (usize::MAX, 0),
         }
     }
 
@@ -434,6 +438,24 @@ impl<'s> World<'s> {
         // Give the emptied bucket back so its capacity is reused, not reallocated.
         if self.ring[bucket].is_empty() {
             self.ring[bucket] = events;
+        }
+    }
+
+    /// Recomputes the investigators' clearance exponents when their inputs changed: a new
+    /// period (workloads) or a new incentive regime (the clearance weight).
+    pub(crate) fn refresh_clearance_exponents(&mut self) {
+        let period = self.day / self.s.behaviour.learning.period_days;
+        let key = (self.incentives_index, period);
+        if key == self.clearance_key {
+            return;
+        }
+        self.clearance_key = key;
+        let b = &self.s.behaviour.investigation;
+        let w_clearance = self.incentives().investigator.clearance;
+        for inv in &mut self.agents.investigators {
+            let effort = (0.5 + inv.diligence) * (1.0 + b.clearance_effort * w_clearance);
+            let coverage = (b.capacity * effort / inv.load.max(1.0)).min(1.0);
+            inv.clear_exponent = 1.0 / coverage.powf(b.load_elasticity);
         }
     }
 

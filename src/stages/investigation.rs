@@ -19,8 +19,36 @@ impl World<'_> {
         let s = self.s;
         let crime = &s.crime;
         let u = |k: usize| unit(w[k]);
+        // What registration and the clearance decision need; the rest of the case is drawn
+        // only once a suspect is found (about half the cases end here).
         let kind = pick_cdf(&self.prep.kind_cdf, u(slot::KIND));
         let k = &crime.kinds[kind];
+        let province = pick_cdf(&self.prep.province_cdf, u(slot::PROVINCE));
+        let counted = source == Source::PublicCrime || self.rules().count_misdemeanours;
+        let episodes = if source == Source::Misdemeanour {
+            1
+        } else {
+            (1 + poisson(crime.extra_episodes_mean, u(slot::EPISODES))).min(max_episodes)
+        };
+        if counted {
+            self.count(Counter::Registered, episodes as u64);
+        }
+        let investigator = pick_in(self.agents.investigator_ranges[province], u(slot::INVESTIGATOR));
+        self.refresh_clearance_exponents();
+        let inv = &mut self.agents.investigators[investigator as usize];
+        inv.assigned += episodes;
+        let (venality, load, clear_exponent) = (inv.venality, inv.load, inv.clear_exponent);
+
+        // Clearance: a suspect is found with the case's solvability; an investigator whose
+        // caseload exceeds what her effort covers triages, dropping hard cases first (see
+        // `Investigator::clear_exponent`).
+        let solvability = (self.prep.solvability.sample(u(slot::SOLVABILITY)) + k.solvability_shift).clamp(0.0, 1.0);
+        let p_clear = if clear_exponent == 1.0 { solvability } else { solvability.powf(clear_exponent) };
+        if u(slot::CLEAR) >= p_clear {
+            self.terminals[Terminal::Unsolved as usize] += 1;
+            return episodes;
+        }
+
         let gravity = if source == Source::Misdemeanour {
             Gravity::Minor
         } else {
@@ -28,8 +56,6 @@ impl World<'_> {
         };
         let jobless = u(slot::JOBLESS) < crime.jobless_share;
         let means_mu = if jobless { crime.means_log_mean_jobless } else { crime.means_log_mean_employed };
-        let province = pick_cdf(&self.prep.province_cdf, u(slot::PROVINCE));
-        let counted = source == Source::PublicCrime || self.rules().count_misdemeanours;
         let mut case = Case {
             id,
             w,
@@ -37,11 +63,7 @@ impl World<'_> {
             province: province as u16,
             kind: kind as u8,
             gravity,
-            episodes: if source == Source::Misdemeanour {
-                1
-            } else {
-                (1 + poisson(crime.extra_episodes_mean, u(slot::EPISODES))).min(max_episodes) as u8
-            },
+            episodes: episodes as u8,
             defendants: 1 + poisson(crime.extra_defendants_mean, u(slot::DEFENDANTS)) as u8,
             juvenile: u(slot::JUVENILE) < crime.juvenile_share,
             first_offence: u(slot::FIRST_OFFENCE) < crime.first_offence_share,
@@ -53,7 +75,7 @@ impl World<'_> {
             demand: (crime.demand_log_mean[gravity.index()] + crime.demand_log_sd * normal_quantile(u(slot::DEMAND)))
                 .exp(),
             evidence: self.prep.evidence.sample(u(slot::EVIDENCE)),
-            investigator: pick_in(self.agents.investigator_ranges[province], u(slot::INVESTIGATOR)),
+            investigator,
             procurator: pick_in(self.agents.procurator_ranges[province], u(slot::PROCURATOR)),
             judge: 0,
             coerced: false,
@@ -66,27 +88,9 @@ impl World<'_> {
             custodial: false,
             release_day: 0,
         };
-        if counted {
-            self.count(Counter::Registered, case.episodes as u64);
-        }
         let b = &s.behaviour.investigation;
-        let inv = &mut self.agents.investigators[case.investigator as usize];
-        inv.assigned += case.episodes as u32;
-        let (diligence, venality, load) = (inv.diligence, inv.venality, inv.load);
-        let load_ratio = load / b.capacity;
-
-        // Clearance: a suspect is found with the case's solvability, scaled down when the
-        // investigator's caseload exceeds what her effort can cover. The clearance weight raises
-        // effort: investigators scored on clearance work harder on every case.
         let w_inv = &self.incentives().investigator;
-        let effort = (0.5 + diligence) * (1.0 + b.clearance_effort * w_inv.clearance);
-        // An overloaded investigator triages: hard cases are dropped first.
-        let coverage = (b.capacity * effort / load.max(1.0)).min(1.0);
-        let solvability = (self.prep.solvability.sample(u(slot::SOLVABILITY)) + k.solvability_shift).clamp(0.0, 1.0);
-        if u(slot::CLEAR) >= solvability.powf(1.0 / coverage.powf(b.load_elasticity)) {
-            self.terminals[Terminal::Unsolved as usize] += 1;
-            return case.episodes as u32;
-        }
+        let load_ratio = load / b.capacity;
 
         // Police custody before any court order.
         let rules = self.rules();
