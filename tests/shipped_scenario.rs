@@ -1,0 +1,32 @@
+//! The shipped scenario gives plausible magnitudes: every published figure of 2010 (the year
+//! with the most targets) is matched within a factor of two by the mean of a few runs. The
+//! close fit is the calibration's job (see results/calibration/); this guards against a
+//! change that breaks the shipped parameters.
+
+use caseflow::calibrate::{TargetKind, load_targets};
+use caseflow::engine::Model;
+use caseflow::record::series_defs;
+use caseflow::scenario;
+
+#[test]
+fn every_2010_target_within_a_factor_of_two() {
+    let s = scenario::load_path(std::path::Path::new("scenarios/kazakhstan.toml")).expect("shipped scenario loads");
+    let targets = load_targets(std::path::Path::new("data/targets.csv")).expect("targets load");
+    let model = Model::new(&s);
+    let runs: Vec<_> = (0..2).map(|run| model.simulate_until(1, run, 2010)).collect();
+    let defs = series_defs(&s);
+    let y = (2010 - s.calendar.first_year) as usize;
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for t in targets.iter().filter(|t| t.year == 2010 && t.kind == TargetKind::Target) {
+        let def = defs.iter().find(|d| d.name == t.series).unwrap_or_else(|| panic!("no series {}", t.series));
+        let mean = runs.iter().map(|o| def.value(&o.tally, y)).sum::<f64>() / runs.len() as f64;
+        let ratio = mean / t.value;
+        checked += 1;
+        if !(0.5..=2.0).contains(&ratio) {
+            failures.push(format!("{}: published {}, simulated {mean:.4} (x{ratio:.2})", t.series, t.value));
+        }
+    }
+    assert!(checked >= 35, "only {checked} targets of 2010 were checked");
+    assert!(failures.is_empty(), "outside a factor of two:\n{}", failures.join("\n"));
+}
