@@ -27,7 +27,7 @@ pub enum Counter {
     TrialClosed,              // cases (public + private), all grounds
     TrialClosedReconciled,    // cases (public + private)
     TrialClosedExonerating,   // cases
-    TrialClosedOtherNonrehab, // cases: active repentance, amnesty
+    TrialClosedOtherNonrehab, // cases: active repentance
     CourtHeard,               // public cases decided at first instance
     PrivateCases,             // private-prosecution cases decided
     PrivateClosed,

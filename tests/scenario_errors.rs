@@ -103,6 +103,7 @@ const BAD: &[Expected] = &[
         5,
         13,
     ),
+    expect("calendar_span.toml", "longer than 256 years", "calendar.last_year", 6, 13),
     expect(
         "campaign_kind.toml",
         "unknown crime kind `drug`, did you mean `drugs`? (known kinds: `theft`, `drugs`)",

@@ -14,7 +14,7 @@ pub struct Investigator {
     pub province: u16,
     pub diligence: f64,
     pub venality: f64,
-    /// Cases assigned in the current period.
+    /// Registered criminal cases (episodes) assigned in the current period.
     pub assigned: u32,
     /// Annualised caseload the investigator expects (smoothed over periods).
     pub load: f64,

@@ -288,7 +288,7 @@ pub struct RunOutput {
     pub tally: Tally,
     /// Cases by how they ended (every case exactly once; `Pending` at the end of the run).
     pub terminals: [u64; N_TERMINALS],
-    /// Cases created, by source (public, private, misdemeanour).
+    /// Cases created, of every source (public, private, misdemeanour).
     pub created: u64,
     /// Cases processed through registration (for throughput reports).
     pub cases: u64,

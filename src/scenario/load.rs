@@ -278,6 +278,11 @@ fn read_calendar(t: &mut Table<'_, '_>) -> Option<Calendar> {
         t.error(t.pos("last_year"), "last_year", format!("last_year ({last}) is before first_year ({first})"));
         return None;
     }
+    // A case's identity holds the year index in 8 bits (see engine::draws::CaseId).
+    if last - first >= 256 {
+        t.error(t.pos("last_year"), "last_year", format!("the simulated span {first}-{last} is longer than 256 years"));
+        return None;
+    }
     if !(first..=last).contains(&reported) {
         t.error(
             t.pos("first_reported_year"),

@@ -515,7 +515,7 @@ pub struct TrialBehaviour {
     /// Evidence an effective defence takes away (a coerced confession, weak proof).
     pub defence_effect: f64,
     /// Log-odds that a judge closes a case on non-rehabilitative grounds other than
-    /// reconciliation (active repentance, amnesty).
+    /// reconciliation (active repentance, where the law allows it).
     pub other_nonrehab_logit: f64,
 }
 

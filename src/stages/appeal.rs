@@ -1,8 +1,8 @@
 //! Appeals. Procurators appeal acquittals, defendants appeal convictions, complainants appeal
 //! private acquittals. Appellate judges, most trained in the Soviet period and deferring to the
 //! procuracy, overturn acquittals far more readily than convictions, and rarely acquit
-//! themselves. Every reversal goes on the trial judge's record: under monitoring, reversals in a
-//! year mark a failing judge and then dismiss her.
+//! themselves. A reversal goes on the trial judge's record while she holds the post: under
+//! monitoring, reversals in a year mark a failing judge and then dismiss her.
 
 use super::pick_in;
 use crate::engine::dist::{exp_days, logistic};
