@@ -17,7 +17,7 @@ pub enum Counter {
     ClosedExonerating,        // episodes, by procurators before trial
     DefendantsClosed,         // defendants whose case a procurator closed
     ReconciledPretrial,       // episodes
-    TrialSentenceCases,       // cases (public + private) ending with a sentence
+    TrialSentenceCases,       // cases (public + private) ending with a sentence, convicting or acquitting
     TrialConvicted,           // defendants (public + private)
     TrialAcquitted,           // defendants (public + private)
     TrialAcquittedPublic,     // defendants
@@ -31,9 +31,9 @@ pub enum Counter {
     CourtHeard,               // public cases decided at first instance
     PrivateCases,             // private-prosecution cases decided
     PrivateClosed,
-    PrivateSentenceCases,
-    PrivateConvicted, // defendants
-    PrivateAcquitted, // defendants
+    PrivateSentenceCases, // convicting or acquitting
+    PrivateConvicted,     // defendants
+    PrivateAcquitted,     // defendants
     JuryCases,
     JuryConvicted,      // defendants
     JuryAcquitted,      // defendants

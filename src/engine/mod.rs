@@ -42,6 +42,8 @@ pub enum Terminal {
     Unsolved,
     ClosedNonrehabPretrial,
     ClosedExoneratingPretrial,
+    /// Registered, but no crime behind it: closed on exonerating grounds.
+    ClosedBaseless,
     DroppedAfterReturn,
     Convicted,
     Acquitted,
@@ -171,6 +173,7 @@ pub mod slot {
     pub const PRIVATE_ACQUIT: usize = 58;
     pub const PRIVATE_POLICE: usize = 59;
     pub const COMPLAINT_SETTLED: usize = 60;
+    pub const BASELESS: usize = 61;
     pub const FIRST_REVISITABLE: usize = INVESTIGATION_DAYS;
 }
 

@@ -1021,6 +1021,7 @@ fn read_investigation(t: &mut Table<'_, '_>) -> Option<InvestigationBehaviour> {
             coercion_pressure: f64(Num::NonNeg, REQ),
             confession_evidence: f64(Num::Unit, REQ),
             prison_target_response: f64(Num::NonNeg, REQ),
+            baseless_share: f64(Num::Prob, REQ),
         }
     )
 }

@@ -435,6 +435,10 @@ pub struct InvestigationBehaviour {
     /// How strongly the prison-population target, pressed down the hierarchy by chiefs and
     /// procurators, lowers the log-odds of asking for detention.
     pub prison_target_response: f64,
+    /// Share of registered crimes with no crime behind them once officials fully comply with
+    /// total registration (reports that used to be shelved); procurators close them on
+    /// exonerating grounds.
+    pub baseless_share: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -39,6 +39,17 @@ impl World<'_> {
         inv.assigned += episodes;
         let (venality, load, clear_exponent) = (inv.venality, inv.load, inv.clear_exponent);
 
+        // Under total registration officials register reports they used to shelve, some with no
+        // crime behind them; the procurator closes those on exonerating grounds.
+        let baseless = self.compliance[province] * s.behaviour.investigation.baseless_share;
+        if u(slot::BASELESS) < baseless {
+            if counted {
+                self.count(Counter::ClosedExonerating, episodes as u64);
+            }
+            self.terminals[Terminal::ClosedBaseless as usize] += 1;
+            return episodes;
+        }
+
         // Clearance: a suspect is found with the case's solvability; an investigator whose
         // caseload exceeds what her effort covers triages, dropping hard cases first (see
         // `Investigator::clear_exponent`).

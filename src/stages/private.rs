@@ -93,6 +93,9 @@ impl World<'_> {
         if u(slot::PRIVATE_ACQUIT) < logistic(x) {
             self.count(Counter::PrivateAcquitted, n);
             self.count(Counter::TrialAcquitted, n);
+            // An acquittal is a sentence too (an acquitting one).
+            self.count(Counter::PrivateSentenceCases, 1);
+            self.count(Counter::TrialSentenceCases, 1);
             let ab = &s.behaviour.appeal;
             let c = &mut self.cases[index as usize];
             if unit(c.w[slot::APPEAL_FILE]) < ab.private_appeal {

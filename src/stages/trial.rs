@@ -13,6 +13,9 @@ use crate::engine::{Stage, Terminal, Verdict, World, slot};
 use crate::record::{Counter, ProvinceCounter};
 use crate::scenario::Eligibility;
 
+/// The `judge_uid` of a case whose verdict no judge answers for (a jury's).
+const NO_JUDGE: u64 = u64::MAX;
+
 /// A judge's options, in the order of the utility array.
 const CONVICT: usize = 0;
 const ACQUIT: usize = 1;
@@ -143,7 +146,9 @@ impl World<'_> {
         self.agents.judges[judge_index as usize].decided += 1;
         let c = &mut self.cases[index as usize];
         c.judge = judge_index;
-        c.judge_uid = judge_uid;
+        // A jury's verdict is the jurors' (the judge shifts the blame onto them): its reversal
+        // goes on no judge's record.
+        c.judge_uid = if jury { NO_JUDGE } else { judge_uid };
         c.jury = jury;
         let procurator = c.procurator as usize;
         if counted {
@@ -169,6 +174,8 @@ impl World<'_> {
                     self.count(Counter::TrialAcquitted, n);
                     self.count(Counter::TrialAcquittedPublic, n);
                     self.count(Counter::AcquittedPublicCases, 1);
+                    // An acquittal is a sentence too (an acquitting one).
+                    self.count(Counter::TrialSentenceCases, 1);
                     self.tally.add_province(self.year, p, ProvinceCounter::AcquittedExoneratedPublic, n);
                     if jury {
                         self.count(Counter::JuryAcquitted, n);
