@@ -14,7 +14,7 @@
 //! whether the run was interrupted and resumed before it or not; ties in the ranking are
 //! broken by candidate index.
 
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 /// The state that evolves from generation to generation (all of it is saved for a resume).
@@ -221,16 +221,8 @@ struct Normals {
 
 impl Normals {
     fn new(seed: u64, stream: u64) -> Normals {
-        // The same key expansion as the engine's run streams (SplitMix64 rather than
-        // `seed_from_u64`, whose expansion rand does not promise to keep).
-        let mut key = [0u8; 32];
-        let mut state = seed;
-        for chunk in key.chunks_exact_mut(8) {
-            chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
-        }
-        let mut rng = ChaCha8Rng::from_seed(key);
-        rng.set_stream(stream);
-        Normals { rng, spare: None }
+        // The same key expansion as the engine's run streams.
+        Normals { rng: crate::engine::draws::chacha8(seed, stream), spare: None }
     }
 
     /// A uniform in the open interval (0, 1), 53 bits.
@@ -247,14 +239,6 @@ impl Normals {
         self.spare = Some(r * theta.sin());
         r * theta.cos()
     }
-}
-
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

@@ -52,19 +52,23 @@ pub struct RunStream {
     rng: ChaCha8Rng,
 }
 
+/// A ChaCha8 generator keyed by a 64-bit seed, on the given stream. The seed is expanded to a
+/// 256-bit key with SplitMix64 (the conventional expansion; `seed_from_u64` is avoided because
+/// its expansion is not part of rand's stability promise across versions).
+pub fn chacha8(seed: u64, stream: u64) -> ChaCha8Rng {
+    let mut key = [0u8; 32];
+    let mut state = seed;
+    for chunk in key.chunks_exact_mut(8) {
+        chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
+    }
+    let mut rng = ChaCha8Rng::from_seed(key);
+    rng.set_stream(stream);
+    rng
+}
+
 impl RunStream {
     pub fn new(master_seed: u64, run_index: u64) -> RunStream {
-        // Expand the 64-bit master seed to a 256-bit key with SplitMix64 (the conventional
-        // expansion; `seed_from_u64` is avoided because its expansion is not part of rand's
-        // stability promise across versions).
-        let mut key = [0u8; 32];
-        let mut state = master_seed;
-        for chunk in key.chunks_exact_mut(8) {
-            chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
-        }
-        let mut rng = ChaCha8Rng::from_seed(key);
-        rng.set_stream(run_index);
-        RunStream { rng }
+        RunStream { rng: chacha8(master_seed, run_index) }
     }
 
     fn fill(&mut self, word_pos: u128, out: &mut [u32]) {
