@@ -307,7 +307,7 @@ impl Comparison {
     }
 }
 
-/// A published value as given (shortest form: 73351, 0.85).
+/// A published value as given (shortest form: 12345, 0.5).
 fn fmt_published(v: f64) -> String {
     format!("{v}")
 }
