@@ -96,7 +96,6 @@ pub struct Case {
     pub coerced: bool,
     pub detained: bool,
     pub reconciled_pretrial: bool,
-    pub jury: bool,
     pub verdict: Verdict,
     /// Times the case came back to a stage (returns, retrials), which selects fresh draws.
     pub visits: u8,
@@ -293,8 +292,6 @@ pub struct RunOutput {
     pub terminals: [u64; N_TERMINALS],
     /// Cases created, of every source (public, private, misdemeanour).
     pub created: u64,
-    /// Cases processed through registration (for throughput reports).
-    pub cases: u64,
     /// The lowest value either stock (sentenced prisoners, pre-trial detainees) took at any
     /// day's end; negative would mean people left who never entered.
     pub min_stock: i64,
@@ -341,7 +338,6 @@ impl<'s> World<'s> {
         let n_days = ((last_year - cal.first_year + 1).max(0) as u32 * DAYS_PER_YEAR).min(cal.n_days());
         let period = self.s.behaviour.learning.period_days;
         let mut created = 0u64;
-        let mut processed = 0u64;
         let mut min_stock = 0i64;
         for day in 0..n_days {
             self.day = day;
@@ -356,7 +352,6 @@ impl<'s> World<'s> {
             }
             let n = self.arrivals(day);
             created += n;
-            processed += n;
             self.run_events(day);
             self.release_prisoners(day);
             min_stock = min_stock.min(self.prisoners).min(self.pretrial);
@@ -371,7 +366,6 @@ impl<'s> World<'s> {
             tally: self.tally,
             terminals: self.terminals,
             created,
-            cases: processed,
             min_stock,
             final_pretrial: self.pretrial,
             final_prisoners: self.prisoners,

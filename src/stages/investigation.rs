@@ -92,7 +92,6 @@ impl World<'_> {
             coerced: false,
             detained: false,
             reconciled_pretrial: false,
-            jury: false,
             verdict: Verdict::Convicted,
             visits: 0,
             judge_uid: 0,

@@ -149,7 +149,6 @@ impl World<'_> {
         // A jury's verdict is the jurors' (the judge shifts the blame onto them): its reversal
         // goes on no judge's record.
         c.judge_uid = if jury { NO_JUDGE } else { judge_uid };
-        c.jury = jury;
         let procurator = c.procurator as usize;
         if counted {
             self.count(Counter::CourtHeard, 1);
