@@ -1,11 +1,12 @@
 //! Throughput of the simulator, in cases per second.
 //!
 //! Groups:
-//! - `national`: one seed of `scenarios/kazakhstan.toml` (about 5.4 million cases);
+//! - `national`: one seed of `scenarios/kazakhstan.toml` (about 3.9 million cases);
 //! - `small`: one seed of `tests/fixtures/tiny.toml` (a few thousand cases);
 //! - `scaling`: `run_batch` on the national scenario, 4 seeds on 1 thread and on 2 threads;
-//! - `setup`: what is not the case flow: loading and validating the national scenario, and
-//!   preparing a scenario for running (`Model::new`: distribution tables, cumulative shares).
+//! - `setup`: what is not the case flow: loading and validating the national scenario,
+//!   preparing a scenario for running (`Model::new`), and building one Beta quantile table
+//!   (what `Model::new` costs per Beta distribution the process has not seen before).
 //!
 //! Every throughput is `Throughput::Elements(cases created)`, counted once outside the measured
 //! code, so criterion reports cases per second next to the time. A seed is measured as
@@ -13,20 +14,21 @@
 //! calendar included); loading the scenario and building the `Model` happen once, outside the
 //! measured closure, and are measured on their own in `setup`.
 //!
-//! Run: `cargo bench --bench engine` (all groups, about 4 minutes on 2 cores), or one group:
+//! Run: `cargo bench --bench engine` (all groups, about 3 minutes on 2 cores), or one group:
 //! `cargo bench --bench engine -- national`. The reference limit for work of this shape is
 //! `cargo bench --bench minimal_loop`; see results/bench/README.md.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 
 use caseflow::batch::{BatchConfig, run_batch};
 use caseflow::engine::Model;
-use caseflow::scenario::{Scenario, load_path};
+use caseflow::engine::dist::BetaTable;
+use caseflow::scenario::{Beta, Scenario, load_path};
 
 const MASTER_SEED: u64 = 1;
 const SCALING_SEEDS: u64 = 4;
@@ -78,8 +80,10 @@ fn scaling(c: &mut Criterion) {
         let config = BatchConfig { seeds: SCALING_SEEDS, master_seed: MASTER_SEED, threads };
         run_batch(&s, &config, &stop, &|| {}).expect("batch runs")
     };
-    // Counting run (on 2 threads, the faster one), also the warm-up.
+    // Counting run (on 2 threads, the faster one), also the warm-up and the timing estimate.
+    let started = Instant::now();
     let counted = batch(2);
+    let t2 = started.elapsed();
     assert!(counted.complete);
     let cases = counted.cases;
     let mut g = c.benchmark_group("scaling");
@@ -87,10 +91,11 @@ fn scaling(c: &mut Criterion) {
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .throughput(Throughput::Elements(cases));
-    // Criterion's minimum is 10 samples of at least one batch each; these times fit 10 batches
-    // at the current speed (about 7.5 s a batch on 1 thread) without asking for more.
-    for (threads, secs) in [(1, 75), (2, 40)] {
-        g.measurement_time(Duration::from_secs(secs));
+    // Criterion's minimum is 10 samples of at least one batch each. A target time just under
+    // 10 batches keeps it at one batch per sample (at 10 or more it doubles them): criterion
+    // then prints "Unable to complete 10 samples in ...", which is expected here.
+    for (threads, estimate) in [(1, 2 * t2), (2, t2)] {
+        g.measurement_time(estimate.mul_f64(9.0));
         g.bench_function(format!("seeds{SCALING_SEEDS}_threads{threads}"), |b| {
             b.iter(|| black_box(batch(black_box(threads))).cases)
         });
@@ -99,7 +104,10 @@ fn scaling(c: &mut Criterion) {
 }
 
 /// What a batch costs before its first run: loading the scenario (once per command) and
-/// preparing it (once per batch: Beta quantile tables, cumulative shares).
+/// preparing it (once per batch). Beta quantile tables are cached per process, so
+/// `model_*` measure a prepared scenario whose tables exist; `beta_table_build` asks for a
+/// table with new parameters every iteration (a cache miss: what a calibration step that
+/// moves a Beta parameter pays, per table).
 fn setup(c: &mut Criterion) {
     let national = load("scenarios/kazakhstan.toml");
     let tiny = load("tests/fixtures/tiny.toml");
@@ -109,6 +117,15 @@ fn setup(c: &mut Criterion) {
     g.bench_function("load_national", |b| b.iter(|| black_box(load_path(black_box(&p)).expect("loads"))));
     g.bench_function("model_national", |b| b.iter(|| black_box(Model::new(black_box(&national)))));
     g.bench_function("model_tiny", |b| b.iter(|| black_box(Model::new(black_box(&tiny)))));
+    let mut k = 0u32;
+    g.measurement_time(Duration::from_secs(8));
+    g.bench_function("beta_table_build", |b| {
+        b.iter(|| {
+            k += 1;
+            // A new (a, b) each time, so the cache never answers.
+            black_box(BetaTable::new(Beta { a: 2.2 + k as f64 * 1e-9, b: 1.6 }))
+        })
+    });
     g.finish();
 }
 

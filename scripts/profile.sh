@@ -32,7 +32,11 @@ BIN="$TARGET/release/caseflow"
 RUN=("$BIN" run "$SCENARIO" --seeds 1 --threads 1 --timings --out "$OUT/run" --force)
 
 echo "# profile of: ${RUN[*]}"
-echo "# git: $(git rev-parse HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)')"
+if git rev-parse --git-dir >/dev/null 2>&1; then
+    echo "# git: $(git rev-parse HEAD)$(git diff --quiet HEAD || echo ' (dirty tree)')"
+else
+    echo "# git: not a checkout ($(pwd))"
+fi
 
 if command -v perf >/dev/null && perf record -q -o "$OUT/probe.data" true >/dev/null 2>&1; then
     # cpu-clock works in VMs without hardware counters; dwarf unwinding needs no frame pointers.
