@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use toml::de::{DeTable, DeValue};
 
-use super::targets::{GROUP_ORDER, TargetKind, TargetRow, parse_csv};
+use super::targets::{GROUP_ORDER, TargetKind, TargetRow, parse_csv_records, split_header};
 use super::{CalibrateError, Problem};
 use crate::output::SummaryRow;
 
@@ -346,14 +346,8 @@ fn csv_field(field: &str) -> String {
 /// [`CalibrateError::Input`] naming the line and column of every malformed row.
 pub fn parse_summary(text: &str, file: &str) -> Result<Vec<SummaryRow>, CalibrateError> {
     const HEADER: [&str; 6] = ["series", "year", "mean", "sd", "p05", "p95"];
-    let records =
-        parse_csv(text).map_err(|(line, message)| CalibrateError::Input(vec![Problem::at(file, line, "", message)]))?;
-    let Some((header, rows)) = records.split_first() else {
-        return Err(CalibrateError::Input(vec![Problem::whole_file(
-            file,
-            "the file is empty: expected a header line",
-        )]));
-    };
+    let records = parse_csv_records(text, file)?;
+    let (header, rows) = split_header(&records, file)?;
     if header.fields.iter().map(|f| f.trim()).ne(HEADER) {
         return Err(CalibrateError::Input(vec![Problem::at(
             file,

@@ -102,14 +102,8 @@ pub fn load_targets(path: &Path) -> Result<Vec<TargetRow>, CalibrateError> {
 pub fn parse_targets(text: &str, file: &str) -> Result<Vec<TargetRow>, CalibrateError> {
     const REQUIRED: [&str; 5] = ["series", "year", "value", "unit", "kind"];
     const OPTIONAL: [&str; 2] = ["source", "note"];
-    let records =
-        parse_csv(text).map_err(|(line, message)| CalibrateError::Input(vec![Problem::at(file, line, "", message)]))?;
-    let Some((header, rows)) = records.split_first() else {
-        return Err(CalibrateError::Input(vec![Problem::whole_file(
-            file,
-            "the file is empty: expected a header line",
-        )]));
-    };
+    let records = parse_csv_records(text, file)?;
+    let (header, rows) = split_header(&records, file)?;
 
     let mut problems = Vec::new();
     let mut index: HashMap<&str, usize> = HashMap::new();
@@ -225,6 +219,21 @@ fn column(name: &str) -> String {
 pub(crate) struct Record {
     pub line: usize,
     pub fields: Vec<String>,
+}
+
+/// Parses CSV text, turning a syntax error into a located problem of `file`.
+pub(crate) fn parse_csv_records(text: &str, file: &str) -> Result<Vec<Record>, CalibrateError> {
+    parse_csv(text).map_err(|(line, message)| CalibrateError::Input(vec![Problem::at(file, line, "", message)]))
+}
+
+/// Splits the header record from the rows; an empty file is an error.
+pub(crate) fn split_header<'r>(
+    records: &'r [Record],
+    file: &str,
+) -> Result<(&'r Record, &'r [Record]), CalibrateError> {
+    records.split_first().ok_or_else(|| {
+        CalibrateError::Input(vec![Problem::whole_file(file, "the file is empty: expected a header line")])
+    })
 }
 
 /// Splits `text` into records per RFC 4180, plus what real files do: LF or CRLF line ends, a

@@ -65,8 +65,7 @@ impl World<'_> {
         // A copy: the stage reads the case while it updates the world.
         let c = self.cases[index as usize].clone();
         let c = &c;
-        let w = c.w;
-        let u = |k: usize| unit(w[k]);
+        let u = |k: usize| unit(c.w[k]);
         let n = c.defendants as u64;
         let judge = c.judge as usize;
         // A retrial after appeal cannot reject the complaint again.

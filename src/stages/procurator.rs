@@ -23,8 +23,7 @@ impl World<'_> {
         // A copy: the stage reads the case while it updates the world.
         let c = self.cases[index as usize].clone();
         let c = &c;
-        let w = c.w;
-        let u = |k: usize| unit(w[k]);
+        let u = |k: usize| unit(c.w[k]);
         let proc = &self.agents.procurators[c.procurator as usize];
 
         if c.visits >= MAX_VISITS {

@@ -32,8 +32,7 @@ impl World<'_> {
         // A copy: the stage reads the case while it updates the world.
         let c = self.cases[index as usize].clone();
         let c = &c;
-        let w = c.w;
-        let u = |k: usize| unit(w[k]);
+        let u = |k: usize| unit(c.w[k]);
         let p = c.province as usize;
         let n = c.defendants as u64;
         let counted = c.counted;
@@ -241,8 +240,7 @@ impl World<'_> {
         // A copy: the stage reads the case while it updates the world.
         let c = self.cases[index as usize].clone();
         let c = &c;
-        let w = c.w;
-        let u = |k: usize| unit(w[k]);
+        let u = |k: usize| unit(c.w[k]);
         let n = c.defendants as u64;
         let g = c.gravity.index();
         let must_jail = u(slot::CUSTODIAL_SCOPE) >= rules.noncustodial_scope[g];
