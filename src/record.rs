@@ -11,6 +11,7 @@ use crate::scenario::Scenario;
 #[repr(usize)]
 pub enum Counter {
     Registered,               // episodes
+    Cleared,                  // episodes with a suspect found
     SentToCourt,              // episodes
     DefendantsToCourt,        // defendants
     ClosedNonrehab,           // episodes, by procurators before trial
@@ -31,6 +32,7 @@ pub enum Counter {
     CourtHeard,               // public cases decided at first instance
     PrivateCases,             // private-prosecution cases decided
     PrivateClosed,
+    PrivateTransferred,   // sent on to the procurator or another court
     PrivateSentenceCases, // convicting or acquitting
     PrivateConvicted,     // defendants
     PrivateAcquitted,     // defendants
@@ -165,6 +167,8 @@ fn national_defs() -> Vec<(&'static str, &'static str, Def)> {
     use Counter::*;
     vec![
         ("registered.crimes", "cases", Def::Count(Registered)),
+        ("investigation.cleared", "cases", Def::Count(Cleared)),
+        ("investigation.clearance_rate", "share", Def::Ratio(Cleared, Registered)),
         ("procurator.sent_to_court", "cases", Def::Count(SentToCourt)),
         ("procurator.closed_nonrehabilitative", "cases", Def::Count(ClosedNonrehab)),
         ("procurator.closed_exonerating", "cases", Def::Count(ClosedExonerating)),
@@ -183,6 +187,7 @@ fn national_defs() -> Vec<(&'static str, &'static str, Def)> {
         ("court.cases_heard", "cases", Def::Count(CourtHeard)),
         ("private.cases", "cases", Def::Count(PrivateCases)),
         ("private.closed", "cases", Def::Count(PrivateClosed)),
+        ("private.transferred", "cases", Def::Count(PrivateTransferred)),
         ("private.cases_with_sentence", "cases", Def::Count(PrivateSentenceCases)),
         ("private.convicted", "defendants", Def::Count(PrivateConvicted)),
         ("private.acquitted", "defendants", Def::Count(PrivateAcquitted)),

@@ -18,8 +18,9 @@ pub struct Investigator {
     pub assigned: u32,
     /// Annualised caseload the investigator expects (smoothed over periods).
     pub load: f64,
-    /// A case of solvability s is cleared with chance s^clear_exponent, where the exponent is
-    /// 1 / coverage^load_elasticity and coverage = min(1, capacity x effort / load), effort =
+    /// A case of solvability s is cleared with chance s^clear_exponent, where the exponent
+    /// makes the cleared share coverage^overload_elasticity of what it is without overload
+    /// (`dist::TriageTable`), coverage = min(1, capacity x effort / load), effort =
     /// (0.5 + diligence)(1 + clearance_effort x clearance weight). It changes only with the
     /// load (between periods) and the weights (at a dated change), so it is kept here.
     pub clear_exponent: f64,

@@ -16,11 +16,11 @@ pub mod dist;
 pub mod draws;
 
 use crate::record::{Counter, Tally};
-use crate::scenario::{DAYS_PER_YEAR, Gravity, Incentives, Rules, Scenario, in_force};
+use crate::scenario::{Beta, DAYS_PER_YEAR, Gravity, Incentives, Rules, Scenario, in_force};
 use std::sync::Arc;
 
 use agents::{Agents, TraitTables};
-use dist::BetaTable;
+use dist::{BetaTable, TriageTable};
 use draws::{CASE_WORDS, CaseId, RunStream, Source};
 
 /// Stages a case can be scheduled for.
@@ -53,6 +53,8 @@ pub enum Terminal {
     AcquittedOnAppeal,
     PrivateRejected,
     PrivateClosed,
+    /// An accepted private complaint sent on to the procurator or another court.
+    PrivateTransferred,
     /// A would-be private complaint the police registered as a public crime.
     PrivateRegisteredByPolice,
     /// Still in the system when the simulation ended.
@@ -173,6 +175,7 @@ pub mod slot {
     pub const PRIVATE_POLICE: usize = 59;
     pub const COMPLAINT_SETTLED: usize = 60;
     pub const BASELESS: usize = 61;
+    pub const PRIVATE_TRANSFER: usize = 62;
     pub const FIRST_REVISITABLE: usize = INVESTIGATION_DAYS;
 }
 
@@ -214,8 +217,15 @@ impl<'s> Model<'s> {
 /// Tables derived from the scenario.
 pub(crate) struct Prepared {
     pub traits: TraitTables,
+    /// Solvability of all reports, and of those registered under discretionary registration.
     pub solvability: Arc<BetaTable>,
+    pub solvability_selected: Arc<BetaTable>,
+    /// E[s^k] over all reports, k the registration selectivity: the share of reports officials
+    /// would register (relative to registering all) under discretionary registration.
+    pub selected_share: f64,
     pub evidence: Arc<BetaTable>,
+    /// Overloaded investigators' triage exponents for the solvability distribution.
+    pub triage: TriageTable,
     /// Cumulative shares for drawing a province and a crime kind.
     pub province_cdf: Vec<f64>,
     pub kind_cdf: Vec<f64>,
@@ -236,7 +246,13 @@ impl Prepared {
         Prepared {
             traits: TraitTables::new(s),
             solvability: BetaTable::new(s.crime.solvability),
+            solvability_selected: BetaTable::new(Beta {
+                a: s.crime.solvability.a + s.behaviour.investigation.registration_selectivity,
+                b: s.crime.solvability.b,
+            }),
+            selected_share: dist::beta_moment(s.crime.solvability, s.behaviour.investigation.registration_selectivity),
             evidence: BetaTable::new(s.crime.evidence),
+            triage: TriageTable::new(s.crime.solvability, s.behaviour.investigation.registration_selectivity),
             province_cdf: cumulative(&mut s.provinces.iter().map(|p| p.crime_share)),
             kind_cdf: cumulative(&mut s.crime.kinds.iter().map(|k| k.share)),
             gravity_cdf: s
@@ -272,6 +288,10 @@ pub struct World<'s> {
     /// Per province, how far officials' registration practice has moved towards total
     /// registration (0: hide what hurts the clearance rate; 1: register everything).
     pub(crate) compliance: Vec<f64>,
+    /// Per province, the share of reconciled single-judge cases its judges close (their
+    /// release practice), and this period's reconciled cases and closures.
+    pub(crate) release_practice: Vec<f64>,
+    pub(crate) release_seen: Vec<[u32; 2]>,
     pub(crate) terminals: [u64; N_TERMINALS],
     /// Today, and the rules and weights in force today.
     pub(crate) day: u32,
@@ -322,6 +342,8 @@ impl<'s> World<'s> {
             defendants_sent_last_year: 0.0,
             tally: Tally::new(s.calendar.n_years(), s.provinces.len()),
             compliance: vec![if s.rules[0].value.total_registration { 1.0 } else { 0.0 }; s.provinces.len()],
+            release_practice: vec![0.0; s.provinces.len()],
+            release_seen: vec![[0; 2]; s.provinces.len()],
             terminals: [0; N_TERMINALS],
             day: 0,
             year: 0,
@@ -440,6 +462,16 @@ impl<'s> World<'s> {
 
     /// Recomputes the investigators' clearance exponents when their inputs changed: a new
     /// period (workloads) or a new incentive regime (the clearance weight).
+    /// The share of a province's registered cases that officials register only because they
+    /// comply with total registration, drawn from all reports; the rest are those they would
+    /// register anyway, drawn from the solvable ones. A report is registered with chance
+    /// c + (1 - c) s^k at compliance c, so the share is c / (c + (1 - c) E[s^k]).
+    pub(crate) fn share_from_all_reports(&self, province: usize) -> f64 {
+        let c = self.compliance[province];
+        let denominator = c + (1.0 - c) * self.prep.selected_share;
+        if denominator > 0.0 { c / denominator } else { 0.0 }
+    }
+
     pub(crate) fn refresh_clearance_exponents(&mut self) {
         let period = self.day / self.s.behaviour.learning.period_days;
         let key = (self.incentives_index, period);
@@ -449,10 +481,12 @@ impl<'s> World<'s> {
         self.clearance_key = key;
         let b = &self.s.behaviour.investigation;
         let w_clearance = self.incentives().investigator.clearance;
+        let w_all: Vec<f64> = (0..self.s.provinces.len()).map(|p| self.share_from_all_reports(p)).collect();
         for inv in &mut self.agents.investigators {
             let effort = (0.5 + inv.diligence) * (1.0 + b.clearance_effort * w_clearance);
             let coverage = (b.capacity * effort / inv.load.max(1.0)).min(1.0);
-            inv.clear_exponent = 1.0 / coverage.powf(b.load_elasticity);
+            inv.clear_exponent =
+                self.prep.triage.exponent(coverage.powf(b.overload_elasticity), w_all[inv.province as usize]);
         }
     }
 
@@ -565,7 +599,16 @@ impl<'s> World<'s> {
         let rate = l.rate;
         let target = if self.rules().total_registration { 1.0 } else { 0.0 };
         for c in &mut self.compliance {
-            *c += l.compliance_rate * (target - *c);
+            // Officials adopt a new practice on their own and, once some comply, by imitation;
+            // dropping one needs no example.
+            let imitation = if target > *c { l.compliance_imitation * *c } else { 0.0 };
+            *c += (l.compliance_rate + imitation).min(1.0) * (target - *c);
+        }
+        for (practice, seen) in self.release_practice.iter_mut().zip(&mut self.release_seen) {
+            if seen[0] > 0 {
+                *practice += l.practice_rate * (seen[1] as f64 / seen[0] as f64 - *practice);
+            }
+            *seen = [0; 2];
         }
         for inv in &mut self.agents.investigators {
             inv.load = (1.0 - rate) * inv.load + rate * inv.assigned as f64 * per_year;

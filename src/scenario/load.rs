@@ -1007,7 +1007,7 @@ fn read_investigation(t: &mut Table<'_, '_>) -> Option<InvestigationBehaviour> {
         t,
         InvestigationBehaviour {
             capacity: f64(Num::Positive, REQ),
-            load_elasticity: f64(Num::NonNeg, REQ),
+            overload_elasticity: f64(Num::NonNeg, REQ),
             clearance_effort: f64(Num::NonNeg, REQ),
             days_mean: f64(Num::Positive, REQ),
             custody: per_gravity(Num::Prob, Need::Required),
@@ -1022,6 +1022,7 @@ fn read_investigation(t: &mut Table<'_, '_>) -> Option<InvestigationBehaviour> {
             confession_evidence: f64(Num::Unit, REQ),
             prison_target_response: f64(Num::NonNeg, REQ),
             baseless_share: f64(Num::Prob, REQ),
+            registration_selectivity: f64(Num::NonNeg, Need::Or(0.0)),
         }
     )
 }
@@ -1037,6 +1038,7 @@ fn read_procurator(t: &mut Table<'_, '_>) -> Option<ProcuratorBehaviour> {
             evidence_weight: f64(Num::NonNeg, REQ),
             close_nonrehab_constant: f64(Num::Finite, REQ),
             close_exonerating_constant: f64(Num::Finite, REQ),
+            exonerating_evidence_max: f64(Num::Unit, Need::Or(1.0)),
             acquittal_belief_scale: f64(Num::Prob, REQ),
             indicator_sensitivity: f64(Num::NonNeg, REQ),
         }
@@ -1076,6 +1078,7 @@ fn read_trial(t: &mut Table<'_, '_>) -> Option<TrialBehaviour> {
             supplementary_return_back: f64(Num::Prob, REQ),
             return_to_procurator_constant: f64(Num::Finite, REQ),
             discretionary_release_cost: f64(Num::NonNeg, REQ),
+            release_practice_weight: f64(Num::NonNeg, Need::Or(0.0)),
             close_exonerating_constant: f64(Num::Finite, REQ),
             defence_cases_per_lawyer: f64(Num::Positive, REQ),
             dependent_defence_contests: f64(Num::Prob, REQ),
@@ -1092,6 +1095,7 @@ fn read_private(t: &mut Table<'_, '_>) -> Option<PrivateBehaviour> {
         PrivateBehaviour {
             reject: f64(Num::Prob, REQ),
             withdraw: f64(Num::Prob, REQ),
+            transfer: f64(Num::Prob, Need::Or(0.0)),
             reconcile: f64(Num::Prob, REQ),
             acquit_logit: f64(Num::Finite, REQ),
             days_mean: f64(Num::Positive, REQ),
@@ -1135,6 +1139,7 @@ fn read_torture(t: &mut Table<'_, '_>) -> Option<TortureBehaviour> {
             complain_trial: f64(Num::Prob, REQ),
             register_discretionary: f64(Num::Prob, REQ),
             register_total: f64(Num::Prob, REQ),
+            register_reluctance: f64(Num::Positive, Need::Or(1.0)),
             open_case: f64(Num::Prob, REQ),
             to_court: f64(Num::Prob, REQ),
             reconciled: f64(Num::Prob, REQ),
@@ -1150,6 +1155,8 @@ fn read_learning(t: &mut Table<'_, '_>) -> Option<LearningBehaviour> {
             rate: f64(Num::Prob, REQ),
             peer_weight: f64(Num::Prob, REQ),
             compliance_rate: f64(Num::Prob, REQ),
+            compliance_imitation: f64(Num::Prob, Need::Or(0.0)),
+            practice_rate: f64(Num::Prob, Need::Or(0.05)),
         }
     )
 }

@@ -184,7 +184,9 @@ pub struct CrimeKind {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CrimeMix {
     pub kinds: Vec<CrimeKind>,
-    /// Chance a registered crime can be solved with full effort.
+    /// Chance a reported crime can be solved with full effort, over all reports. What is
+    /// registered depends on the registration practice: see
+    /// `InvestigationBehaviour::registration_selectivity`.
     pub solvability: Beta,
     /// Extra accused per case beyond the first: Poisson mean.
     pub extra_defendants_mean: f64,
@@ -404,10 +406,13 @@ pub struct Behaviour {
 pub struct InvestigationBehaviour {
     /// Cases one investigator can work fully in a year.
     pub capacity: f64,
-    /// How fast clearance falls as the load exceeds capacity. Overloaded investigators triage:
-    /// a case of solvability s is cleared with chance s^(1 / coverage^load_elasticity), where
-    /// coverage = min(1, capacity x effort / caseload), so hard cases are dropped first.
-    pub load_elasticity: f64,
+    /// How far overload cuts the share of cases cleared. Overloaded investigators triage,
+    /// dropping hard cases first: the cleared share is coverage^overload_elasticity times what
+    /// it is without overload, coverage = min(1, capacity x effort / caseload). At 1 clearances
+    /// stay at capacity however many cases come in; below 1 they still grow with the caseload
+    /// (at 0 overload costs nothing); above 1 they fall as it grows (every registered report
+    /// takes time, solved or not).
+    pub overload_elasticity: f64,
     /// How strongly the clearance weight raises effort.
     pub clearance_effort: f64,
     /// Mean days from registration to the end of the investigation.
@@ -439,6 +444,12 @@ pub struct InvestigationBehaviour {
     /// total registration (reports that used to be shelved); procurators close them on
     /// exonerating grounds.
     pub baseless_share: f64,
+    /// How selectively officials register reports while hiding them is tolerated: a report of
+    /// solvability s is registered with chance proportional to s^this, so the registered are
+    /// the solvable ones (solvability Beta(a + this, b)); as officials comply with total
+    /// registration the registered move towards all reports (Beta(a, b)). 0 (the default): no
+    /// selection.
+    pub registration_selectivity: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -456,6 +467,10 @@ pub struct ProcuratorBehaviour {
     /// Constant utilities of the options (sending is the reference option).
     pub close_nonrehab_constant: f64,
     pub close_exonerating_constant: f64,
+    /// Exonerating grounds exist only for a case whose evidence is below this (on the
+    /// evidence scale): a procurator who closes a well-proven case as if the accused were
+    /// innocent invites a charge of covering up a crime. 1 (the default): any case.
+    pub exonerating_evidence_max: f64,
     /// Procurators' initial belief about the acquittal chance of an average case; a case's
     /// expected acquittal chance is twice the belief times the weakness of its evidence.
     pub acquittal_belief_scale: f64,
@@ -510,6 +525,10 @@ pub struct TrialBehaviour {
     /// Cost to a judge of a discretionary release on reconciliation, per unit of the
     /// procurator's opposition (his conviction weight above his closure weight).
     pub discretionary_release_cost: f64,
+    /// Weight of the province's release practice in a discretionary release: judges follow
+    /// what their colleagues do with reconciled cases (the share of reconciled cases before a
+    /// single judge that are closed, learned at `learning.practice_rate`). Default 0.
+    pub release_practice_weight: f64,
     /// Constant utility of closing on exonerating grounds.
     pub close_exonerating_constant: f64,
     /// Defendants one lawyer can defend in a year.
@@ -529,6 +548,10 @@ pub struct PrivateBehaviour {
     pub reject: f64,
     /// Chance the complainant withdraws (closing the case) among accepted complaints.
     pub withdraw: f64,
+    /// Chance an accepted complaint ends neither closed nor with a sentence: the judge sends it
+    /// on (to the procurator, as public prosecution, where the victim cannot defend her
+    /// interests, or to another court by jurisdiction). Default 0.
+    pub transfer: f64,
     /// Chance judges reconcile the parties among the rest.
     pub reconcile: f64,
     /// Log-odds of acquittal among tried complaints.
@@ -577,6 +600,11 @@ pub struct TortureBehaviour {
     /// Chance a complaint is registered when non-registration is not a crime / when it is.
     pub register_discretionary: f64,
     pub register_total: f64,
+    /// How late in the spread of total registration officials register complaints against a
+    /// fellow officer: the registration chance moves from `register_discretionary` towards
+    /// `register_total` as compliance^this (1, the default: in step with compliance; larger:
+    /// complaints against colleagues are the last thing registered).
+    pub register_reluctance: f64,
     /// Chance a registered complaint becomes a criminal case against officers, when complaints
     /// are registered at the discretionary rate; registering more dilutes it (the extra
     /// complaints are the ones officials would have shelved).
@@ -598,4 +626,13 @@ pub struct LearningBehaviour {
     /// Share of the gap between officials' registration practice and the rule in force (total
     /// registration or not) closed each period: compliance with a new rule spreads gradually.
     pub compliance_rate: f64,
+    /// Imitation: while compliance rises, the share of the gap closed each period grows by this
+    /// times the compliance already reached (officials follow colleagues who comply), so a new
+    /// rule spreads slowly at first and then fast (a Bass diffusion). 0 (the default) leaves
+    /// only `compliance_rate`.
+    pub compliance_imitation: f64,
+    /// Share of the gap between a province's release practice (see
+    /// `trial.release_practice_weight`) and what its judges did this period closed each
+    /// period: a practice changes more slowly than beliefs about risks. Default 0.05.
+    pub practice_rate: f64,
 }

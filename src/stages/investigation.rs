@@ -53,11 +53,22 @@ impl World<'_> {
         // Clearance: a suspect is found with the case's solvability; an investigator whose
         // caseload exceeds what her effort covers triages, dropping hard cases first (see
         // `Investigator::clear_exponent`).
-        let solvability = (self.prep.solvability.sample(u(slot::SOLVABILITY)) + k.solvability_shift).clamp(0.0, 1.0);
+        // One uniform picks the part of the mixture and the quantile within it.
+        let w_all = self.share_from_all_reports(province);
+        let us = u(slot::SOLVABILITY);
+        let drawn = if us < w_all {
+            self.prep.solvability.sample(us / w_all)
+        } else {
+            self.prep.solvability_selected.sample((us - w_all) / (1.0 - w_all))
+        };
+        let solvability = (drawn + k.solvability_shift).clamp(0.0, 1.0);
         let p_clear = if clear_exponent == 1.0 { solvability } else { solvability.powf(clear_exponent) };
         if u(slot::CLEAR) >= p_clear {
             self.terminals[Terminal::Unsolved as usize] += 1;
             return episodes;
+        }
+        if counted {
+            self.count(Counter::Cleared, episodes as u64);
         }
 
         let gravity = if source == Source::Misdemeanour {
@@ -200,7 +211,7 @@ impl World<'_> {
         }
         // Officials register complaints as far as their practice has moved towards total
         // registration (gradually, after non-registration became a crime).
-        let compliance = self.compliance[case.province as usize];
+        let compliance = self.compliance[case.province as usize].powf(t.register_reluctance);
         let p_register = t.register_discretionary + compliance * (t.register_total - t.register_discretionary);
         if u(slot::COMPLAINT_REGISTERED) >= p_register {
             return;

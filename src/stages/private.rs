@@ -76,6 +76,11 @@ impl World<'_> {
         let judge_uid = self.agents.judges[judge].uid;
         self.cases[index as usize].judge_uid = judge_uid;
         self.count(Counter::PrivateCases, 1);
+        // Some complaints the judge sends on rather than deciding (only at the first hearing).
+        if c.visits == 0 && u(slot::PRIVATE_TRANSFER) < b.transfer {
+            self.count(Counter::PrivateTransferred, 1);
+            return self.finish(index, Terminal::PrivateTransferred);
+        }
         // A withdrawn complaint, like a reconciliation, closes the case on the parties' accord.
         if u(slot::PRIVATE_WITHDRAW) < b.withdraw || u(slot::PRIVATE_RECONCILE) < b.reconcile {
             self.count(Counter::PrivateClosed, 1);

@@ -51,8 +51,12 @@ impl World<'_> {
                 + self.agents.provinces[c.province as usize].reconciliation_shift
         };
         let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.procurator_exonerate);
-        let exonerate =
-            b.close_exonerating_constant + k * inc.exonerating_closures + 2.0 * b.evidence_weight * weakness + campaign;
+        // Exonerating grounds need weak proof, whatever the indicators reward.
+        let exonerate = if c.evidence < b.exonerating_evidence_max {
+            b.close_exonerating_constant + k * inc.exonerating_closures + 2.0 * b.evidence_weight * weakness + campaign
+        } else {
+            f64::NEG_INFINITY
+        };
 
         let choice = if nonrehab == f64::INFINITY {
             1

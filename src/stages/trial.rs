@@ -86,10 +86,14 @@ impl World<'_> {
                         let opposition = (inc.procurator.convictions - inc.procurator.nonrehab_closures).max(0.0);
                         let x = (b.effort_sentence - b.effort_closure) * load
                             - b.discretionary_release_cost * opposition
+                            + b.release_practice_weight * self.release_practice[p]
                             + province.reconciliation_shift;
                         u(slot::TRIAL_RECONCILE_JUDGE) < logistic(x)
                     }
                 };
+                // Colleagues see what judges do with reconciled cases, mandatory releases too.
+                self.release_seen[p][0] += 1;
+                self.release_seen[p][1] += close as u32;
                 if close {
                     self.agents.judges[judge_index as usize].decided += 1;
                     if counted {
