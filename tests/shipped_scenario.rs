@@ -32,3 +32,28 @@ fn every_2010_target_within_a_factor_of_two() {
     assert!(checked >= 35, "only {checked} targets of 2010 were checked");
     assert!(failures.is_empty(), "outside a factor of two:\n{}", failures.join("\n"));
 }
+
+/// The fit the README and `results/calibration/README.md` report: the default eight runs of the
+/// shipped scenario, compared with the 169 published figures of 2000-2012, give exactly this
+/// many hits. The runs are deterministic, so a change of this count means the model or the
+/// shipped parameters changed: recalibrate, or re-state the fit in both READMEs.
+const DOCUMENTED_HITS_2000_2012: usize = 95;
+
+#[test]
+fn the_documented_fit_holds() {
+    use caseflow::batch::{BatchConfig, run_batch};
+    use caseflow::calibrate::compare;
+    use caseflow::output::summarize;
+    use std::sync::atomic::AtomicBool;
+
+    let s = scenario::load_path(std::path::Path::new("scenarios/kazakhstan.toml")).expect("shipped scenario loads");
+    let targets = load_targets(std::path::Path::new("data/targets.csv")).expect("targets load");
+    // `caseflow run` defaults: master seed 1, eight runs.
+    let cfg = BatchConfig { seeds: 8, master_seed: 1, threads: 0 };
+    let r = run_batch(&s, &cfg, &AtomicBool::new(false), &|| ()).expect("the shipped scenario runs");
+    let summary = summarize(&r.series, &r.years, &r.runs);
+    let fit = compare(&summary, &targets, Some(2000..=2012));
+    assert_eq!(fit.total(), 169, "the targets of 2000-2012 changed");
+    assert_eq!(fit.missing(), 0, "a target series is missing from the outputs");
+    assert_eq!(fit.hits(), DOCUMENTED_HITS_2000_2012, "hits of the shipped scenario:\n{}", fit.table());
+}
