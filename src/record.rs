@@ -85,7 +85,7 @@ pub enum ProvinceCounter {
 pub const N_PROVINCE_COUNTERS: usize = ProvinceCounter::CasesHeard as usize + 1;
 
 /// Everything one run counted, by year index.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tally {
     n_provinces: usize,
     national: Vec<[u64; N_COUNTERS]>,

@@ -308,3 +308,82 @@ fn a_run_cut_short_matches_the_full_run_up_to_the_cut() {
     assert_eq!(cut.tally.get(2, Counter::Registered), 0, "the cut year is not simulated");
     assert_eq!(cut.terminals.iter().sum::<u64>(), cut.created);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The mechanisms of registration, triage, exonerating grounds, release practice and private
+// transfers, each checked where it must act and where it must not.
+// ---------------------------------------------------------------------------------------------
+
+/// The tiny fixture with `key = old` replaced by `key = new` (the line must exist).
+fn tiny_with(edits: &[(&str, &str)]) -> Scenario {
+    let mut text = tiny().source_text;
+    for (old, new) in edits {
+        assert!(text.contains(old), "tiny.toml no longer has `{old}`");
+        text = text.replacen(old, new, 1);
+    }
+    scenario::load_str(&text, "tiny (edited)").expect("edited fixture loads")
+}
+
+#[test]
+fn hidden_reports_are_the_unsolvable_ones_until_registration_is_total() {
+    let run = |edits: &[(&str, &str)]| simulate(&tiny_with(edits), 11, 0);
+    // Discretionary registration (the fixture): selecting the solvable reports raises clearance.
+    let open = run(&[("registration_selectivity = 1.0", "registration_selectivity = 0.0")]);
+    let selective = run(&[("registration_selectivity = 1.0", "registration_selectivity = 3.0")]);
+    let (a, b) = (total(&open.tally, Counter::Cleared), total(&selective.tally, Counter::Cleared));
+    assert!(b as f64 > 1.1 * a as f64, "selectivity 3 cleared {b}, none {a}");
+    // Total registration from the start: everything is registered, selectivity changes nothing.
+    let total_reg = ("total_registration = false", "total_registration = true");
+    let open = run(&[total_reg, ("registration_selectivity = 1.0", "registration_selectivity = 0.0")]);
+    let selective = run(&[total_reg, ("registration_selectivity = 1.0", "registration_selectivity = 3.0")]);
+    assert_eq!(open.tally, selective.tally);
+    assert_eq!(open.terminals, selective.terminals);
+}
+
+#[test]
+fn exonerating_closures_need_weak_proof() {
+    let no_baseless = ("baseless_share = 0.08", "baseless_share = 0.0");
+    let never = simulate(
+        &tiny_with(&[no_baseless, ("exonerating_evidence_max = 0.8", "exonerating_evidence_max = 0.0")]),
+        4,
+        0,
+    );
+    assert_eq!(total(&never.tally, Counter::ClosedExonerating), 0);
+    let any = simulate(
+        &tiny_with(&[no_baseless, ("exonerating_evidence_max = 0.8", "exonerating_evidence_max = 1.0")]),
+        4,
+        0,
+    );
+    assert!(total(&any.tally, Counter::ClosedExonerating) > 0, "with any proof allowed some cases close");
+}
+
+#[test]
+fn release_practice_acts_only_through_what_judges_learn() {
+    let run = |edits: &[(&str, &str)]| simulate(&tiny_with(edits), 8, 0);
+    let off = run(&[("release_practice_weight = 2.0", "release_practice_weight = 0.0")]);
+    // A practice that never moves from its start (0) adds nothing, whatever its weight.
+    let frozen = run(&[
+        ("release_practice_weight = 2.0", "release_practice_weight = 8.0"),
+        ("practice_rate = 0.05", "practice_rate = 0.0"),
+    ]);
+    assert_eq!(off.tally, frozen.tally);
+    // A practice that is learned raises releases on reconciliation at trial.
+    let learned = run(&[
+        ("release_practice_weight = 2.0", "release_practice_weight = 8.0"),
+        ("practice_rate = 0.05", "practice_rate = 0.5"),
+    ]);
+    let (a, b) =
+        (total(&off.tally, Counter::TrialClosedReconciled), total(&learned.tally, Counter::TrialClosedReconciled));
+    assert!(b > a, "learned practice closed {b}, none {a}");
+}
+
+#[test]
+fn private_complaints_sent_on_are_neither_closed_nor_sentenced() {
+    let all = simulate(&tiny_with(&[("transfer = 0.1", "transfer = 1.0")]), 2, 0);
+    let t = &all.tally;
+    assert!(total(t, Counter::PrivateCases) > 0);
+    assert_eq!(total(t, Counter::PrivateTransferred), total(t, Counter::PrivateCases));
+    assert_eq!(total(t, Counter::PrivateClosed) + total(t, Counter::PrivateSentenceCases), 0);
+    let none = simulate(&tiny_with(&[("transfer = 0.1", "transfer = 0.0")]), 2, 0);
+    assert_eq!(total(&none.tally, Counter::PrivateTransferred), 0);
+}

@@ -599,10 +599,7 @@ impl<'s> World<'s> {
         let rate = l.rate;
         let target = if self.rules().total_registration { 1.0 } else { 0.0 };
         for c in &mut self.compliance {
-            // Officials adopt a new practice on their own and, once some comply, by imitation;
-            // dropping one needs no example.
-            let imitation = if target > *c { l.compliance_imitation * *c } else { 0.0 };
-            *c += (l.compliance_rate + imitation).min(1.0) * (target - *c);
+            *c = compliance_step(*c, target, l.compliance_rate, l.compliance_imitation);
         }
         for (practice, seen) in self.release_practice.iter_mut().zip(&mut self.release_seen) {
             if seen[0] > 0 {
@@ -644,6 +641,15 @@ impl<'s> World<'s> {
             p.acquitted = 0;
         }
     }
+}
+
+/// One period of a province's compliance `c` with the registration rule (`target` 1: total
+/// registration, 0: officials may shelve reports). Officials adopt a new practice on their own
+/// (`rate`) and, once some comply, by imitation (`imitation` x `c`): a Bass diffusion, slow at
+/// first and then fast. Dropping a practice needs no example.
+fn compliance_step(c: f64, target: f64, rate: f64, imitation: f64) -> f64 {
+    let imitation = if target > c { imitation * c } else { 0.0 };
+    c + (rate + imitation).min(1.0) * (target - c)
 }
 
 /// Blends an agent's belief about a rate towards what it saw this period: its own events
@@ -700,6 +706,28 @@ mod tests {
             }
             assert_eq!(sum, total);
         }
+    }
+
+    #[test]
+    fn compliance_spreads_slowly_then_fast_and_drops_without_example() {
+        // Without imitation: the same share of the gap each period.
+        assert_eq!(compliance_step(0.0, 1.0, 0.1, 0.0), 0.1);
+        assert!((compliance_step(0.5, 1.0, 0.1, 0.0) - 0.55).abs() < 1e-15);
+        // With imitation the step grows with compliance reached: an S-curve.
+        let mut c = 0.0;
+        let mut steps = Vec::new();
+        for _ in 0..40 {
+            let next = compliance_step(c, 1.0, 0.02, 0.3);
+            steps.push(next - c);
+            c = next;
+        }
+        let peak = steps.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
+        assert!(peak > 3 && peak < 39, "the largest step comes in the middle, not at {peak}");
+        assert!(c > 0.95 && c <= 1.0);
+        // Back to discretionary registration: imitation plays no part.
+        assert!((compliance_step(0.8, 0.0, 0.1, 0.3) - 0.72).abs() < 1e-15);
+        // The step never overshoots the target.
+        assert_eq!(compliance_step(0.9, 1.0, 0.9, 1.0), 1.0);
     }
 
     #[test]
