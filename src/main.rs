@@ -199,30 +199,10 @@ fn run(
         }
     };
 
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = Arc::clone(&stop);
-        // First Ctrl-C: finish the runs under way, keep them, write them marked incomplete.
-        // Second Ctrl-C: leave at once (nothing is half-written: files are renamed into place).
-        let _ = ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::SeqCst) {
-                std::process::exit(EXIT_INTERRUPTED as i32);
-            }
-            esay!("\ninterrupted: finishing the runs under way, then writing them (Ctrl-C again to quit now)");
-        });
-    }
-
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new(seeds);
-        bar.set_style(
-            ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} runs, eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    // First Ctrl-C: finish the runs under way, keep them, write them marked incomplete.
+    // Second Ctrl-C: leave at once (nothing is half-written: files are renamed into place).
+    let stop = stop_on_interrupt("finishing the runs under way, then writing them");
+    let bar = progress_bar(seeds, "{elapsed_precise} [{bar:40}] {pos}/{len} runs, eta {eta}");
     let config = BatchConfig { seeds, master_seed, threads };
     let on_done = || bar.inc(1);
     let result = match run_batch(s, &config, &stop, &on_done) {
@@ -309,6 +289,31 @@ fn run(
 }
 
 /// Prints a comparison or calibration error and picks the exit status.
+/// A flag the first Ctrl-C raises (saying `what` happens next); a second Ctrl-C exits at once.
+fn stop_on_interrupt(what: &'static str) -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(EXIT_INTERRUPTED as i32);
+        }
+        esay!("\ninterrupted: {what} (Ctrl-C again to quit now)");
+    });
+    stop
+}
+
+/// A progress bar of `len` steps on a terminal; hidden when stderr is not one.
+fn progress_bar(len: u64, template: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "),
+    );
+    bar
+}
+
 fn calibrate_failed(e: &CalibrateError) -> ExitCode {
     if e.is_bad_input() {
         esay!("{e}");
@@ -352,30 +357,11 @@ fn calibrate_command(
         Err(e) => return calibrate_failed(&e),
     };
 
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = Arc::clone(&stop);
-        // First Ctrl-C: finish the generation under way and save it. Second: leave at once
-        // (the last completed generation is already saved, atomically).
-        let _ = ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::SeqCst) {
-                std::process::exit(EXIT_INTERRUPTED as i32);
-            }
-            esay!("\ninterrupted: finishing the generation under way, then saving it (Ctrl-C again to quit now)");
-        });
-    }
-
-    let bar = if std::io::stderr().is_terminal() {
-        let bar = ProgressBar::new(spec.population as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{elapsed_precise} generation {msg} [{bar:30}] {pos}/{len} candidates")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    // First Ctrl-C: finish the generation under way and save it. Second: leave at once (the
+    // last completed generation is already saved, atomically).
+    let stop = stop_on_interrupt("finishing the generation under way, then saving it");
+    let bar =
+        progress_bar(spec.population as u64, "{elapsed_precise} generation {msg} [{bar:30}] {pos}/{len} candidates");
     // Lines go above the bar on a terminal, plainly to stderr otherwise.
     let note = |line: String| if bar.is_hidden() { esay!("{line}") } else { bar.println(line) };
     let progress = |p: Progress| match p {
