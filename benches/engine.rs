@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 
 use caseflow::batch::{BatchConfig, run_batch};
 use caseflow::engine::Model;
@@ -42,33 +43,34 @@ fn load(rel: &str) -> Scenario {
     load_path(&p).unwrap_or_else(|e| panic!("cannot load {}: {e}", p.display()))
 }
 
-/// One seed of the national scenario. The run that counts the cases is also the warm-up.
-fn national(c: &mut Criterion) {
-    let s = load("scenarios/kazakhstan.toml");
+/// One seed of the scenario at `rel`, throughput in cases. The run that counts the cases is
+/// also the warm-up. `settings` sets the group's sampling.
+fn one_seed(c: &mut Criterion, group: &str, rel: &str, settings: impl Fn(&mut BenchmarkGroup<'_, WallTime>)) {
+    let s = load(rel);
     let model = Model::new(&s);
     let cases = model.simulate(MASTER_SEED, 0).created;
-    let mut g = c.benchmark_group("national");
-    g.sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(20))
-        .throughput(Throughput::Elements(cases));
+    let mut g = c.benchmark_group(group);
+    settings(&mut g);
+    g.throughput(Throughput::Elements(cases));
     g.bench_function("one_seed", |b| b.iter(|| black_box(black_box(&model).simulate(MASTER_SEED, 0))));
     g.finish();
 }
 
+/// One seed of the national scenario.
+fn national(c: &mut Criterion) {
+    one_seed(c, "national", "scenarios/kazakhstan.toml", |g| {
+        g.sampling_mode(SamplingMode::Flat)
+            .sample_size(10)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(20));
+    });
+}
+
 /// One seed of the small test scenario.
 fn small(c: &mut Criterion) {
-    let s = load("tests/fixtures/tiny.toml");
-    let model = Model::new(&s);
-    let cases = model.simulate(MASTER_SEED, 0).created;
-    let mut g = c.benchmark_group("small");
-    g.sample_size(20)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(10))
-        .throughput(Throughput::Elements(cases));
-    g.bench_function("one_seed", |b| b.iter(|| black_box(black_box(&model).simulate(MASTER_SEED, 0))));
-    g.finish();
+    one_seed(c, "small", "tests/fixtures/tiny.toml", |g| {
+        g.sample_size(20).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(10));
+    });
 }
 
 /// 4 seeds of the national scenario through `run_batch`, on 1 and on 2 worker threads. The
