@@ -387,3 +387,46 @@ fn private_complaints_sent_on_are_neither_closed_nor_sentenced() {
     let none = simulate(&tiny_with(&[("transfer = 0.1", "transfer = 0.0")]), 2, 0);
     assert_eq!(total(&none.tally, Counter::PrivateTransferred), 0);
 }
+
+#[test]
+fn overload_elasticity_sets_how_clearances_follow_the_caseload() {
+    // The fixture's investigators are overloaded already; tripling the inflow triples their
+    // clearances when overload costs nothing (0) and leaves them near capacity at 1.
+    let cleared = |scale: u32, elasticity: &str| {
+        let text = scaled(&tiny().source_text, scale).replacen(
+            "overload_elasticity = 1.0",
+            &format!("overload_elasticity = {elasticity}"),
+            1,
+        );
+        let s = scenario::load_str(&text, "overload").expect("loads");
+        total(&simulate(&s, 21, 0).tally, Counter::Cleared) as f64
+    };
+    let free = cleared(3, "0.0") / cleared(1, "0.0");
+    let bound = cleared(3, "1.0") / cleared(1, "1.0");
+    assert!(free > 2.7 && free < 3.3, "no overload cost: x{free:.2}");
+    assert!(bound > 0.8 && bound < 1.3, "clearances at capacity: x{bound:.2}");
+}
+
+#[test]
+fn complaints_against_colleagues_are_registered_last() {
+    // Every coerced suspect complains; nothing is registered without compliance, everything at
+    // full compliance. Total registration from mid-2011, so compliance is partial for a while:
+    // with reluctance 6 a complaint needs compliance^6 rather than compliance, a subset.
+    let run = |reluctance: &str| {
+        let s = tiny_with(&[
+            ("complain_investigation = 0.15", "complain_investigation = 1.0"),
+            ("register_discretionary = 0.15", "register_discretionary = 0.0"),
+            ("register_total = 0.5", "register_total = 1.0"),
+            ("register_reluctance = 2.0", &format!("register_reluctance = {reluctance}")),
+            ("coercion_logit = -5.0", "coercion_logit = -1.0"),
+            (
+                "reconciliation = { minor = \"mandatory\" }",
+                "reconciliation = { minor = \"mandatory\" }\ntotal_registration = true",
+            ),
+        ]);
+        total(&simulate(&s, 13, 0).tally, Counter::TortureRegistered)
+    };
+    let (eager, reluctant) = (run("1.0"), run("6.0"));
+    assert!(eager > 0);
+    assert!(reluctant < eager, "reluctance 6 registered {reluctant}, 1 registered {eager}");
+}
