@@ -110,6 +110,12 @@ fn compare_on_the_fixture_gives_exact_hits_and_loss() {
     let late = calibrate::compare(&results.summary, &targets, Some(2012..=2013));
     assert_eq!((late.total(), late.hits(), late.missing()), (3, 1, 1));
     assert!(close(late.loss(), 1.1844 / 3.0), "loss {}", late.loss());
+    // The tolerant loss of calibration: errors of 0.2 and 0.38 cost (0.2 - 0.1)^2 and
+    // (0.38 - 0.1)^2 at tolerance 0.1, nothing at 0.5; a missing row still costs 1; and at
+    // tolerance 0 it is the compare loss, bit for bit.
+    assert!(close(late.loss_beyond(0.1), (0.01 + 0.0784 + 1.0) / 3.0), "{}", late.loss_beyond(0.1));
+    assert!(close(late.loss_beyond(0.5), 1.0 / 3.0), "{}", late.loss_beyond(0.5));
+    assert_eq!(c.loss_beyond(0.0).to_bits(), c.loss().to_bits());
 
     let table = c.table();
     assert!(table.contains("hits: 5 of 12 targets (2 missing from the results"), "{table}");
@@ -171,13 +177,15 @@ fn target_csv_errors_name_file_line_and_column() {
 
 #[test]
 fn free_toml_errors_are_located() {
-    let text = "[calibration]\nseeds = 0\nspeed = 1\n\n[[free]]\nkey = \"behaviour.trial.effort_acquittal\"\nmin = 5.0\nmax = 2.0\n\n[[free]]\nkey = \"behaviour.trial.effort_acquittal\"\nmin = 1\nmax = 9\nstep = 1\n";
+    let text = "[calibration]\nseeds = 0\nspeed = 1\ntolerance = 1\nobjective = \"hits\"\n[[free]]\nkey = \"behaviour.trial.effort_acquittal\"\nmin = 5.0\nmax = 2.0\n\n[[free]]\nkey = \"behaviour.trial.effort_acquittal\"\nmin = 1\nmax = 9\nstep = 1\n";
     let err = calibrate::parse_free(text, "FREE.toml").unwrap_err().to_string();
     for expected in [
         "FREE.toml:2:9: key `calibration.seeds`: expected an integer 1 to 100000, found 0",
         "FREE.toml:3:1: key `calibration.speed`: unknown key",
-        "FREE.toml:8:7: key `free[0].max`: max (2) must be greater than min (5)",
-        "FREE.toml:14:1: key `free.step`: unknown key",
+        "FREE.toml:4:13: key `calibration.tolerance`: expected a number in [0, 1), found 1",
+        "FREE.toml:5:13: key `calibration.objective`: expected \"loss\" or \"soft_misses\", found \"hits\"",
+        "FREE.toml:9:7: key `free[0].max`: max (2) must be greater than min (5)",
+        "FREE.toml:15:1: key `free.step`: unknown key",
     ] {
         assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
     }

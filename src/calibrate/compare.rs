@@ -70,6 +70,8 @@ pub struct CompareRow {
     /// `mean - published`.
     pub abs_error: f64,
     pub status: Status,
+    /// The error on the loss scale, e in the module documentation; NaN when missing.
+    pub scaled_error: f64,
     /// `min(e^2, 1)` as in the module documentation.
     pub loss: f64,
 }
@@ -157,13 +159,9 @@ fn compare_row(target: &TargetRow, sim: Option<&SummaryRow>) -> CompareRow {
         let abs_ok = share && abs_error.abs() <= SHARE_ABS_TOLERANCE + SLACK;
         if in_band || rel_ok || abs_ok { Status::Hit } else { Status::Miss }
     };
-    let loss = if mean.is_nan() {
-        1.0
-    } else {
-        let scale = if share { published.max(SHARE_LOSS_FLOOR) } else { published.abs().max(1.0) };
-        let e = abs_error / scale;
-        (e * e).min(1.0)
-    };
+    let scale = if share { published.max(SHARE_LOSS_FLOOR) } else { published.abs().max(1.0) };
+    let scaled_error = abs_error / scale;
+    let loss = row_loss(scaled_error, 0.0);
     CompareRow {
         series: target.series.clone(),
         year: target.year,
@@ -176,8 +174,18 @@ fn compare_row(target: &TargetRow, sim: Option<&SummaryRow>) -> CompareRow {
         rel_error,
         abs_error,
         status,
+        scaled_error,
         loss,
     }
+}
+
+/// `min(1, (|e| - tolerance)^2)` for errors beyond `tolerance`, 0 within; 1 when undefined.
+fn row_loss(e: f64, tolerance: f64) -> f64 {
+    if e.is_nan() {
+        return 1.0;
+    }
+    let beyond = (e.abs() - tolerance).max(0.0);
+    (beyond * beyond).min(1.0)
 }
 
 impl Comparison {
@@ -200,6 +208,40 @@ impl Comparison {
             return f64::NAN;
         }
         self.groups.iter().map(|g| g.loss).sum::<f64>() / self.groups.len() as f64
+    }
+
+    /// The share of rows missed, softened so that an optimiser can see progress: a row costs
+    /// 0 within `tolerance` (< 15%), 1 from the hit rule's 15% on, and
+    /// `((|e| - tolerance) / (0.15 - tolerance))^2` between; 1 when undefined. Every row counts
+    /// once, as in the hit count. It ignores the band and the 0.02 for shares, so it may count
+    /// a hit as a miss, never a miss as a hit beyond what the ramp gives.
+    pub fn soft_misses(&self, tolerance: f64) -> f64 {
+        if self.rows.is_empty() {
+            return f64::NAN;
+        }
+        let ramp = (REL_TOLERANCE - tolerance).max(1e-9);
+        let sum: f64 = self
+            .rows
+            .iter()
+            .map(|r| if r.scaled_error.is_nan() { 1.0 } else { row_loss(r.scaled_error / ramp, tolerance / ramp) })
+            .sum();
+        sum / self.rows.len() as f64
+    }
+
+    /// The loss with errors up to `tolerance` free: per group the mean of
+    /// `min(1, (|e| - tolerance)^2)` over rows, then the mean over groups. It equals
+    /// [`Comparison::loss`] at tolerance 0. Calibration may use it to aim at hits rather than at
+    /// exact matches (`tolerance` in FREE.toml).
+    pub fn loss_beyond(&self, tolerance: f64) -> f64 {
+        if self.groups.is_empty() {
+            return f64::NAN;
+        }
+        let group_loss = |g: &GroupResult| {
+            let sum: f64 =
+                self.rows.iter().filter(|r| r.group == g.group).map(|r| row_loss(r.scaled_error, tolerance)).sum();
+            sum / g.rows as f64
+        };
+        self.groups.iter().map(group_loss).sum::<f64>() / self.groups.len() as f64
     }
 
     /// The aligned table for the terminal: one line per target, grouped, each group headed by
@@ -556,5 +598,29 @@ mod tests {
         assert_eq!(c.missing(), 1);
         let years = compare(&summary, &targets, Some(2001..=2001));
         assert_eq!(years.total(), 2);
+    }
+
+    #[test]
+    fn soft_misses_ramp_from_the_tolerance_to_the_hit_rule() {
+        let summary = [
+            sim("a.count", 2000, 105.0, 105.0, 105.0), // e = 0.05
+            sim("a.count", 2001, 112.0, 112.0, 112.0), // e = 0.12
+            sim("a.count", 2002, 70.0, 70.0, 70.0),    // e = -0.3
+        ];
+        let targets = [
+            TargetRow::target("a.count", 2000, 100.0, "cases"),
+            TargetRow::target("a.count", 2001, 100.0, "cases"),
+            TargetRow::target("a.count", 2002, 100.0, "cases"),
+            TargetRow::target("a.count", 2003, 100.0, "cases"), // missing: a full miss
+        ];
+        let c = compare(&summary, &targets, None);
+        // Tolerance 0.08, ramp 0.07: 0 + (0.04 / 0.07)^2 + 1 + 1.
+        let want = (0.0 + (0.04f64 / 0.07).powi(2) + 2.0) / 4.0;
+        assert!((c.soft_misses(0.08) - want).abs() < 1e-12, "{}", c.soft_misses(0.08));
+        // Tolerance 0: (0.05 / 0.15)^2 + (0.12 / 0.15)^2 + 1 + 1.
+        let want = ((0.05f64 / 0.15).powi(2) + (0.12f64 / 0.15).powi(2) + 2.0) / 4.0;
+        assert!((c.soft_misses(0.0) - want).abs() < 1e-12, "{}", c.soft_misses(0.0));
+        // Every row costs at most 1 and hits within the tolerance cost nothing.
+        assert_eq!(compare(&summary[..1], &targets[..1], None).soft_misses(0.08), 0.0);
     }
 }

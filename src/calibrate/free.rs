@@ -10,6 +10,8 @@
 //! population = 12               # candidates per generation (default 4 + floor(3 ln n))
 //! seed = 1                      # the optimiser's own seed (default 1)
 //! sigma0 = 0.3                  # initial step size, as a share of each bound width (default 0.3)
+//! tolerance = 0.0               # relative error that costs nothing (default 0; see `loss_beyond`)
+//! objective = "loss"            # or "soft_misses" (see `Comparison::soft_misses`)
 //!
 //! [[free]]
 //! key = "behaviour.trial.effort_acquittal"  # dotted path; `name[i]` picks element i of an array
@@ -64,6 +66,11 @@ pub struct CalibrationSpec {
     pub seed: u64,
     /// Initial step size in normalised units (each bound width is 1).
     pub sigma0: f64,
+    /// Relative error a target may have at no cost: a row's loss is min(1, (|e| - tolerance)^2)
+    /// beyond it, 0 within (see `Comparison::loss_beyond`). 0 (the default): the compare loss.
+    pub tolerance: f64,
+    /// `objective = "loss"` (the default) or `"soft_misses"`.
+    pub objective: Objective,
     pub free: Vec<FreeParam>,
 }
 
@@ -82,7 +89,18 @@ pub fn load_free(path: &Path) -> Result<CalibrationSpec, CalibrateError> {
     parse_free(&text, &label)
 }
 
-const CALIBRATION_KEYS: [&str; 6] = ["targets_years", "seeds", "master_seed", "population", "seed", "sigma0"];
+const CALIBRATION_KEYS: [&str; 8] =
+    ["targets_years", "seeds", "master_seed", "population", "seed", "sigma0", "tolerance", "objective"];
+
+/// What calibration minimises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Objective {
+    /// The compare loss, with errors up to `tolerance` free (`Comparison::loss_beyond`).
+    Loss,
+    /// The share of targets missed, softened (`Comparison::soft_misses`): the hit count is what
+    /// the fit is judged by.
+    SoftMisses,
+}
 const FREE_KEYS: [&str; 3] = ["key", "min", "max"];
 /// More runs per candidate or candidates per generation than this is surely a typo.
 const MAX_COUNT: i64 = 100_000;
@@ -121,6 +139,8 @@ pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateEr
     let mut population = None;
     let mut seed = 1;
     let mut sigma0 = 0.3;
+    let mut tolerance = 0.0;
+    let mut objective = Objective::Loss;
     match root.get("calibration") {
         None => {}
         Some(v) => match v.get_ref() {
@@ -149,6 +169,28 @@ pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateEr
                             v.span().start,
                             "calibration.sigma0",
                             format!("expected a number in (0, 1], found {}", r.source(v)),
+                        ),
+                        None => {}
+                    }
+                }
+                if let Some(v) = t.get("objective") {
+                    match v.get_ref() {
+                        DeValue::String(s) if s == "loss" => objective = Objective::Loss,
+                        DeValue::String(s) if s == "soft_misses" => objective = Objective::SoftMisses,
+                        _ => r.error(
+                            v.span().start,
+                            "calibration.objective",
+                            format!("expected \"loss\" or \"soft_misses\", found {}", r.source(v)),
+                        ),
+                    }
+                }
+                if let Some(v) = t.get("tolerance") {
+                    match r.number(v, "calibration.tolerance") {
+                        Some(x) if (0.0..1.0).contains(&x) => tolerance = x,
+                        Some(_) => r.error(
+                            v.span().start,
+                            "calibration.tolerance",
+                            format!("expected a number in [0, 1), found {}", r.source(v)),
                         ),
                         None => {}
                     }
@@ -198,6 +240,8 @@ pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateEr
         population,
         seed,
         sigma0,
+        tolerance,
+        objective,
         free,
     })
 }

@@ -34,7 +34,7 @@ pub use compare::{
     CompareRow, Comparison, GroupResult, REL_TOLERANCE, Results, ResultsInfo, SHARE_ABS_TOLERANCE, SHARE_LOSS_FLOOR,
     Status, compare, parse_summary, read_results,
 };
-pub use free::{CalibrationSpec, FreeParam, Template, default_population, load_free, parse_free};
+pub use free::{CalibrationSpec, FreeParam, Objective, Template, default_population, load_free, parse_free};
 pub use targets::{GROUP_ORDER, TargetKind, TargetRow, load_targets, parse_targets, series_group};
 
 use crate::engine::Model;
@@ -672,7 +672,13 @@ impl Evaluator<'_> {
         self.summaries(Some(generation), candidates, cut)
             .iter()
             .map(|s| match s {
-                Ok(summary) => compare(summary, self.targets, self.spec.years.clone()).loss(),
+                Ok(summary) => {
+                    let fit = compare(summary, self.targets, self.spec.years.clone());
+                    match self.spec.objective {
+                        Objective::Loss => fit.loss_beyond(self.spec.tolerance),
+                        Objective::SoftMisses => fit.soft_misses(self.spec.tolerance),
+                    }
+                }
                 Err(_) => f64::INFINITY,
             })
             .collect()
@@ -1137,11 +1143,29 @@ fn report_md(c: &ReportContext<'_>) -> String {
     let spec = c.spec;
     let mut r = String::new();
     let _ = writeln!(r, "# Calibration of `{}`\n", c.scenario_name);
+    let objective = if spec.objective == Objective::SoftMisses {
+        format!(
+            "the share of targets missed, softened (each row costs 0 within a relative error of \
+             {}, 1 from the hit rule's 15% on, a quadratic ramp between; the tables below give the \
+             compare loss",
+            spec.tolerance
+        )
+    } else if spec.tolerance > 0.0 {
+        format!(
+            "the loss of `caseflow compare` with relative errors up to {} free (the mean over series \
+             groups of the mean row loss min(1, (|e| - {})^2), 0 within; the tables below give the \
+             compare loss itself",
+            spec.tolerance, spec.tolerance
+        )
+    } else {
+        "the loss of `caseflow compare` (the mean over series groups of the mean row loss \
+         min(e^2, 1)"
+            .to_string()
+    };
     let _ = writeln!(
         r,
-        "Method of simulated moments: the free parameters below were moved to minimise the loss of \
-         `caseflow compare` (the mean over series groups of the mean row loss min(e^2, 1); see \
-         docs/calibration.md) over the {} target rows of {} in `{}`, with sep-CMA-ES (CMA-ES with a \
+        "Method of simulated moments: the free parameters below were moved to minimise {objective}; \
+         see docs/calibration.md) over the {} target rows of {} in `{}`, with sep-CMA-ES (CMA-ES with a \
          diagonal covariance, Ros & Hansen 2008) on the parameters normalised to their bounds. Every \
          candidate ran runs 0..{} of master seed {} (common random numbers: candidates differ only \
          through their parameters). Population {} per generation, optimiser seed {}, initial step {} \
