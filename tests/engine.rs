@@ -128,8 +128,8 @@ fn exact_counts_tiny_fixture() {
     assert_eq!(out.terminals, EXPECTED_TERMINALS, "terminal states changed");
 }
 
-const EXPECTED_2011: [u64; 8] = [3300, 1269, 43, 846, 23, 177, 244, 718];
-const EXPECTED_TERMINALS: [u64; N_TERMINALS] = [3382, 64, 62, 0, 33, 1882, 67, 308, 3, 33, 2, 73, 188, 40, 0, 391];
+const EXPECTED_2011: [u64; 8] = [3300, 1395, 33, 890, 23, 193, 276, 767];
+const EXPECTED_TERMINALS: [u64; N_TERMINALS] = [3153, 58, 65, 0, 34, 1973, 63, 355, 7, 35, 2, 73, 188, 40, 0, 482];
 
 #[test]
 fn same_seed_same_tally_different_seed_different_tally() {
@@ -405,6 +405,61 @@ fn overload_elasticity_sets_how_clearances_follow_the_caseload() {
     let bound = cleared(3, "1.0") / cleared(1, "1.0");
     assert!(free > 2.7 && free < 3.3, "no overload cost: x{free:.2}");
     assert!(bound > 0.8 && bound < 1.3, "clearances at capacity: x{bound:.2}");
+}
+
+#[test]
+fn cheap_outcomes_free_capacity() {
+    // Three times the fixture's inflow: investigators are overloaded. When a reconciled case or
+    // an unsolvable report takes no work, the same capacity covers more of the solvable cases,
+    // so more are cleared, under the same draws.
+    let cleared = |edits: &[(&str, &str)]| {
+        let text = scaled(&tiny().source_text, 3);
+        let text = edits.iter().fold(text, |t, (old, new)| {
+            assert!(t.contains(old), "tiny.toml no longer has `{old}`");
+            t.replacen(old, new, 1)
+        });
+        let s = scenario::load_str(&text, "work").expect("loads");
+        let out = simulate(&s, 23, 0);
+        (total(&out.tally, Counter::Cleared) as f64, total(&out.tally, Counter::ReconciledPretrial))
+    };
+    let (full, reconciled) = cleared(&[("reconcile_work = 0.5", "reconcile_work = 1.0")]);
+    let (cheap, _) = cleared(&[("reconcile_work = 0.5", "reconcile_work = 0.0")]);
+    assert!(reconciled > 100, "the fixture reconciles before trial ({reconciled})");
+    assert!(cheap > 1.02 * full, "reconciling for free cleared {cheap}, at full work {full}");
+    let (heavy, _) = cleared(&[("unsolved_work = 0.5", "unsolved_work = 1.0")]);
+    let (light, _) = cleared(&[("unsolved_work = 0.5", "unsolved_work = 0.0")]);
+    assert!(light > 1.2 * heavy, "unsolvable reports free cleared {light}, at full work {heavy}");
+}
+
+#[test]
+fn a_frozen_sense_of_workload_never_triages() {
+    // With workload_rate 0 investigators keep the work they started with (their capacity), so
+    // they never feel overloaded: tripling the inflow triples the clearances even at overload
+    // elasticity 1 (compare `overload_elasticity_sets_how_clearances_follow_the_caseload`).
+    let cleared = |scale: u32| {
+        let text = scaled(&tiny().source_text, scale).replacen("workload_rate = 0.8", "workload_rate = 0.0", 1);
+        let s = scenario::load_str(&text, "frozen").expect("loads");
+        total(&simulate(&s, 21, 0).tally, Counter::Cleared) as f64
+    };
+    let ratio = cleared(3) / cleared(1);
+    assert!(ratio > 2.7 && ratio < 3.3, "x{ratio:.2}");
+}
+
+#[test]
+fn the_pull_of_saved_effort_can_saturate_with_the_load() {
+    // Overloaded investigators (load ratio above 1): an exponent below 1 on the load ratio
+    // weakens the pull to reconcile, so fewer cases are reconciled before trial.
+    let reconciled = |exponent: &str| {
+        let text = scaled(&tiny().source_text, 3).replacen(
+            "reconcile_load_exponent = 0.8",
+            &format!("reconcile_load_exponent = {exponent}"),
+            1,
+        );
+        let s = scenario::load_str(&text, "steer").expect("loads");
+        total(&simulate(&s, 5, 0).tally, Counter::ReconciledPretrial)
+    };
+    let (proportional, saturating) = (reconciled("1.0"), reconciled("0.2"));
+    assert!(saturating < proportional, "exponent 0.2 reconciled {saturating}, 1 reconciled {proportional}");
 }
 
 #[test]

@@ -292,6 +292,9 @@ pub struct World<'s> {
     /// release practice), and this period's reconciled cases and closures.
     pub(crate) release_practice: Vec<f64>,
     pub(crate) release_seen: Vec<[u32; 2]>,
+    /// Per province, the annualised work per investigator (in full investigations), smoothed
+    /// with `learning.workload_rate`: investigators of a department share its pile of cases.
+    pub(crate) province_work: Vec<f64>,
     pub(crate) terminals: [u64; N_TERMINALS],
     /// Today, and the rules and weights in force today.
     pub(crate) day: u32,
@@ -343,6 +346,7 @@ impl<'s> World<'s> {
             tally: Tally::new(s.calendar.n_years(), s.provinces.len()),
             compliance: vec![if s.rules[0].value.total_registration { 1.0 } else { 0.0 }; s.provinces.len()],
             release_practice: vec![0.0; s.provinces.len()],
+            province_work: vec![s.behaviour.investigation.capacity; s.provinces.len()],
             release_seen: vec![[0; 2]; s.provinces.len()],
             terminals: [0; N_TERMINALS],
             day: 0,
@@ -484,7 +488,8 @@ impl<'s> World<'s> {
         let w_all: Vec<f64> = (0..self.s.provinces.len()).map(|p| self.share_from_all_reports(p)).collect();
         for inv in &mut self.agents.investigators {
             let effort = (0.5 + inv.diligence) * (1.0 + b.clearance_effort * w_clearance);
-            let coverage = (b.capacity * effort / inv.load.max(1.0)).min(1.0);
+            let work = self.province_work[inv.province as usize];
+            let coverage = (b.capacity * effort / work.max(1.0)).min(1.0);
             inv.clear_exponent =
                 self.prep.triage.exponent(coverage.powf(b.overload_elasticity), w_all[inv.province as usize]);
         }
@@ -612,6 +617,18 @@ impl<'s> World<'s> {
             inv.assigned = 0;
         }
         let n_prov = self.s.provinces.len();
+        // Work per investigator, pooled over the province's investigators.
+        let mut worked = vec![(0.0, 0u32); n_prov];
+        for inv in &mut self.agents.investigators {
+            let w = &mut worked[inv.province as usize];
+            w.0 += std::mem::take(&mut inv.worked);
+            w.1 += 1;
+        }
+        for (work, (sum, n)) in self.province_work.iter_mut().zip(worked) {
+            if n > 0 {
+                *work += l.workload_rate * (sum / n as f64 * per_year - *work);
+            }
+        }
         // Province pools of judges' observations.
         let mut pool = vec![[0u32; 4]; n_prov];
         for j in &self.agents.judges {

@@ -1015,6 +1015,7 @@ fn read_investigation(t: &mut Table<'_, '_>) -> Option<InvestigationBehaviour> {
             detention_ease: f64(Num::NonNeg, REQ),
             reconcile_logit: f64(Num::Finite, REQ),
             reconcile_effort_saving: f64(Num::NonNeg, REQ),
+            reconcile_load_exponent: f64(Num::NonNeg, Need::Or(1.0)),
             reconcile_venality_gain: f64(Num::NonNeg, REQ),
             reclassify_logit: f64(Num::Finite, REQ),
             coercion_logit: f64(Num::Finite, REQ),
@@ -1023,6 +1024,8 @@ fn read_investigation(t: &mut Table<'_, '_>) -> Option<InvestigationBehaviour> {
             prison_target_response: f64(Num::NonNeg, REQ),
             baseless_share: f64(Num::Prob, REQ),
             registration_selectivity: f64(Num::NonNeg, Need::Or(0.0)),
+            unsolved_work: f64(Num::Unit, Need::Or(1.0)),
+            reconcile_work: f64(Num::Unit, Need::Or(1.0)),
         }
     )
 }
@@ -1156,6 +1159,7 @@ fn read_learning(t: &mut Table<'_, '_>) -> Option<LearningBehaviour> {
             peer_weight: f64(Num::Prob, REQ),
             compliance_rate: f64(Num::Prob, REQ),
             compliance_imitation: f64(Num::Prob, Need::Or(0.0)),
+            workload_rate: f64(Num::Prob, Need::Or(1.0)),
             practice_rate: f64(Num::Prob, Need::Or(0.05)),
         }
     )

@@ -425,8 +425,13 @@ pub struct InvestigationBehaviour {
     pub detention_ease: f64,
     /// Log-odds of steering an eligible case to reconciliation, before incentives.
     pub reconcile_logit: f64,
-    /// Effort saved by a reconciliation, scaled by the investigator's load.
+    /// Effort saved by a reconciliation, scaled by the investigator's load ratio raised to
+    /// `reconcile_load_exponent`.
     pub reconcile_effort_saving: f64,
+    /// How the pull of the effort saved grows with the load ratio: 1 (the default) in
+    /// proportion, below 1 less than in proportion (the saving matters most when the load first
+    /// exceeds what the investigator can do).
+    pub reconcile_load_exponent: f64,
     /// Gain a venal investigator takes from a brokered reconciliation.
     pub reconcile_venality_gain: f64,
     /// Log-odds of lowering a grave charge to medium so that reconciliation becomes legal.
@@ -450,6 +455,12 @@ pub struct InvestigationBehaviour {
     /// registration the registered move towards all reports (Beta(a, b)). 0 (the default): no
     /// selection.
     pub registration_selectivity: f64,
+    /// Work an unsolved (or baseless) report takes, as a share of a full investigation; it
+    /// counts against capacity. 1 (the default): every registered report counts as a case.
+    pub unsolved_work: f64,
+    /// Work a case steered to reconciliation before trial takes, as a share of a full
+    /// investigation; below 1 reconciling frees capacity to clear other cases. Default 1.
+    pub reconcile_work: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -631,6 +642,9 @@ pub struct LearningBehaviour {
     /// rule spreads slowly at first and then fast (a Bass diffusion). 0 (the default) leaves
     /// only `compliance_rate`.
     pub compliance_imitation: f64,
+    /// Share of the gap to the last period's work that investigators' sense of their workload
+    /// closes each period (for the triage at capacity). 1 (the default): the last period's.
+    pub workload_rate: f64,
     /// Share of the gap between a province's release practice (see
     /// `trial.release_practice_weight`) and what its judges did this period closed each
     /// period: a practice changes more slowly than beliefs about risks. Default 0.05.

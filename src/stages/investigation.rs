@@ -43,6 +43,7 @@ impl World<'_> {
         // crime behind them; the procurator closes those on exonerating grounds.
         let baseless = self.compliance[province] * s.behaviour.investigation.baseless_share;
         if u(slot::BASELESS) < baseless {
+            self.add_work(investigator, episodes, s.behaviour.investigation.unsolved_work);
             if counted {
                 self.count(Counter::ClosedExonerating, episodes as u64);
             }
@@ -64,6 +65,11 @@ impl World<'_> {
         let solvability = (drawn + k.solvability_shift).clamp(0.0, 1.0);
         let p_clear = if clear_exponent == 1.0 { solvability } else { solvability.powf(clear_exponent) };
         if u(slot::CLEAR) >= p_clear {
+            // Coverage compares capacity with the work the caseload asks for: a report that
+            // would be solved without overload needs a full investigation even when triage
+            // drops it; one that would not takes only `unsolved_work`.
+            let needed = if u(slot::CLEAR) < solvability { 1.0 } else { s.behaviour.investigation.unsolved_work };
+            self.add_work(investigator, episodes, needed);
             self.terminals[Terminal::Unsolved as usize] += 1;
             return episodes;
         }
@@ -183,7 +189,9 @@ impl World<'_> {
         if rules.reconciliation.pretrial && eligible != Eligibility::Banned {
             let w_proc = &self.incentives().procurator;
             let shift = self.agents.provinces[province].reconciliation_shift;
-            let x = b.reconcile_logit + b.reconcile_effort_saving * load_ratio + b.reconcile_venality_gain * venality
+            let saving =
+                if b.reconcile_load_exponent == 1.0 { load_ratio } else { load_ratio.powf(b.reconcile_load_exponent) };
+            let x = b.reconcile_logit + b.reconcile_effort_saving * saving + b.reconcile_venality_gain * venality
                 - w_inv.sent_to_court
                 + w_proc.nonrehab_closures
                 + shift;
@@ -194,11 +202,21 @@ impl World<'_> {
             }
         }
 
+        // A case settled by reconciliation is far less work than a full investigation.
+        let work = if case.reconciled_pretrial { b.reconcile_work } else { 1.0 };
+        self.add_work(investigator, episodes, work);
+
         let days = exp_days(b.days_mean * load_ratio.max(1.0).sqrt(), u(slot::INVESTIGATION_DAYS));
         let episodes = case.episodes as u32;
         let index = self.insert(case);
         self.schedule(index, Stage::ProcuratorReview, days);
         episodes
+    }
+
+    /// Books `units` of a full investigation's work per episode to the investigator; her
+    /// clearance exponent follows the work, smoothed between periods.
+    fn add_work(&mut self, investigator: u32, episodes: u32, units: f64) {
+        self.agents.investigators[investigator as usize].worked += episodes as f64 * units;
     }
 
     /// A coerced suspect may complain; whether the complaint is registered depends on whether
