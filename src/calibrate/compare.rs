@@ -220,11 +220,7 @@ impl Comparison {
             return f64::NAN;
         }
         let ramp = (REL_TOLERANCE - tolerance).max(1e-9);
-        let sum: f64 = self
-            .rows
-            .iter()
-            .map(|r| if r.scaled_error.is_nan() { 1.0 } else { row_loss(r.scaled_error / ramp, tolerance / ramp) })
-            .sum();
+        let sum: f64 = self.rows.iter().map(|r| row_loss(r.scaled_error / ramp, tolerance / ramp)).sum();
         sum / self.rows.len() as f64
     }
 

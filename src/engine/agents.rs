@@ -18,10 +18,6 @@ pub struct Investigator {
     pub assigned: u32,
     /// Annualised caseload the investigator expects (smoothed over periods).
     pub load: f64,
-    /// Work the cases of the current period ask for, in full investigations: a case that would
-    /// be solved without overload counts 1 (`reconcile_work` once steered to reconciliation),
-    /// any other report `unsolved_work`.
-    pub worked: f64,
     /// A case of solvability s is cleared with chance s^clear_exponent, where the exponent
     /// makes the cleared share coverage^overload_elasticity of what it is without overload
     /// (`dist::TriageTable`), coverage = min(1, capacity x effort / work), work being the
@@ -196,7 +192,6 @@ impl Agents {
                     venality: tables.venality.sample(unit(w[1])),
                     assigned: 0,
                     load: capacity,
-                    worked: 0.0,
                     clear_exponent: f64::NAN,
                 });
             }

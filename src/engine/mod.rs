@@ -295,6 +295,10 @@ pub struct World<'s> {
     /// Per province, the annualised work per investigator (in full investigations), smoothed
     /// with `learning.workload_rate`: investigators of a department share its pile of cases.
     pub(crate) province_work: Vec<f64>,
+    /// Per province, the work this period's cases ask for: a case that would be solved without
+    /// overload counts 1 (`reconcile_work` once steered to reconciliation), any other report
+    /// `unsolved_work`.
+    pub(crate) province_worked: Vec<f64>,
     pub(crate) terminals: [u64; N_TERMINALS],
     /// Today, and the rules and weights in force today.
     pub(crate) day: u32,
@@ -347,6 +351,7 @@ impl<'s> World<'s> {
             compliance: vec![if s.rules[0].value.total_registration { 1.0 } else { 0.0 }; s.provinces.len()],
             release_practice: vec![0.0; s.provinces.len()],
             province_work: vec![s.behaviour.investigation.capacity; s.provinces.len()],
+            province_worked: vec![0.0; s.provinces.len()],
             release_seen: vec![[0; 2]; s.provinces.len()],
             terminals: [0; N_TERMINALS],
             day: 0,
@@ -618,15 +623,12 @@ impl<'s> World<'s> {
         }
         let n_prov = self.s.provinces.len();
         // Work per investigator, pooled over the province's investigators.
-        let mut worked = vec![(0.0, 0u32); n_prov];
-        for inv in &mut self.agents.investigators {
-            let w = &mut worked[inv.province as usize];
-            w.0 += std::mem::take(&mut inv.worked);
-            w.1 += 1;
-        }
-        for (work, (sum, n)) in self.province_work.iter_mut().zip(worked) {
+        for ((work, worked), &(first, end)) in
+            self.province_work.iter_mut().zip(&mut self.province_worked).zip(&self.agents.investigator_ranges)
+        {
+            let n = end - first;
             if n > 0 {
-                *work += l.workload_rate * (sum / n as f64 * per_year - *work);
+                *work += l.workload_rate * (std::mem::take(worked) / n as f64 * per_year - *work);
             }
         }
         // Province pools of judges' observations.

@@ -43,7 +43,7 @@ impl World<'_> {
         // crime behind them; the procurator closes those on exonerating grounds.
         let baseless = self.compliance[province] * s.behaviour.investigation.baseless_share;
         if u(slot::BASELESS) < baseless {
-            self.add_work(investigator, episodes, s.behaviour.investigation.unsolved_work);
+            self.add_work(province, episodes, s.behaviour.investigation.unsolved_work);
             if counted {
                 self.count(Counter::ClosedExonerating, episodes as u64);
             }
@@ -69,7 +69,7 @@ impl World<'_> {
             // would be solved without overload needs a full investigation even when triage
             // drops it; one that would not takes only `unsolved_work`.
             let needed = if u(slot::CLEAR) < solvability { 1.0 } else { s.behaviour.investigation.unsolved_work };
-            self.add_work(investigator, episodes, needed);
+            self.add_work(province, episodes, needed);
             self.terminals[Terminal::Unsolved as usize] += 1;
             return episodes;
         }
@@ -204,7 +204,7 @@ impl World<'_> {
 
         // A case settled by reconciliation is far less work than a full investigation.
         let work = if case.reconciled_pretrial { b.reconcile_work } else { 1.0 };
-        self.add_work(investigator, episodes, work);
+        self.add_work(province, episodes, work);
 
         let days = exp_days(b.days_mean * load_ratio.max(1.0).sqrt(), u(slot::INVESTIGATION_DAYS));
         let episodes = case.episodes as u32;
@@ -213,10 +213,10 @@ impl World<'_> {
         episodes
     }
 
-    /// Books `units` of a full investigation's work per episode to the investigator; her
-    /// clearance exponent follows the work, smoothed between periods.
-    fn add_work(&mut self, investigator: u32, episodes: u32, units: f64) {
-        self.agents.investigators[investigator as usize].worked += episodes as f64 * units;
+    /// Books `units` of a full investigation's work per episode to the province's pile; its
+    /// investigators' clearance exponents follow the work, updated between periods.
+    fn add_work(&mut self, province: usize, episodes: u32, units: f64) {
+        self.province_worked[province] += episodes as f64 * units;
     }
 
     /// A coerced suspect may complain; whether the complaint is registered depends on whether
