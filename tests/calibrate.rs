@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use caseflow::batch::{BatchConfig, run_batch};
 use caseflow::calibrate::{
-    self, CalibrateError, CalibrateOptions, CalibrationOutcome, CalibrationSpec, Progress, Status, StopReason,
-    TargetRow, Template,
+    self, CalibrateError, CalibrateOptions, CalibrationOutcome, CalibrationSpec, Objective, Progress, Status,
+    StopReason, TargetRow, Template,
 };
 use caseflow::output::summarize;
 use caseflow::scenario;
@@ -471,4 +471,35 @@ fn calibration_is_deterministic_and_resumes_exactly() {
     let err = calibrate::calibrate(&changed, "tiny-x3", &spec, &targets, &options(a.path(), budget), &no_stop, &|_| ())
         .unwrap_err();
     assert!(err.to_string().contains("a calibration made from a different scenario"), "{err}");
+}
+
+#[test]
+fn calibration_minimises_the_objective_its_free_file_names() {
+    // Budget 1 evaluates only the start: its recorded loss must be the chosen objective of the
+    // start's runs (the same runs, computed here independently), so a calibration that ignored
+    // `objective` or `tolerance` would fail.
+    let (text, spec, targets) = small_setup();
+    let s = scenario::load_str(&text, "start").unwrap();
+    let cfg = BatchConfig { seeds: spec.seeds, master_seed: spec.master_seed, threads: 0 };
+    let r = run_batch(&s, &cfg, &AtomicBool::new(false), &|| ()).unwrap();
+    let fit = calibrate::compare(&summarize(&r.series, &r.years, &r.runs), &targets, spec.years.clone());
+    let cases = [
+        (Objective::Loss, 0.0, fit.loss()),
+        (Objective::Loss, 0.1, fit.loss_beyond(0.1)),
+        (Objective::SoftMisses, 0.08, fit.soft_misses(0.08)),
+    ];
+    let mut seen = Vec::new();
+    for (objective, tolerance, want) in cases {
+        let spec = CalibrationSpec { objective, tolerance, ..spec.clone() };
+        let dir = tempfile::tempdir().unwrap();
+        let outcome = run(&text, &spec, &targets, dir.path(), 1, &AtomicBool::new(false), &|_| ());
+        assert!(
+            (outcome.start_loss - want).abs() < 1e-12,
+            "{objective:?} at {tolerance}: {} != {want}",
+            outcome.start_loss
+        );
+        seen.push(outcome.start_loss);
+    }
+    // The three objectives differ on this start, so the check above tells them apart.
+    assert!(seen[0] != seen[1] && seen[1] != seen[2], "{seen:?}");
 }
