@@ -189,6 +189,23 @@ fn free_toml_errors_are_located() {
     ] {
         assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
     }
+    // A pull on missed rows: a number in [0, 1], and only for soft_misses.
+    let free = "[[free]]\nkey = \"behaviour.trial.effort_acquittal\"\nmin = 1\nmax = 9\n";
+    let err = calibrate::parse_free(&format!("[calibration]\nfar_pull = 2\n{free}"), "F.toml").unwrap_err();
+    assert!(
+        err.to_string().contains("F.toml:2:12: key `calibration.far_pull`: expected a number in [0, 1], found 2"),
+        "{err}"
+    );
+    let err = calibrate::parse_free(&format!("[calibration]\nfar_pull = 0.2\n{free}"), "F.toml").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("F.toml:2:12: key `calibration.far_pull`: applies only with objective = \"soft_misses\""),
+        "{err}"
+    );
+    let spec =
+        calibrate::parse_free(&format!("[calibration]\nobjective = \"soft_misses\"\nfar_pull = 0.2\n{free}"), "F.toml")
+            .unwrap();
+    assert_eq!(spec.far_pull, 0.2);
 
     // Keys are checked against the scenario, with the FREE.toml line of the key.
     let tiny = std::fs::read_to_string("tests/fixtures/tiny.toml").unwrap();
@@ -477,20 +494,21 @@ fn calibration_is_deterministic_and_resumes_exactly() {
 fn calibration_minimises_the_objective_its_free_file_names() {
     // Budget 1 evaluates only the start: its recorded loss must be the chosen objective of the
     // start's runs (the same runs, computed here independently), so a calibration that ignored
-    // `objective` or `tolerance` would fail.
+    // `objective`, `tolerance` or `far_pull` would fail.
     let (text, spec, targets) = small_setup();
     let s = scenario::load_str(&text, "start").unwrap();
     let cfg = BatchConfig { seeds: spec.seeds, master_seed: spec.master_seed, threads: 0 };
     let r = run_batch(&s, &cfg, &AtomicBool::new(false), &|| ()).unwrap();
     let fit = calibrate::compare(&summarize(&r.series, &r.years, &r.runs), &targets, spec.years.clone());
     let cases = [
-        (Objective::Loss, 0.0, fit.loss()),
-        (Objective::Loss, 0.1, fit.loss_beyond(0.1)),
-        (Objective::SoftMisses, 0.08, fit.soft_misses(0.08)),
+        (Objective::Loss, 0.0, 0.0, fit.loss()),
+        (Objective::Loss, 0.1, 0.0, fit.loss_beyond(0.1)),
+        (Objective::SoftMisses, 0.08, 0.0, fit.soft_misses(0.08)),
+        (Objective::SoftMisses, 0.08, 0.5, fit.soft_misses_pulled(0.08, 0.5)),
     ];
     let mut seen = Vec::new();
-    for (objective, tolerance, want) in cases {
-        let spec = CalibrationSpec { objective, tolerance, ..spec.clone() };
+    for (objective, tolerance, far_pull, want) in cases {
+        let spec = CalibrationSpec { objective, tolerance, far_pull, ..spec.clone() };
         let dir = tempfile::tempdir().unwrap();
         let outcome = run(&text, &spec, &targets, dir.path(), 1, &AtomicBool::new(false), &|_| ());
         assert!(
@@ -500,6 +518,6 @@ fn calibration_minimises_the_objective_its_free_file_names() {
         );
         seen.push(outcome.start_loss);
     }
-    // The three objectives differ on this start, so the check above tells them apart.
-    assert!(seen[0] != seen[1] && seen[1] != seen[2], "{seen:?}");
+    // The objectives differ on this start, so the check above tells them apart.
+    assert!(seen.windows(2).all(|w| w[0] != w[1]), "{seen:?}");
 }

@@ -485,3 +485,76 @@ fn complaints_against_colleagues_are_registered_last() {
     assert!(eager > 0);
     assert!(reluctant < eager, "reluctance 6 registered {reluctant}, 1 registered {eager}");
 }
+
+#[test]
+fn a_campaign_reaches_proven_cases_only_while_it_runs() {
+    // No exonerating grounds outside a campaign (ceiling 0, no baseless reports); the drug
+    // campaign (2011) reaches any case when its own ceiling is 1.
+    let base = [
+        ("baseless_share = 0.08", "baseless_share = 0.0"),
+        ("exonerating_evidence_max = 0.8", "exonerating_evidence_max = 0.0"),
+    ];
+    let run = |campaign_max: &str| {
+        let mut edits = base.to_vec();
+        let line = format!("exonerating_evidence_max = 0.0\ncampaign_evidence_max = {campaign_max}");
+        edits[1].1 = &line;
+        simulate(&tiny_with(&edits), 5, 0)
+    };
+    let by_year = |out: &RunOutput| (0..3).map(|y| out.tally.get(y, Counter::ClosedExonerating)).collect::<Vec<_>>();
+    // The default reaches no further than the ceiling: nothing is closed that way.
+    assert_eq!(by_year(&run("0.0")), vec![0, 0, 0]);
+    assert_eq!(run("0.0").tally, simulate(&tiny_with(&base), 5, 0).tally, "0 is the default");
+    let reach = by_year(&run("1.0"));
+    assert_eq!((reach[0], reach[2]), (0, 0), "only 2011 has a campaign: {reach:?}");
+    assert!(reach[1] > 20, "the 2011 campaign closed {reach:?}");
+}
+
+#[test]
+fn each_defendant_may_ask_for_a_jury() {
+    let grave_by_jury = (
+        "jury_jurisdiction = { minor = 0.0, medium = 0.0, grave = 0.0, especially_grave = 0.0 }",
+        "jury_jurisdiction = { minor = 0.0, medium = 0.0, grave = 1.0, especially_grave = 1.0 }",
+    );
+    let asking = |per_defendant: bool, extra_defendants: &str| {
+        let s = tiny_with(&[
+            grave_by_jury,
+            (
+                "jury_request_logit = -2.1",
+                &format!("jury_request_logit = -2.1\njury_request_per_defendant = {per_defendant}"),
+            ),
+            ("extra_defendants_mean = 0.2", &format!("extra_defendants_mean = {extra_defendants}")),
+        ]);
+        simulate(&s, 8, 0).tally
+    };
+    // One defendant per case: asking per defendant is asking per case.
+    assert_eq!(asking(true, "0.0"), asking(false, "0.0"));
+    // Several: any co-defendant's request takes the case to a jury, so jury cases are more
+    // often the ones with several defendants.
+    let per_case = |t: &Tally| {
+        let defendants = total(t, Counter::JuryConvicted) + total(t, Counter::JuryAcquitted);
+        (total(t, Counter::JuryCases), defendants as f64 / total(t, Counter::JuryCases) as f64)
+    };
+    let (cases_once, ratio_once) = per_case(&asking(false, "1.0"));
+    let (cases_each, ratio_each) = per_case(&asking(true, "1.0"));
+    assert!(cases_once > 30, "{cases_once} jury cases");
+    assert!(cases_each as f64 > 1.3 * cases_once as f64, "{cases_each} against {cases_once}");
+    assert!(ratio_each > ratio_once + 0.1, "{ratio_each} defendants per jury case against {ratio_once}");
+}
+
+#[test]
+fn investigators_feel_the_procurators_closure_weight_as_much_as_they_are_told() {
+    let run = |closure_weight: &str, response: &str| {
+        let s = tiny_with(&[
+            ("nonrehab_closures = 0.0", &format!("nonrehab_closures = {closure_weight}")),
+            ("reconcile_venality_gain", &format!("reconcile_closure_response = {response}\nreconcile_venality_gain")),
+        ]);
+        simulate(&s, 6, 0).tally
+    };
+    // Without a closure weight the response has nothing to act on.
+    assert_eq!(run("0.0", "0.0"), run("0.0", "1.0"));
+    // With one, investigators steer more cases to reconciliation the more they feel it.
+    let reconciled = |t: &Tally| total(t, Counter::ReconciledPretrial);
+    let (deaf, told) = (reconciled(&run("2.0", "0.0")), reconciled(&run("2.0", "1.0")));
+    assert!(deaf > 20, "{deaf}");
+    assert!(told as f64 > 1.3 * deaf as f64, "response 1 reconciled {told}, response 0 {deaf}");
+}

@@ -216,12 +216,28 @@ impl Comparison {
     /// once, as in the hit count. It ignores the band and the 0.02 for shares, so it may count
     /// a hit as a miss, never a miss as a hit beyond what the ramp gives.
     pub fn soft_misses(&self, tolerance: f64) -> f64 {
+        self.soft_misses_pulled(tolerance, 0.0)
+    }
+
+    /// [`Comparison::soft_misses`] with a pull on the rows missed: a row beyond the hit rule's
+    /// 15% costs `1 + far_pull * min(1, |e| - 0.15)` instead of 1, so an optimiser also sees a
+    /// missed row come closer, long before it becomes a hit (an undefined row costs
+    /// `1 + far_pull`). `far_pull` 0 is `soft_misses`, bit for bit.
+    pub fn soft_misses_pulled(&self, tolerance: f64, far_pull: f64) -> f64 {
         if self.rows.is_empty() {
             return f64::NAN;
         }
         let ramp = (REL_TOLERANCE - tolerance).max(1e-9);
-        let sum: f64 = self.rows.iter().map(|r| row_loss(r.scaled_error / ramp, tolerance / ramp)).sum();
-        sum / self.rows.len() as f64
+        let row = |r: &CompareRow| {
+            let soft = row_loss(r.scaled_error / ramp, tolerance / ramp);
+            if far_pull == 0.0 {
+                return soft;
+            }
+            let beyond =
+                if r.scaled_error.is_nan() { 1.0 } else { (r.scaled_error.abs() - REL_TOLERANCE).clamp(0.0, 1.0) };
+            soft + far_pull * beyond
+        };
+        self.rows.iter().map(row).sum::<f64>() / self.rows.len() as f64
     }
 
     /// The loss with errors up to `tolerance` free: per group the mean of
@@ -618,5 +634,9 @@ mod tests {
         assert!((c.soft_misses(0.0) - want).abs() < 1e-12, "{}", c.soft_misses(0.0));
         // Every row costs at most 1 and hits within the tolerance cost nothing.
         assert_eq!(compare(&summary[..1], &targets[..1], None).soft_misses(0.08), 0.0);
+        // A pull of 0.5 adds to the missed rows only: 0.5 (0.3 - 0.15) and 0.5 for the missing.
+        let want = (0.0 + (0.04f64 / 0.07).powi(2) + 2.0 + 0.5 * 0.15 + 0.5) / 4.0;
+        assert!((c.soft_misses_pulled(0.08, 0.5) - want).abs() < 1e-12, "{}", c.soft_misses_pulled(0.08, 0.5));
+        assert_eq!(c.soft_misses_pulled(0.08, 0.0).to_bits(), c.soft_misses(0.08).to_bits());
     }
 }

@@ -12,6 +12,8 @@
 //! sigma0 = 0.3                  # initial step size, as a share of each bound width (default 0.3)
 //! tolerance = 0.0               # relative error that costs nothing (default 0; see `loss_beyond`)
 //! objective = "loss"            # or "soft_misses" (see `Comparison::soft_misses`)
+//! far_pull = 0.0                # soft_misses only: pull on rows missed (default 0; see
+//!                               # `Comparison::soft_misses_pulled`)
 //!
 //! [[free]]
 //! key = "behaviour.trial.effort_acquittal"  # dotted path; `name[i]` picks element i of an array
@@ -71,6 +73,9 @@ pub struct CalibrationSpec {
     pub tolerance: f64,
     /// `objective = "loss"` (the default) or `"soft_misses"`.
     pub objective: Objective,
+    /// With `soft_misses`, the extra cost per unit of relative error beyond 15% of a row missed
+    /// (at most one unit counted): 0 (the default) leaves missed rows flat at 1.
+    pub far_pull: f64,
     pub free: Vec<FreeParam>,
 }
 
@@ -89,8 +94,8 @@ pub fn load_free(path: &Path) -> Result<CalibrationSpec, CalibrateError> {
     parse_free(&text, &label)
 }
 
-const CALIBRATION_KEYS: [&str; 8] =
-    ["targets_years", "seeds", "master_seed", "population", "seed", "sigma0", "tolerance", "objective"];
+const CALIBRATION_KEYS: [&str; 9] =
+    ["targets_years", "seeds", "master_seed", "population", "seed", "sigma0", "tolerance", "objective", "far_pull"];
 
 /// What calibration minimises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +146,8 @@ pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateEr
     let mut sigma0 = 0.3;
     let mut tolerance = 0.0;
     let mut objective = Objective::Loss;
+    let mut far_pull = 0.0;
+    let mut far_pull_at = None;
     match root.get("calibration") {
         None => {}
         Some(v) => match v.get_ref() {
@@ -184,6 +191,18 @@ pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateEr
                         ),
                     }
                 }
+                if let Some(v) = t.get("far_pull") {
+                    far_pull_at = Some(v.span().start);
+                    match r.number(v, "calibration.far_pull") {
+                        Some(x) if (0.0..=1.0).contains(&x) => far_pull = x,
+                        Some(_) => r.error(
+                            v.span().start,
+                            "calibration.far_pull",
+                            format!("expected a number in [0, 1], found {}", r.source(v)),
+                        ),
+                        None => {}
+                    }
+                }
                 if let Some(v) = t.get("tolerance") {
                     match r.number(v, "calibration.tolerance") {
                         Some(x) if (0.0..1.0).contains(&x) => tolerance = x,
@@ -198,6 +217,14 @@ pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateEr
             }
             _ => r.error(v.span().start, "calibration", "expected a table ([calibration])".to_string()),
         },
+    }
+
+    // A pull on missed rows means nothing to the squared loss: say so rather than ignore it.
+    if let Some(at) = far_pull_at
+        && far_pull > 0.0
+        && objective != Objective::SoftMisses
+    {
+        r.error(at, "calibration.far_pull", "applies only with objective = \"soft_misses\"".to_string());
     }
 
     let mut free = Vec::new();
@@ -242,6 +269,7 @@ pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateEr
         sigma0,
         tolerance,
         objective,
+        far_pull,
         free,
     })
 }

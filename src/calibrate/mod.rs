@@ -676,7 +676,7 @@ impl Evaluator<'_> {
                     let fit = compare(summary, self.targets, self.spec.years.clone());
                     match self.spec.objective {
                         Objective::Loss => fit.loss_beyond(self.spec.tolerance),
-                        Objective::SoftMisses => fit.soft_misses(self.spec.tolerance),
+                        Objective::SoftMisses => fit.soft_misses_pulled(self.spec.tolerance, self.spec.far_pull),
                     }
                 }
                 Err(_) => f64::INFINITY,
@@ -1144,10 +1144,18 @@ fn report_md(c: &ReportContext<'_>) -> String {
     let mut r = String::new();
     let _ = writeln!(r, "# Calibration of `{}`\n", c.scenario_name);
     let objective = if spec.objective == Objective::SoftMisses {
+        let pull = if spec.far_pull > 0.0 {
+            format!(
+                ", plus {} per unit of relative error beyond 15% (at most one unit) for a row missed",
+                spec.far_pull
+            )
+        } else {
+            String::new()
+        };
         format!(
             "the share of targets missed, softened (each row costs 0 within a relative error of \
-             {}, 1 from the hit rule's 15% on, a quadratic ramp between; the tables below give the \
-             compare loss",
+             {}, 1 from the hit rule's 15% on, a quadratic ramp between{pull}; the tables below give \
+             the compare loss",
             spec.tolerance
         )
     } else if spec.tolerance > 0.0 {

@@ -1017,6 +1017,7 @@ fn read_investigation(t: &mut Table<'_, '_>) -> Option<InvestigationBehaviour> {
             reconcile_effort_saving: f64(Num::NonNeg, REQ),
             reconcile_load_exponent: f64(Num::NonNeg, Need::Or(1.0)),
             reconcile_venality_gain: f64(Num::NonNeg, REQ),
+            reconcile_closure_response: f64(Num::NonNeg, Need::Or(1.0)),
             reclassify_logit: f64(Num::Finite, REQ),
             coercion_logit: f64(Num::Finite, REQ),
             coercion_pressure: f64(Num::NonNeg, REQ),
@@ -1042,6 +1043,7 @@ fn read_procurator(t: &mut Table<'_, '_>) -> Option<ProcuratorBehaviour> {
             close_nonrehab_constant: f64(Num::Finite, REQ),
             close_exonerating_constant: f64(Num::Finite, REQ),
             exonerating_evidence_max: f64(Num::Unit, Need::Or(1.0)),
+            campaign_evidence_max: f64(Num::Unit, Need::Or(0.0)),
             acquittal_belief_scale: f64(Num::Prob, REQ),
             indicator_sensitivity: f64(Num::NonNeg, REQ),
         }
@@ -1075,6 +1077,7 @@ fn read_trial(t: &mut Table<'_, '_>) -> Option<TrialBehaviour> {
             conscience: f64(Num::NonNeg, REQ),
             return_supplementary_constant: f64(Num::Finite, REQ),
             jury_request_logit: f64(Num::Finite, REQ),
+            jury_request_per_defendant: bool(Need::Or(false)),
             jury_acquit_logit: f64(Num::Finite, REQ),
             jury_weakness_slope: f64(Num::NonNeg, REQ),
             official_pressure: f64(Num::Prob, REQ),

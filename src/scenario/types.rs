@@ -434,6 +434,10 @@ pub struct InvestigationBehaviour {
     pub reconcile_load_exponent: f64,
     /// Gain a venal investigator takes from a brokered reconciliation.
     pub reconcile_venality_gain: f64,
+    /// How much of the procurator's weight on non-rehabilitative closures the investigator
+    /// feels when steering (1, the default: all of it). The indicator is the procurator's,
+    /// passed down through his pressure on the investigator, not the investigator's own.
+    pub reconcile_closure_response: f64,
     /// Log-odds of lowering a grave charge to medium so that reconciliation becomes legal.
     pub reclassify_logit: f64,
     /// Log-odds of coercing a confession, before clearance pressure.
@@ -482,6 +486,11 @@ pub struct ProcuratorBehaviour {
     /// evidence scale): a procurator who closes a well-proven case as if the accused were
     /// innocent invites a charge of covering up a crime. 1 (the default): any case.
     pub exonerating_evidence_max: f64,
+    /// Under a campaign on the case's kind, exonerating grounds reach cases with evidence up to
+    /// this when it is above `exonerating_evidence_max`: a campaign against fabricated cases
+    /// is an instruction from above, which justifies closing a case whose file looks well
+    /// proven. 0 (the default): campaigns reach no further than the ceiling.
+    pub campaign_evidence_max: f64,
     /// Procurators' initial belief about the acquittal chance of an average case; a case's
     /// expected acquittal chance is twice the belief times the weakness of its evidence.
     pub acquittal_belief_scale: f64,
@@ -524,6 +533,10 @@ pub struct TrialBehaviour {
     pub return_supplementary_constant: f64,
     /// Log-odds of an accused asking for a jury when eligible.
     pub jury_request_logit: f64,
+    /// Whether each defendant of a case asks for a jury on his own, the case going to a jury
+    /// when any of them asks (true), or the case asks once whatever its defendants (false,
+    /// the default). Co-defendants are tried together, so one request takes all to a jury.
+    pub jury_request_per_defendant: bool,
     /// Jury acquittal log-odds: intercept and slope on weakness of the evidence.
     pub jury_acquit_logit: f64,
     pub jury_weakness_slope: f64,

@@ -193,7 +193,7 @@ impl World<'_> {
                 if b.reconcile_load_exponent == 1.0 { load_ratio } else { load_ratio.powf(b.reconcile_load_exponent) };
             let x = b.reconcile_logit + b.reconcile_effort_saving * saving + b.reconcile_venality_gain * venality
                 - w_inv.sent_to_court
-                + w_proc.nonrehab_closures
+                + b.reconcile_closure_response * w_proc.nonrehab_closures
                 + shift;
             let offered = rules.reconciliation.investigator_duty || u(slot::STEER) < logistic(x);
             let pressure = s.behaviour.trial.official_pressure * (0.5 + venality);

@@ -51,8 +51,15 @@ impl World<'_> {
                 + self.agents.provinces[c.province as usize].reconciliation_shift
         };
         let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.procurator_exonerate);
-        // Exonerating grounds need weak proof, whatever the indicators reward.
-        let exonerate = if c.evidence < b.exonerating_evidence_max {
+        // Exonerating grounds need weak proof, whatever the indicators reward; a campaign on
+        // the case's kind may reach further (an instruction from above is the justification).
+        let under_campaign = self.campaign_running(c.kind as usize);
+        let ceiling = if under_campaign {
+            b.exonerating_evidence_max.max(b.campaign_evidence_max)
+        } else {
+            b.exonerating_evidence_max
+        };
+        let exonerate = if c.evidence < ceiling {
             b.close_exonerating_constant + k * inc.exonerating_closures + 2.0 * b.evidence_weight * weakness + campaign
         } else {
             f64::NEG_INFINITY
@@ -105,14 +112,20 @@ impl World<'_> {
         self.finish(index, terminal);
     }
 
+    /// The campaigns on this kind of crime running today.
+    fn campaigns_today(&self, kind: usize) -> impl Iterator<Item = &crate::scenario::Campaign> {
+        let day = self.day;
+        self.s.campaigns.iter().filter(move |cp| cp.kind == kind && cp.from_day <= day && day <= cp.to_day)
+    }
+
+    /// Whether a campaign on this kind of crime is running today.
+    fn campaign_running(&self, kind: usize) -> bool {
+        self.campaigns_today(kind).next().is_some()
+    }
+
     /// Extra utility of exonerating a case of this kind under the campaigns running today.
     pub(crate) fn campaign_bonus(&self, kind: usize, field: impl Fn(&crate::scenario::Campaign) -> f64) -> f64 {
-        self.s
-            .campaigns
-            .iter()
-            .filter(|cp| cp.kind == kind && cp.from_day <= self.day && self.day <= cp.to_day)
-            .map(field)
-            .sum()
+        self.campaigns_today(kind).map(field).sum()
     }
 }
 
