@@ -230,9 +230,6 @@ impl Comparison {
         let ramp = (REL_TOLERANCE - tolerance).max(1e-9);
         let row = |r: &CompareRow| {
             let soft = row_loss(r.scaled_error / ramp, tolerance / ramp);
-            if far_pull == 0.0 {
-                return soft;
-            }
             let beyond =
                 if r.scaled_error.is_nan() { 1.0 } else { (r.scaled_error.abs() - REL_TOLERANCE).clamp(0.0, 1.0) };
             soft + far_pull * beyond

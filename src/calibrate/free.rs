@@ -170,15 +170,7 @@ pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateEr
                     seed = r.integer(v, "calibration.seed", 0, i64::MAX).map_or(seed, |n| n as u64);
                 }
                 if let Some(v) = t.get("sigma0") {
-                    match r.number(v, "calibration.sigma0") {
-                        Some(s) if s > 0.0 && s <= 1.0 => sigma0 = s,
-                        Some(_) => r.error(
-                            v.span().start,
-                            "calibration.sigma0",
-                            format!("expected a number in (0, 1], found {}", r.source(v)),
-                        ),
-                        None => {}
-                    }
+                    sigma0 = r.number_in(v, "calibration.sigma0", |x| x > 0.0 && x <= 1.0, "(0, 1]").unwrap_or(sigma0);
                 }
                 if let Some(v) = t.get("objective") {
                     match v.get_ref() {
@@ -193,26 +185,14 @@ pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateEr
                 }
                 if let Some(v) = t.get("far_pull") {
                     far_pull_at = Some(v.span().start);
-                    match r.number(v, "calibration.far_pull") {
-                        Some(x) if (0.0..=1.0).contains(&x) => far_pull = x,
-                        Some(_) => r.error(
-                            v.span().start,
-                            "calibration.far_pull",
-                            format!("expected a number in [0, 1], found {}", r.source(v)),
-                        ),
-                        None => {}
-                    }
+                    far_pull = r
+                        .number_in(v, "calibration.far_pull", |x| (0.0..=1.0).contains(&x), "[0, 1]")
+                        .unwrap_or(far_pull);
                 }
                 if let Some(v) = t.get("tolerance") {
-                    match r.number(v, "calibration.tolerance") {
-                        Some(x) if (0.0..1.0).contains(&x) => tolerance = x,
-                        Some(_) => r.error(
-                            v.span().start,
-                            "calibration.tolerance",
-                            format!("expected a number in [0, 1), found {}", r.source(v)),
-                        ),
-                        None => {}
-                    }
+                    tolerance = r
+                        .number_in(v, "calibration.tolerance", |x| (0.0..1.0).contains(&x), "[0, 1)")
+                        .unwrap_or(tolerance);
                 }
             }
             _ => r.error(v.span().start, "calibration", "expected a table ([calibration])".to_string()),
@@ -334,6 +314,16 @@ impl Reader<'_> {
                 None
             }
         }
+    }
+
+    /// A finite number that `ok` accepts; otherwise an error saying it must lie in `range`.
+    fn number_in(&mut self, v: &Value<'_>, key: &str, ok: impl Fn(f64) -> bool, range: &str) -> Option<f64> {
+        let x = self.number(v, key)?;
+        if ok(x) {
+            return Some(x);
+        }
+        self.error(v.span().start, key, format!("expected a number in {range}, found {}", self.source(v)));
+        None
     }
 
     fn year_range(&mut self, v: &Value<'_>, key: &str) -> Option<RangeInclusive<i32>> {

@@ -50,10 +50,11 @@ impl World<'_> {
                 + k * inc.nonrehab_closures
                 + self.agents.provinces[c.province as usize].reconciliation_shift
         };
-        let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.procurator_exonerate);
         // Exonerating grounds need weak proof, whatever the indicators reward; a campaign on
         // the case's kind may reach further (an instruction from above is the justification).
-        let under_campaign = self.campaign_running(c.kind as usize);
+        let (under_campaign, campaign) = self
+            .campaigns_today(c.kind as usize)
+            .fold((false, 0.0), |(_, bonus), cp| (true, bonus + cp.procurator_exonerate));
         let ceiling = if under_campaign {
             b.exonerating_evidence_max.max(b.campaign_evidence_max)
         } else {
@@ -116,11 +117,6 @@ impl World<'_> {
     fn campaigns_today(&self, kind: usize) -> impl Iterator<Item = &crate::scenario::Campaign> {
         let day = self.day;
         self.s.campaigns.iter().filter(move |cp| cp.kind == kind && cp.from_day <= day && day <= cp.to_day)
-    }
-
-    /// Whether a campaign on this kind of crime is running today.
-    fn campaign_running(&self, kind: usize) -> bool {
-        self.campaigns_today(kind).next().is_some()
     }
 
     /// Extra utility of exonerating a case of this kind under the campaigns running today.

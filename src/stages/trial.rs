@@ -58,10 +58,12 @@ impl World<'_> {
         }
 
         // Co-defendants are tried together: where each asks on his own, one request is enough.
-        let p_ask = logistic(b.jury_request_logit);
-        let p_jury = if b.jury_request_per_defendant { 1.0 - (1.0 - p_ask).powi(c.defendants as i32) } else { p_ask };
-        let jury =
-            u(slot::JURY_ELIGIBLE) < rules.jury_jurisdiction[c.gravity.index()] && u(slot::JURY_REQUEST) < p_jury;
+        let jury = u(slot::JURY_ELIGIBLE) < rules.jury_jurisdiction[c.gravity.index()] && {
+            let p_ask = logistic(b.jury_request_logit);
+            let p_jury =
+                if b.jury_request_per_defendant { 1.0 - (1.0 - p_ask).powi(c.defendants as i32) } else { p_ask };
+            u(slot::JURY_REQUEST) < p_jury
+        };
 
         let judge = &self.agents.judges[judge_index as usize];
         let judge_uid = judge.uid;
