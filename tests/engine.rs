@@ -510,6 +510,28 @@ fn a_campaign_reaches_proven_cases_only_while_it_runs() {
 }
 
 #[test]
+fn a_campaign_reaches_the_higher_courts_only_while_it_runs() {
+    let run = |appellate: Option<&str>| {
+        let line = appellate.map_or("judge_exonerate = 2.0".to_string(), |a| {
+            format!("judge_exonerate = 2.0\nappellate_overturn = {a}")
+        });
+        simulate(&tiny_with(&[("judge_exonerate = 2.0", &line)]), 6, 0)
+    };
+    let by_year = |out: &RunOutput, counter| (0..3).map(|y| out.tally.get(y, counter)).collect::<Vec<_>>();
+    let base = run(None);
+    assert_eq!(run(Some("0.0")).tally, base.tally, "0 is the default");
+    let campaign = run(Some("4.0"));
+    let (before, during) =
+        (by_year(&base, Counter::SentencesOverturned), by_year(&campaign, Counter::SentencesOverturned));
+    // Nothing changes before the 2011 campaign; during it the higher courts overturn more
+    // convictions, and acquit some of those defendants themselves.
+    assert_eq!(before[0], during[0], "2010 has no campaign: {before:?} {during:?}");
+    assert!(during[1] as f64 > 1.5 * before[1] as f64 + 5.0, "2011: {before:?} -> {during:?}");
+    let acquitted = |out: &RunOutput| out.tally.get(1, Counter::AcquittedByHigherCourts);
+    assert!(acquitted(&campaign) > acquitted(&base), "{} -> {}", acquitted(&base), acquitted(&campaign));
+}
+
+#[test]
 fn each_defendant_may_ask_for_a_jury() {
     let grave_by_jury = (
         "jury_jurisdiction = { minor = 0.0, medium = 0.0, grave = 0.0, especially_grave = 0.0 }",

@@ -923,6 +923,7 @@ fn read_campaigns(
         let kind = t.string("kind", Need::Required);
         let procurator_exonerate = t.f64("procurator_exonerate", Num::Finite, Need::Required);
         let judge_exonerate = t.f64("judge_exonerate", Num::Finite, Need::Required);
+        let appellate_overturn = t.f64("appellate_overturn", Num::Finite, Need::Or(0.0));
 
         let kind = match (kind, kind_names) {
             (Some(kind), Some(kind_names)) => {
@@ -945,9 +946,17 @@ fn read_campaigns(
             (Some(from), Some(to), Some(calendar)) => campaign_days(&t, from, to, calendar),
             _ => None,
         };
-        match (name, days, kind, procurator_exonerate, judge_exonerate) {
-            (Some(name), Some((from_day, to_day)), Some(kind), Some(p), Some(j)) => {
-                campaigns.push(Campaign { name, from_day, to_day, kind, procurator_exonerate: p, judge_exonerate: j });
+        match (name, days, kind, procurator_exonerate, judge_exonerate, appellate_overturn) {
+            (Some(name), Some((from_day, to_day)), Some(kind), Some(p), Some(j), Some(a)) => {
+                campaigns.push(Campaign {
+                    name,
+                    from_day,
+                    to_day,
+                    kind,
+                    procurator_exonerate: p,
+                    judge_exonerate: j,
+                    appellate_overturn: a,
+                });
             }
             _ => valid = false,
         }

@@ -386,6 +386,9 @@ pub struct Campaign {
     /// Extra utility of closing on exonerating grounds, for procurators and for judges.
     pub procurator_exonerate: f64,
     pub judge_exonerate: f64,
+    /// Extra log-odds that an appellate court overturns a conviction of this kind: the
+    /// instruction reaches the higher courts too. 0 when the key is absent.
+    pub appellate_overturn: f64,
 }
 
 /// Behavioural parameters: constant across years.

@@ -40,7 +40,9 @@ impl World<'_> {
                 u(slot::APPEAL_DECIDE) < logistic(x)
             }
             Verdict::Convicted => {
-                let x = b.overturn_conviction_logit - inc.reversal_cost + 2.0 * (weakness - 0.5);
+                // A campaign against, say, fabricated drug cases reaches the higher courts too.
+                let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.appellate_overturn);
+                let x = b.overturn_conviction_logit - inc.reversal_cost + 2.0 * (weakness - 0.5) + campaign;
                 u(slot::APPEAL_DECIDE) < logistic(x)
             }
         };
