@@ -306,6 +306,13 @@ fn single_edits_of_tiny_give_exactly_one_diagnostic() {
             "to = 2010-12-31",
         ),
         (
+            "judge_exonerate = 2.0",
+            "judge_exonerate = 2.0\nappellate_overturn = \"strong\"",
+            "expected a finite number, found a string",
+            "campaign[0].appellate_overturn",
+            "appellate_overturn",
+        ),
+        (
             "[behaviour.private]\nreject = 0.15\n",
             "[behaviour.private]\n",
             "missing required key `reject`",
@@ -452,6 +459,7 @@ fn kazakhstan_loads_with_expected_values() {
     assert_eq!(s.campaigns.len(), 2);
     assert_eq!(s.crime.kinds[s.campaigns[0].kind].name, "drugs");
     assert_eq!(s.crime.kinds[s.campaigns[1].kind].name, "business");
+    assert_eq!([s.campaigns[0].appellate_overturn, s.campaigns[1].appellate_overturn], [4.0, 5.0]);
     assert_eq!(s.campaigns[0].from_day, day(2011, 1, 1));
     assert_eq!(s.campaigns[0].to_day, day(2011, 12, 31));
 
@@ -478,6 +486,7 @@ fn tiny_loads_with_expected_values() {
     assert_eq!(s.incentives.len(), 2);
     assert_eq!(s.campaigns.len(), 1);
     assert_eq!(s.crime.kinds[s.campaigns[0].kind].name, "drugs");
+    assert_eq!(s.campaigns[0].appellate_overturn, 0.0, "absent key: the campaign stops at trial");
     assert_eq!(s.behaviour.learning.period_days, 30);
     assert_eq!(s.staff.defence_lawyers, 60);
 }
