@@ -580,3 +580,104 @@ fn investigators_feel_the_procurators_closure_weight_as_much_as_they_are_told() 
     assert!(deaf > 20, "{deaf}");
     assert!(told as f64 > 1.3 * deaf as f64, "response 1 reconciled {told}, response 0 {deaf}");
 }
+
+/// The fixture with many private complaints, every one heard and decided (none rejected, sent
+/// on, withdrawn or reconciled unless `extra` says so), proof weighing heavily on the verdict,
+/// and, when `total`, total registration in force from mid-2011 (compliance rising from 0).
+fn private_track(total: bool, extra: &[(&str, &str)]) -> RunOutput {
+    let mut edits: Vec<(&str, &str)> = vec![
+        ("private_complaints = 150", "private_complaints = 3000"),
+        ("private_complaints = 150", "private_complaints = 3000"),
+        ("private_complaints = 160", "private_complaints = 3000"),
+        ("reject = 0.15", "reject = 0.0"),
+        ("withdraw = 0.5", "withdraw = 0.0"),
+        ("transfer = 0.1", "transfer = 0.0"),
+        ("reconcile = 0.15\nacquit_logit", "reconcile = 0.0\nacquit_logit"),
+        ("acquit_logit = -0.5", "acquit_logit = -0.5\nacquit_weakness = 8.0"),
+        ("police_registration = 0.6", "police_registration = 0.8"),
+    ];
+    if total {
+        edits.push((
+            "reconciliation = { minor = \"mandatory\" }",
+            "reconciliation = { minor = \"mandatory\" }\ntotal_registration = true",
+        ));
+    }
+    edits.extend_from_slice(extra);
+    simulate(&tiny_with(&edits), 21, 0)
+}
+
+/// Acquitted among the defendants of decided private complaints, over all years.
+fn private_acquittal_share(out: &RunOutput) -> f64 {
+    let (a, c) = (total(&out.tally, Counter::PrivateAcquitted), total(&out.tally, Counter::PrivateConvicted));
+    a as f64 / (a + c) as f64
+}
+
+/// The same in 2012, the year compliance with total registration is highest.
+fn private_acquittal_share_2012(out: &RunOutput) -> f64 {
+    let (a, c) = (out.tally.get(2, Counter::PrivateAcquitted), out.tally.get(2, Counter::PrivateConvicted));
+    a as f64 / (a + c) as f64
+}
+
+#[test]
+fn the_police_take_the_private_complaints_with_proof() {
+    let selective = ("police_registration = 0.8", "police_registration = 0.8\npolice_selectivity = 3.0");
+    // Without total registration nobody diverts complaints, so the preference changes nothing.
+    assert_eq!(private_track(false, &[]).tally, private_track(false, &[selective]).tally);
+    // Under it, preferring proof diverts fewer complaints and leaves the weaker ones to the
+    // private track, where weak proof means acquittal.
+    let (open, chosen) = (private_track(true, &[]), private_track(true, &[selective]));
+    let cases = |out: &RunOutput| total(&out.tally, Counter::PrivateCases);
+    assert!(cases(&chosen) > cases(&open), "{} left with selectivity 3, {} without", cases(&chosen), cases(&open));
+    let (a, b) = (private_acquittal_share_2012(&open), private_acquittal_share_2012(&chosen));
+    assert!(b > a + 0.05, "acquitted share in 2012 {a:.3} -> {b:.3}");
+    // 0 is the default.
+    let zero = ("police_registration = 0.8", "police_registration = 0.8\npolice_selectivity = 0.0");
+    assert_eq!(private_track(true, &[zero]).tally, open.tally);
+}
+
+#[test]
+fn complaints_that_name_their_accused_are_registered_early() {
+    let readiness = |r: &str| {
+        let line = format!("police_registration = 0.8\npolice_readiness = {r}");
+        private_track(true, &[("police_registration = 0.8", &line)])
+    };
+    let cases = |out: &RunOutput| total(&out.tally, Counter::PrivateCases);
+    let default = private_track(true, &[]);
+    assert_eq!(readiness("1.0").tally, default.tally, "1 is the default");
+    // While compliance is partial, compliance^0.3 exceeds compliance: more are diverted (with
+    // common random numbers, a superset of those diverted at readiness 1).
+    let (late, early) = (cases(&default), cases(&readiness("0.3")));
+    assert!((early as f64) < 0.95 * late as f64, "{early} left with readiness 0.3, {late} with 1");
+}
+
+#[test]
+fn complainants_without_proof_withdraw_and_are_acquitted() {
+    let withdraw = |w: &str| {
+        let line = format!("withdraw = 0.3\nwithdraw_weakness = {w}");
+        private_track(false, &[("withdraw = 0.0", &line)])
+    };
+    let flat = withdraw("0.0");
+    assert_eq!(private_track(false, &[("withdraw = 0.0", "withdraw = 0.3")]).tally, flat.tally, "0 is the default");
+    // Withdrawing the weak complaints leaves stronger ones to be decided: fewer acquittals.
+    let (a, b) = (private_acquittal_share(&flat), private_acquittal_share(&withdraw("6.0")));
+    assert!(b < a - 0.05, "acquitted share {a:.3} -> {b:.3}");
+    // The weight of proof in the verdict: 2 is the default, and more of it acquits the weak.
+    let weakness = |w: &str| {
+        let line = format!("acquit_logit = -0.5\nacquit_weakness = {w}");
+        private_track(false, &[("acquit_logit = -0.5\nacquit_weakness = 8.0", &line)])
+    };
+    let plain = simulate(&tiny_with(&[("private_complaints = 150", "private_complaints = 3000")]), 21, 0);
+    let two = simulate(
+        &tiny_with(&[
+            ("private_complaints = 150", "private_complaints = 3000"),
+            ("acquit_logit = -0.5", "acquit_logit = -0.5\nacquit_weakness = 2.0"),
+        ]),
+        21,
+        0,
+    );
+    assert_eq!(plain.tally, two.tally, "2 is the default");
+    // Proof decides more verdicts when it weighs more: the share acquitted moves (it falls,
+    // since most complaints are better proven than the reference weakness 0.3).
+    let (none, heavy) = (private_acquittal_share(&weakness("0.0")), private_acquittal_share(&weakness("16.0")));
+    assert!(heavy < none - 0.02, "acquitted share {none:.3} with weight 0, {heavy:.3} with 16");
+}

@@ -313,6 +313,13 @@ fn single_edits_of_tiny_give_exactly_one_diagnostic() {
             "appellate_overturn",
         ),
         (
+            "police_registration = 0.6",
+            "police_registration = 0.6\npolice_readiness = 0.0",
+            "expected a number > 0, found 0.0",
+            "behaviour.private.police_readiness",
+            "police_readiness",
+        ),
+        (
             "[behaviour.private]\nreject = 0.15\n",
             "[behaviour.private]\n",
             "missing required key `reject`",
@@ -487,6 +494,13 @@ fn tiny_loads_with_expected_values() {
     assert_eq!(s.campaigns.len(), 1);
     assert_eq!(s.crime.kinds[s.campaigns[0].kind].name, "drugs");
     assert_eq!(s.campaigns[0].appellate_overturn, 0.0, "absent key: the campaign stops at trial");
+    // Absent private-track keys: no preference for proof, compliance followed as it is, proof
+    // weighing 2 in the verdict and nothing in withdrawals.
+    let p = &s.behaviour.private;
+    assert_eq!(
+        (p.police_selectivity, p.police_readiness, p.acquit_weakness, p.withdraw_weakness),
+        (0.0, 1.0, 2.0, 0.0)
+    );
     assert_eq!(s.behaviour.learning.period_days, 30);
     assert_eq!(s.staff.defence_lawyers, 60);
 }

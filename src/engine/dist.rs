@@ -300,6 +300,12 @@ pub fn logistic(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// The inverse of `logistic`: the log-odds of a chance (infinite at 0 and 1).
+#[inline]
+pub fn logit(p: f64) -> f64 {
+    (p / (1.0 - p)).ln()
+}
+
 /// Chooses among options with probabilities proportional to exp(utility) (a multinomial
 /// logit); options that are not available have utility `f64::NEG_INFINITY`. Returns the index
 /// of the chosen option. Deterministic in `u`.

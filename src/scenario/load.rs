@@ -1110,11 +1110,15 @@ fn read_private(t: &mut Table<'_, '_>) -> Option<PrivateBehaviour> {
         PrivateBehaviour {
             reject: f64(Num::Prob, REQ),
             withdraw: f64(Num::Prob, REQ),
+            withdraw_weakness: f64(Num::NonNeg, Need::Or(0.0)),
             transfer: f64(Num::Prob, Need::Or(0.0)),
             reconcile: f64(Num::Prob, REQ),
             acquit_logit: f64(Num::Finite, REQ),
+            acquit_weakness: f64(Num::NonNeg, Need::Or(2.0)),
             days_mean: f64(Num::Positive, REQ),
             police_registration: f64(Num::Prob, REQ),
+            police_selectivity: f64(Num::NonNeg, Need::Or(0.0)),
+            police_readiness: f64(Num::Positive, Need::Or(1.0)),
         }
     )
 }

@@ -573,21 +573,36 @@ pub struct TrialBehaviour {
 pub struct PrivateBehaviour {
     /// Chance a complaint is rejected before trial.
     pub reject: f64,
-    /// Chance the complainant withdraws (closing the case) among accepted complaints.
+    /// Chance the complainant withdraws (closing the case) among accepted complaints (at
+    /// evidence 0.7).
     pub withdraw: f64,
+    /// Log-odds of withdrawal added per unit of missing proof: a complainant who cannot prove
+    /// her case gives it up more readily. Default 0.
+    pub withdraw_weakness: f64,
     /// Chance an accepted complaint ends neither closed nor with a sentence: the judge sends it
     /// on (to the procurator, as public prosecution, where the victim cannot defend her
     /// interests, or to another court by jurisdiction). Default 0.
     pub transfer: f64,
     /// Chance judges reconcile the parties among the rest.
     pub reconcile: f64,
-    /// Log-odds of acquittal among tried complaints.
+    /// Log-odds of acquittal among tried complaints (at evidence 0.7).
     pub acquit_logit: f64,
+    /// Log-odds of acquittal added per unit of missing proof. Default 2.
+    pub acquit_weakness: f64,
     /// Mean days to decision.
     pub days_mean: f64,
     /// Share of would-be private complaints (battery and the like) that the police register as
     /// public crimes once officials fully comply with total registration.
     pub police_registration: f64,
+    /// How strongly the police prefer complaints with proof when they register them: the
+    /// chance is scaled by evidence to this power (registering what cannot be solved hurts the
+    /// clearance rate). Default 0: no preference.
+    pub police_selectivity: f64,
+    /// How early the police register these complaints as compliance with total registration
+    /// spreads: the chance follows compliance to this power. A complaint names its accused, so
+    /// it is solved on registration and costs the clearance rate nothing: below 1 the police
+    /// register these before the crimes they hid because they could not solve them. Default 1.
+    pub police_readiness: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -4,7 +4,7 @@
 //! the parties, and acquit more often than they convict.
 
 use super::pick_in;
-use crate::engine::dist::{exp_days, logistic, poisson};
+use crate::engine::dist::{exp_days, logistic, logit, poisson};
 use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
 use crate::engine::{Case, Stage, Terminal, Verdict, World, slot};
 use crate::record::Counter;
@@ -19,7 +19,14 @@ impl World<'_> {
         let province = super::pick_cdf(&self.prep.province_cdf, u(slot::PROVINCE));
         // Under total registration the police register many would-be private complaints
         // (battery and the like) as public crimes; those are inside the registered-crime inflow.
-        let divert = self.compliance[province] * s.behaviour.private.police_registration;
+        // Registering what cannot be solved hurts the clearance rate, so they prefer complaints
+        // with proof, and leave the weaker ones to the private track.
+        let b = &s.behaviour.private;
+        let evidence = self.prep.evidence.sample(u(slot::EVIDENCE));
+        let preference = if b.police_selectivity == 0.0 { 1.0 } else { evidence.powf(b.police_selectivity) };
+        let compliance = self.compliance[province];
+        let readiness = if b.police_readiness == 1.0 { compliance } else { compliance.powf(b.police_readiness) };
+        let divert = readiness * b.police_registration * preference;
         if u(slot::PRIVATE_POLICE) < divert {
             self.terminals[Terminal::PrivateRegisteredByPolice as usize] += 1;
             return;
@@ -42,7 +49,7 @@ impl World<'_> {
             counted: true,
             means: 0.0,
             demand: 0.0,
-            evidence: self.prep.evidence.sample(u(slot::EVIDENCE)),
+            evidence,
             investigator: 0,
             procurator: 0,
             judge: pick_in(self.agents.judge_ranges[province], u(slot::JUDGE)),
@@ -82,7 +89,14 @@ impl World<'_> {
             return self.finish(index, Terminal::PrivateTransferred);
         }
         // A withdrawn complaint, like a reconciliation, closes the case on the parties' accord.
-        if u(slot::PRIVATE_WITHDRAW) < b.withdraw || u(slot::PRIVATE_RECONCILE) < b.reconcile {
+        // A complainant who cannot prove her case gives it up more readily.
+        let weakness = 1.0 - c.evidence;
+        let withdraw = if b.withdraw_weakness == 0.0 {
+            b.withdraw
+        } else {
+            logistic(logit(b.withdraw) + b.withdraw_weakness * (weakness - 0.3))
+        };
+        if u(slot::PRIVATE_WITHDRAW) < withdraw || u(slot::PRIVATE_RECONCILE) < b.reconcile {
             self.count(Counter::PrivateClosed, 1);
             self.count(Counter::TrialClosed, 1);
             self.count(Counter::TrialClosedReconciled, 1);
@@ -91,8 +105,7 @@ impl World<'_> {
         // No procurator, no accusatorial bias: the judge weighs the complainant's proof, and her
         // independence makes her readier to acquit.
         let independence = self.agents.judges[judge].independence;
-        let weakness = 1.0 - c.evidence;
-        let x = b.acquit_logit + 2.0 * (weakness - 0.3) + independence;
+        let x = b.acquit_logit + b.acquit_weakness * (weakness - 0.3) + independence;
         if u(slot::PRIVATE_ACQUIT) < logistic(x) {
             self.count(Counter::PrivateAcquitted, n);
             self.count(Counter::TrialAcquitted, n);
