@@ -259,12 +259,19 @@ fn template_changes_only_the_numbers() {
 /// The shipped FREE.toml names keys of the shipped scenario, each a number the scenario loader
 /// accepts at both bounds (a renamed or removed parameter must fail here, not an hour into a
 /// calibration).
+/// The same holds for the documented calibration command: its FREE.toml and its start.
 #[test]
 fn shipped_free_parameters_fit_the_shipped_scenario() {
-    let spec = calibrate::load_free(Path::new("scenarios/kazakhstan.free.toml")).unwrap_or_else(|e| panic!("{e}"));
-    let text = std::fs::read_to_string("scenarios/kazakhstan.toml").unwrap();
-    let template = Template::new(&text, "scenarios/kazakhstan.toml", &spec).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(template.dimension(), spec.free.len());
+    for (free, scenario) in [
+        ("scenarios/kazakhstan.free.toml", "scenarios/kazakhstan.toml"),
+        ("scenarios/kazakhstan.free.toml", "scenarios/calibration/kazakhstan-start.toml"),
+        ("scenarios/calibration/private-track.free.toml", "scenarios/calibration/kazakhstan-start.toml"),
+    ] {
+        let spec = calibrate::load_free(Path::new(free)).unwrap_or_else(|e| panic!("{e}"));
+        let text = std::fs::read_to_string(scenario).unwrap();
+        let template = Template::new(&text, scenario, &spec).unwrap_or_else(|e| panic!("{free}: {e}"));
+        assert_eq!(template.dimension(), spec.free.len());
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1117,7 +1117,7 @@ fn read_private(t: &mut Table<'_, '_>) -> Option<PrivateBehaviour> {
             acquit_weakness: f64(Num::NonNeg, Need::Or(2.0)),
             days_mean: f64(Num::Positive, REQ),
             police_registration: f64(Num::Prob, REQ),
-            police_selectivity: f64(Num::NonNeg, Need::Or(0.0)),
+            police_selectivity: f64(Num::Unit, Need::Or(0.0)),
             police_readiness: f64(Num::Positive, Need::Or(1.0)),
         }
     )

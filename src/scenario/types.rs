@@ -594,9 +594,9 @@ pub struct PrivateBehaviour {
     /// Share of would-be private complaints (battery and the like) that the police register as
     /// public crimes once officials fully comply with total registration.
     pub police_registration: f64,
-    /// How strongly the police prefer complaints with proof when they register them: the
-    /// chance is scaled by evidence to this power (registering what cannot be solved hurts the
-    /// clearance rate). Default 0: no preference.
+    /// How far the police take the best-proven complaints first when they register them
+    /// (registering what cannot be proven hurts the clearance rate): 0 (the default) takes a
+    /// random share, 1 exactly the best-proven share. The share registered does not change.
     pub police_selectivity: f64,
     /// How early the police register these complaints as compliance with total registration
     /// spreads: the chance follows compliance to this power. A complaint names its accused, so

@@ -19,14 +19,18 @@ impl World<'_> {
         let province = super::pick_cdf(&self.prep.province_cdf, u(slot::PROVINCE));
         // Under total registration the police register many would-be private complaints
         // (battery and the like) as public crimes; those are inside the registered-crime inflow.
-        // Registering what cannot be solved hurts the clearance rate, so they prefer complaints
-        // with proof, and leave the weaker ones to the private track.
+        // A complaint names its accused, so registering it costs the clearance rate nothing:
+        // they may do so early (`police_readiness` below 1). Registering what cannot be proven
+        // does hurt, so they may take the best-proven complaints first and leave the weaker
+        // ones to the private track: with selectivity 1 exactly the best-proven share
+        // `registered` goes, with 0 a random one, and the share registered is the same.
         let b = &s.behaviour.private;
-        let evidence = self.prep.evidence.sample(u(slot::EVIDENCE));
-        let preference = if b.police_selectivity == 0.0 { 1.0 } else { evidence.powf(b.police_selectivity) };
+        let rank = u(slot::EVIDENCE);
         let compliance = self.compliance[province];
         let readiness = if b.police_readiness == 1.0 { compliance } else { compliance.powf(b.police_readiness) };
-        let divert = readiness * b.police_registration * preference;
+        let registered = readiness * b.police_registration;
+        let best_proven = if rank >= 1.0 - registered { 1.0 } else { 0.0 };
+        let divert = (1.0 - b.police_selectivity) * registered + b.police_selectivity * best_proven;
         if u(slot::PRIVATE_POLICE) < divert {
             self.terminals[Terminal::PrivateRegisteredByPolice as usize] += 1;
             return;
@@ -49,7 +53,7 @@ impl World<'_> {
             counted: true,
             means: 0.0,
             demand: 0.0,
-            evidence,
+            evidence: self.prep.evidence.sample(rank),
             investigator: 0,
             procurator: 0,
             judge: pick_in(self.agents.judge_ranges[province], u(slot::JUDGE)),
