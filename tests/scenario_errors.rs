@@ -639,3 +639,48 @@ proptest! {
         }
     }
 }
+
+/// Every key the shipped scenario sets is documented in docs/scenario-reference.md, by its name
+/// in backticks (alone or as the last part of a dotted name). Sections are headings, and the
+/// parts of a per-gravity value (`minor` ... `especially_grave`) or of a Beta (`a`, `b`) are
+/// documented with their type.
+#[test]
+fn every_key_of_the_shipped_scenario_is_documented() {
+    fn walk(value: &toml::Value, path: &str, found: &mut Vec<String>) {
+        match value {
+            toml::Value::Table(table) => {
+                for (key, inner) in table {
+                    let dotted = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                    let part_of_a_type =
+                        ["minor", "medium", "grave", "especially_grave", "a", "b"].contains(&key.as_str());
+                    // A section or an array of sections is a heading, not a key.
+                    let section = match inner {
+                        toml::Value::Table(_) => true,
+                        toml::Value::Array(items) => items.iter().all(|item| item.is_table()),
+                        _ => false,
+                    };
+                    if !section && !part_of_a_type {
+                        found.push(dotted.clone());
+                    }
+                    walk(inner, &dotted, found);
+                }
+            }
+            toml::Value::Array(items) => items.iter().for_each(|item| walk(item, path, found)),
+            _ => {}
+        }
+    }
+    let text = std::fs::read_to_string(repo_path("scenarios/kazakhstan.toml")).unwrap();
+    let reference = std::fs::read_to_string(repo_path("docs/scenario-reference.md")).unwrap();
+    let value: toml::Value = toml::from_str(&text).unwrap();
+    let mut keys = Vec::new();
+    walk(&value, "", &mut keys);
+    assert!(keys.len() > 150, "only {} keys found", keys.len());
+    let undocumented: Vec<_> = keys
+        .iter()
+        .filter(|dotted| {
+            let key = dotted.rsplit('.').next().unwrap();
+            !reference.contains(&format!("`{key}`")) && !reference.contains(&format!(".{key}`"))
+        })
+        .collect();
+    assert!(undocumented.is_empty(), "not in docs/scenario-reference.md: {undocumented:?}");
+}
