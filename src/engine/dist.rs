@@ -300,10 +300,11 @@ pub fn logistic(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// The inverse of `logistic`: the log-odds of a chance (infinite at 0 and 1).
+/// The inverse of `logistic`: the log-odds of a chance (minus infinity at 0; a chance of 1 is
+/// read as 1 - 1e-12, so the log-odds stay finite and can be shifted).
 #[inline]
 pub fn logit(p: f64) -> f64 {
-    (p / (1.0 - p)).ln()
+    (p / (1.0 - p).max(1e-12)).ln()
 }
 
 /// Chooses among options with probabilities proportional to exp(utility) (a multinomial

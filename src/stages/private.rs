@@ -35,7 +35,7 @@ impl World<'_> {
             self.terminals[Terminal::PrivateRegisteredByPolice as usize] += 1;
             return;
         }
-        let days = exp_days(s.behaviour.private.days_mean, u(slot::TRIAL_DAYS));
+        let days = exp_days(b.days_mean, u(slot::TRIAL_DAYS));
         let case = Case {
             id,
             w,

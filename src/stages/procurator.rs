@@ -5,7 +5,7 @@
 //! from 2013, campaigns on particular crimes.
 
 use super::{reconciliation_eligibility, repentance_eligible};
-use crate::engine::dist::{choose, exp_days, logistic};
+use crate::engine::dist::{choose, exp_days, logistic, logit};
 use crate::engine::draws::unit;
 use crate::engine::{Stage, Terminal, World, slot};
 use crate::record::Counter;
@@ -131,6 +131,5 @@ pub(crate) fn appeal_acquittal_chance(base: f64, acquittal_weight: f64) -> f64 {
     if base <= 0.0 {
         return 0.0;
     }
-    let logit = (base / (1.0 - base).max(1e-12)).ln();
-    logistic(logit + (acquittal_weight - 1.0))
+    logistic(logit(base) + (acquittal_weight - 1.0))
 }
