@@ -563,6 +563,60 @@ fn each_defendant_may_ask_for_a_jury() {
     assert!(ratio_each > ratio_once + 0.1, "{ratio_each} defendants per jury case against {ratio_once}");
 }
 
+/// The fixture with juries for every grave case from the start, asked for often and acquitting
+/// often (so that each year has acquittals to learn from), and the given jury-learning lines
+/// and procurators' acquittal weight.
+fn jury_learning(lines: &str, acquittal_weight: &str) -> Tally {
+    let s = tiny_with(&[
+        (
+            "jury_jurisdiction = { minor = 0.0, medium = 0.0, grave = 0.0, especially_grave = 0.0 }",
+            "jury_jurisdiction = { minor = 0.0, medium = 0.0, grave = 1.0, especially_grave = 1.0 }",
+        ),
+        ("jury_request_logit = -2.1", "jury_request_logit = 0.0"),
+        ("jury_acquit_logit = -1.2", "jury_acquit_logit = 0.0"),
+        ("jury_weakness_slope = 5.0", &format!("jury_weakness_slope = 5.0\n{lines}")),
+        ("acquittals = 3.0", &format!("acquittals = {acquittal_weight}")),
+    ]);
+    simulate(&s, 8, 0).tally
+}
+
+#[test]
+fn word_of_jury_acquittals_brings_more_requests_the_next_year() {
+    let base = jury_learning("", "3.0");
+    assert_eq!(jury_learning("jury_news = 0.0", "3.0"), base, "0 is the default");
+    let news = jury_learning("jury_news = 0.05", "3.0");
+    let cases = |t: &Tally| (0..3).map(|y| t.get(y, Counter::JuryCases)).collect::<Vec<_>>();
+    let (quiet, heard) = (cases(&base), cases(&news));
+    // The first year has no earlier acquittals to hear of; the later years ask more.
+    assert!(
+        base.get(0, Counter::JuryAcquitted) > 10,
+        "{} jury acquittals in 2010",
+        base.get(0, Counter::JuryAcquitted)
+    );
+    assert_eq!(quiet[0], heard[0], "{quiet:?} {heard:?}");
+    for y in 1..3 {
+        assert!(heard[y] as f64 > 1.15 * quiet[y] as f64, "year {y}: {quiet:?} -> {heard:?}");
+    }
+}
+
+#[test]
+fn the_procuracy_answers_jury_acquittals_as_far_as_it_is_scored_on_acquittals() {
+    let rate = |t: &Tally, y: usize| {
+        let acquitted = t.get(y, Counter::JuryAcquitted) as f64;
+        acquitted / (acquitted + t.get(y, Counter::JuryConvicted) as f64)
+    };
+    let base = jury_learning("", "3.0");
+    assert_eq!(jury_learning("jury_resistance = 0.0", "3.0"), base, "0 is the default");
+    let answered = jury_learning("jury_resistance = 0.02", "3.0");
+    // The first year has nothing to answer; later juries acquit less.
+    assert_eq!(rate(&base, 0), rate(&answered, 0));
+    for y in 1..3 {
+        assert!(rate(&answered, y) < rate(&base, y) - 0.05, "year {y}: {} -> {}", rate(&base, y), rate(&answered, y));
+    }
+    // Procurators not scored on acquittals do not answer them.
+    assert_eq!(jury_learning("jury_resistance = 0.02", "0.0"), jury_learning("", "0.0"));
+}
+
 #[test]
 fn investigators_feel_the_procurators_closure_weight_as_much_as_they_are_told() {
     let run = |closure_weight: &str, response: &str| {

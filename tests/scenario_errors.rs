@@ -320,6 +320,13 @@ fn single_edits_of_tiny_give_exactly_one_diagnostic() {
             "police_readiness",
         ),
         (
+            "jury_weakness_slope = 5.0",
+            "jury_weakness_slope = 5.0\njury_resistance = -0.01",
+            "expected a number >= 0, found -0.01",
+            "behaviour.trial.jury_resistance",
+            "jury_resistance",
+        ),
+        (
             "[behaviour.private]\nreject = 0.15\n",
             "[behaviour.private]\n",
             "missing required key `reject`",
@@ -501,6 +508,8 @@ fn tiny_loads_with_expected_values() {
         (p.police_selectivity, p.police_readiness, p.acquit_weakness, p.withdraw_weakness),
         (0.0, 1.0, 2.0, 0.0)
     );
+    // Absent jury-learning keys: juries' acquittals change neither requests nor prosecution.
+    assert_eq!((s.behaviour.trial.jury_news, s.behaviour.trial.jury_resistance), (0.0, 0.0));
     assert_eq!(s.behaviour.learning.period_days, 30);
     assert_eq!(s.staff.defence_lawyers, 60);
 }

@@ -284,6 +284,10 @@ pub struct World<'s> {
     /// Defendants sent to court this year and last year (for the defence's coverage).
     pub(crate) defendants_sent_this_year: f64,
     pub(crate) defendants_sent_last_year: f64,
+    /// Defendants acquitted by juries in the whole country this year and last year (what the
+    /// accused hear of juries, and what the Procuracy answers).
+    pub(crate) jury_acquittals_this_year: u32,
+    pub(crate) jury_acquittals_last_year: u32,
     pub(crate) tally: Tally,
     /// Per province, how far officials' registration practice has moved towards total
     /// registration (0: hide what hurts the clearance rate; 1: register everything).
@@ -347,6 +351,8 @@ impl<'s> World<'s> {
             pretrial: 0,
             defendants_sent_this_year: 0.0,
             defendants_sent_last_year: 0.0,
+            jury_acquittals_this_year: 0,
+            jury_acquittals_last_year: 0,
             tally: Tally::new(s.calendar.n_years(), s.provinces.len()),
             compliance: vec![if s.rules[0].value.total_registration { 1.0 } else { 0.0 }; s.provinces.len()],
             release_practice: vec![0.0; s.provinces.len()],
@@ -598,6 +604,7 @@ impl<'s> World<'s> {
         }
         self.defendants_sent_last_year = self.defendants_sent_this_year;
         self.defendants_sent_this_year = 0.0;
+        self.jury_acquittals_last_year = std::mem::take(&mut self.jury_acquittals_this_year);
     }
 
     /// Between periods agents update what they expect: workloads from the cases they received,

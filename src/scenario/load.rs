@@ -1089,6 +1089,8 @@ fn read_trial(t: &mut Table<'_, '_>) -> Option<TrialBehaviour> {
             jury_request_per_defendant: bool(Need::Or(false)),
             jury_acquit_logit: f64(Num::Finite, REQ),
             jury_weakness_slope: f64(Num::NonNeg, REQ),
+            jury_news: f64(Num::NonNeg, Need::Or(0.0)),
+            jury_resistance: f64(Num::NonNeg, Need::Or(0.0)),
             official_pressure: f64(Num::Prob, REQ),
             supplementary_return_back: f64(Num::Prob, REQ),
             return_to_procurator_constant: f64(Num::Finite, REQ),

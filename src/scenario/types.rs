@@ -543,6 +543,14 @@ pub struct TrialBehaviour {
     /// Jury acquittal log-odds: intercept and slope on weakness of the evidence.
     pub jury_acquit_logit: f64,
     pub jury_weakness_slope: f64,
+    /// Log-odds added to each defendant's jury request per jury acquittal in the whole country
+    /// the year before: word of juries that acquit spreads among the accused and their
+    /// lawyers. Default 0.
+    pub jury_news: f64,
+    /// Log-odds taken off a jury's acquittal per jury acquittal in the whole country the year
+    /// before, per unit of the procurators' acquittal weight: the Procuracy resists juries and
+    /// answers their acquittals with harder prosecution before the next juries. Default 0.
+    pub jury_resistance: f64,
     /// Pressure officials put on victims to accept less (fraction of demand waived).
     pub official_pressure: f64,
     /// Chance a case returned for supplementary investigation is brought back to court.

@@ -59,7 +59,7 @@ impl World<'_> {
 
         // Co-defendants are tried together: where each asks on his own, one request is enough.
         let jury = u(slot::JURY_ELIGIBLE) < rules.jury_jurisdiction[c.gravity.index()] && {
-            let p_ask = logistic(b.jury_request_logit);
+            let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_acquittals_last_year as f64);
             let p_jury =
                 if b.jury_request_per_defendant { 1.0 - (1.0 - p_ask).powi(c.defendants as i32) } else { p_ask };
             u(slot::JURY_REQUEST) < p_jury
@@ -129,7 +129,9 @@ impl World<'_> {
         let choice = if jury {
             // Ten lay jurors weigh the evidence; the judge can shift the blame for an
             // acquittal onto them, so career risk does not enter.
-            let x = b.jury_acquit_logit + b.jury_weakness_slope * (weakness - 0.5);
+            // The Procuracy answers last year's jury acquittals with harder prosecution.
+            let resistance = b.jury_resistance * inc.procurator.acquittals * self.jury_acquittals_last_year as f64;
+            let x = b.jury_acquit_logit + b.jury_weakness_slope * (weakness - 0.5) - resistance;
             if u(slot::JURY_DECIDE) < logistic(x) { ACQUIT } else { CONVICT }
         } else {
             let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.judge_exonerate);
@@ -187,6 +189,9 @@ impl World<'_> {
                     if jury {
                         self.count(Counter::JuryAcquitted, n);
                     }
+                }
+                if jury {
+                    self.jury_acquittals_this_year += n as u32;
                 }
                 let proc = &mut self.agents.procurators[procurator];
                 proc.tried += n as u32;
