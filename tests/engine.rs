@@ -563,6 +563,24 @@ fn each_defendant_may_ask_for_a_jury() {
     assert!(ratio_each > ratio_once + 0.1, "{ratio_each} defendants per jury case against {ratio_once}");
 }
 
+#[test]
+fn procurators_release_fewer_from_custody_while_they_approve_detention_themselves() {
+    let run = |line: &str| {
+        let s = tiny_with(&[("custody_grounds_threshold = 0.5", &format!("custody_grounds_threshold = 0.5\n{line}"))]);
+        simulate(&s, 9, 0).tally
+    };
+    let base = run("");
+    assert_eq!(run("custody_release_own_approval = 0.0"), base, "0 is the default");
+    let own = run("custody_release_own_approval = 3.0");
+    let released = |t: &Tally| (0..3).map(|y| t.get(y, Counter::CustodyReleased)).collect::<Vec<_>>();
+    let (before, after) = (released(&base), released(&own));
+    // Procurators approve detention in 2010 and until July 2011, judges from then on: the
+    // releases of 2010 fall, those of 2012 do not change.
+    assert!(before[0] > 10, "{before:?}");
+    assert!((after[0] as f64) < 0.5 * before[0] as f64, "2010: {before:?} -> {after:?}");
+    assert_eq!(before[2], after[2], "2012: {before:?} -> {after:?}");
+}
+
 /// The fixture with juries for every grave case from the start, asked for often and acquitting
 /// often (so that each year has acquittals to learn from), and the given jury-learning lines
 /// and procurators' acquittal weight.

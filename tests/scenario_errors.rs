@@ -320,6 +320,13 @@ fn single_edits_of_tiny_give_exactly_one_diagnostic() {
             "police_readiness",
         ),
         (
+            "custody_grounds_threshold = 0.5",
+            "custody_grounds_threshold = 0.5\ncustody_release_own_approval = \"high\"",
+            "expected a number >= 0, found a string",
+            "behaviour.procurator.custody_release_own_approval",
+            "custody_release_own_approval",
+        ),
+        (
             "jury_weakness_slope = 5.0",
             "jury_weakness_slope = 5.0\njury_resistance = -0.01",
             "expected a number >= 0, found -0.01",
@@ -508,6 +515,7 @@ fn tiny_loads_with_expected_values() {
         (p.police_selectivity, p.police_readiness, p.acquit_weakness, p.withdraw_weakness),
         (0.0, 1.0, 2.0, 0.0)
     );
+    assert_eq!(s.behaviour.procurator.custody_release_own_approval, 0.0, "absent key: no difference");
     // Absent jury-learning keys: juries' acquittals change neither requests nor prosecution.
     assert_eq!((s.behaviour.trial.jury_news, s.behaviour.trial.jury_resistance), (0.0, 0.0));
     assert_eq!(s.behaviour.learning.period_days, 30);

@@ -1047,6 +1047,7 @@ fn read_procurator(t: &mut Table<'_, '_>) -> Option<ProcuratorBehaviour> {
             days_mean: f64(Num::Positive, REQ),
             custody_release_logit: f64(Num::Finite, REQ),
             custody_grounds_threshold: f64(Num::Unit, REQ),
+            custody_release_own_approval: f64(Num::NonNeg, Need::Or(0.0)),
             back_detention_logit: f64(Num::Finite, REQ),
             evidence_weight: f64(Num::NonNeg, REQ),
             close_nonrehab_constant: f64(Num::Finite, REQ),

@@ -478,6 +478,10 @@ pub struct ProcuratorBehaviour {
     pub custody_release_logit: f64,
     /// Evidence below which grounds for arrest are lacking.
     pub custody_grounds_threshold: f64,
+    /// Log-odds taken off that release while procurators approve detention themselves: a
+    /// procurator who would approve the detention himself has less reason to release a
+    /// suspect than one who must argue the grounds before a judge. Default 0.
+    pub custody_release_own_approval: f64,
     /// Log-odds of backing an investigator's detention request.
     pub back_detention_logit: f64,
     /// Weight of the weakness of the evidence in favour of an exonerating closure.

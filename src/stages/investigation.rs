@@ -8,7 +8,7 @@ use crate::engine::dist::{exp_days, logistic, normal_quantile, poisson};
 use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
 use crate::engine::{Case, Stage, Terminal, Verdict, World, slot};
 use crate::record::Counter;
-use crate::scenario::{Eligibility, Gravity};
+use crate::scenario::{DetentionApprover, Eligibility, Gravity};
 
 impl World<'_> {
     /// A crime is registered (public prosecution, or a criminal misdemeanour). Returns the
@@ -132,10 +132,15 @@ impl World<'_> {
                     self.count(Counter::CustodyShort, n);
                 }
             }
-            // The procurator checks the grounds for arrest and releases where they are lacking.
+            // The procurator checks the grounds for arrest and releases where they are lacking,
+            // less readily while he approves the detention himself.
             let pb = &s.behaviour.procurator;
+            let own_approval = match rules.detention_approver {
+                DetentionApprover::Procurator => pb.custody_release_own_approval,
+                DetentionApprover::Judge | DetentionApprover::InvestigativeJudge => 0.0,
+            };
             if case.evidence < pb.custody_grounds_threshold
-                && u(slot::CUSTODY_RELEASE) < logistic(pb.custody_release_logit)
+                && u(slot::CUSTODY_RELEASE) < logistic(pb.custody_release_logit - own_approval)
             {
                 in_custody = false;
                 if counted {
