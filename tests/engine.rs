@@ -531,15 +531,17 @@ fn a_campaign_reaches_the_higher_courts_only_while_it_runs() {
     assert!(acquitted(&campaign) > acquitted(&base), "{} -> {}", acquitted(&base), acquitted(&campaign));
 }
 
+/// The fixture edit that puts every grave and especially grave charge within jury jurisdiction.
+const GRAVE_BY_JURY: (&str, &str) = (
+    "jury_jurisdiction = { minor = 0.0, medium = 0.0, grave = 0.0, especially_grave = 0.0 }",
+    "jury_jurisdiction = { minor = 0.0, medium = 0.0, grave = 1.0, especially_grave = 1.0 }",
+);
+
 #[test]
 fn each_defendant_may_ask_for_a_jury() {
-    let grave_by_jury = (
-        "jury_jurisdiction = { minor = 0.0, medium = 0.0, grave = 0.0, especially_grave = 0.0 }",
-        "jury_jurisdiction = { minor = 0.0, medium = 0.0, grave = 1.0, especially_grave = 1.0 }",
-    );
     let asking = |per_defendant: bool, extra_defendants: &str| {
         let s = tiny_with(&[
-            grave_by_jury,
+            GRAVE_BY_JURY,
             (
                 "jury_request_logit = -2.1",
                 &format!("jury_request_logit = -2.1\njury_request_per_defendant = {per_defendant}"),
@@ -586,10 +588,7 @@ fn procurators_release_fewer_from_custody_while_they_approve_detention_themselve
 /// and procurators' acquittal weight.
 fn jury_learning(lines: &str, acquittal_weight: &str) -> Tally {
     let s = tiny_with(&[
-        (
-            "jury_jurisdiction = { minor = 0.0, medium = 0.0, grave = 0.0, especially_grave = 0.0 }",
-            "jury_jurisdiction = { minor = 0.0, medium = 0.0, grave = 1.0, especially_grave = 1.0 }",
-        ),
+        GRAVE_BY_JURY,
         ("jury_request_logit = -2.1", "jury_request_logit = 0.0"),
         ("jury_acquit_logit = -1.2", "jury_acquit_logit = 0.0"),
         ("jury_weakness_slope = 5.0", &format!("jury_weakness_slope = 5.0\n{lines}")),
