@@ -566,6 +566,43 @@ fn each_defendant_may_ask_for_a_jury() {
 }
 
 #[test]
+fn a_partial_jurisdiction_takes_group_charges_first() {
+    // Juries for a given share of grave charges; several defendants per case, each asking on
+    // his own.
+    let scenario = |share: &str, weight_line: &str| {
+        tiny_with(&[
+            (
+                "jury_jurisdiction = { minor = 0.0, medium = 0.0, grave = 0.0, especially_grave = 0.0 }",
+                &format!("jury_jurisdiction = {{ minor = 0.0, medium = 0.0, grave = {share}, especially_grave = {share} }}"),
+            ),
+            (
+                "jury_request_logit = -2.1",
+                &format!("jury_request_logit = -2.1\njury_request_per_defendant = true\n{weight_line}"),
+            ),
+            ("extra_defendants_mean = 0.2", "extra_defendants_mean = 0.5"),
+        ])
+    };
+    let tally = |share: &str, weight_line: &str| simulate(&scenario(share, weight_line), 8, 0).tally;
+    assert_eq!(tally("0.35", "jury_group_weight = 1.0"), tally("0.35", ""), "1 is the default");
+    // A full jurisdiction has no room to prefer: the weight changes nothing.
+    assert_eq!(tally("1.0", "jury_group_weight = 2.5"), tally("1.0", ""));
+    // A partial one takes group charges first: more jury cases, with more defendants each.
+    // Jury cases and their defendants over four runs.
+    let juries = |weight_line: &str| {
+        let s = scenario("0.35", weight_line);
+        (0..4).map(|run| simulate(&s, 8, run).tally).fold((0, 0), |(cases, defendants), t| {
+            let tried = total(&t, Counter::JuryConvicted) + total(&t, Counter::JuryAcquitted);
+            (cases + total(&t, Counter::JuryCases), defendants + tried)
+        })
+    };
+    let ((cases, defendants), (cases_grouped, defendants_grouped)) = (juries(""), juries("jury_group_weight = 2.5"));
+    let (ratio, ratio_grouped) = (defendants as f64 / cases as f64, defendants_grouped as f64 / cases_grouped as f64);
+    assert!(cases > 100, "{cases} jury cases");
+    assert!(cases_grouped as f64 > 1.2 * cases as f64, "{cases_grouped} jury cases against {cases}");
+    assert!(ratio_grouped > ratio + 0.15, "{ratio_grouped} defendants per jury case against {ratio}");
+}
+
+#[test]
 fn procurators_release_fewer_from_custody_while_they_approve_detention_themselves() {
     let run = |line: &str| {
         let s = tiny_with(&[("custody_grounds_threshold = 0.5", &format!("custody_grounds_threshold = 0.5\n{line}"))]);

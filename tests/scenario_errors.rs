@@ -334,6 +334,13 @@ fn single_edits_of_tiny_give_exactly_one_diagnostic() {
             "jury_resistance",
         ),
         (
+            "jury_weakness_slope = 5.0",
+            "jury_weakness_slope = 5.0\njury_group_weight = -1",
+            "expected a number >= 0, found -1",
+            "behaviour.trial.jury_group_weight",
+            "jury_group_weight",
+        ),
+        (
             "[behaviour.private]\nreject = 0.15\n",
             "[behaviour.private]\n",
             "missing required key `reject`",
@@ -518,6 +525,7 @@ fn tiny_loads_with_expected_values() {
     assert_eq!(s.behaviour.procurator.custody_release_own_approval, 0.0, "absent key: no difference");
     // Absent jury-learning keys: juries' acquittals change neither requests nor prosecution.
     assert_eq!((s.behaviour.trial.jury_news, s.behaviour.trial.jury_resistance), (0.0, 0.0));
+    assert_eq!(s.behaviour.trial.jury_group_weight, 1.0, "absent key: group charges weigh as others");
     assert_eq!(s.behaviour.learning.period_days, 30);
     assert_eq!(s.staff.defence_lawyers, 60);
 }

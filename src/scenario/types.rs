@@ -544,6 +544,11 @@ pub struct TrialBehaviour {
     /// when any of them asks (true), or the case asks once whatever its defendants (false,
     /// the default). Co-defendants are tried together, so one request takes all to a jury.
     pub jury_request_per_defendant: bool,
+    /// Multiplies the jurisdiction share of a charge brought against more than one accused
+    /// (capped at 1): where the law gives juries only the gravest charges, committing the
+    /// crime in a group is one of the aggravating features that bring a charge there.
+    /// Default 1: group and single charges alike.
+    pub jury_group_weight: f64,
     /// Jury acquittal log-odds: intercept and slope on weakness of the evidence.
     pub jury_acquit_logit: f64,
     pub jury_weakness_slope: f64,

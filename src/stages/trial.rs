@@ -58,7 +58,11 @@ impl World<'_> {
         }
 
         // Co-defendants are tried together: where each asks on his own, one request is enough.
-        let jury = u(slot::JURY_ELIGIBLE) < rules.jury_jurisdiction[c.gravity.index()] && {
+        // Where the jurisdiction is partial, a charge against a group is more often among the
+        // gravest ones it covers (a group is an aggravating feature).
+        let share = rules.jury_jurisdiction[c.gravity.index()];
+        let share = if c.defendants > 1 { (share * b.jury_group_weight).min(1.0) } else { share };
+        let jury = u(slot::JURY_ELIGIBLE) < share && {
             let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_acquittals_last_year as f64);
             let p_jury =
                 if b.jury_request_per_defendant { 1.0 - (1.0 - p_ask).powi(c.defendants as i32) } else { p_ask };
