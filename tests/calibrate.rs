@@ -206,6 +206,20 @@ fn free_toml_errors_are_located() {
         calibrate::parse_free(&format!("[calibration]\nobjective = \"soft_misses\"\nfar_pull = 0.2\n{free}"), "F.toml")
             .unwrap();
     assert_eq!(spec.far_pull, 0.2);
+    // Rows inside the band as hits: a boolean, and only for soft_misses.
+    let err = calibrate::parse_free(&format!("[calibration]\nband_hits = 1\n{free}"), "F.toml").unwrap_err();
+    assert!(
+        err.to_string().contains("F.toml:2:13: key `calibration.band_hits`: expected true or false, found 1"),
+        "{err}"
+    );
+    let err = calibrate::parse_free(&format!("[calibration]\nband_hits = true\n{free}"), "F.toml").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("F.toml:2:13: key `calibration.band_hits`: applies only with objective = \"soft_misses\""),
+        "{err}"
+    );
+    let spec = calibrate::parse_free(&format!("[calibration]\nobjective = \"soft_misses\"\n{free}"), "F.toml").unwrap();
+    assert!(!spec.band_hits, "off by default");
 
     // Keys are checked against the scenario, with the FREE.toml line of the key.
     let tiny = std::fs::read_to_string("tests/fixtures/tiny.toml").unwrap();
@@ -501,21 +515,21 @@ fn calibration_is_deterministic_and_resumes_exactly() {
 fn calibration_minimises_the_objective_its_free_file_names() {
     // Budget 1 evaluates only the start: its recorded loss must be the chosen objective of the
     // start's runs (the same runs, computed here independently), so a calibration that ignored
-    // `objective`, `tolerance` or `far_pull` would fail.
+    // `objective`, `tolerance`, `far_pull` or `band_hits` would fail.
     let (text, spec, targets) = small_setup();
     let s = scenario::load_str(&text, "start").unwrap();
     let cfg = BatchConfig { seeds: spec.seeds, master_seed: spec.master_seed, threads: 0 };
     let r = run_batch(&s, &cfg, &AtomicBool::new(false), &|| ()).unwrap();
     let fit = calibrate::compare(&summarize(&r.series, &r.years, &r.runs), &targets, spec.years.clone());
     let cases = [
-        (Objective::Loss, 0.0, 0.0, fit.loss()),
-        (Objective::Loss, 0.1, 0.0, fit.loss_beyond(0.1)),
-        (Objective::SoftMisses, 0.08, 0.0, fit.soft_misses(0.08)),
-        (Objective::SoftMisses, 0.08, 0.5, fit.soft_misses_pulled(0.08, 0.5)),
+        (Objective::Loss, 0.0, 0.0, false, fit.loss()),
+        (Objective::Loss, 0.1, 0.0, false, fit.loss_beyond(0.1)),
+        (Objective::SoftMisses, 0.08, 0.0, false, fit.soft_misses(0.08)),
+        (Objective::SoftMisses, 0.08, 0.5, false, fit.soft_misses_pulled(0.08, 0.5)),
     ];
     let mut seen = Vec::new();
-    for (objective, tolerance, far_pull, want) in cases {
-        let spec = CalibrationSpec { objective, tolerance, far_pull, ..spec.clone() };
+    for (objective, tolerance, far_pull, band_hits, want) in cases {
+        let spec = CalibrationSpec { objective, tolerance, far_pull, band_hits, ..spec.clone() };
         let dir = tempfile::tempdir().unwrap();
         let outcome = run(&text, &spec, &targets, dir.path(), 1, &AtomicBool::new(false), &|_| ());
         assert!(
@@ -527,4 +541,29 @@ fn calibration_minimises_the_objective_its_free_file_names() {
     }
     // The objectives differ on this start, so the check above tells them apart.
     assert!(seen.windows(2).all(|w| w[0] != w[1]), "{seen:?}");
+
+    // With `band_hits`, rows whose published value lies inside the start's band cost nothing:
+    // put the targets there, off the mean, so that without the band they cost something.
+    let summary = summarize(&r.series, &r.years, &r.runs);
+    let inside: Vec<TargetRow> = targets
+        .iter()
+        .map(|t| {
+            let row = summary.iter().find(|x| x.series == t.series && x.year == t.year).expect("simulated");
+            TargetRow { value: row.p05 + 0.1 * (row.p95 - row.p05), ..t.clone() }
+        })
+        .collect();
+    let fit = calibrate::compare(&summary, &inside, spec.years.clone());
+    assert!(fit.soft_misses_banded(0.0, 0.5, true) < fit.soft_misses_banded(0.0, 0.5, false));
+    for band_hits in [false, true] {
+        let spec = CalibrationSpec {
+            objective: Objective::SoftMisses,
+            tolerance: 0.0,
+            far_pull: 0.5,
+            band_hits,
+            ..spec.clone()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let outcome = run(&text, &spec, &inside, dir.path(), 1, &AtomicBool::new(false), &|_| ());
+        assert_eq!(outcome.start_loss, fit.soft_misses_banded(0.0, 0.5, band_hits), "band_hits {band_hits}");
+    }
 }

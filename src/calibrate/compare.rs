@@ -224,11 +224,21 @@ impl Comparison {
     /// missed row come closer, long before it becomes a hit (an undefined row costs
     /// `1 + far_pull`). `far_pull` 0 is `soft_misses`, bit for bit.
     pub fn soft_misses_pulled(&self, tolerance: f64, far_pull: f64) -> f64 {
+        self.soft_misses_banded(tolerance, far_pull, false)
+    }
+
+    /// [`Comparison::soft_misses_pulled`], where with `band` a row whose published value lies
+    /// within the simulated p05-p95 band costs nothing, as the hit rule counts it a hit
+    /// whatever its error. `band` false is `soft_misses_pulled`, bit for bit.
+    pub fn soft_misses_banded(&self, tolerance: f64, far_pull: f64, band: bool) -> f64 {
         if self.rows.is_empty() {
             return f64::NAN;
         }
         let ramp = (REL_TOLERANCE - tolerance).max(1e-9);
         let row = |r: &CompareRow| {
+            if band && r.p05 <= r.published && r.published <= r.p95 {
+                return 0.0;
+            }
             let soft = row_loss(r.scaled_error / ramp, tolerance / ramp);
             let beyond =
                 if r.scaled_error.is_nan() { 1.0 } else { (r.scaled_error.abs() - REL_TOLERANCE).clamp(0.0, 1.0) };
@@ -635,5 +645,29 @@ mod tests {
         let want = (0.0 + (0.04f64 / 0.07).powi(2) + 2.0 + 0.5 * 0.15 + 0.5) / 4.0;
         assert!((c.soft_misses_pulled(0.08, 0.5) - want).abs() < 1e-12, "{}", c.soft_misses_pulled(0.08, 0.5));
         assert_eq!(c.soft_misses_pulled(0.08, 0.0).to_bits(), c.soft_misses(0.08).to_bits());
+        assert_eq!(c.soft_misses_banded(0.08, 0.5, false).to_bits(), c.soft_misses_pulled(0.08, 0.5).to_bits());
+    }
+
+    #[test]
+    fn with_the_band_a_row_inside_it_costs_nothing() {
+        let summary = [
+            sim("a.count", 2000, 130.0, 95.0, 160.0),  // e = 0.3, published inside the band
+            sim("a.count", 2001, 130.0, 120.0, 140.0), // e = 0.3, outside
+            sim("a.count", 2002, 112.0, 101.0, 125.0), // e = 0.12, just outside
+        ];
+        let targets = [
+            TargetRow::target("a.count", 2000, 100.0, "cases"),
+            TargetRow::target("a.count", 2001, 100.0, "cases"),
+            TargetRow::target("a.count", 2002, 100.0, "cases"),
+        ];
+        let c = compare(&summary, &targets, None);
+        assert_eq!(c.hits(), 2, "the band makes the first a hit, 12% the third");
+        // Without the band: 1 + 0.5 (0.3 - 0.15), twice, and the ramp (0.04 / 0.07)^2.
+        let ramp = (0.04f64 / 0.07).powi(2);
+        let without = (2.0 * (1.0 + 0.5 * 0.15) + ramp) / 3.0;
+        assert!((c.soft_misses_banded(0.08, 0.5, false) - without).abs() < 1e-12);
+        // With it the first row costs nothing; the others are unchanged.
+        let with = (1.0 + 0.5 * 0.15 + ramp) / 3.0;
+        assert!((c.soft_misses_banded(0.08, 0.5, true) - with).abs() < 1e-12);
     }
 }

@@ -14,6 +14,8 @@
 //! objective = "loss"            # or "soft_misses" (see `Comparison::soft_misses`)
 //! far_pull = 0.0                # soft_misses only: pull on rows missed (default 0; see
 //!                               # `Comparison::soft_misses_pulled`)
+//! band_hits = false             # soft_misses only: a row inside the simulated p05-p95 band
+//!                               # costs nothing, as for the hit rule (default false)
 //!
 //! [[free]]
 //! key = "behaviour.trial.effort_acquittal"  # dotted path; `name[i]` picks element i of an array
@@ -76,6 +78,9 @@ pub struct CalibrationSpec {
     /// With `soft_misses`, the extra cost per unit of relative error beyond 15% of a row missed
     /// (at most one unit counted): 0 (the default) leaves missed rows flat at 1.
     pub far_pull: f64,
+    /// With `soft_misses`, whether a row whose published value lies within the simulated
+    /// p05-p95 band costs nothing, as the hit rule counts it a hit (default false).
+    pub band_hits: bool,
     pub free: Vec<FreeParam>,
 }
 
@@ -94,8 +99,18 @@ pub fn load_free(path: &Path) -> Result<CalibrationSpec, CalibrateError> {
     parse_free(&text, &label)
 }
 
-const CALIBRATION_KEYS: [&str; 9] =
-    ["targets_years", "seeds", "master_seed", "population", "seed", "sigma0", "tolerance", "objective", "far_pull"];
+const CALIBRATION_KEYS: [&str; 10] = [
+    "targets_years",
+    "seeds",
+    "master_seed",
+    "population",
+    "seed",
+    "sigma0",
+    "tolerance",
+    "objective",
+    "far_pull",
+    "band_hits",
+];
 
 /// What calibration minimises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,6 +163,8 @@ pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateEr
     let mut objective = Objective::Loss;
     let mut far_pull = 0.0;
     let mut far_pull_at = None;
+    let mut band_hits = false;
+    let mut band_hits_at = None;
     match root.get("calibration") {
         None => {}
         Some(v) => match v.get_ref() {
@@ -189,6 +206,17 @@ pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateEr
                         .number_in(v, "calibration.far_pull", |x| (0.0..=1.0).contains(&x), "[0, 1]")
                         .unwrap_or(far_pull);
                 }
+                if let Some(v) = t.get("band_hits") {
+                    band_hits_at = Some(v.span().start);
+                    match v.get_ref() {
+                        DeValue::Boolean(b) => band_hits = *b,
+                        _ => r.error(
+                            v.span().start,
+                            "calibration.band_hits",
+                            format!("expected true or false, found {}", r.source(v)),
+                        ),
+                    }
+                }
                 if let Some(v) = t.get("tolerance") {
                     tolerance = r
                         .number_in(v, "calibration.tolerance", |x| (0.0..1.0).contains(&x), "[0, 1)")
@@ -205,6 +233,12 @@ pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateEr
         && objective != Objective::SoftMisses
     {
         r.error(at, "calibration.far_pull", "applies only with objective = \"soft_misses\"".to_string());
+    }
+    if let Some(at) = band_hits_at
+        && band_hits
+        && objective != Objective::SoftMisses
+    {
+        r.error(at, "calibration.band_hits", "applies only with objective = \"soft_misses\"".to_string());
     }
 
     let mut free = Vec::new();
@@ -250,6 +284,7 @@ pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateEr
         tolerance,
         objective,
         far_pull,
+        band_hits,
         free,
     })
 }

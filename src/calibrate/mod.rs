@@ -676,7 +676,9 @@ impl Evaluator<'_> {
                     let fit = compare(summary, self.targets, self.spec.years.clone());
                     match self.spec.objective {
                         Objective::Loss => fit.loss_beyond(self.spec.tolerance),
-                        Objective::SoftMisses => fit.soft_misses_pulled(self.spec.tolerance, self.spec.far_pull),
+                        Objective::SoftMisses => {
+                            fit.soft_misses_banded(self.spec.tolerance, self.spec.far_pull, self.spec.band_hits)
+                        }
                     }
                 }
                 Err(_) => f64::INFINITY,
@@ -1152,10 +1154,16 @@ fn report_md(c: &ReportContext<'_>) -> String {
         } else {
             String::new()
         };
+        let band = if spec.band_hits {
+            "; a row whose published value lies within the simulated p05-p95 band costs 0, as the hit \
+             rule counts it a hit"
+        } else {
+            ""
+        };
         format!(
             "the share of targets missed, softened (each row costs 0 within a relative error of \
-             {}, 1 from the hit rule's 15% on, a quadratic ramp between{pull}; the tables below give \
-             the compare loss",
+             {}, 1 from the hit rule's 15% on, a quadratic ramp between{pull}{band}; the tables below \
+             give the compare loss",
             spec.tolerance
         )
     } else if spec.tolerance > 0.0 {
