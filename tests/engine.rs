@@ -573,7 +573,9 @@ fn a_partial_jurisdiction_takes_group_charges_first() {
         tiny_with(&[
             (
                 "jury_jurisdiction = { minor = 0.0, medium = 0.0, grave = 0.0, especially_grave = 0.0 }",
-                &format!("jury_jurisdiction = {{ minor = 0.0, medium = 0.0, grave = {share}, especially_grave = {share} }}"),
+                &format!(
+                    "jury_jurisdiction = {{ minor = 0.0, medium = 0.0, grave = {share}, especially_grave = {share} }}"
+                ),
             ),
             (
                 "jury_request_logit = -2.1",
