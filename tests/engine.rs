@@ -588,7 +588,8 @@ fn a_partial_jurisdiction_takes_group_charges_first() {
     assert_eq!(tally("0.35", "jury_group_weight = 1.0"), tally("0.35", ""), "1 is the default");
     // A full jurisdiction has no room to prefer: the weight changes nothing.
     assert_eq!(tally("1.0", "jury_group_weight = 2.5"), tally("1.0", ""));
-    // A partial one takes group charges first: more jury cases, with more defendants each.
+    // A partial one takes group charges first, its share of all charges unchanged: jury cases
+    // have more defendants each, and a little more often one of them asks.
     // Jury cases and their defendants over four runs.
     let juries = |weight_line: &str| {
         let s = scenario("0.35", weight_line);
@@ -600,7 +601,7 @@ fn a_partial_jurisdiction_takes_group_charges_first() {
     let ((cases, defendants), (cases_grouped, defendants_grouped)) = (juries(""), juries("jury_group_weight = 2.5"));
     let (ratio, ratio_grouped) = (defendants as f64 / cases as f64, defendants_grouped as f64 / cases_grouped as f64);
     assert!(cases > 100, "{cases} jury cases");
-    assert!(cases_grouped as f64 > 1.2 * cases as f64, "{cases_grouped} jury cases against {cases}");
+    assert!(cases_grouped > cases, "{cases_grouped} jury cases against {cases}");
     assert!(ratio_grouped > ratio + 0.15, "{ratio_grouped} defendants per jury case against {ratio}");
 }
 

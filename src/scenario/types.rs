@@ -544,10 +544,11 @@ pub struct TrialBehaviour {
     /// when any of them asks (true), or the case asks once whatever its defendants (false,
     /// the default). Co-defendants are tried together, so one request takes all to a jury.
     pub jury_request_per_defendant: bool,
-    /// Multiplies the jurisdiction share of a charge brought against more than one accused
-    /// (capped at 1): where the law gives juries only the gravest charges, committing the
-    /// crime in a group is one of the aggravating features that bring a charge there.
-    /// Default 1: group and single charges alike.
+    /// How many times as likely a charge against more than one accused is to be within a
+    /// partial jury jurisdiction as a charge against one (as far as chances up to 1 allow),
+    /// the rule's share of all charges staying what it is: where the law gives juries only the
+    /// gravest charges, committing the crime in a group is one of the aggravating features
+    /// that bring a charge there. Default 1: group and single charges alike.
     pub jury_group_weight: f64,
     /// Jury acquittal log-odds: intercept and slope on weakness of the evidence.
     pub jury_acquit_logit: f64,

@@ -60,8 +60,12 @@ impl World<'_> {
         // Co-defendants are tried together: where each asks on his own, one request is enough.
         // Where the jurisdiction is partial, a charge against a group is more often among the
         // gravest ones it covers (a group is an aggravating feature).
-        let share = rules.jury_jurisdiction[c.gravity.index()];
-        let share = if c.defendants > 1 { (share * b.jury_group_weight).min(1.0) } else { share };
+        let (single, group) = jurisdiction_by_group(
+            rules.jury_jurisdiction[c.gravity.index()],
+            b.jury_group_weight,
+            1.0 - (-s.crime.extra_defendants_mean).exp(),
+        );
+        let share = if c.defendants > 1 { group } else { single };
         let jury = u(slot::JURY_ELIGIBLE) < share && {
             let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_acquittals_last_year as f64);
             let p_jury =
@@ -309,6 +313,51 @@ impl World<'_> {
     }
 }
 
+/// The chances that a charge against one accused and one against a group are within a
+/// jurisdiction that covers the share `share` of all charges, a group's `weight` times as
+/// likely as a single accused's (as far as chances up to 1 allow), where `group_share` of
+/// charges are against groups. The shares of the two kinds average to `share`, so a dated
+/// rule's share keeps its meaning whatever the weight.
+pub fn jurisdiction_by_group(share: f64, weight: f64, group_share: f64) -> (f64, f64) {
+    if weight == 1.0 || group_share <= 0.0 || group_share >= 1.0 {
+        return (share, share);
+    }
+    let single = share / (1.0 - group_share + weight * group_share);
+    if weight * single > 1.0 {
+        (((share - group_share) / (1.0 - group_share)).clamp(0.0, 1.0), 1.0)
+    } else if single > 1.0 {
+        (1.0, ((share - (1.0 - group_share)) / group_share).clamp(0.0, 1.0))
+    } else {
+        (single, weight * single)
+    }
+}
+
 fn u_back(w: &World, index: u32) -> f64 {
     unit(w.cases[index as usize].w[slot::SUPPLEMENTARY_BACK])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jurisdiction_by_group;
+
+    #[test]
+    fn group_charges_weigh_more_while_the_share_of_all_charges_stays() {
+        let g = 0.2;
+        let mean = |(single, group): (f64, f64)| (1.0 - g) * single + g * group;
+        // No weight, no change.
+        assert_eq!(jurisdiction_by_group(0.15, 1.0, g), (0.15, 0.15));
+        // Weight 3: 0.15 / (0.8 + 0.6) for one accused, three times that for a group.
+        let (single, group) = jurisdiction_by_group(0.15, 3.0, g);
+        assert!((single - 0.15 / 1.4).abs() < 1e-12 && (group - 3.0 * single).abs() < 1e-12);
+        // The average over charges is the rule's share, whatever the weight, capped or not.
+        for (share, weight) in [(0.15, 3.0), (0.5, 8.0), (0.9, 3.0), (0.3, 0.2), (0.95, 0.1), (0.0, 5.0), (1.0, 5.0)] {
+            let split = jurisdiction_by_group(share, weight, g);
+            assert!((mean(split) - share).abs() < 1e-12, "{share} {weight}: {split:?}");
+            assert!((0.0..=1.0).contains(&split.0) && (0.0..=1.0).contains(&split.1), "{split:?}");
+        }
+        // Capped: every group charge is in, the rest of the share goes to single charges.
+        assert_eq!(jurisdiction_by_group(0.5, 8.0, g).1, 1.0);
+        // A full jurisdiction is full for both.
+        assert_eq!(jurisdiction_by_group(1.0, 5.0, g), (1.0, 1.0));
+    }
 }
