@@ -189,36 +189,22 @@ fn free_toml_errors_are_located() {
     ] {
         assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
     }
-    // A pull on missed rows: a number in [0, 1], and only for soft_misses.
+    // A pull on missed rows (a number in [0, 1]) and rows inside the band as hits (a boolean):
+    // each only for soft_misses.
     let free = "[[free]]\nkey = \"behaviour.trial.effort_acquittal\"\nmin = 1\nmax = 9\n";
-    let err = calibrate::parse_free(&format!("[calibration]\nfar_pull = 2\n{free}"), "F.toml").unwrap_err();
-    assert!(
-        err.to_string().contains("F.toml:2:12: key `calibration.far_pull`: expected a number in [0, 1], found 2"),
-        "{err}"
-    );
-    let err = calibrate::parse_free(&format!("[calibration]\nfar_pull = 0.2\n{free}"), "F.toml").unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("F.toml:2:12: key `calibration.far_pull`: applies only with objective = \"soft_misses\""),
-        "{err}"
-    );
+    for (line, expected) in [
+        ("far_pull = 2", "F.toml:2:12: key `calibration.far_pull`: expected a number in [0, 1], found 2"),
+        ("far_pull = 0.2", "F.toml:2:12: key `calibration.far_pull`: applies only with objective = \"soft_misses\""),
+        ("band_hits = 1", "F.toml:2:13: key `calibration.band_hits`: expected true or false, found 1"),
+        ("band_hits = true", "F.toml:2:13: key `calibration.band_hits`: applies only with objective = \"soft_misses\""),
+    ] {
+        let err = calibrate::parse_free(&format!("[calibration]\n{line}\n{free}"), "F.toml").unwrap_err();
+        assert!(err.to_string().contains(expected), "{line}: {err}");
+    }
     let spec =
         calibrate::parse_free(&format!("[calibration]\nobjective = \"soft_misses\"\nfar_pull = 0.2\n{free}"), "F.toml")
             .unwrap();
     assert_eq!(spec.far_pull, 0.2);
-    // Rows inside the band as hits: a boolean, and only for soft_misses.
-    let err = calibrate::parse_free(&format!("[calibration]\nband_hits = 1\n{free}"), "F.toml").unwrap_err();
-    assert!(
-        err.to_string().contains("F.toml:2:13: key `calibration.band_hits`: expected true or false, found 1"),
-        "{err}"
-    );
-    let err = calibrate::parse_free(&format!("[calibration]\nband_hits = true\n{free}"), "F.toml").unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("F.toml:2:13: key `calibration.band_hits`: applies only with objective = \"soft_misses\""),
-        "{err}"
-    );
-    let spec = calibrate::parse_free(&format!("[calibration]\nobjective = \"soft_misses\"\n{free}"), "F.toml").unwrap();
     assert!(!spec.band_hits, "off by default");
 
     // Keys are checked against the scenario, with the FREE.toml line of the key.

@@ -231,6 +231,9 @@ pub(crate) struct Prepared {
     pub kind_cdf: Vec<f64>,
     /// Per kind, the cumulative gravity distribution.
     pub gravity_cdf: Vec<[f64; 4]>,
+    /// Share of public cases with more than one accused, 1 - exp(-extra_defendants_mean): how
+    /// a partial jury jurisdiction splits between single and group charges.
+    pub group_share: f64,
 }
 
 impl Prepared {
@@ -264,6 +267,7 @@ impl Prepared {
                     [c[0], c[1], c[2], c[3]]
                 })
                 .collect(),
+            group_share: 1.0 - (-s.crime.extra_defendants_mean).exp(),
         }
     }
 }

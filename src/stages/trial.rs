@@ -63,7 +63,7 @@ impl World<'_> {
         let (single, group) = jurisdiction_by_group(
             rules.jury_jurisdiction[c.gravity.index()],
             b.jury_group_weight,
-            1.0 - (-s.crime.extra_defendants_mean).exp(),
+            self.prep.group_share,
         );
         let share = if c.defendants > 1 { group } else { single };
         let jury = u(slot::JURY_ELIGIBLE) < share && {
@@ -319,7 +319,8 @@ impl World<'_> {
 /// charges are against groups. The shares of the two kinds average to `share`, so a dated
 /// rule's share keeps its meaning whatever the weight.
 pub fn jurisdiction_by_group(share: f64, weight: f64, group_share: f64) -> (f64, f64) {
-    if weight == 1.0 || group_share <= 0.0 || group_share >= 1.0 {
+    // No jurisdiction, a full one, or nothing to tell the charges apart by.
+    if share <= 0.0 || share >= 1.0 || weight == 1.0 || group_share <= 0.0 || group_share >= 1.0 {
         return (share, share);
     }
     let single = share / (1.0 - group_share + weight * group_share);
