@@ -572,7 +572,7 @@ fn a_partial_jurisdiction_takes_group_charges_first() {
     let scenario = |share: &str, weight_line: &str| {
         tiny_with(&[
             (
-                "jury_jurisdiction = { minor = 0.0, medium = 0.0, grave = 0.0, especially_grave = 0.0 }",
+                GRAVE_BY_JURY.0,
                 &format!(
                     "jury_jurisdiction = {{ minor = 0.0, medium = 0.0, grave = {share}, especially_grave = {share} }}"
                 ),
