@@ -227,18 +227,18 @@ pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateEr
         },
     }
 
-    // A pull on missed rows means nothing to the squared loss: say so rather than ignore it.
-    if let Some(at) = far_pull_at
-        && far_pull > 0.0
-        && objective != Objective::SoftMisses
-    {
-        r.error(at, "calibration.far_pull", "applies only with objective = \"soft_misses\"".to_string());
-    }
-    if let Some(at) = band_hits_at
-        && band_hits
-        && objective != Objective::SoftMisses
-    {
-        r.error(at, "calibration.band_hits", "applies only with objective = \"soft_misses\"".to_string());
+    // A pull on missed rows, and rows inside the band costing nothing, mean nothing to the
+    // squared loss: say so rather than ignore them.
+    if objective != Objective::SoftMisses {
+        for (at, set, key) in
+            [(far_pull_at, far_pull > 0.0, "calibration.far_pull"), (band_hits_at, band_hits, "calibration.band_hits")]
+        {
+            if let Some(at) = at
+                && set
+            {
+                r.error(at, key, "applies only with objective = \"soft_misses\"".to_string());
+            }
+        }
     }
 
     let mut free = Vec::new();
