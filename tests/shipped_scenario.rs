@@ -37,7 +37,7 @@ fn every_2010_target_within_a_factor_of_two() {
 /// shipped scenario, compared with the 169 published figures of 2000-2012, give exactly this
 /// many hits. The runs are deterministic, so a change of this count means the model or the
 /// shipped parameters changed: recalibrate, or re-state the fit in both READMEs.
-const DOCUMENTED_HITS_2000_2012: usize = 147;
+const DOCUMENTED_HITS_2000_2012: usize = 148;
 
 #[test]
 fn the_documented_fit_holds() {
