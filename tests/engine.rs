@@ -795,3 +795,44 @@ fn complainants_without_proof_withdraw_and_are_acquitted() {
     let (none, heavy) = (private_acquittal_share(&weakness("0.0")), private_acquittal_share(&weakness("16.0")));
     assert!(heavy < none - 0.02, "acquitted share {none:.3} with weight 0, {heavy:.3} with 16");
 }
+
+/// Supplementary investigation banned from 2012 in the fixture, with `extra` lines added to the
+/// judges' behaviour.
+fn supplementary_banned(extra: &str) -> Tally {
+    let s = tiny_with(&[
+        (
+            "[[incentives]]\nfrom = 2012-01-01",
+            "[[rules]]\nfrom = 2012-01-01\nsupplementary_investigation = false\n\n[[incentives]]\nfrom = 2012-01-01",
+        ),
+        ("return_to_procurator_constant = -6.0", &format!("return_to_procurator_constant = -6.0\n{extra}")),
+    ]);
+    simulate(&s, 8, 0).tally
+}
+
+#[test]
+fn banned_returns_go_on_as_returns_to_the_procurator() {
+    let allowed = simulate(&tiny(), 8, 0).tally;
+    let banned = supplementary_banned("");
+    assert_eq!(supplementary_banned("returns_after_ban = 1.0"), banned, "1 is the default");
+    let ban_year = 2; // 2012
+    assert!(allowed.get(ban_year, Counter::ReturnedSupplementary) > 20, "too few returns to test");
+    // The judges who would have sent a case for supplementary investigation return it to the
+    // procurator instead, decision for decision: the two kinds merge and nothing else changes.
+    let mut merged = allowed.clone();
+    for y in ban_year..allowed.n_years() {
+        let both = allowed.get(y, Counter::ReturnedSupplementary) + allowed.get(y, Counter::ReturnedToProcurator);
+        merged.set(y, Counter::ReturnedToProcurator, both);
+        merged.set(y, Counter::ReturnedSupplementary, 0);
+    }
+    assert_eq!(banned, merged);
+    // A ban that works: those judges choose among the other options, and fewer cases return.
+    let effective = supplementary_banned("returns_after_ban = 0.0");
+    assert_eq!(effective.get(ban_year, Counter::ReturnedSupplementary), 0);
+    assert!(
+        effective.get(ban_year, Counter::ReturnedToProcurator) * 2
+            < banned.get(ban_year, Counter::ReturnedToProcurator),
+        "{} returns with an effective ban, {} with the practice going on",
+        effective.get(ban_year, Counter::ReturnedToProcurator),
+        banned.get(ban_year, Counter::ReturnedToProcurator)
+    );
+}

@@ -307,6 +307,14 @@ pub fn logit(p: f64) -> f64 {
     (p / (1.0 - p).max(1e-12)).ln()
 }
 
+/// ln(e^a + e^b) without overflow: the utility of two options merged into one, which a
+/// multinomial logit then chooses as often as either of them. `NEG_INFINITY` is an absent option.
+#[inline]
+pub fn log_add_exp(a: f64, b: f64) -> f64 {
+    let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
+    if lo == f64::NEG_INFINITY { hi } else { hi + (lo - hi).exp().ln_1p() }
+}
+
 /// Chooses among options with probabilities proportional to exp(utility) (a multinomial
 /// logit); options that are not available have utility `f64::NEG_INFINITY`. Returns the index
 /// of the chosen option. Deterministic in `u`.
@@ -392,6 +400,20 @@ mod tests {
         let n = 100_000;
         let mean: f64 = (0..n).map(|i| poisson(0.7, (i as f64 + 0.5) / n as f64) as f64).sum::<f64>() / n as f64;
         assert!((mean - 0.7).abs() < 1e-3, "{mean}");
+    }
+
+    #[test]
+    fn log_add_exp_merges_two_options_into_one() {
+        // Far from zero, where e^a itself would overflow or vanish, the merge stays exact.
+        for (a, b) in [(0.0f64, 0.0f64), (-6.0, -5.3), (700.0, 699.0), (-800.0, -801.0)] {
+            let merged = log_add_exp(a, b);
+            let expected = a.max(b) + (1.0 + (-(a - b).abs()).exp()).ln();
+            assert!((merged - expected).abs() < 1e-12, "{a} {b}: {merged} vs {expected}");
+            assert_eq!(merged, log_add_exp(b, a));
+        }
+        assert_eq!(log_add_exp(-6.0, f64::NEG_INFINITY), -6.0);
+        assert_eq!(log_add_exp(f64::NEG_INFINITY, -6.0), -6.0);
+        assert_eq!(log_add_exp(f64::NEG_INFINITY, f64::NEG_INFINITY), f64::NEG_INFINITY);
     }
 
     #[test]

@@ -1096,6 +1096,7 @@ fn read_trial(t: &mut Table<'_, '_>) -> Option<TrialBehaviour> {
             official_pressure: f64(Num::Prob, REQ),
             supplementary_return_back: f64(Num::Prob, REQ),
             return_to_procurator_constant: f64(Num::Finite, REQ),
+            returns_after_ban: f64(Num::Prob, Need::Or(1.0)),
             discretionary_release_cost: f64(Num::NonNeg, REQ),
             release_practice_weight: f64(Num::NonNeg, Need::Or(0.0)),
             close_exonerating_constant: f64(Num::Finite, REQ),

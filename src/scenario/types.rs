@@ -567,6 +567,10 @@ pub struct TrialBehaviour {
     pub supplementary_return_back: f64,
     /// Constant utility of returning a case to the procurator.
     pub return_to_procurator_constant: f64,
+    /// Once returns for supplementary investigation are banned, the share of them that judges
+    /// go on making as returns to the procurator (1: the practice continues unchanged under
+    /// the other name; 0: the ban works and those judges choose among the other options).
+    pub returns_after_ban: f64,
     /// Cost to a judge of a discretionary release on reconciliation, per unit of the
     /// procurator's opposition (his conviction weight above his closure weight).
     pub discretionary_release_cost: f64,

@@ -7,7 +7,7 @@
 //! independence lets it count), and campaigns. A jury weighs only the evidence.
 
 use super::{bargain, pick_in, reconciliation_eligibility};
-use crate::engine::dist::{choose, exp_days, logistic};
+use crate::engine::dist::{choose, exp_days, log_add_exp, logistic};
 use crate::engine::draws::unit;
 use crate::engine::{Stage, Terminal, Verdict, World, slot};
 use crate::record::{Counter, ProvinceCounter};
@@ -154,11 +154,18 @@ impl World<'_> {
                     + province.acquittal_shift;
             utility[CLOSE_EXONERATING] = b.close_exonerating_constant + campaign + conscience * weakness
                 - 0.5 * w_rev * judge.belief_reverse_acquittal;
+            let supplementary = b.return_supplementary_constant - b.effort_return * load + conscience * weakness;
             if rules.supplementary_investigation {
-                utility[RETURN_SUPPLEMENTARY] =
-                    b.return_supplementary_constant - b.effort_return * load + conscience * weakness;
+                utility[RETURN_SUPPLEMENTARY] = supplementary;
+                utility[RETURN_PROCURATOR] = b.return_to_procurator_constant;
+            } else {
+                // Banned, "the practice of returning cases continues": a judge who would have
+                // sent the case for supplementary investigation returns it to the procurator
+                // instead, as far as `returns_after_ban` says (that share of the option's
+                // weight moves to the other return; the rest goes to the other options).
+                utility[RETURN_PROCURATOR] =
+                    log_add_exp(b.return_to_procurator_constant, supplementary + b.returns_after_ban.ln());
             }
-            utility[RETURN_PROCURATOR] = b.return_to_procurator_constant;
             choose(&utility, u(slot::TRIAL_DECIDE))
         };
         self.agents.judges[judge_index as usize].decided += 1;
