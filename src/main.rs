@@ -120,7 +120,7 @@ fn main() -> ExitCode {
         Command::Check { scenario } => match load(&scenario) {
             Ok(s) => {
                 say!(
-                    "{}: ok: scenario `{}`, {} provinces, {}-{} (reported from {}), {} rule regimes, {} incentive regimes, {} campaigns",
+                    "{}: ok: scenario `{}`, {} provinces, {}-{} (reported from {}), {} rule regimes, {} incentive regimes, {} staff changes, {} campaigns",
                     scenario.display(),
                     s.name,
                     s.provinces.len(),
@@ -129,6 +129,7 @@ fn main() -> ExitCode {
                     s.calendar.first_reported_year,
                     s.rules.len(),
                     s.incentives.len(),
+                    s.staffing.len() - 1,
                     s.campaigns.len()
                 );
                 ExitCode::SUCCESS

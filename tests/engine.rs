@@ -836,3 +836,49 @@ fn banned_returns_go_on_as_returns_to_the_procurator() {
         banned.get(ban_year, Counter::ReturnedToProcurator)
     );
 }
+
+/// The fixture's lines of `batch_csv` for years before `year`.
+fn summary_before(csv: &str, year: i32) -> Vec<String> {
+    csv.lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1).and_then(|y| y.parse::<i32>().ok()).is_some_and(|y| y < year))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_staff_change_acts_from_its_date_only() {
+    let base = tiny();
+    let change =
+        |lines: &str| tiny_with(&[("[traits]", &format!("[[staff_change]]\nfrom = 2012-01-01\n{lines}\n\n[traits]"))]);
+    // Four times the judges from 2012: everything before is the same, bit for bit.
+    let more = change("trial_judges = 40\ndefence_lawyers = 600");
+    let (a, b) = (batch_csv(&base, 2), batch_csv(&more, 2));
+    assert_ne!(a, b, "the change changed nothing");
+    let before = summary_before(&a, 2012);
+    assert!(before.len() > 40, "{} rows before 2012", before.len());
+    assert_eq!(before, summary_before(&b, 2012));
+    // A change that restates the counts in force changes nothing at all.
+    assert_eq!(batch_csv(&change("trial_judges = 10"), 2), a);
+    // Cuts and increases keep every case accounted for.
+    for lines in ["trial_judges = 40", "investigators = 16\nprocurators = 2\ntrial_judges = 2\nappellate_judges = 2"] {
+        check_invariants(&simulate(&change(lines), 3, 0));
+    }
+}
+
+#[test]
+fn more_judges_lighten_the_load_and_cheap_outcomes_lose_their_pull() {
+    // Judges' discretionary releases on reconciliation save effort in proportion to the load;
+    // with five times the judges from 2012 each hears a fifth of the cases, and fewer are
+    // released while convictions take their place.
+    let run = |judges: &str| {
+        let s = tiny_with(&[
+            ("[traits]", &format!("[[staff_change]]\nfrom = 2011-07-01\ntrial_judges = {judges}\n\n[traits]")),
+            ("registered_crimes = 3100", "registered_crimes = 9300"),
+        ]);
+        (0..4).map(|run| simulate(&s, 5, run).tally.get(2, Counter::TrialClosedReconciled)).sum::<u64>()
+    };
+    let (same, more) = (run("10"), run("50"));
+    assert!(same > 100, "{same} releases in 2012");
+    assert!((more as f64) < 0.9 * same as f64, "releases with 10 judges {same}, with 50 {more}");
+}

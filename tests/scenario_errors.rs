@@ -347,6 +347,41 @@ fn single_edits_of_tiny_give_exactly_one_diagnostic() {
             "behaviour.private.reject",
             "[behaviour.private]",
         ),
+        (
+            "[traits]",
+            "[[staff_change]]\nfrom = 2012-01-01\ntrial_judjes = 20\n\n[traits]",
+            "unknown key `trial_judjes`, did you mean `trial_judges`?",
+            "staff_change[0].trial_judjes",
+            "trial_judjes",
+        ),
+        (
+            "[traits]",
+            "[[staff_change]]\nfrom = 2012-01-01\ntrial_judges = 1\n\n[traits]",
+            "at least 2, one per province",
+            "staff_change[0].trial_judges",
+            "trial_judges = 1\n",
+        ),
+        (
+            "[traits]",
+            "[[staff_change]]\nfrom = 2009-06-01\ntrial_judges = 20\n\n[traits]",
+            "must come after the start of the simulation (2010-01-01)",
+            "staff_change[0].from",
+            "from = 2009-06-01",
+        ),
+        (
+            "[traits]",
+            "[[staff_change]]\nfrom = 2012-01-01\ntrial_judges = 20\n\n[[staff_change]]\nfrom = 2011-01-01\ntrial_judges = 30\n\n[traits]",
+            "must come after `staff_change[0].from` (2012-01-01)",
+            "staff_change[1].from",
+            "from = 2011-01-01",
+        ),
+        (
+            "[traits]",
+            "[[staff_change]]\ntrial_judges = 20\n\n[traits]",
+            "missing required key `from`",
+            "staff_change[0].from",
+            "[[staff_change]]",
+        ),
     ];
     for (from, to, message, key, marker) in cases {
         assert_eq!(tiny.matches(from).count(), 1, "`{from}` must occur once in tiny.toml");
@@ -429,6 +464,12 @@ fn kazakhstan_loads_with_expected_values() {
     assert_eq!(s.calendar.first_year, 1994);
     assert_eq!(s.calendar.first_reported_year, 2000);
     assert_eq!(s.calendar.last_year, 2018);
+
+    // Staff: 620 trial judges until 2014, 775 from then; 4,000 defence lawyers until 2015.
+    let counts: Vec<_> =
+        s.staffing.iter().map(|e| (e.from_label.as_str(), e.value.trial_judges, e.value.defence_lawyers)).collect();
+    assert_eq!(counts, [("1994-01-01", 620, 4000), ("2014-01-01", 775, 4000), ("2015-01-01", 775, 4500)]);
+    assert_eq!(s.staffing[2].value.investigators, s.staff.investigators);
 
     // Shares default to population shares.
     let total: f64 = s.provinces.iter().map(|p| p.population).sum();
@@ -566,6 +607,26 @@ fn later_entries_change_only_the_keys_they_give() {
     );
     let s3 = load_str(&text, "tiny-monitoring.toml").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s3.incentives[2].value.monitoring, Some(Monitoring { failing_at: 3, dismissed_at: 9 }));
+
+    // Staff: `[staff]` is in force from the start; each change patches the counts before it.
+    assert_eq!(s.staffing.len(), 1);
+    assert_eq!((s.staffing[0].from_day, &s.staffing[0].value), (0, &s.staff));
+    let text = tiny_text().replacen(
+        "[traits]",
+        "[[staff_change]]\nfrom = 2011-03-01\nnote = \"more judges\"\ntrial_judges = 20\n\n\
+         [[staff_change]]\nfrom = 2012-01-01\ndefence_lawyers = 90\n\n[traits]",
+        1,
+    );
+    let s4 = load_str(&text, "tiny-staff.toml").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s4.staff, s.staff);
+    let mut expected = s.staff.clone();
+    expected.trial_judges = 20;
+    assert_eq!(
+        (s4.staffing[1].from_day, &s4.staffing[1].note, &s4.staffing[1].value),
+        (365 + 59, &"more judges".to_string(), &expected)
+    );
+    expected.defence_lawyers = 90;
+    assert_eq!((s4.staffing[2].from_label.as_str(), &s4.staffing[2].value), ("2012-01-01", &expected));
 }
 
 /// A small edit of the scenario text.

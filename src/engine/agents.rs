@@ -95,19 +95,21 @@ impl TraitTables {
     }
 }
 
-/// All officials of a run, grouped by province: agents of a kind in province `p` occupy
-/// `ranges[p]` of their vector, so assigning a case is one draw over a contiguous range.
+/// All officials of a run. The roster of a kind in province `p` (`*_rosters[p]`) lists the
+/// indices of those serving there, so assigning a case is one draw over the roster. Agents who
+/// leave (a dated staff cut) drop off the roster but stay in the vector, finishing the cases
+/// they hold; hires are appended, so an index, once given to a case, stays valid.
 pub struct Agents {
     pub investigators: Vec<Investigator>,
     pub procurators: Vec<Procurator>,
     pub judges: Vec<Judge>,
     pub appellate: Vec<AppellateJudge>,
-    pub investigator_ranges: Vec<(u32, u32)>,
-    pub procurator_ranges: Vec<(u32, u32)>,
-    pub judge_ranges: Vec<(u32, u32)>,
-    pub appellate_ranges: Vec<(u32, u32)>,
+    pub investigator_rosters: Vec<Vec<u32>>,
+    pub procurator_rosters: Vec<Vec<u32>>,
+    pub judge_rosters: Vec<Vec<u32>>,
+    pub appellate_rosters: Vec<Vec<u32>>,
     pub provinces: Vec<ProvinceState>,
-    /// The next uid for a newly hired agent (replacements after dismissal).
+    /// The next uid for a newly hired agent (replacements after dismissal, staff increases).
     next_uid: u64,
 }
 
@@ -133,16 +135,26 @@ pub fn split_staff(total: u32, shares: &[f64]) -> Vec<u32> {
     counts
 }
 
-fn ranges(counts: &[u32]) -> Vec<(u32, u32)> {
+/// Rosters of agents created province by province: province `p` gets the next `counts[p]`
+/// indices.
+fn rosters(counts: &[u32]) -> Vec<Vec<u32>> {
     let mut start = 0;
     counts
         .iter()
         .map(|&c| {
-            let r = (start, start + c);
+            let r = (start..start + c).collect();
             start += c;
             r
         })
         .collect()
+}
+
+/// The mean of `value` over the agents on a roster (`fallback` for an empty one).
+fn roster_mean<A>(agents: &[A], roster: &[u32], value: impl Fn(&A) -> f64, fallback: f64) -> f64 {
+    if roster.is_empty() {
+        return fallback;
+    }
+    roster.iter().map(|&i| value(&agents[i as usize])).sum::<f64>() / roster.len() as f64
 }
 
 /// Initial beliefs of a judge: what the appellate system would do at its base rates.
@@ -175,10 +187,10 @@ impl Agents {
             procurators: Vec::new(),
             judges: Vec::new(),
             appellate: Vec::new(),
-            investigator_ranges: ranges(&n_inv),
-            procurator_ranges: ranges(&n_proc),
-            judge_ranges: ranges(&n_judge),
-            appellate_ranges: ranges(&n_app),
+            investigator_rosters: rosters(&n_inv),
+            procurator_rosters: rosters(&n_proc),
+            judge_rosters: rosters(&n_judge),
+            appellate_rosters: rosters(&n_app),
             provinces: Vec::new(),
             next_uid: 0,
         };
@@ -249,13 +261,13 @@ impl Agents {
     /// The newcomer starts from the province colleagues' current beliefs (she learns the
     /// local climate from them), with no reversals on record.
     pub fn replace_judge(&mut self, index: usize, tables: &TraitTables, stream: &mut RunStream, capacity: f64) {
-        let uid = self.next_uid;
-        self.next_uid += 1;
+        let uid = self.hire_uid();
         let province = self.judges[index].province;
-        let (lo, hi) = self.judge_ranges[province as usize];
-        let n = (hi - lo) as f64;
+        let roster = &self.judge_rosters[province as usize];
+        let n = roster.len() as f64;
         let (mut acq, mut conv) = (0.0, 0.0);
-        for j in &self.judges[lo as usize..hi as usize] {
+        for &j in roster {
+            let j = &self.judges[j as usize];
             acq += j.belief_reverse_acquittal / n;
             conv += j.belief_reverse_conviction / n;
         }
@@ -263,16 +275,102 @@ impl Agents {
         let independence = tables.independence.sample(unit(w[0]));
         self.judges[index] = new_judge(uid, province, independence, capacity, (acq, conv));
     }
+
+    /// Brings every roster to the national counts of `staff` (split by staff share, as at the
+    /// start). A province short of officials hires newcomers, drawn from the same trait
+    /// distributions, who take on the caseload, beliefs and workload their colleagues there
+    /// have now; one with too many lets its latest arrivals go (they finish the cases they hold).
+    pub fn restaff(&mut self, s: &Scenario, staff: &Staff, tables: &TraitTables, stream: &mut RunStream) {
+        let shares: Vec<f64> = s.provinces.iter().map(|p| p.staff_share).collect();
+        let judge_capacity = s.behaviour.trial.judge_capacity;
+        let investigator_capacity = s.behaviour.investigation.capacity;
+        let (acq0, conv0) = prior_reversal_beliefs(s);
+        for (p, n) in split_staff(staff.investigators, &shares).into_iter().enumerate() {
+            let load =
+                roster_mean(&self.investigators, &self.investigator_rosters[p], |a| a.load, investigator_capacity);
+            while self.investigator_rosters[p].len() < n as usize {
+                let uid = self.hire_uid();
+                let w = stream.agent_words(uid);
+                self.investigator_rosters[p].push(self.investigators.len() as u32);
+                self.investigators.push(Investigator {
+                    uid,
+                    province: p as u16,
+                    diligence: tables.diligence.sample(unit(w[0])),
+                    venality: tables.venality.sample(unit(w[1])),
+                    assigned: 0,
+                    load,
+                    // Set before the newcomer's first case (`World::refresh_clearance_exponents`).
+                    clear_exponent: f64::NAN,
+                });
+            }
+            self.investigator_rosters[p].truncate(n as usize);
+        }
+        for (p, n) in split_staff(staff.procurators, &shares).into_iter().enumerate() {
+            let roster = &self.procurator_rosters[p];
+            let belief = roster_mean(
+                &self.procurators,
+                roster,
+                |a| a.acquittal_belief,
+                s.behaviour.procurator.acquittal_belief_scale,
+            );
+            while self.procurator_rosters[p].len() < n as usize {
+                let uid = self.hire_uid();
+                let w = stream.agent_words(uid);
+                self.procurator_rosters[p].push(self.procurators.len() as u32);
+                self.procurators.push(Procurator {
+                    uid,
+                    province: p as u16,
+                    zeal: tables.zeal.sample(unit(w[0])),
+                    tried: 0,
+                    acquitted: 0,
+                    acquittal_belief: belief,
+                });
+            }
+            self.procurator_rosters[p].truncate(n as usize);
+        }
+        for (p, n) in split_staff(staff.trial_judges, &shares).into_iter().enumerate() {
+            let roster = &self.judge_rosters[p];
+            let load = roster_mean(&self.judges, roster, |j| j.load, judge_capacity);
+            let acq = roster_mean(&self.judges, roster, |j| j.belief_reverse_acquittal, acq0);
+            let conv = roster_mean(&self.judges, roster, |j| j.belief_reverse_conviction, conv0);
+            while self.judge_rosters[p].len() < n as usize {
+                let uid = self.hire_uid();
+                let w = stream.agent_words(uid);
+                self.judge_rosters[p].push(self.judges.len() as u32);
+                let independence = tables.independence.sample(unit(w[0]));
+                self.judges.push(new_judge(uid, p as u16, independence, load, (acq, conv)));
+            }
+            self.judge_rosters[p].truncate(n as usize);
+        }
+        for (p, n) in split_staff(staff.appellate_judges, &shares).into_iter().enumerate() {
+            while self.appellate_rosters[p].len() < n as usize {
+                let uid = self.hire_uid();
+                let w = stream.agent_words(uid);
+                self.appellate_rosters[p].push(self.appellate.len() as u32);
+                self.appellate.push(AppellateJudge {
+                    uid,
+                    province: p as u16,
+                    deference: tables.deference.sample(unit(w[0])),
+                });
+            }
+            self.appellate_rosters[p].truncate(n as usize);
+        }
+    }
+
+    fn hire_uid(&mut self) -> u64 {
+        self.next_uid += 1;
+        self.next_uid - 1
+    }
 }
 
-fn new_judge(uid: u64, province: u16, independence: f64, capacity: f64, beliefs: (f64, f64)) -> Judge {
+fn new_judge(uid: u64, province: u16, independence: f64, load: f64, beliefs: (f64, f64)) -> Judge {
     Judge {
         uid,
         province,
         independence,
         reversals_year: 0,
         decided: 0,
-        load: capacity,
+        load,
         belief_reverse_acquittal: beliefs.0,
         belief_reverse_conviction: beliefs.1,
         obs: [0; 4],
@@ -281,7 +379,87 @@ fn new_judge(uid: u64, province: u16, independence: f64, capacity: f64, beliefs:
 
 #[cfg(test)]
 mod tests {
-    use super::split_staff;
+    use super::*;
+    use crate::scenario;
+
+    /// Each roster holds exactly the split counts, of agents of its province, every index once.
+    fn check_rosters<A>(agents: &[A], rosters: &[Vec<u32>], counts: &[u32], province: impl Fn(&A) -> u16) {
+        let mut seen = vec![false; agents.len()];
+        for (p, (roster, &n)) in rosters.iter().zip(counts).enumerate() {
+            assert_eq!(roster.len(), n as usize, "province {p}");
+            for &i in roster {
+                assert_eq!(province(&agents[i as usize]) as usize, p);
+                assert!(!std::mem::replace(&mut seen[i as usize], true), "agent {i} on two rosters");
+            }
+        }
+    }
+
+    #[test]
+    fn restaffing_hires_and_lets_go_by_province() {
+        let s = scenario::load_path(std::path::Path::new("tests/fixtures/tiny.toml")).expect("tiny fixture loads");
+        let tables = TraitTables::new(&s);
+        let mut stream = RunStream::new(1, 0);
+        let mut agents = Agents::new(&s, &tables, &mut stream);
+        let shares: Vec<f64> = s.provinces.iter().map(|p| p.staff_share).collect();
+        let initial_uids: Vec<u64> = agents.judges.iter().map(|j| j.uid).collect();
+        // Beliefs the province's judges hold when the newcomers arrive.
+        for (k, j) in agents.judges.iter_mut().enumerate() {
+            j.belief_reverse_acquittal = 0.01 * k as f64;
+        }
+        let before: Vec<f64> = agents.judges.iter().map(|j| j.belief_reverse_acquittal).collect();
+        let mean_of = |roster: &[u32]| roster.iter().map(|&i| before[i as usize]).sum::<f64>() / roster.len() as f64;
+        let province_means: Vec<f64> = agents.judge_rosters.iter().map(|r| mean_of(r)).collect();
+
+        let mut more = s.staff.clone();
+        more.investigators *= 2;
+        more.procurators += 5;
+        more.trial_judges *= 3;
+        more.appellate_judges += 2;
+        agents.restaff(&s, &more, &tables, &mut stream);
+        check_rosters(
+            &agents.investigators,
+            &agents.investigator_rosters,
+            &split_staff(more.investigators, &shares),
+            |a| a.province,
+        );
+        check_rosters(&agents.procurators, &agents.procurator_rosters, &split_staff(more.procurators, &shares), |a| {
+            a.province
+        });
+        check_rosters(&agents.judges, &agents.judge_rosters, &split_staff(more.trial_judges, &shares), |a| a.province);
+        check_rosters(
+            &agents.appellate,
+            &agents.appellate_rosters,
+            &split_staff(more.appellate_judges, &shares),
+            |a| a.province,
+        );
+        // The serving judges are untouched; newcomers have uids of their own and start from
+        // their province colleagues' beliefs.
+        assert_eq!(agents.judges.len(), 3 * initial_uids.len());
+        assert!(agents.judges.iter().zip(&initial_uids).all(|(j, &uid)| j.uid == uid));
+        let mut uids: Vec<u64> = agents.judges.iter().map(|j| j.uid).collect();
+        uids.sort_unstable();
+        uids.dedup();
+        assert_eq!(uids.len(), agents.judges.len());
+        for j in &agents.judges[initial_uids.len()..] {
+            assert_eq!(j.belief_reverse_acquittal, province_means[j.province as usize]);
+            assert!(j.uid >= 1 << 32);
+        }
+
+        // A cut: the latest arrivals leave the rosters but stay in the vectors (they finish
+        // their cases), so every index a case may hold stays valid.
+        let fewer = s.staff.clone();
+        agents.restaff(&s, &fewer, &tables, &mut stream);
+        check_rosters(&agents.judges, &agents.judge_rosters, &split_staff(fewer.trial_judges, &shares), |a| a.province);
+        check_rosters(
+            &agents.investigators,
+            &agents.investigator_rosters,
+            &split_staff(fewer.investigators, &shares),
+            |a| a.province,
+        );
+        assert_eq!(agents.judges.len(), 3 * initial_uids.len());
+        let serving: Vec<u64> = agents.judge_rosters.iter().flatten().map(|&i| agents.judges[i as usize].uid).collect();
+        assert!(serving.iter().all(|uid| initial_uids.contains(uid)), "the first judges serve on");
+    }
 
     #[test]
     fn split_staff_conserves_and_gives_everyone_one() {

@@ -16,7 +16,7 @@ pub mod dist;
 pub mod draws;
 
 use crate::record::{Counter, Tally};
-use crate::scenario::{Beta, DAYS_PER_YEAR, Gravity, Incentives, Rules, Scenario, in_force};
+use crate::scenario::{Beta, DAYS_PER_YEAR, Gravity, Incentives, Rules, Scenario, Staff, in_force};
 use std::sync::Arc;
 
 use agents::{Agents, TraitTables};
@@ -312,6 +312,7 @@ pub struct World<'s> {
     pub(crate) day: u32,
     pub(crate) year: usize,
     rules_index: usize,
+    staffing_index: usize,
     incentives_index: usize,
     /// Next episode (or complaint) of this year's inflow, by source.
     inflow_cursor: [u32; 3],
@@ -367,6 +368,7 @@ impl<'s> World<'s> {
             day: 0,
             year: 0,
             rules_index: 0,
+            staffing_index: 0,
             incentives_index: 0,
             inflow_cursor: [0; 3],
             clearance_key: (usize::MAX, 0),
@@ -385,6 +387,11 @@ impl<'s> World<'s> {
             self.year = (day / DAYS_PER_YEAR) as usize;
             self.rules_index = regime_index(&self.s.rules, day, self.rules_index);
             self.incentives_index = regime_index(&self.s.incentives, day, self.incentives_index);
+            let staffing_index = regime_index(&self.s.staffing, day, self.staffing_index);
+            if staffing_index != self.staffing_index {
+                self.staffing_index = staffing_index;
+                self.restaff();
+            }
             if day > 0 && day % period == 0 {
                 self.end_period();
             }
@@ -419,6 +426,20 @@ impl<'s> World<'s> {
 
     pub(crate) fn incentives(&self) -> &'s Incentives {
         &self.s.incentives[self.incentives_index].value
+    }
+
+    /// The staff in force today.
+    pub(crate) fn staff(&self) -> &'s Staff {
+        &self.s.staffing[self.staffing_index].value
+    }
+
+    /// A dated staff change: rosters grow or shrink to the new counts, and every
+    /// investigator's clearance exponent is set again (a newcomer has none yet).
+    fn restaff(&mut self) {
+        let staff = self.staff();
+        self.agents.restaff(self.s, staff, &self.prep.traits, &mut self.stream);
+        self.clearance_key = (usize::MAX, 0);
+        self.refresh_clearance_exponents();
     }
 
     /// Creates today's cases of every source. Cases of a year are spread evenly over its days,
@@ -634,10 +655,10 @@ impl<'s> World<'s> {
         }
         let n_prov = self.s.provinces.len();
         // Work per investigator, pooled over the province's investigators.
-        for ((work, worked), &(first, end)) in
-            self.province_work.iter_mut().zip(&mut self.province_worked).zip(&self.agents.investigator_ranges)
+        for ((work, worked), roster) in
+            self.province_work.iter_mut().zip(&mut self.province_worked).zip(&self.agents.investigator_rosters)
         {
-            let n = end - first;
+            let n = roster.len();
             if n > 0 {
                 *work += l.workload_rate * (std::mem::take(worked) / n as f64 * per_year - *work);
             }

@@ -194,7 +194,10 @@ fn read_scenario(cx: &Ctx<'_>, doc: &toml::Spanned<DeTable<'_>>, text: &str, fil
         Lookup::Absent | Lookup::Invalid => 0,
     };
     let provinces = found(province_tables).and_then(|t| read_provinces(cx, t, province_at, &province_key));
-    let staff = root.section("staff", |t| read_staff(t, n_provinces));
+    let staff = root.section("staff", |t| read_staff(t, n_provinces, Base::First));
+    let staff_change_tables = root.array_of_tables("staff_change", false);
+    let staffing =
+        found(staff_change_tables).and_then(|t| read_staff_changes(t, calendar.as_ref(), staff.as_ref(), n_provinces));
     let traits = root.section("traits", read_traits);
     // Campaigns name crime kinds; the names are kept even if another crime key is invalid, so
     // that a wrong campaign kind is reported in the same run.
@@ -228,6 +231,7 @@ fn read_scenario(cx: &Ctx<'_>, doc: &toml::Spanned<DeTable<'_>>, text: &str, fil
         calendar: calendar?,
         provinces: provinces?,
         staff: staff?,
+        staffing: staffing?,
         traits: traits?,
         crime: crime?,
         inflow: inflow?,
@@ -386,11 +390,13 @@ fn explicit_shares(
     if ok && check_sum(cx, at, key, &what, &values) { Ok(Some(values)) } else { Err(()) }
 }
 
-fn read_staff(t: &mut Table<'_, '_>, n_provinces: usize) -> Option<Staff> {
+/// Reads `[staff]` (`base` First) or a `[[staff_change]]` over the staff before it (`base` Patch:
+/// absent keys keep their count).
+fn read_staff(t: &mut Table<'_, '_>, n_provinces: usize, base: Base<'_, Staff>) -> Option<Staff> {
     // Each province needs at least one agent of each kind; the engine splits by staff share.
     let min = u32::try_from(n_provinces).unwrap_or(u32::MAX).max(1);
-    let mut count = |name: &'static str| {
-        let n = t.u32(name, 0, u32::MAX, Need::Required)?;
+    let mut count = |name: &'static str, get: fn(&Staff) -> u32| {
+        let n = t.u32(name, 0, u32::MAX, base.need(get))?;
         if n < min {
             let why =
                 if n_provinces > 1 { format!("at least {min}, one per province") } else { format!("at least {min}") };
@@ -399,12 +405,12 @@ fn read_staff(t: &mut Table<'_, '_>, n_provinces: usize) -> Option<Staff> {
         }
         Some(n)
     };
-    let investigators = count("investigators");
-    let procurators = count("procurators");
-    let trial_judges = count("trial_judges");
-    let appellate_judges = count("appellate_judges");
+    let investigators = count("investigators", |s| s.investigators);
+    let procurators = count("procurators", |s| s.procurators);
+    let trial_judges = count("trial_judges", |s| s.trial_judges);
+    let appellate_judges = count("appellate_judges", |s| s.appellate_judges);
     // Defence lawyers take cases nationally, so one is enough.
-    let defence_lawyers = t.u32("defence_lawyers", 1, u32::MAX, Need::Required);
+    let defence_lawyers = t.u32("defence_lawyers", 1, u32::MAX, base.need(|s| s.defence_lawyers));
     Some(Staff {
         investigators: investigators?,
         procurators: procurators?,
@@ -412,6 +418,71 @@ fn read_staff(t: &mut Table<'_, '_>, n_provinces: usize) -> Option<Staff> {
         appellate_judges: appellate_judges?,
         defence_lawyers: defence_lawyers?,
     })
+}
+
+/// Reads the dated `[[staff_change]]` entries (optional) into the staff schedule: `[staff]` from
+/// the start, then each change as a patch over the staff before it, dates strictly increasing
+/// and after the start.
+fn read_staff_changes(
+    tables: Vec<Table<'_, '_>>,
+    calendar: Option<&Calendar>,
+    staff: Option<&Staff>,
+    n_provinces: usize,
+) -> Option<Vec<Dated<Staff>>> {
+    let start = calendar.map(|c| Date { year: c.first_year, month: 1, day: 1 });
+    let mut entries = Vec::with_capacity(tables.len() + 1);
+    if let (Some(staff), Some(start)) = (staff, start) {
+        entries.push(Dated {
+            from_day: 0,
+            from_label: start.to_string(),
+            note: "[staff]".to_string(),
+            value: staff.clone(),
+        });
+    }
+    let mut valid = true;
+    let mut previous = staff.cloned();
+    // The last accepted date: the start of the simulation before the first change.
+    let mut last_date: Option<(Date, String)> = start.map(|d| (d, "the start of the simulation".to_string()));
+    for (i, mut t) in tables.into_iter().enumerate() {
+        let base = match &previous {
+            Some(value) => Base::Patch(value),
+            None => Base::Orphan,
+        };
+        let from = t.date("from", Need::Required);
+        let note = t.string("note", Need::Or(String::new()));
+        let value = read_staff(&mut t, n_provinces, base);
+        let from_day = from.and_then(|date| {
+            let at = t.pos("from");
+            if let Some((last, what)) = &last_date
+                && date <= *last
+            {
+                let what = if i == 0 { what.clone() } else { format!("`{what}`") };
+                t.error(
+                    at,
+                    "from",
+                    format!(
+                        "a staff change must come after {what} ({last}): dates must increase, and                          the staff at the start is `[staff]`"
+                    ),
+                );
+                return None;
+            }
+            let calendar = calendar?;
+            if date.year > calendar.last_year {
+                t.error(at, "from", format!("{date} is after the simulated range, which ends {}-12-31", calendar.last_year));
+                return None;
+            }
+            last_date = Some((date, t.key("from")));
+            calendar.day_of_date(date.year, date.month, date.day)
+        });
+        previous = value.clone();
+        match (from, from_day, note, value) {
+            (Some(date), Some(from_day), Some(note), Some(value)) => {
+                entries.push(Dated { from_day, from_label: date.to_string(), note, value })
+            }
+            _ => valid = false,
+        }
+    }
+    (valid && staff.is_some() && calendar.is_some()).then_some(entries)
 }
 
 fn read_traits(t: &mut Table<'_, '_>) -> Option<Traits> {

@@ -39,7 +39,11 @@ pub struct Scenario {
     pub source_text: String,
     pub calendar: Calendar,
     pub provinces: Vec<Province>,
+    /// Staff in force at the start (`[staff]`).
     pub staff: Staff,
+    /// Staff in force, sorted by `from_day`: `[staff]` from day 0, then one entry per
+    /// `[[staff_change]]` (each the full counts from its date on).
+    pub staffing: Vec<Dated<Staff>>,
     pub traits: Traits,
     pub crime: CrimeMix,
     /// One entry per simulated year, `inflow[i].year == calendar.first_year + i`.

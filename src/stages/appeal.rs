@@ -21,7 +21,7 @@ impl World<'_> {
         let u = |k: usize| unit(c.w[k]);
         let n = c.defendants as u64;
         let public = c.source != Source::PrivateComplaint;
-        let appellate = pick_in(self.agents.appellate_ranges[c.province as usize], u(slot::APPEAL_JUDGE));
+        let appellate = pick_in(&self.agents.appellate_rosters[c.province as usize], u(slot::APPEAL_JUDGE));
         let deference = self.agents.appellate[appellate as usize].deference;
         let weakness = 1.0 - c.evidence;
         let (verdict, judge, counted) = (c.verdict, c.judge as usize, c.counted);

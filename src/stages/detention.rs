@@ -65,7 +65,7 @@ impl World<'_> {
                         }
                     }
                     // The judge who heard it counts it in her workload.
-                    let j = pick_in(self.agents.judge_ranges[p], u(slot::DETENTION_JUDGE));
+                    let j = pick_in(&self.agents.judge_rosters[p], u(slot::DETENTION_JUDGE));
                     self.agents.judges[j as usize].decided += 1;
                     ok
                 }

@@ -33,7 +33,7 @@ impl World<'_> {
         if counted {
             self.count(Counter::Registered, episodes as u64);
         }
-        let investigator = pick_in(self.agents.investigator_ranges[province], u(slot::INVESTIGATOR));
+        let investigator = pick_in(&self.agents.investigator_rosters[province], u(slot::INVESTIGATOR));
         self.refresh_clearance_exponents();
         let inv = &mut self.agents.investigators[investigator as usize];
         inv.assigned += episodes;
@@ -104,7 +104,7 @@ impl World<'_> {
                 .exp(),
             evidence: self.prep.evidence.sample(u(slot::EVIDENCE)),
             investigator,
-            procurator: pick_in(self.agents.procurator_ranges[province], u(slot::PROCURATOR)),
+            procurator: pick_in(&self.agents.procurator_rosters[province], u(slot::PROCURATOR)),
             judge: 0,
             coerced: false,
             detained: false,

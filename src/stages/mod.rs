@@ -56,11 +56,11 @@ pub fn bargain(c: &Case, pressure: f64) -> bool {
     c.means >= c.demand * (1.0 - pressure.clamp(0.0, 0.95))
 }
 
-/// Picks an agent index in `range` from a uniform.
+/// Picks an agent index from a province's roster with a uniform.
 #[inline]
-pub fn pick_in(range: (u32, u32), u: f64) -> u32 {
-    let n = range.1 - range.0;
-    range.0 + ((u * n as f64) as u32).min(n - 1)
+pub fn pick_in(roster: &[u32], u: f64) -> u32 {
+    let n = roster.len();
+    roster[((u * n as f64) as usize).min(n - 1)]
 }
 
 /// Picks an index from a cumulative distribution.

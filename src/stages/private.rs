@@ -56,7 +56,7 @@ impl World<'_> {
             evidence: self.prep.evidence.sample(rank),
             investigator: 0,
             procurator: 0,
-            judge: pick_in(self.agents.judge_ranges[province], u(slot::JUDGE)),
+            judge: pick_in(&self.agents.judge_rosters[province], u(slot::JUDGE)),
             coerced: false,
             detained: false,
             reconciled_pretrial: false,

@@ -36,11 +36,11 @@ impl World<'_> {
         let p = c.province as usize;
         let n = c.defendants as u64;
         let counted = c.counted;
-        let judge_index = pick_in(self.agents.judge_ranges[p], u(slot::JUDGE));
+        let judge_index = pick_in(&self.agents.judge_rosters[p], u(slot::JUDGE));
 
         // Defence: an effective defence contests weak proof and coerced confessions. Lawyers
         // are few; one whose pay depends on law-enforcement approval rarely contests.
-        let coverage = (s.staff.defence_lawyers as f64 * b.defence_cases_per_lawyer
+        let coverage = (self.staff().defence_lawyers as f64 * b.defence_cases_per_lawyer
             / self.defendants_at_court_estimate())
         .min(1.0);
         let contests = if rules.defence_independent { 1.0 } else { b.dependent_defence_contests };
