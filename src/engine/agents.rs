@@ -278,8 +278,9 @@ impl Agents {
 
     /// Brings every roster to the national counts of `staff` (split by staff share, as at the
     /// start). A province short of officials hires newcomers, drawn from the same trait
-    /// distributions, who take on the caseload, beliefs and workload their colleagues there
-    /// have now; one with too many lets its latest arrivals go (they finish the cases they hold).
+    /// distributions, who take on the beliefs and workload their colleagues there have now (they
+    /// join the same docket and the same local climate); one with too many lets its latest
+    /// arrivals go (they finish the cases they hold).
     pub fn restaff(&mut self, s: &Scenario, staff: &Staff, tables: &TraitTables, stream: &mut RunStream) {
         let shares: Vec<f64> = s.provinces.iter().map(|p| p.staff_share).collect();
         let judge_capacity = s.behaviour.trial.judge_capacity;
