@@ -461,14 +461,19 @@ fn read_staff_changes(
                     at,
                     "from",
                     format!(
-                        "a staff change must come after {what} ({last}): dates must increase, and                          the staff at the start is `[staff]`"
+                        "a staff change must come after {what} ({last}): dates must increase, and \
+                         the staff at the start is `[staff]`"
                     ),
                 );
                 return None;
             }
             let calendar = calendar?;
             if date.year > calendar.last_year {
-                t.error(at, "from", format!("{date} is after the simulated range, which ends {}-12-31", calendar.last_year));
+                t.error(
+                    at,
+                    "from",
+                    format!("{date} is after the simulated range, which ends {}-12-31", calendar.last_year),
+                );
                 return None;
             }
             last_date = Some((date, t.key("from")));
