@@ -283,17 +283,14 @@ impl Agents {
     /// arrivals go (they finish the cases they hold).
     pub fn restaff(&mut self, s: &Scenario, staff: &Staff, tables: &TraitTables, stream: &mut RunStream) {
         let shares: Vec<f64> = s.provinces.iter().map(|p| p.staff_share).collect();
-        let judge_capacity = s.behaviour.trial.judge_capacity;
-        let investigator_capacity = s.behaviour.investigation.capacity;
         let (acq0, conv0) = prior_reversal_beliefs(s);
+        let uid = &mut self.next_uid;
         for (p, n) in split_staff(staff.investigators, &shares).into_iter().enumerate() {
-            let load =
-                roster_mean(&self.investigators, &self.investigator_rosters[p], |a| a.load, investigator_capacity);
-            while self.investigator_rosters[p].len() < n as usize {
-                let uid = self.hire_uid();
+            let roster = &mut self.investigator_rosters[p];
+            let load = roster_mean(&self.investigators, roster, |a| a.load, s.behaviour.investigation.capacity);
+            fill_roster(&mut self.investigators, roster, n, uid, |uid| {
                 let w = stream.agent_words(uid);
-                self.investigator_rosters[p].push(self.investigators.len() as u32);
-                self.investigators.push(Investigator {
+                Investigator {
                     uid,
                     province: p as u16,
                     diligence: tables.diligence.sample(unit(w[0])),
@@ -302,59 +299,45 @@ impl Agents {
                     load,
                     // Set before the newcomer's first case (`World::refresh_clearance_exponents`).
                     clear_exponent: f64::NAN,
-                });
-            }
-            self.investigator_rosters[p].truncate(n as usize);
+                }
+            });
         }
         for (p, n) in split_staff(staff.procurators, &shares).into_iter().enumerate() {
-            let roster = &self.procurator_rosters[p];
+            let roster = &mut self.procurator_rosters[p];
             let belief = roster_mean(
                 &self.procurators,
                 roster,
                 |a| a.acquittal_belief,
                 s.behaviour.procurator.acquittal_belief_scale,
             );
-            while self.procurator_rosters[p].len() < n as usize {
-                let uid = self.hire_uid();
+            fill_roster(&mut self.procurators, roster, n, uid, |uid| {
                 let w = stream.agent_words(uid);
-                self.procurator_rosters[p].push(self.procurators.len() as u32);
-                self.procurators.push(Procurator {
+                Procurator {
                     uid,
                     province: p as u16,
                     zeal: tables.zeal.sample(unit(w[0])),
                     tried: 0,
                     acquitted: 0,
                     acquittal_belief: belief,
-                });
-            }
-            self.procurator_rosters[p].truncate(n as usize);
+                }
+            });
         }
         for (p, n) in split_staff(staff.trial_judges, &shares).into_iter().enumerate() {
-            let roster = &self.judge_rosters[p];
-            let load = roster_mean(&self.judges, roster, |j| j.load, judge_capacity);
+            let roster = &mut self.judge_rosters[p];
+            let load = roster_mean(&self.judges, roster, |j| j.load, s.behaviour.trial.judge_capacity);
             let acq = roster_mean(&self.judges, roster, |j| j.belief_reverse_acquittal, acq0);
             let conv = roster_mean(&self.judges, roster, |j| j.belief_reverse_conviction, conv0);
-            while self.judge_rosters[p].len() < n as usize {
-                let uid = self.hire_uid();
-                let w = stream.agent_words(uid);
-                self.judge_rosters[p].push(self.judges.len() as u32);
-                let independence = tables.independence.sample(unit(w[0]));
-                self.judges.push(new_judge(uid, p as u16, independence, load, (acq, conv)));
-            }
-            self.judge_rosters[p].truncate(n as usize);
+            fill_roster(&mut self.judges, roster, n, uid, |uid| {
+                let independence = tables.independence.sample(unit(stream.agent_words(uid)[0]));
+                new_judge(uid, p as u16, independence, load, (acq, conv))
+            });
         }
         for (p, n) in split_staff(staff.appellate_judges, &shares).into_iter().enumerate() {
-            while self.appellate_rosters[p].len() < n as usize {
-                let uid = self.hire_uid();
-                let w = stream.agent_words(uid);
-                self.appellate_rosters[p].push(self.appellate.len() as u32);
-                self.appellate.push(AppellateJudge {
-                    uid,
-                    province: p as u16,
-                    deference: tables.deference.sample(unit(w[0])),
-                });
-            }
-            self.appellate_rosters[p].truncate(n as usize);
+            fill_roster(&mut self.appellate, &mut self.appellate_rosters[p], n, uid, |uid| AppellateJudge {
+                uid,
+                province: p as u16,
+                deference: tables.deference.sample(unit(stream.agent_words(uid)[0])),
+            });
         }
     }
 
@@ -362,6 +345,23 @@ impl Agents {
         self.next_uid += 1;
         self.next_uid - 1
     }
+}
+
+/// Brings `roster` to `n` agents: appends newcomers made by `hire` (given each a fresh uid from
+/// `next_uid`), or lets the latest arrivals go (they stay in `agents`, off the roster).
+fn fill_roster<A>(
+    agents: &mut Vec<A>,
+    roster: &mut Vec<u32>,
+    n: u32,
+    next_uid: &mut u64,
+    mut hire: impl FnMut(u64) -> A,
+) {
+    while roster.len() < n as usize {
+        roster.push(agents.len() as u32);
+        agents.push(hire(*next_uid));
+        *next_uid += 1;
+    }
+    roster.truncate(n as usize);
 }
 
 fn new_judge(uid: u64, province: u16, independence: f64, load: f64, beliefs: (f64, f64)) -> Judge {
