@@ -168,7 +168,7 @@ pub fn prior_reversal_beliefs(s: &Scenario) -> (f64, f64) {
 impl Agents {
     pub fn new(s: &Scenario, tables: &TraitTables, stream: &mut RunStream) -> Agents {
         let shares: Vec<f64> = s.provinces.iter().map(|p| p.staff_share).collect();
-        let Staff { investigators, procurators, trial_judges, appellate_judges, .. } = s.staff;
+        let Staff { investigators, procurators, trial_judges, appellate_judges, .. } = *s.initial_staff();
         let n_inv = split_staff(investigators, &shares);
         let n_proc = split_staff(procurators, &shares);
         let n_judge = split_staff(trial_judges, &shares);
@@ -411,7 +411,7 @@ mod tests {
         let mean_of = |roster: &[u32]| roster.iter().map(|&i| before[i as usize]).sum::<f64>() / roster.len() as f64;
         let province_means: Vec<f64> = agents.judge_rosters.iter().map(|r| mean_of(r)).collect();
 
-        let mut more = s.staff.clone();
+        let mut more = s.initial_staff().clone();
         more.investigators *= 2;
         more.procurators += 5;
         more.trial_judges *= 3;
@@ -448,7 +448,7 @@ mod tests {
 
         // A cut: the latest arrivals leave the rosters but stay in the vectors (they finish
         // their cases), so every index a case may hold stays valid.
-        let fewer = s.staff.clone();
+        let fewer = s.initial_staff().clone();
         agents.restaff(&s, &fewer, &tables, &mut stream);
         check_rosters(&agents.judges, &agents.judge_rosters, &split_staff(fewer.trial_judges, &shares), |a| a.province);
         check_rosters(

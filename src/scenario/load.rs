@@ -230,7 +230,6 @@ fn read_scenario(cx: &Ctx<'_>, doc: &toml::Spanned<DeTable<'_>>, text: &str, fil
         source_text: text.to_string(),
         calendar: calendar?,
         provinces: provinces?,
-        staff: staff?,
         staffing: staffing?,
         traits: traits?,
         crime: crime?,

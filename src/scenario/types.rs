@@ -39,8 +39,6 @@ pub struct Scenario {
     pub source_text: String,
     pub calendar: Calendar,
     pub provinces: Vec<Province>,
-    /// Staff in force at the start (`[staff]`).
-    pub staff: Staff,
     /// Staff in force, sorted by `from_day`: `[staff]` from day 0, then one entry per
     /// `[[staff_change]]` (each the full counts from its date on).
     pub staffing: Vec<Dated<Staff>>,
@@ -54,6 +52,13 @@ pub struct Scenario {
     pub incentives: Vec<Dated<Incentives>>,
     pub campaigns: Vec<Campaign>,
     pub behaviour: Behaviour,
+}
+
+impl Scenario {
+    /// The staff in force at the start (`[staff]`).
+    pub fn initial_staff(&self) -> &Staff {
+        &self.staffing[0].value
+    }
 }
 
 /// The simulated span. Years before `first_reported_year` are warm-up: simulated so that stocks
