@@ -860,6 +860,11 @@ fn a_staff_change_acts_from_its_date_only() {
     assert_eq!(before, summary_before(&b, 2012));
     // A change that restates the counts in force changes nothing at all.
     assert_eq!(batch_csv(&change("trial_judges = 10"), 2), a);
+    // Defence lawyers are not agents: their count in force on the day of a trial sets the
+    // coverage, so a change of them alone acts from its date too.
+    let lawyers = batch_csv(&change("defence_lawyers = 1"), 2);
+    assert_ne!(lawyers, a, "the lawyers in force were not read");
+    assert_eq!(summary_before(&lawyers, 2012), before);
     // Cuts and increases keep every case accounted for.
     for lines in ["trial_judges = 40", "investigators = 16\nprocurators = 2\ntrial_judges = 2\nappellate_judges = 2"] {
         check_invariants(&simulate(&change(lines), 3, 0));

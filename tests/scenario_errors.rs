@@ -377,6 +377,13 @@ fn single_edits_of_tiny_give_exactly_one_diagnostic() {
         ),
         (
             "[traits]",
+            "[[staff_change]]\nfrom = 2013-03-01\ntrial_judges = 20\n\n[traits]",
+            "2013-03-01 is after the simulated range, which ends 2012-12-31",
+            "staff_change[0].from",
+            "from = 2013-03-01",
+        ),
+        (
+            "[traits]",
             "[[staff_change]]\ntrial_judges = 20\n\n[traits]",
             "missing required key `from`",
             "staff_change[0].from",
