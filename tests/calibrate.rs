@@ -12,12 +12,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use caseflow::batch::{BatchConfig, run_batch};
+use caseflow::batch::{Batch, Runner};
 use caseflow::calibrate::{
     self, CalibrateError, CalibrateOptions, CalibrationOutcome, CalibrationSpec, Objective, Progress, Status,
     StopReason, TargetRow, Template,
 };
-use caseflow::output::summarize;
 use caseflow::scenario;
 
 fn fixture(name: &str) -> PathBuf {
@@ -305,8 +304,8 @@ fn replace_once(text: &str, from: &str, to: &str) -> String {
 /// `master_seed`, every reported year.
 fn targets_from_model(text: &str, master_seed: u64, series: &[&str]) -> Vec<TargetRow> {
     let s = scenario::load_str(text, "truth").unwrap();
-    let r = run_batch(&s, &BatchConfig { seeds: 4, master_seed, threads: 0 }, &AtomicBool::new(false), &|| ()).unwrap();
-    let summary = summarize(&r.series, &r.years, &r.runs);
+    let r = Runner::new(0).unwrap().run(&s, &Batch::new(master_seed, 0..4));
+    let summary = r.summary();
     let mut out = Vec::new();
     for name in series {
         let unit = &r.units[r.series.iter().position(|n| n == name).expect("series exists")];
@@ -504,9 +503,8 @@ fn calibration_minimises_the_objective_its_free_file_names() {
     // `objective`, `tolerance`, `far_pull` or `band_hits` would fail.
     let (text, spec, targets) = small_setup();
     let s = scenario::load_str(&text, "start").unwrap();
-    let cfg = BatchConfig { seeds: spec.seeds, master_seed: spec.master_seed, threads: 0 };
-    let r = run_batch(&s, &cfg, &AtomicBool::new(false), &|| ()).unwrap();
-    let fit = calibrate::compare(&summarize(&r.series, &r.years, &r.runs), &targets, spec.years.clone());
+    let r = Runner::new(0).unwrap().run(&s, &Batch::new(spec.master_seed, 0..spec.seeds));
+    let fit = calibrate::compare(&r.summary(), &targets, spec.years.clone());
     let cases = [
         (Objective::Loss, 0.0, 0.0, false, fit.loss()),
         (Objective::Loss, 0.1, 0.0, false, fit.loss_beyond(0.1)),
@@ -530,7 +528,7 @@ fn calibration_minimises_the_objective_its_free_file_names() {
 
     // With `band_hits`, rows whose published value lies inside the start's band cost nothing:
     // put the targets there, off the mean, so that without the band they cost something.
-    let summary = summarize(&r.series, &r.years, &r.runs);
+    let summary = r.summary();
     let inside: Vec<TargetRow> = targets
         .iter()
         .map(|t| {

@@ -22,7 +22,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::targets::{GROUP_ORDER, TargetKind, TargetRow, parse_csv_records, split_header};
 use super::{CalibrateError, Problem};
-use crate::output::SummaryRow;
+use crate::summary::SummaryRow;
 
 /// Relative error at or below which a row is a hit.
 pub const REL_TOLERANCE: f64 = 0.15;

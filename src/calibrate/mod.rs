@@ -17,16 +17,14 @@ mod compare;
 mod free;
 mod targets;
 
-use std::collections::BTreeSet;
 use std::fmt::{self, Write as _};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rayon::prelude::*;
 use toml::de::{DeTable, DeValue};
 
 pub use cmaes::{CmaState, SepCmaEs};
@@ -37,10 +35,10 @@ pub use compare::{
 pub use free::{CalibrationSpec, FreeParam, Objective, Template, default_population, load_free, parse_free};
 pub use targets::{GROUP_ORDER, TargetKind, TargetRow, load_targets, parse_targets, series_group};
 
-use crate::engine::Model;
-use crate::output::{Provenance, RunValues, SummaryRow, summarize};
-use crate::record::{SeriesDef, series_defs};
+use crate::batch::{Batch, Runner, Series};
+use crate::output::Provenance;
 use crate::scenario::{self, Scenario, ScenarioError};
+use crate::summary::SummaryRow;
 
 /// One problem in an input file, located as precisely as the file allows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -463,11 +461,8 @@ pub fn calibrate(
         )]));
     }
     let out_dir = options.out_dir.clone().unwrap_or_else(|| default_out_dir(&base.name));
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()
-        .map_err(|e| CalibrateError::Other(format!("cannot start {} worker threads: {e}", options.threads)))?;
-    let eval = Evaluator { template: &template, spec, targets: &targets, pool, progress };
+    let runner = Runner::new(options.threads).map_err(|e| CalibrateError::Other(e.to_string()))?;
+    let eval = Evaluator { template: &template, spec, targets: &targets, runner, progress };
     let fingerprints = (sha256_hex(scenario_text), sha256_hex(&spec.text), targets_fingerprint(&targets));
     let keys: Vec<String> = spec.free.iter().map(|p| p.key.clone()).collect();
     let lambda = spec.population;
@@ -659,7 +654,8 @@ struct Evaluator<'a> {
     spec: &'a CalibrationSpec,
     /// Target rows only, all years.
     targets: &'a [TargetRow],
-    pool: rayon::ThreadPool,
+    /// Built once, used by every generation.
+    runner: Runner,
     progress: &'a (dyn Fn(Progress) + Sync),
 }
 
@@ -687,11 +683,11 @@ impl Evaluator<'_> {
     }
 
     /// The summary (target series only) of each candidate over runs `0..seeds` of the master
-    /// seed: every candidate meets the same random numbers, so candidates differ only through
-    /// their parameters. All (candidate, run) pairs go to the pool at once and are collected
-    /// in order, so results do not depend on the number of threads.
-    /// `generation`: reported with each finished candidate, when given. `cut`: run only up to
-    /// the end of that year (the summary then covers the reported years up to it).
+    /// seed, through the batch runner: every candidate meets the same random numbers, so
+    /// candidates differ only through their parameters, and the results do not depend on the
+    /// number of threads. `generation`: reported with each finished candidate, when given.
+    /// `cut`: run only up to the end of that year (the summary then covers the reported years
+    /// up to it).
     fn summaries(
         &self,
         generation: Option<u64>,
@@ -704,93 +700,21 @@ impl Evaluator<'_> {
                 scenario::load_str(&self.template.text_with(values), self.template.label()).map_err(|e| e.to_string())
             })
             .collect();
-        let seeds = self.spec.seeds;
-        let wanted: BTreeSet<&str> = self.targets.iter().map(|t| t.series.as_str()).collect();
-        let jobs: Vec<(usize, u64)> = scenarios
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.is_ok())
-            .flat_map(|(c, _)| (0..seeds).map(move |r| (c, r)))
-            .collect();
-        let done: Vec<AtomicUsize> = candidates.iter().map(|_| AtomicUsize::new(0)).collect();
-        let prepared: Vec<Option<Candidate<'_>>> = self.pool.install(|| {
-            // Preparing a scenario (tabulating its distributions) costs about as much as a
-            // small run: once per candidate, in parallel.
-            scenarios.par_iter().map(|s| s.as_ref().ok().map(|s| Candidate::new(s, &wanted, cut))).collect()
-        });
-        let runs: Vec<RunValues> = self.pool.install(|| {
-            jobs.par_iter()
-                .map(|&(c, run_index)| {
-                    // Jobs hold only candidates that loaded.
-                    let values =
-                        prepared[c].as_ref().map_or_else(Vec::new, |p| p.run(self.spec.master_seed, run_index));
-                    if done[c].fetch_add(1, Ordering::SeqCst) + 1 == seeds as usize
-                        && let Some(generation) = generation
-                    {
-                        (self.progress)(Progress::CandidateDone { generation, candidate: c });
-                    }
-                    RunValues { run_index, values }
-                })
-                .collect()
-        });
-        let mut runs = runs.into_iter();
-        scenarios
-            .iter()
-            .zip(&prepared)
-            .map(|(s, p)| {
-                let p = match (s, p) {
-                    (Ok(_), Some(p)) => p,
-                    (Err(e), _) => return Err(e.clone()),
-                    (Ok(_), None) => return Err("internal error: a loaded candidate was not prepared".to_string()),
-                };
-                let mine: Vec<RunValues> = runs.by_ref().take(seeds as usize).collect();
-                Ok(summarize(&p.names, &p.years, &mine))
-            })
-            .collect()
-    }
-}
-
-/// One candidate scenario prepared for its runs, with the target series it defines.
-struct Candidate<'s> {
-    model: Model<'s>,
-    defs: Vec<SeriesDef>,
-    names: Vec<String>,
-    years: Vec<i32>,
-    /// Index of the first reported year among the simulated years.
-    first_reported: usize,
-    /// Run only up to the end of this year, when before the scenario's last.
-    cut: Option<i32>,
-}
-
-impl<'s> Candidate<'s> {
-    fn new(s: &'s Scenario, wanted: &BTreeSet<&str>, cut: Option<i32>) -> Candidate<'s> {
-        let defs: Vec<SeriesDef> = series_defs(s).into_iter().filter(|d| wanted.contains(d.name.as_str())).collect();
-        let cut = cut.filter(|&y| y < s.calendar.last_year);
-        Candidate {
-            model: Model::new(s),
-            names: defs.iter().map(|d| d.name.clone()).collect(),
-            defs,
-            years: s.calendar.reported_years().filter(|&y| cut.is_none_or(|c| y <= c)).collect(),
-            first_reported: (s.calendar.first_reported_year - s.calendar.first_year) as usize,
-            cut,
-        }
-    }
-
-    /// One run's values of the candidate's series in every reported year, laid out as
-    /// `run_batch` lays them out (series-major).
-    fn run(&self, master_seed: u64, run_index: u64) -> Vec<f64> {
-        // A run cut at a year end counts exactly what the full run counts up to it.
-        let out = match self.cut {
-            Some(last_year) => self.model.simulate_until(master_seed, run_index, last_year),
-            None => self.model.simulate(master_seed, run_index),
-        };
-        let mut values = Vec::with_capacity(self.defs.len() * self.years.len());
-        for def in &self.defs {
-            for y in 0..self.years.len() {
-                values.push(def.value(&out.tally, self.first_reported + y));
+        let loaded: Vec<(usize, &Scenario)> =
+            scenarios.iter().enumerate().filter_map(|(c, s)| s.as_ref().ok().map(|s| (c, s))).collect();
+        let wanted = Series::Only(self.targets.iter().map(|t| t.series.clone()).collect());
+        let batch = Batch::new(self.spec.master_seed, 0..self.spec.seeds).series(wanted).until(cut);
+        let mut summaries: Vec<Result<Vec<SummaryRow>, String>> =
+            scenarios.iter().map(|s| s.as_ref().map(|_| Vec::new()).map_err(Clone::clone)).collect();
+        let list: Vec<&Scenario> = loaded.iter().map(|&(_, s)| s).collect();
+        self.runner.run_each(&list, &batch, |k, runs| {
+            let candidate = loaded[k].0;
+            summaries[candidate] = Ok(runs.summary());
+            if let Some(generation) = generation {
+                (self.progress)(Progress::CandidateDone { generation, candidate });
             }
-        }
-        values
+        });
+        summaries
     }
 }
 

@@ -23,7 +23,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 pub use provenance::Provenance;
-pub use summary::{RunValues, SummaryRow, summarize, summary_csv};
+pub use summary::summary_csv;
+
+use crate::summary::{RunValues, SummaryRow};
 
 use atomic::TempFiles;
 use provenance::ProvenanceFile;
@@ -152,7 +154,7 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
 /// Writes `results.h5`, `summary.csv` and `provenance.toml` into `dir` (created if missing).
 ///
 /// `runs` may come in any order (they are stored by ascending run index); `summary` must be
-/// what [`summarize`] returned for the same `series`, `years` and `runs`; `units` gives one
+/// what [`crate::summary::summarize`] returned for the same `series`, `years` and `runs`; `units` gives one
 /// unit per series.
 ///
 /// Never leaves a truncated file: each file is written to a hidden temporary in `dir`,
