@@ -18,12 +18,11 @@ mod free;
 mod targets;
 
 use std::fmt::{self, Write as _};
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write as _};
+use std::fs;
+use std::io;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use toml::de::{DeTable, DeValue};
 
@@ -36,7 +35,7 @@ pub use free::{CalibrationSpec, FreeParam, Objective, Template, default_populati
 pub use targets::{GROUP_ORDER, TargetKind, TargetRow, load_targets, parse_targets, series_group};
 
 use crate::batch::{Batch, Runner, Series};
-use crate::output::Provenance;
+use crate::output;
 use crate::scenario::{self, Scenario, ScenarioError};
 use crate::summary::SummaryRow;
 
@@ -162,54 +161,17 @@ fn line_col(text: &str, at: usize) -> (usize, usize) {
     (line, before[start..].trim_start_matches('\u{feff}').chars().count() + 1)
 }
 
-/// SHA-256 of `text` as lowercase hex. The output module's SHA-256 is private; its public face
-/// is the provenance's scenario fingerprint, which is exactly this for any text.
+/// Fingerprint of a text input (scenario, FREE.toml, targets).
 fn sha256_hex(text: &str) -> String {
-    Provenance {
-        scenario_name: String::new(),
-        scenario_path: String::new(),
-        scenario_text: text.to_string(),
-        master_seed: 0,
-        run_indices: Vec::new(),
-        command_line: String::new(),
-        complete: true,
-    }
-    .scenario_sha256()
+    output::sha256_hex(text.as_bytes())
 }
 
-/// Distinguishes temporaries made by one process.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Writes `bytes` to `path` atomically: a hidden temporary in the same directory, fsynced,
-/// then renamed over `path`; a reader or a crash sees the old file or the new one, never a
-/// truncated one. Temporaries follow the output module's naming
-/// (`.<name>.<pid>.<nanos>.<n>.tmp`), whose writer is private to that module.
+/// Writes `bytes` to `path` atomically (see [`output::write_file_atomic`]).
 ///
 /// # Errors
-/// [`CalibrateError::Io`] on any file-system error; the temporary is removed then.
-pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), CalibrateError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    fs::create_dir_all(dir).map_err(io_error(dir))?;
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}.{}.{nanos}.{n}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        file.write_all(bytes)?;
-        // Without the fsync a crash soon after the rename can leave an empty file.
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if let Err(source) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(CalibrateError::Io { path: path.to_path_buf(), source });
-    }
-    // Best effort: make the rename durable.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+/// [`CalibrateError::Io`] on any file-system error; no temporary is left then.
+fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), CalibrateError> {
+    output::write_file_atomic(path, bytes).map_err(io_error(path))
 }
 
 /// Parses a year range for the command line: `2008-2012`, `2008..2012` or a single year.

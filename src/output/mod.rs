@@ -8,12 +8,12 @@
 //! - `provenance.toml`: how the results were made, readable without any HDF5 tool.
 //!
 //! Each file is written atomically (temporary file, fsync, rename), so an interrupted or
-//! failed write never leaves a truncated result next to good ones.
+//! failed write never leaves a truncated result next to good ones. The same writer
+//! ([`write_file_atomic`]) and fingerprint ([`sha256_hex`]) serve the calibration's files.
 
 mod atomic;
 mod h5;
 mod provenance;
-mod sha256;
 mod summary;
 
 use std::collections::HashSet;
@@ -22,7 +22,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-pub use provenance::Provenance;
+pub use atomic::write_file_atomic;
+pub use provenance::{Provenance, sha256_hex};
 pub use summary::summary_csv;
 
 use crate::summary::{RunValues, SummaryRow};

@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::sha256::sha256_hex;
+use sha2::{Digest, Sha256};
+
 use super::{CRATE_VERSION, GIT_REVISION};
 
 /// How a result was made.
@@ -31,6 +32,15 @@ impl Provenance {
     pub fn scenario_sha256(&self) -> String {
         sha256_hex(self.scenario_text.as_bytes())
     }
+}
+
+/// SHA-256 of `bytes` as 64 lowercase hex digits: the fingerprint of every input recorded in
+/// a provenance or a calibration state (equal to what `sha256sum` prints for a file).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
 }
 
 /// `t` as ISO-8601 UTC to the second, e.g. `2024-03-01T12:00:00Z`.
@@ -194,6 +204,22 @@ mod tests {
         assert_eq!(toml_string("a\"b\\c\nd\te\u{1}f\u{7f}"), "\"a\\\"b\\\\c\\nd\\te\\u0001f\\u007F\"");
         // Non-ASCII text is valid raw in TOML and stays readable.
         assert_eq!(toml_string("Қарағанды"), "\"Қарағанды\"");
+    }
+
+    // Vectors from NIST's "SHA-256 examples" (FIPS 180-4 appendix / CSRC example values): the
+    // fingerprints recorded in provenance and calibration states must stay what `sha256sum`
+    // prints, whatever implements them.
+    #[test]
+    fn sha256_standard_vectors() {
+        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        // Two-block message: the padding spills into a second block.
+        assert_eq!(
+            sha256_hex(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        );
+        let million_a = vec![b'a'; 1_000_000];
+        assert_eq!(sha256_hex(&million_a), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
     }
 
     #[test]
