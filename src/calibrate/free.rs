@@ -37,7 +37,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::{CalibrateError, Problem, line_col};
-use crate::scenario;
+use crate::scenario::{self, closest};
 
 /// One parameter calibration may move.
 #[derive(Clone, Debug, PartialEq)]
@@ -694,31 +694,6 @@ fn locate(root: &DeTable<'_>, path: &str) -> Result<(Range<usize>, f64, bool), S
     }
     // parse_key_path never returns an empty path.
     Err(format!("`{path}` is empty"))
-}
-
-/// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
-fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (edit_distance(name, c), *c))
-        .filter(|(d, c)| *d <= 3.max(c.len() / 4))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(cur).min(row[j]) };
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

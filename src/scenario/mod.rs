@@ -5,6 +5,7 @@ mod load;
 mod toml_walk;
 pub mod types;
 
+pub(crate) use diagnostic::closest;
 pub use diagnostic::{Diagnostic, ScenarioError};
 pub use load::{load_path, load_str};
 pub use types::*;
