@@ -164,7 +164,7 @@ fn target_csv_errors_name_file_line_and_column() {
     let err = calibrate::parse_targets("series,year,value,unit,kind\na,2000,1,cases,target\n\"b,2001", "t.csv")
         .unwrap_err()
         .to_string();
-    assert!(err.starts_with("t.csv:3: a quoted field is never closed"), "{err}");
+    assert!(err.starts_with("t.csv:3: unbalanced quotes: a quoted field is never closed"), "{err}");
     let err = calibrate::parse_targets("series,year,value,units,kind\n", "t.csv").unwrap_err().to_string();
     assert!(err.contains("t.csv:1: column 4: unknown column `units`"), "{err}");
     assert!(err.contains("t.csv:1: column `unit`: required column is missing"), "{err}");

@@ -20,8 +20,9 @@ use std::path::{Path, PathBuf};
 
 use toml::de::{DeTable, DeValue};
 
-use super::targets::{GROUP_ORDER, TargetKind, TargetRow, parse_csv_records, split_header};
+use super::targets::{GROUP_ORDER, TargetKind, TargetRow, field_count_problem, parse_csv_records, split_header};
 use super::{CalibrateError, Problem};
+use crate::output::csv_text;
 use crate::summary::SummaryRow;
 
 /// Relative error at or below which a row is a hit.
@@ -347,24 +348,23 @@ impl Comparison {
     /// `hit` is `hit`, `miss` or `missing`. Floats in shortest round-trip form, NaN as `NaN`
     /// (as in `summary.csv`). Rows only: the totals are in the table and the report.
     pub fn csv(&self) -> String {
-        let mut out = String::from("series,year,group,published,mean,p05,p95,rel_error,abs_error,hit\n");
-        for r in &self.rows {
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{},{},{},{},{}",
-                csv_field(&r.series),
-                r.year,
-                csv_field(&r.group),
-                r.published,
-                r.mean,
-                r.p05,
-                r.p95,
-                r.rel_error,
-                r.abs_error,
-                r.status.as_str()
-            );
-        }
-        out
+        csv_text(
+            &["series", "year", "group", "published", "mean", "p05", "p95", "rel_error", "abs_error", "hit"],
+            self.rows.iter().map(|r| {
+                [
+                    r.series.clone(),
+                    r.year.to_string(),
+                    r.group.clone(),
+                    r.published.to_string(),
+                    r.mean.to_string(),
+                    r.p05.to_string(),
+                    r.p95.to_string(),
+                    r.rel_error.to_string(),
+                    r.abs_error.to_string(),
+                    r.status.as_str().to_string(),
+                ]
+            }),
+        )
     }
 }
 
@@ -392,15 +392,6 @@ pub(crate) fn fmt_percent(v: f64) -> String {
     if v.is_nan() { "-".to_string() } else { format!("{:+.1}%", v * 100.0) }
 }
 
-/// Quotes a field per RFC 4180 when it holds a separator, a quote or a line break.
-fn csv_field(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
-    }
-}
-
 /// Parses the text of a `summary.csv` (`series,year,mean,sd,p05,p95`).
 ///
 /// # Errors
@@ -421,12 +412,7 @@ pub fn parse_summary(text: &str, file: &str) -> Result<Vec<SummaryRow>, Calibrat
     let mut out = Vec::with_capacity(rows.len());
     for record in rows {
         if record.fields.len() != HEADER.len() {
-            problems.push(Problem::at(
-                file,
-                record.line,
-                "",
-                format!("expected {} fields, found {}", HEADER.len(), record.fields.len()),
-            ));
+            problems.push(field_count_problem(file, record, HEADER.len(), ""));
             continue;
         }
         let f = &record.fields;

@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use crate::output::csv_text;
+
 use super::{
     CalibrateOptions, CalibrationOutcome, CalibrationSpec, Fit, GenerationRecord, Objective, REL_TOLERANCE,
     SHARE_ABS_TOLERANCE, StopReason,
@@ -89,24 +91,19 @@ fn fmt_param(v: f64) -> String {
     format!("{v}")
 }
 
-fn csv_f64(v: f64) -> String {
-    format!("{v}")
-}
-
 pub(super) fn generations_csv(history: &[GenerationRecord]) -> String {
-    let mut out = String::from("generation,evaluations,best_loss,mean_loss,sigma\n");
-    for h in history {
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{}",
-            h.generation,
-            h.evaluations,
-            csv_f64(h.best_loss),
-            csv_f64(h.mean_loss),
-            csv_f64(h.sigma)
-        );
-    }
-    out
+    csv_text(
+        &["generation", "evaluations", "best_loss", "mean_loss", "sigma"],
+        history.iter().map(|h| {
+            [
+                h.generation.to_string(),
+                h.evaluations.to_string(),
+                h.best_loss.to_string(),
+                h.mean_loss.to_string(),
+                h.sigma.to_string(),
+            ]
+        }),
+    )
 }
 
 pub(super) fn report_md(c: &ReportContext<'_>) -> String {

@@ -12,9 +12,9 @@
 //! ([`write_file_atomic`]) and fingerprint ([`sha256_hex`]) serve the calibration's files.
 
 mod atomic;
+mod csv_text;
 mod h5;
 mod provenance;
-mod summary;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 pub use atomic::write_file_atomic;
+pub use csv_text::{csv_text, summary_csv};
 pub use provenance::{Provenance, sha256_hex};
-pub use summary::summary_csv;
 
 use crate::summary::{RunValues, SummaryRow};
 
