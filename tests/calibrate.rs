@@ -262,8 +262,8 @@ fn template_changes_only_the_numbers() {
 #[test]
 fn shipped_free_parameters_fit_the_shipped_scenario() {
     for (free, scenario) in [
-        ("scenarios/kazakhstan.free.toml", "scenarios/kazakhstan.toml"),
-        ("scenarios/kazakhstan.free.toml", "scenarios/calibration/kazakhstan-start.toml"),
+        ("scenarios/calibration/stage.free.toml", "scenarios/kazakhstan.toml"),
+        ("scenarios/calibration/stage.free.toml", "scenarios/calibration/kazakhstan-start.toml"),
     ] {
         let spec = calibrate::load_free(Path::new(free)).unwrap_or_else(|e| panic!("{e}"));
         let text = std::fs::read_to_string(scenario).unwrap();
