@@ -18,11 +18,9 @@ use std::fmt::Write as _;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
-use toml::de::{DeTable, DeValue};
-
 use super::targets::{GROUP_ORDER, TargetKind, TargetRow, field_count_problem, parse_csv_records, split_header};
-use super::{CalibrateError, Problem};
-use crate::output::csv_text;
+use super::{CalibrateError, Problem, toml_problem};
+use crate::output::{csv_text, read_provenance_toml};
 use crate::summary::SummaryRow;
 
 /// Relative error at or below which a row is a hit.
@@ -459,7 +457,7 @@ pub struct ResultsInfo {
     pub scenario_path: String,
     /// As written (an integer, or a string for seeds above i64::MAX).
     pub master_seed: String,
-    pub n_runs: i64,
+    pub n_runs: u64,
     pub complete: bool,
 }
 
@@ -515,51 +513,15 @@ pub fn read_results(path: &Path) -> Result<Results, CalibrateError> {
 
 /// The keys of `provenance.toml` that say which run it was.
 fn parse_provenance(text: &str, file: &str, dir: PathBuf) -> Result<ResultsInfo, CalibrateError> {
-    let doc = DeTable::parse(text).map_err(|e| {
-        CalibrateError::Input(vec![Problem::whole_file(file, format!("not valid TOML: {}", e.message().trim()))])
-    })?;
-    let table = doc.get_ref();
-    let mut problems = Vec::new();
-    let mut get = |key: &str| {
-        let value = table.get(key).map(|v| v.get_ref());
-        if value.is_none() {
-            problems.push(Problem::whole_file(file, format!("key `{key}` is missing")));
-        }
-        value
-    };
-    let string = |v: Option<&DeValue<'_>>| match v {
-        Some(DeValue::String(s)) => Some(s.to_string()),
-        Some(DeValue::Integer(i)) => Some(i.as_str().to_string()),
-        _ => None,
-    };
-    let scenario_name = string(get("scenario_name"));
-    let scenario_path = string(get("scenario_path"));
-    let master_seed = string(get("master_seed"));
-    let n_runs = match get("n_runs") {
-        Some(DeValue::Integer(i)) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
-        _ => None,
-    };
-    let complete = match get("complete") {
-        Some(DeValue::Boolean(b)) => Some(*b),
-        _ => None,
-    };
-    match (scenario_name, scenario_path, master_seed, n_runs, complete) {
-        (Some(scenario_name), Some(scenario_path), Some(master_seed), Some(n_runs), Some(complete))
-            if problems.is_empty() =>
-        {
-            Ok(ResultsInfo { dir, scenario_name, scenario_path, master_seed, n_runs, complete })
-        }
-        _ => {
-            if problems.is_empty() {
-                problems.push(Problem::whole_file(
-                    file,
-                    "unexpected value types (scenario_name, scenario_path: strings; master_seed, n_runs: \
-                     integers; complete: a boolean)",
-                ));
-            }
-            Err(CalibrateError::Input(problems))
-        }
-    }
+    let p = read_provenance_toml(text).map_err(|e| CalibrateError::Input(vec![toml_problem(file, text, &e)]))?;
+    Ok(ResultsInfo {
+        dir,
+        scenario_name: p.scenario_name,
+        scenario_path: p.scenario_path,
+        master_seed: p.master_seed.to_string(),
+        n_runs: p.n_runs,
+        complete: p.complete,
+    })
 }
 
 #[cfg(test)]

@@ -170,6 +170,57 @@ fn line_col(text: &str, at: usize) -> (usize, usize) {
     (line, before[start..].trim_start_matches('\u{feff}').chars().count() + 1)
 }
 
+/// A problem of a TOML file read with serde: at the line and column of toml's span, naming
+/// the key there (its dotted path: `calibration.seeds`, `free[1].step`), with toml's message
+/// (e.g. "unknown field `speed`, expected one of ...", "invalid type: integer `1`, expected a
+/// boolean").
+fn toml_problem(file: &str, text: &str, e: &toml::de::Error) -> Problem {
+    let at = e.span().map_or(0, |s| s.start);
+    let (line, column) = line_col(text, at);
+    let key = key_at(text, at);
+    let field = if key.is_empty() { String::new() } else { format!("key `{key}`") };
+    Problem { file: file.to_string(), line, column, field, message: e.message().trim().replace('\n', "; ") }
+}
+
+/// The dotted path of the key on the line of byte offset `at` in a TOML text of plain
+/// `[table]`, `[[array]]` and `key = value` lines (FREE.toml, state.toml): the last table
+/// header before it (an array of tables numbered from 0), then the key on that line, if any.
+fn key_at(text: &str, at: usize) -> String {
+    let at = at.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut table = String::new();
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    // Headers up to this line, its own included (a missing key is reported at its table).
+    for line in text[..line_end].lines() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix("[[").and_then(|l| l.split("]]").next()) {
+            let name = name.trim().to_string();
+            let n = match counts.iter_mut().find(|(c, _)| *c == name) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    counts.push((name.clone(), 0));
+                    0
+                }
+            };
+            table = format!("{name}[{n}]");
+        } else if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            table = name.trim().to_string();
+        }
+    }
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let key = line.split_once('=').map_or("", |(k, _)| k.trim());
+    let key = if key.starts_with('[') || key.starts_with('#') { "" } else { key };
+    match (table.is_empty(), key.is_empty()) {
+        (true, _) => key.to_string(),
+        (false, true) => table,
+        (false, false) => format!("{table}.{key}"),
+    }
+}
+
 /// Fingerprint of a text input (scenario, FREE.toml, targets).
 fn sha256_hex(text: &str) -> String {
     output::sha256_hex(text.as_bytes())

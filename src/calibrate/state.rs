@@ -5,9 +5,13 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 
-use toml::de::{DeTable, DeValue};
+use serde::Deserialize;
+use toml::Spanned;
 
-use super::{CalibrateError, CmaState, GenerationRecord, TargetRow, io_error, sha256_hex, write_file_atomic};
+use super::{
+    CalibrateError, CmaState, GenerationRecord, Problem, TargetRow, io_error, line_col, sha256_hex, toml_problem,
+    write_file_atomic,
+};
 
 /// The state file's format version.
 pub(super) const STATE_FORMAT: i64 = 1;
@@ -124,109 +128,100 @@ pub(super) fn damaged(message: &str) -> String {
     format!("the calibration state is damaged ({message}); delete it (or choose another --out) to start over")
 }
 
+/// `state.toml` as written by [`write_state`], read with serde: an unknown or missing key, or
+/// a value of the wrong type, is an error at its line and column. Floats are read exactly:
+/// toml's parser is correctly rounded, so the shortest round-trip text written by `toml_f64`
+/// gives back the same bits (`nan`/`inf` are TOML's spellings).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    format: Spanned<i64>,
+    /// The scenario's label, for people; the fingerprint is what is checked.
+    #[serde(rename = "scenario")]
+    _scenario: String,
+    scenario_sha256: String,
+    free_sha256: String,
+    targets_sha256: String,
+    keys: Vec<String>,
+    population: usize,
+    generation: u64,
+    evaluations: u64,
+    start_loss: f64,
+    best_loss: f64,
+    best_point: Vec<f64>,
+    best_values: Vec<f64>,
+    mean: Vec<f64>,
+    sigma: f64,
+    diag_c: Vec<f64>,
+    path_sigma: Vec<f64>,
+    path_c: Vec<f64>,
+    #[serde(default)]
+    history: Vec<HistoryEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryEntry {
+    generation: u64,
+    evaluations: u64,
+    best_loss: f64,
+    generation_best: f64,
+    mean_loss: f64,
+    sigma: f64,
+    invalid: usize,
+}
+
 pub(super) fn read_state(path: &Path) -> Result<SavedState, CalibrateError> {
-    let fail = |message: String| CalibrateError::State { path: path.to_path_buf(), message: damaged(&message) };
+    let label = path.display().to_string();
     let text = fs::read_to_string(path).map_err(io_error(path))?;
-    let doc = DeTable::parse(&text).map_err(|e| fail(format!("not valid TOML: {}", e.message().trim())))?;
-    let root = doc.get_ref();
-    let get = |key: &str| root.get(key).map(|v| v.get_ref()).ok_or_else(|| fail(format!("`{key}` is missing")));
-    let string = |key: &str| match get(key)? {
-        DeValue::String(s) => Ok(s.to_string()),
-        _ => Err(fail(format!("`{key}` is not a string"))),
+    let damaged_at = |mut problem: Problem| {
+        problem.message = damaged(&problem.message);
+        CalibrateError::Input(vec![problem])
     };
-    let format = int_of(get("format")?).ok_or_else(|| fail("`format` is not an integer".into()))?;
-    if format != STATE_FORMAT {
-        return Err(fail(format!("format {format}, this caseflow reads format {STATE_FORMAT}")));
-    }
-    let uint = |key: &str| -> Result<u64, CalibrateError> {
-        int_of(get(key)?).and_then(|n| u64::try_from(n).ok()).ok_or_else(|| fail(format!("`{key}` is not a count")))
-    };
-    let float = |key: &str| -> Result<f64, CalibrateError> {
-        float_of(get(key)?).ok_or_else(|| fail(format!("`{key}` is not a number")))
-    };
-    let floats = |key: &str| -> Result<Vec<f64>, CalibrateError> {
-        match get(key)? {
-            DeValue::Array(items) => {
-                items.iter().map(|v| float_of(v.get_ref()).ok_or_else(|| fail(format!("`{key}` holds a non-number"))))
-            }
-            _ => return Err(fail(format!("`{key}` is not an array"))),
-        }
-        .collect()
-    };
-    let keys = match get("keys")? {
-        DeValue::Array(items) => items
-            .iter()
-            .map(|v| match v.get_ref() {
-                DeValue::String(s) => Ok(s.to_string()),
-                _ => Err(fail("`keys` holds a non-string".into())),
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        _ => return Err(fail("`keys` is not an array".into())),
-    };
-    let mut history = Vec::new();
-    if let Some(v) = root.get("history") {
-        let DeValue::Array(items) = v.get_ref() else { return Err(fail("`history` is not an array of tables".into())) };
-        for item in items {
-            let DeValue::Table(h) = item.get_ref() else { return Err(fail("`history` holds a non-table".into())) };
-            let hget =
-                |key: &str| h.get(key).map(|v| v.get_ref()).ok_or_else(|| fail(format!("`history.{key}` is missing")));
-            let hint = |key: &str| -> Result<u64, CalibrateError> {
-                int_of(hget(key)?)
-                    .and_then(|n| u64::try_from(n).ok())
-                    .ok_or_else(|| fail(format!("`history.{key}` is not a count")))
-            };
-            let hfloat = |key: &str| -> Result<f64, CalibrateError> {
-                float_of(hget(key)?).ok_or_else(|| fail(format!("`history.{key}` is not a number")))
-            };
-            history.push(GenerationRecord {
-                generation: hint("generation")?,
-                evaluations: hint("evaluations")?,
-                best_loss: hfloat("best_loss")?,
-                generation_best: hfloat("generation_best")?,
-                mean_loss: hfloat("mean_loss")?,
-                sigma: hfloat("sigma")?,
-                invalid: hint("invalid")? as usize,
-            });
-        }
+    let f: StateFile = toml::from_str(&text).map_err(|e| damaged_at(toml_problem(&label, &text, &e)))?;
+    if *f.format.get_ref() != STATE_FORMAT {
+        let (line, column) = line_col(&text, f.format.span().start);
+        return Err(damaged_at(Problem {
+            file: label,
+            line,
+            column,
+            field: "key `format`".to_string(),
+            message: format!("format {}, this caseflow reads format {STATE_FORMAT}", f.format.get_ref()),
+        }));
     }
     Ok(SavedState {
-        scenario_sha256: string("scenario_sha256")?,
-        free_sha256: string("free_sha256")?,
-        targets_sha256: string("targets_sha256")?,
-        keys,
-        population: uint("population")? as usize,
-        evaluations: uint("evaluations")?,
-        start_loss: float("start_loss")?,
-        best_loss: float("best_loss")?,
-        best_point: floats("best_point")?,
-        best_values: floats("best_values")?,
+        scenario_sha256: f.scenario_sha256,
+        free_sha256: f.free_sha256,
+        targets_sha256: f.targets_sha256,
+        keys: f.keys,
+        population: f.population,
+        evaluations: f.evaluations,
+        start_loss: f.start_loss,
+        best_loss: f.best_loss,
+        best_point: f.best_point,
+        best_values: f.best_values,
         cma: CmaState {
-            mean: floats("mean")?,
-            sigma: float("sigma")?,
-            diag_c: floats("diag_c")?,
-            path_sigma: floats("path_sigma")?,
-            path_c: floats("path_c")?,
-            generation: uint("generation")?,
+            mean: f.mean,
+            sigma: f.sigma,
+            diag_c: f.diag_c,
+            path_sigma: f.path_sigma,
+            path_c: f.path_c,
+            generation: f.generation,
         },
-        history,
+        history: f
+            .history
+            .into_iter()
+            .map(|h| GenerationRecord {
+                generation: h.generation,
+                evaluations: h.evaluations,
+                best_loss: h.best_loss,
+                generation_best: h.generation_best,
+                mean_loss: h.mean_loss,
+                sigma: h.sigma,
+                invalid: h.invalid,
+            })
+            .collect(),
     })
-}
-
-fn int_of(v: &DeValue<'_>) -> Option<i64> {
-    match v {
-        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
-        _ => None,
-    }
-}
-
-/// A TOML float read exactly: Rust's parser is correctly rounded, so the shortest round-trip
-/// text written by [`toml_f64`] gives back the same bits. `nan`/`inf` are TOML's spellings.
-fn float_of(v: &DeValue<'_>) -> Option<f64> {
-    match v {
-        DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
-        DeValue::Integer(_) => int_of(v).map(|n| n as f64),
-        _ => None,
-    }
 }
 
 /// Refuses a saved state made from other inputs.
@@ -274,14 +269,30 @@ mod tests {
 
     #[test]
     fn state_floats_round_trip_bit_for_bit() {
-        let values = [0.1, 1.0 / 3.0, 1e-300, 5e-324, 123456.789e10, -0.0, f64::INFINITY, 0.30000000000000004];
-        let text = format!("x = {}\n", toml_f64s(&values));
-        let doc = DeTable::parse(&text).unwrap();
-        let DeValue::Array(items) = doc.get_ref().get("x").unwrap().get_ref() else { panic!("not an array") };
-        for (item, v) in items.iter().zip(values) {
-            assert_eq!(float_of(item.get_ref()).unwrap().to_bits(), v.to_bits());
+        #[derive(Deserialize)]
+        struct X {
+            x: Vec<f64>,
         }
-        let nan = DeTable::parse("x = nan").unwrap();
-        assert!(float_of(nan.get_ref().get("x").unwrap().get_ref()).unwrap().is_nan());
+        let values = [0.1, 1.0 / 3.0, 1e-300, 5e-324, 123456.789e10, -0.0, f64::INFINITY, 0.30000000000000004];
+        let read: X = toml::from_str(&format!("x = {}\n", toml_f64s(&values))).unwrap();
+        for (got, v) in read.x.iter().zip(values) {
+            assert_eq!(got.to_bits(), v.to_bits());
+        }
+        let nan: X = toml::from_str(&format!("x = [{}]", toml_f64(f64::NAN))).unwrap();
+        assert!(nan.x[0].is_nan());
+    }
+
+    #[test]
+    fn a_damaged_state_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.toml");
+        std::fs::write(&path, "format = 1\nscenario = \"s\"\nspeed = 3\n").unwrap();
+        let err = read_state(&path).unwrap_err();
+        assert!(err.is_bad_input());
+        let text = err.to_string();
+        assert!(
+            text.contains("state.toml:3:1: key `speed`: the calibration state is damaged (unknown field `speed`"),
+            "{text}"
+        );
     }
 }

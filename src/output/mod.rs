@@ -24,7 +24,7 @@ use std::time::SystemTime;
 
 pub use atomic::write_file_atomic;
 pub use csv_text::{csv_text, summary_csv};
-pub use provenance::{Provenance, sha256_hex};
+pub use provenance::{Provenance, ProvenanceRecord, TomlU64, read_provenance_toml, sha256_hex};
 
 use crate::summary::{RunValues, SummaryRow};
 
