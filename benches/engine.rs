@@ -3,7 +3,7 @@
 //! Groups:
 //! - `national`: one seed of `scenarios/kazakhstan.toml` (about 3.9 million cases);
 //! - `small`: one seed of `tests/fixtures/tiny.toml` (a few thousand cases);
-//! - `scaling`: `run_batch` on the national scenario, 4 seeds on 1 thread and on 2 threads;
+//! - `scaling`: the batch runner on the national scenario, 4 seeds on 1 thread and on 2 threads;
 //! - `setup`: what is not the case flow: loading and validating the national scenario,
 //!   preparing a scenario for running (`Model::new`), and building one Beta quantile table
 //!   (what `Model::new` costs per Beta distribution the process has not seen before).
@@ -20,13 +20,12 @@
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 
-use caseflow::batch::{BatchConfig, run_batch};
+use caseflow::batch::{Batch, Runner};
 use caseflow::engine::Model;
 use caseflow::engine::dist::BetaTable;
 use caseflow::scenario::{Beta, Scenario, load_path};
@@ -73,15 +72,13 @@ fn small(c: &mut Criterion) {
     });
 }
 
-/// 4 seeds of the national scenario through `run_batch`, on 1 and on 2 worker threads. The
+/// 4 seeds of the national scenario through the batch runner, on 1 and on 2 worker threads
+/// (the threads are started outside the timing, as a calibration reuses them). The
 /// throughput is the total over the 4 runs, so the speed-up reads directly off cases/s.
 fn scaling(c: &mut Criterion) {
     let s = load("scenarios/kazakhstan.toml");
-    let stop = AtomicBool::new(false);
-    let batch = |threads: usize| {
-        let config = BatchConfig { seeds: SCALING_SEEDS, master_seed: MASTER_SEED, threads };
-        run_batch(&s, &config, &stop, &|| {}).expect("batch runs")
-    };
+    let runners = [Runner::new(1).expect("a thread starts"), Runner::new(2).expect("threads start")];
+    let batch = |threads: usize| runners[threads - 1].run(&s, &Batch::new(MASTER_SEED, 0..SCALING_SEEDS));
     // Counting run (on 2 threads, the faster one), also the warm-up and the timing estimate.
     let started = Instant::now();
     let counted = batch(2);

@@ -8,8 +8,11 @@
 //! - [`engine`]: one simulated run: agents, the event calendar and the step loop;
 //! - [`stages`]: one module per stage of the case flow, each owning its decisions;
 //! - [`record`]: what the stages emit, aggregated into the published series;
-//! - [`batch`]: many seeds in parallel, summarised across seeds;
-//! - [`output`]: results written to disk (HDF5, CSV) with their provenance.
+//! - [`batch`]: the one runner of many runs in parallel (for one scenario or several on the
+//!   same runs), each run reduced to its series values as it finishes;
+//! - [`summary`]: those values summarised across runs;
+//! - [`output`]: results written to disk (HDF5, CSV) atomically, with their provenance;
+//! - [`calibrate`]: comparison with the published figures, and fitting parameters to them.
 
 pub mod batch;
 pub mod calibrate;
@@ -18,3 +21,4 @@ pub mod output;
 pub mod record;
 pub mod scenario;
 pub mod stages;
+pub mod summary;

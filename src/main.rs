@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use caseflow::batch::{BatchConfig, run_batch};
+use caseflow::batch::{Batch, Runner};
 use caseflow::calibrate::{self, CalibrateError, Progress, StopReason};
 use caseflow::output::{self, Provenance};
 use caseflow::scenario::{self, Scenario};
@@ -204,9 +205,7 @@ fn run(
     // Second Ctrl-C: leave at once (nothing is half-written: files are renamed into place).
     let stop = stop_on_interrupt("finishing the runs under way, then writing them");
     let bar = progress_bar(seeds, "{elapsed_precise} [{bar:40}] {pos}/{len} runs, eta {eta}");
-    let config = BatchConfig { seeds, master_seed, threads };
-    let on_done = || bar.inc(1);
-    let result = match run_batch(s, &config, &stop, &on_done) {
+    let runner = match Runner::new(threads) {
         Ok(r) => r,
         Err(e) => {
             bar.abandon();
@@ -215,6 +214,10 @@ fn run(
             return ExitCode::from(EXIT_FAILURE);
         }
     };
+    let on_done = |_| bar.inc(1);
+    let started = Instant::now();
+    let result = runner.run(s, &Batch::new(master_seed, 0..seeds).stop_on(&stop).on_run_done(&on_done));
+    let elapsed = started.elapsed();
     bar.finish_and_clear();
 
     if result.runs.is_empty() {
@@ -222,7 +225,7 @@ fn run(
         discard_dir();
         return ExitCode::from(EXIT_INTERRUPTED);
     }
-    let summary = output::summarize(&result.series, &result.years, &result.runs);
+    let summary = result.summary();
     let prov = Provenance {
         scenario_name: s.name.clone(),
         scenario_path: path.display().to_string(),
@@ -253,7 +256,7 @@ fn run(
         }
     };
 
-    let threads_used = if threads == 0 { rayon::current_num_threads() } else { threads };
+    let threads_used = runner.threads();
     say!(
         "{} runs of `{}` (master seed {}), {}-{}: {:.1} s",
         result.runs.len(),
@@ -261,10 +264,10 @@ fn run(
         master_seed,
         s.calendar.first_reported_year,
         s.calendar.last_year,
-        result.elapsed.as_secs_f64()
+        elapsed.as_secs_f64()
     );
     if timings {
-        let secs = result.elapsed.as_secs_f64().max(1e-9);
+        let secs = elapsed.as_secs_f64().max(1e-9);
         say!(
             "timings: {} cases in {:.2} s: {:.0} cases/s on {} threads, {:.0} cases/s per thread",
             result.cases,

@@ -5,9 +5,9 @@
 
 use std::sync::atomic::AtomicBool;
 
-use caseflow::batch::{BatchConfig, run_batch};
+use caseflow::batch::{Batch, RunDone, Runner, Series};
 use caseflow::engine::{N_TERMINALS, RunOutput, Terminal, simulate};
-use caseflow::output::{summarize, summary_csv};
+use caseflow::output::summary_csv;
 use caseflow::record::{Counter, Tally};
 use caseflow::scenario::{self, Scenario};
 use proptest::prelude::*;
@@ -147,11 +147,9 @@ fn same_seed_same_tally_different_seed_different_tally() {
 }
 
 fn batch_csv(s: &Scenario, threads: usize) -> String {
-    let stop = AtomicBool::new(false);
-    let cfg = BatchConfig { seeds: 6, master_seed: 99, threads };
-    let r = run_batch(s, &cfg, &stop, &|| ()).expect("batch runs");
+    let r = Runner::new(threads).expect("threads start").run(s, &Batch::new(99, 0..6));
     assert!(r.complete);
-    summary_csv(&summarize(&r.series, &r.years, &r.runs))
+    summary_csv(&r.summary())
 }
 
 #[test]
@@ -169,10 +167,72 @@ fn summary_is_byte_identical_across_thread_counts_and_reruns() {
 fn a_stop_request_before_start_runs_nothing() {
     let s = tiny();
     let stop = AtomicBool::new(true);
-    let cfg = BatchConfig { seeds: 4, master_seed: 1, threads: 1 };
-    let r = run_batch(&s, &cfg, &stop, &|| ()).unwrap();
+    let r = Runner::new(1).unwrap().run(&s, &Batch::new(1, 0..4).stop_on(&stop));
     assert!(!r.complete);
     assert!(r.runs.is_empty());
+    assert_eq!(r.cases, 0);
+}
+
+/// A shard (any subset of run indices) gives each of its runs exactly the values that run has
+/// in the full batch, so shards run apart and merged equal the whole.
+#[test]
+fn a_shard_of_runs_gives_the_same_runs_as_the_whole_batch() {
+    let s = tiny();
+    let runner = Runner::new(2).unwrap();
+    let whole = runner.run(&s, &Batch::new(7, 0..6));
+    let shard = runner.run(&s, &Batch::new(7, [4, 1, 4]));
+    assert_eq!(shard.runs.iter().map(|r| r.run_index).collect::<Vec<_>>(), [1, 4], "ascending, repeats dropped");
+    for run in &shard.runs {
+        let same = whole.runs.iter().find(|w| w.run_index == run.run_index).unwrap();
+        assert_eq!(format!("{:?}", run.values), format!("{:?}", same.values), "run {}", run.run_index);
+    }
+    assert!(shard.complete);
+}
+
+/// Several scenarios in one call, delivered as each completes, equal each scenario run alone;
+/// every run is reported once to the progress callback.
+#[test]
+fn several_scenarios_in_one_call_equal_each_run_alone() {
+    let a = tiny();
+    let b = tiny_with(&[("registration_selectivity = 1.0", "registration_selectivity = 3.0")]);
+    let runner = Runner::new(2).unwrap();
+    let done = std::sync::Mutex::new(Vec::new());
+    let on_run = |d: RunDone| done.lock().unwrap().push(d);
+    let batch = Batch::new(3, 0..4).on_run_done(&on_run);
+    let mut delivered = Vec::new();
+    runner.run_each(&[&a, &b, &a], &batch, |k, runs| delivered.push((k, runs)));
+    delivered.sort_by_key(|(k, _)| *k);
+    assert_eq!(delivered.iter().map(|(k, _)| *k).collect::<Vec<_>>(), [0, 1, 2]);
+    let alone_a = runner.run(&a, &Batch::new(3, 0..4));
+    let alone_b = runner.run(&b, &Batch::new(3, 0..4));
+    assert_ne!(summary_csv(&alone_a.summary()), summary_csv(&alone_b.summary()), "the two scenarios must differ");
+    for ((_, got), want) in delivered.iter().zip([&alone_a, &alone_b, &alone_a]) {
+        assert_eq!(summary_csv(&got.summary()), summary_csv(&want.summary()));
+        assert_eq!((got.cases, got.terminals), (want.cases, want.terminals));
+    }
+    let mut done = done.into_inner().unwrap();
+    done.sort_by_key(|d| (d.scenario, d.run_index));
+    assert_eq!(done.len(), 12);
+    assert_eq!(done[5], RunDone { scenario: 1, run_index: 1 });
+}
+
+/// Named series and a cut year keep exactly those series and years, with the values of the
+/// full run.
+#[test]
+fn a_series_subset_cut_at_a_year_keeps_the_full_runs_values() {
+    let s = tiny();
+    let runner = Runner::new(1).unwrap();
+    let full = runner.run(&s, &Batch::new(5, 0..3));
+    let name = full.series[1].clone();
+    let cut_year = full.years[1];
+    let part = runner
+        .run(&s, &Batch::new(5, 0..3).series(Series::Only([name.clone()].into_iter().collect())).until(Some(cut_year)));
+    assert_eq!(part.series, [name]);
+    assert_eq!(part.years, full.years[..2]);
+    let n = full.years.len();
+    for (p, f) in part.runs.iter().zip(&full.runs) {
+        assert_eq!(format!("{:?}", p.values), format!("{:?}", &f.values[n..n + 2]));
+    }
 }
 
 /// A rule change dated in the last year must leave every earlier year exactly as it was:

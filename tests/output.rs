@@ -7,10 +7,8 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use caseflow::output::{
-    CRATE_VERSION, GIT_REVISION, OutputError, Provenance, RunValues, SummaryRow, Written, summarize, summary_csv,
-    write_results,
-};
+use caseflow::output::{CRATE_VERSION, GIT_REVISION, OutputError, Provenance, Written, summary_csv, write_results};
+use caseflow::summary::{RunValues, SummaryRow, summarize};
 use hdf5::types::{IntSize, TypeDescriptor, VarLenUnicode};
 
 // ---------------------------------------------------------------- helpers

@@ -41,17 +41,14 @@ const DOCUMENTED_HITS_2000_2012: usize = 148;
 
 #[test]
 fn the_documented_fit_holds() {
-    use caseflow::batch::{BatchConfig, run_batch};
+    use caseflow::batch::{Batch, Runner};
     use caseflow::calibrate::compare;
-    use caseflow::output::summarize;
-    use std::sync::atomic::AtomicBool;
 
     let s = scenario::load_path(std::path::Path::new("scenarios/kazakhstan.toml")).expect("shipped scenario loads");
     let targets = load_targets(std::path::Path::new("data/targets.csv")).expect("targets load");
     // `caseflow run` defaults: master seed 1, eight runs.
-    let cfg = BatchConfig { seeds: 8, master_seed: 1, threads: 0 };
-    let r = run_batch(&s, &cfg, &AtomicBool::new(false), &|| ()).expect("the shipped scenario runs");
-    let summary = summarize(&r.series, &r.years, &r.runs);
+    let r = Runner::new(0).expect("threads start").run(&s, &Batch::new(1, 0..8));
+    let summary = r.summary();
     let fit = compare(&summary, &targets, Some(2000..=2012));
     assert_eq!(fit.total(), 169, "the targets of 2000-2012 changed");
     assert_eq!(fit.missing(), 0, "a target series is missing from the outputs");

@@ -1,31 +1,33 @@
-//! Temporary files that become real files only once complete.
+//! Files that become real files only once complete.
 //!
-//! A file is written under a hidden temporary name in its final directory, flushed and
-//! fsynced, then renamed over the final name. A rename within one directory is atomic on
-//! POSIX file systems, so a reader (or a crash) sees either the old file or the complete new
-//! one, never a truncated one.
+//! A file is written under a hidden temporary name in its final directory
+//! (`tempfile::NamedTempFile`), flushed and fsynced, then renamed over the final name
+//! (`persist`). A rename within one directory is atomic on POSIX file systems, so a reader (or a
+//! crash) sees either the old file or the complete new one, never a truncated one. Dropping a
+//! temporary that was not renamed deletes it, so every early return (and a panic) cleans up.
 //!
-//! A process killed outright (SIGKILL, power loss) cannot remove its temporaries. They are
-//! named `.<final name>.<pid>.<nanos>.<n>.tmp`, and [`remove_stale`] deletes those whose
-//! process is gone the next time results are written to the same directory, so they do not
-//! accumulate.
+//! What tempfile does not do, and is kept here: a process killed outright (SIGKILL, power loss)
+//! cannot remove its temporaries, so they are named `.<final name>.<pid>.<random>.tmp`, and
+//! [`remove_stale`] deletes those whose process is gone the next time results are written to
+//! the same directory (the kill-safety tests in `tests/cli.rs` check that they do not
+//! accumulate). In a container the pid is often the same from run to run, so a temporary with
+//! this process's own pid is a leftover unless this process is writing it: the names being
+//! written are registered in [`LIVE`] for that.
 
 use std::collections::HashSet;
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Distinguishes temporaries made by one process (e.g. tests writing in parallel).
-static COUNTER: AtomicU64 = AtomicU64::new(0);
+use tempfile::NamedTempFile;
 
 /// File names of the temporaries this process is writing right now: [`remove_stale`] must not
 /// take another thread's file for a leftover of an earlier process that had the same pid.
-/// (Names, not paths: the same directory may be spelt differently; the counter in the name
-/// makes it unique within the process.)
+/// (Names, not paths: the same directory may be spelt differently; the random part of the name
+/// makes it unique.) A temporary is created and registered under this lock, so no
+/// `remove_stale` ever sees it unregistered.
 static LIVE: Mutex<Option<HashSet<OsString>>> = Mutex::new(None);
 
 fn live() -> MutexGuard<'static, Option<HashSet<OsString>>> {
@@ -33,80 +35,79 @@ fn live() -> MutexGuard<'static, Option<HashSet<OsString>>> {
     LIVE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn set_live(path: &Path, is_live: bool) {
-    let Some(name) = path.file_name() else {
-        return;
-    };
-    let mut guard = live();
-    let set = guard.get_or_insert_with(HashSet::new);
-    if is_live {
-        set.insert(name.to_os_string());
-    } else {
+fn unregister(path: &Path) {
+    if let (Some(name), Some(set)) = (path.file_name(), live().as_mut()) {
         set.remove(name);
     }
 }
 
-/// Temporary files not yet renamed into place; dropping the set deletes them, so every early
-/// return (and a panic) cleans up.
+/// Temporary files not yet renamed into place; dropping the set deletes them.
 #[derive(Debug, Default)]
 pub(crate) struct TempFiles {
-    pending: Vec<PathBuf>,
+    pending: Vec<NamedTempFile>,
 }
 
 impl TempFiles {
     /// Creates a new, empty temporary file in `dir` for the final name `final_name`, and
-    /// returns its path. The name starts with '.' (hidden) and ends with `.tmp`.
-    ///
-    /// The file is created exclusively, so a leftover temporary of a crashed run (in a
-    /// container the process id is often the same from run to run) is never reused.
+    /// returns its path. The name starts with '.' (hidden) and ends with `.tmp`; it is
+    /// created exclusively, so a leftover temporary of a crashed run is never reused.
     pub fn create(&mut self, dir: &Path, final_name: &str) -> io::Result<PathBuf> {
-        let pid = std::process::id();
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-        // Bounded so that a file system answering "exists" to everything cannot hang us.
-        let mut last_error = None;
-        for _ in 0..100 {
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = dir.join(format!(".{final_name}.{pid}.{nanos}.{n}.tmp"));
-            // Registered before it exists, so that no concurrent `remove_stale` ever sees it
-            // unregistered.
-            set_live(&path, true);
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(_) => {
-                    self.pending.push(path.clone());
-                    return Ok(path);
-                }
-                // Someone else's name: try the next counter value.
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    set_live(&path, false);
-                    last_error = Some(e);
-                }
-                Err(e) => {
-                    set_live(&path, false);
-                    return Err(e);
-                }
-            }
+        let mut guard = live();
+        let file = tempfile::Builder::new()
+            .prefix(&format!(".{final_name}.{}.", std::process::id()))
+            .suffix(".tmp")
+            .rand_bytes(8)
+            .tempfile_in(dir)?;
+        let path = file.path().to_path_buf();
+        if let Some(name) = path.file_name() {
+            guard.get_or_insert_with(HashSet::new).insert(name.to_os_string());
         }
-        Err(last_error.unwrap_or_else(|| io::Error::other("no free temporary file name")))
+        self.pending.push(file);
+        Ok(path)
     }
 
     /// Renames temporary `tmp` (made by [`TempFiles::create`]) to `dest`, replacing `dest`.
     pub fn publish(&mut self, tmp: &Path, dest: &Path) -> io::Result<()> {
-        fs::rename(tmp, dest)?;
-        self.pending.retain(|p| p != tmp);
-        set_live(tmp, false);
-        Ok(())
+        let Some(at) = self.pending.iter().position(|f| f.path() == tmp) else {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} is not a pending temporary", tmp.display()),
+            ));
+        };
+        let file = self.pending.remove(at);
+        // On failure the temporary comes back in the error and is deleted when it drops.
+        let result = file.persist(dest).map(drop).map_err(|e| e.error);
+        unregister(tmp);
+        result
     }
 }
 
 impl Drop for TempFiles {
     fn drop(&mut self) {
-        for path in &self.pending {
+        for file in self.pending.drain(..) {
+            let path = file.path().to_path_buf();
             // Best effort: the error being reported matters more than a leftover temporary,
             // and hidden `*.tmp` files are easy to recognise and delete.
-            let _ = fs::remove_file(path);
-            set_live(path, false);
+            drop(file);
+            unregister(&path);
         }
     }
+}
+
+/// Writes `bytes` to `path` atomically (a temporary in the same directory, fsynced, renamed
+/// over `path`, the directory synced), creating the directory if needed. Temporaries of
+/// killed processes left next to `path` are deleted first.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    fs::create_dir_all(dir)?;
+    remove_stale(dir, &[name]);
+    let mut temps = TempFiles::default();
+    let tmp = temps.create(dir, name)?;
+    write_synced(&tmp, bytes)?;
+    temps.publish(&tmp, path)?;
+    sync_dir(dir);
+    Ok(())
 }
 
 /// Deletes temporaries in `dir` left behind by a process that no longer runs (killed before
@@ -142,15 +143,14 @@ pub(crate) fn remove_stale(dir: &Path, final_names: &[&str]) -> usize {
 }
 
 /// The pid in `name` if it is a temporary made by [`TempFiles::create`] for one of
-/// `final_names`: `.<final name>.<pid>.<nanos>.<n>.tmp`.
+/// `final_names`: `.<final name>.<pid>.<random>.tmp`.
 fn temporary_pid(name: &OsStr, final_names: &[&str]) -> Option<u32> {
     let name = name.to_str()?.strip_prefix('.')?.strip_suffix(".tmp")?;
     let rest = final_names.iter().find_map(|f| name.strip_prefix(f)?.strip_prefix('.'))?;
-    let mut parts = rest.split('.');
-    let pid = parts.next()?;
-    let numbers_only = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    let (nanos, n) = (parts.next()?, parts.next()?);
-    if parts.next().is_some() || !numbers_only(pid) || !numbers_only(nanos) || !numbers_only(n) {
+    let (pid, random) = rest.split_once('.')?;
+    let numbers_only = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+    let random_only = !random.is_empty() && random.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !numbers_only || !random_only {
         return None;
     }
     pid.parse().ok()
@@ -186,14 +186,14 @@ mod tests {
     fn temporary_names_are_recognised_exactly() {
         let names = ["results.h5", "summary.csv"];
         let pid = |s: &str| temporary_pid(OsStr::new(s), &names);
-        assert_eq!(pid(".results.h5.123.456789.0.tmp"), Some(123));
-        assert_eq!(pid(".summary.csv.7.0.12.tmp"), Some(7));
-        assert_eq!(pid("results.h5.123.456789.0.tmp"), None);
-        assert_eq!(pid(".results.h5.123.456789.tmp"), None);
-        assert_eq!(pid(".results.h5.123.456789.0.1.tmp"), None);
-        assert_eq!(pid(".results.h5.12a.456789.0.tmp"), None);
-        assert_eq!(pid(".other.h5.123.456789.0.tmp"), None);
-        assert_eq!(pid(".results.h5.123.456789.0.tmp.bak"), None);
+        assert_eq!(pid(".results.h5.123.aZ09xYw1.tmp"), Some(123));
+        assert_eq!(pid(".summary.csv.7.0a.tmp"), Some(7));
+        assert_eq!(pid("results.h5.123.aZ09xYw1.tmp"), None);
+        assert_eq!(pid(".results.h5.123.tmp"), None);
+        assert_eq!(pid(".results.h5.123.aZ09.xYw1.tmp"), None);
+        assert_eq!(pid(".results.h5.12a.aZ09xYw1.tmp"), None);
+        assert_eq!(pid(".other.h5.123.aZ09xYw1.tmp"), None);
+        assert_eq!(pid(".results.h5.123.aZ09xYw1.tmp.bak"), None);
     }
 
     #[test]
@@ -204,9 +204,9 @@ mod tests {
         let live_tmp = temps.create(&dir, "results.h5").unwrap();
         // A leftover of an earlier process with our pid, and one of a process that is gone
         // (pids above the kernel's maximum, 2^22, are never used).
-        let own_leftover = dir.join(format!(".results.h5.{}.1.999999.tmp", std::process::id()));
-        let dead_leftover = dir.join(".summary.csv.4194305.1.0.tmp");
-        let foreign = dir.join(".notes.txt.4194305.1.0.tmp");
+        let own_leftover = dir.join(format!(".results.h5.{}.x999999.tmp", std::process::id()));
+        let dead_leftover = dir.join(".summary.csv.4194305.Ab10.tmp");
+        let foreign = dir.join(".notes.txt.4194305.Ab10.tmp");
         for p in [&own_leftover, &dead_leftover, &foreign] {
             fs::write(p, "x").unwrap();
         }

@@ -8,13 +8,13 @@
 //! - `provenance.toml`: how the results were made, readable without any HDF5 tool.
 //!
 //! Each file is written atomically (temporary file, fsync, rename), so an interrupted or
-//! failed write never leaves a truncated result next to good ones.
+//! failed write never leaves a truncated result next to good ones. The same writer
+//! ([`write_file_atomic`]) and fingerprint ([`sha256_hex`]) serve the calibration's files.
 
 mod atomic;
+mod csv_text;
 mod h5;
 mod provenance;
-mod sha256;
-mod summary;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -22,8 +22,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-pub use provenance::Provenance;
-pub use summary::{RunValues, SummaryRow, summarize, summary_csv};
+pub use atomic::write_file_atomic;
+pub use csv_text::{csv_text, summary_csv};
+pub use provenance::{Provenance, ProvenanceRecord, TomlU64, read_provenance_toml, sha256_hex};
+
+use crate::summary::{RunValues, SummaryRow};
 
 use atomic::TempFiles;
 use provenance::ProvenanceFile;
@@ -152,7 +155,7 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
 /// Writes `results.h5`, `summary.csv` and `provenance.toml` into `dir` (created if missing).
 ///
 /// `runs` may come in any order (they are stored by ascending run index); `summary` must be
-/// what [`summarize`] returned for the same `series`, `years` and `runs`; `units` gives one
+/// what [`crate::summary::summarize`] returned for the same `series`, `years` and `runs`; `units` gives one
 /// unit per series.
 ///
 /// Never leaves a truncated file: each file is written to a hidden temporary in `dir`,

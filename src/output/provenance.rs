@@ -1,9 +1,11 @@
 //! What produced a result: the scenario, the seeds, the code, the command; and its TOML form.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::sha256::sha256_hex;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
 use super::{CRATE_VERSION, GIT_REVISION};
 
 /// How a result was made.
@@ -31,6 +33,59 @@ impl Provenance {
     pub fn scenario_sha256(&self) -> String {
         sha256_hex(self.scenario_text.as_bytes())
     }
+}
+
+/// SHA-256 of `bytes` as 64 lowercase hex digits: the fingerprint of every input recorded in
+/// a provenance or a calibration state (equal to what `sha256sum` prints for a file).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
+}
+
+/// `provenance.toml` read back (by `caseflow compare`, to say which runs it compares): every
+/// key [`provenance_toml`] writes, and no other.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvenanceRecord {
+    pub crate_version: String,
+    pub git_revision: String,
+    pub created_utc: String,
+    pub command_line: String,
+    pub complete: bool,
+    pub scenario_name: String,
+    pub scenario_path: String,
+    pub scenario_sha256: String,
+    pub master_seed: TomlU64,
+    pub n_runs: u64,
+    pub run_indices: Vec<TomlU64>,
+    pub files: Vec<String>,
+}
+
+/// A u64 as `provenance.toml` holds it: a TOML integer, or a decimal string above i64::MAX.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum TomlU64 {
+    Integer(u64),
+    Text(String),
+}
+
+impl fmt::Display for TomlU64 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TomlU64::Integer(n) => write!(f, "{n}"),
+            TomlU64::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Reads the text of a `provenance.toml`.
+///
+/// # Errors
+/// toml's error (with its span) for bad TOML, an unknown or missing key, or a wrong type.
+pub fn read_provenance_toml(text: &str) -> Result<ProvenanceRecord, toml::de::Error> {
+    toml::from_str(text)
 }
 
 /// `t` as ISO-8601 UTC to the second, e.g. `2024-03-01T12:00:00Z`.
@@ -194,6 +249,53 @@ mod tests {
         assert_eq!(toml_string("a\"b\\c\nd\te\u{1}f\u{7f}"), "\"a\\\"b\\\\c\\nd\\te\\u0001f\\u007F\"");
         // Non-ASCII text is valid raw in TOML and stays readable.
         assert_eq!(toml_string("Қарағанды"), "\"Қарағанды\"");
+    }
+
+    // Vectors from NIST's "SHA-256 examples" (FIPS 180-4 appendix / CSRC example values): the
+    // fingerprints recorded in provenance and calibration states must stay what `sha256sum`
+    // prints, whatever implements them.
+    #[test]
+    fn sha256_standard_vectors() {
+        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        // Two-block message: the padding spills into a second block.
+        assert_eq!(
+            sha256_hex(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        );
+        let million_a = vec![b'a'; 1_000_000];
+        assert_eq!(sha256_hex(&million_a), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    }
+
+    #[test]
+    fn provenance_toml_reads_back() {
+        let prov = Provenance {
+            scenario_name: "tiny \"x\"".into(),
+            scenario_path: "a\\b.toml".into(),
+            scenario_text: "name = 1".into(),
+            master_seed: u64::MAX,
+            run_indices: vec![0, 3, u64::MAX],
+            command_line: "caseflow run".into(),
+            complete: false,
+        };
+        let text = provenance_toml(&ProvenanceFile {
+            prov: &prov,
+            scenario_sha256: &prov.scenario_sha256(),
+            created_utc: "2024-03-01T12:00:00Z",
+            files: &["results.h5"],
+            hdf5_name: "results.h5",
+        });
+        let read = read_provenance_toml(&text).unwrap();
+        assert_eq!(read.scenario_name, prov.scenario_name);
+        assert_eq!(read.scenario_path, prov.scenario_path);
+        assert_eq!(read.master_seed.to_string(), u64::MAX.to_string());
+        assert_eq!(
+            read.run_indices.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["0", "3", &u64::MAX.to_string()]
+        );
+        assert_eq!((read.n_runs, read.complete), (3, false));
+        let unknown = read_provenance_toml(&format!("{text}extra = 1\n")).unwrap_err();
+        assert!(unknown.message().contains("unknown field `extra`"), "{unknown}");
     }
 
     #[test]

@@ -15,12 +15,12 @@
 //! - dates are TOML local dates (`2008-08-30`) or strings holding one; a time of day is an error.
 //! - array elements are numbered from 0 in key paths: `rules[0]` is the first `[[rules]]`.
 
-use std::fmt;
 use std::path::Path;
 
 use toml::de::{DeTable, DeValue};
 
-use super::toml_walk::{Base, Ctx, Date, Lookup, Need, Num, Table, backticked, closest, fmt_num, type_name};
+use super::diagnostic::{ScenarioError, closest};
+use super::toml_walk::{Base, Ctx, Date, Lookup, Need, Num, Table, backticked, fmt_num, type_name};
 use super::types::{
     AppealBehaviour, AppellateWeights, Behaviour, Calendar, Campaign, CrimeKind, CrimeMix, Dated, DetentionApprover,
     DetentionBehaviour, Eligibility, Incentives, InvestigationBehaviour, InvestigatorWeights, JudgeWeights,
@@ -28,71 +28,6 @@ use super::types::{
     ReconciliationRules, Rules, Scenario, SentencingBehaviour, Staff, TortureBehaviour, Traits, TrialBehaviour,
     YearInflow,
 };
-
-/// One problem found in a scenario file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub file: String,
-    /// 1-based; 0 when the whole file is at fault (missing, a directory, not text, empty).
-    pub line: usize,
-    /// 1-based, in characters; 0 with `line`.
-    pub column: usize,
-    /// Dotted key path, e.g. `rules[3].reconciliation.minor` (array elements count from 0);
-    /// empty when the whole file is at fault or for a TOML syntax error.
-    pub key: String,
-    pub message: String,
-}
-
-impl fmt::Display for Diagnostic {
-    /// `FILE:LINE:COLUMN: key `KEY`: MESSAGE`, or `FILE: MESSAGE` for whole-file problems.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if self.line > 0 {
-            write!(f, ":{}:{}", self.line, self.column)?;
-        }
-        write!(f, ": ")?;
-        if !self.key.is_empty() {
-            write!(f, "key `{}`: ", self.key)?;
-        }
-        write!(f, "{}", self.message)
-    }
-}
-
-/// Why a scenario could not be loaded: every problem found, in file order. Never empty.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ScenarioError {
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl ScenarioError {
-    /// A problem with the file as a whole (line and column 0).
-    fn whole_file(file: &str, message: impl Into<String>) -> Self {
-        ScenarioError {
-            diagnostics: vec![Diagnostic {
-                file: file.to_string(),
-                line: 0,
-                column: 0,
-                key: String::new(),
-                message: message.into(),
-            }],
-        }
-    }
-}
-
-impl fmt::Display for ScenarioError {
-    /// One diagnostic per line, then `N error(s) in FILE`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for diagnostic in &self.diagnostics {
-            writeln!(f, "{diagnostic}")?;
-        }
-        let n = self.diagnostics.len();
-        let file = self.diagnostics.first().map_or("", |d| d.file.as_str());
-        let noun = if n == 1 { "error" } else { "errors" };
-        write!(f, "{n} {noun} in {file}")
-    }
-}
-
-impl std::error::Error for ScenarioError {}
 
 /// Shares that must add up to 1 may be off by this much (rounding in hand-written decimals).
 const SHARE_TOLERANCE: f64 = 1e-6;

@@ -1,8 +1,11 @@
 //! The scenario: everything a run takes as input, read from TOML and validated.
 
+mod diagnostic;
 mod load;
 mod toml_walk;
 pub mod types;
 
-pub use load::{Diagnostic, ScenarioError, load_path, load_str};
+pub(crate) use diagnostic::closest;
+pub use diagnostic::{Diagnostic, ScenarioError};
+pub use load::{load_path, load_str};
 pub use types::*;

@@ -13,7 +13,7 @@ use std::num::IntErrorKind;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::load::Diagnostic;
+use super::diagnostic::{Diagnostic, closest};
 use super::types::{Beta, GRAVITIES, PerGravity};
 
 /// A value of the parsed document with its byte span.
@@ -208,43 +208,6 @@ pub(super) fn type_name(value: &DeValue<'_>) -> &'static str {
         }
         DeValue::Table(_) => "a table",
     }
-}
-
-/// Edit distance counting insertions, deletions, substitutions and swaps of adjacent characters
-/// (optimal string alignment), so `jduge` is one edit from `judge`. Keys are short, so the full
-/// matrix costs nothing.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let substitution = d[i - 1][j - 1] + usize::from(a[i - 1] != b[j - 1]);
-            let mut best = substitution.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
-/// The candidate nearest to `word`, if it is close enough to be a plausible typo: about a third
-/// of the candidate's length, at least 1 and at most 3 edits.
-pub(super) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
-    candidates
-        .iter()
-        .map(|&c| (edit_distance(word, c), c))
-        .filter(|&(d, c)| d <= (c.chars().count().div_ceil(3)).clamp(1, 3))
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, c)| c)
 }
 
 /// "`a`, `b`, `c`".

@@ -1,6 +1,9 @@
-//! Summary statistics across runs, and their CSV form.
-
-use std::fmt::Write as _;
+//! What a run is reduced to (its values of every series in every reported year), and those
+//! values summarised across runs: mean, sd and numpy-exact percentiles.
+//!
+//! The percentiles are computed here rather than with a statistics crate because they must
+//! match `numpy.quantile`'s default method to the last bit (people check `summary.csv` against
+//! numpy), and crates that offer percentiles use other definitions or other operation orders.
 
 /// Per-run values of every series in every year.
 ///
@@ -113,29 +116,6 @@ fn lerp(a: f64, b: f64, t: f64) -> f64 {
     if t >= 0.5 { b - diff * (1.0 - t) } else { a + diff * t }
 }
 
-/// The text of `summary.csv`: header `series,year,mean,sd,p05,p95`, then one line per row.
-///
-/// Floats use Rust's shortest round-trip formatting (`NaN` for NaN), so parsing a value back
-/// gives the same f64. The text depends on nothing but `rows`: same rows, same bytes.
-pub fn summary_csv(rows: &[SummaryRow]) -> String {
-    let mut out = String::from("series,year,mean,sd,p05,p95\n");
-    for row in rows {
-        // Writing to a String cannot fail.
-        let _ =
-            writeln!(out, "{},{},{},{},{},{}", csv_field(&row.series), row.year, row.mean, row.sd, row.p05, row.p95);
-    }
-    out
-}
-
-/// Quotes a field per RFC 4180 when it contains a delimiter, a quote or a line break.
-fn csv_field(field: &str) -> std::borrow::Cow<'_, str> {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\"")).into()
-    } else {
-        field.into()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,12 +128,5 @@ mod tests {
         assert_eq!(quantile_sorted(&v, 0.5), 5.0);
         assert_eq!(quantile_sorted(&[4.0], 0.05), 4.0);
         assert_eq!(quantile_sorted(&[4.0], 0.95), 4.0);
-    }
-
-    #[test]
-    fn csv_quoting() {
-        assert_eq!(csv_field("North Kazakhstan"), "North Kazakhstan");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
 }
