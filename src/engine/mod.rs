@@ -15,13 +15,16 @@ pub mod agents;
 pub mod dist;
 pub mod draws;
 
-use crate::record::{Counter, Tally};
+use crate::record::event::Exit;
+use crate::record::{Event, Recorder, Subject, Tally};
 use crate::scenario::{Beta, DAYS_PER_YEAR, Gravity, Incentives, Rules, Scenario, Staff, in_force};
 use std::sync::Arc;
 
 use agents::{Agents, TraitTables};
 use dist::{BetaTable, TriageTable};
 use draws::{CASE_WORDS, CaseId, RunStream, Source};
+
+pub use crate::record::{N_TERMINALS, Terminal};
 
 /// Stages a case can be scheduled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,33 +38,6 @@ pub enum Stage {
     /// An appeal is decided.
     Appeal,
 }
-
-/// How a case ended: every case ends in exactly one of these.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Terminal {
-    Unsolved,
-    ClosedNonrehabPretrial,
-    ClosedExoneratingPretrial,
-    /// Registered, but no crime behind it: closed on exonerating grounds.
-    ClosedBaseless,
-    DroppedAfterReturn,
-    Convicted,
-    Acquitted,
-    ClosedReconciledTrial,
-    ClosedExoneratingTrial,
-    ClosedOtherNonrehabTrial,
-    AcquittedOnAppeal,
-    PrivateRejected,
-    PrivateClosed,
-    /// An accepted private complaint sent on to the procurator or another court.
-    PrivateTransferred,
-    /// A would-be private complaint the police registered as a public crime.
-    PrivateRegisteredByPolice,
-    /// Still in the system when the simulation ended.
-    Pending,
-}
-
-pub const N_TERMINALS: usize = Terminal::Pending as usize + 1;
 
 /// The verdict a case carries into an appeal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,6 +83,28 @@ pub struct Case {
     /// Sentenced to custody, and the day the prisoners are due out (to undo on reversal).
     pub custodial: bool,
     pub release_day: u32,
+}
+
+impl Case {
+    /// The uniform in (0, 1) of the case's word in `slot`.
+    #[inline]
+    pub fn u(&self, slot: usize) -> f64 {
+        draws::unit(self.w[slot])
+    }
+
+    /// What the recorder needs to know about the case.
+    #[inline]
+    pub fn subject(&self) -> Subject {
+        Subject {
+            id: self.id,
+            province: self.province,
+            episodes: self.episodes,
+            defendants: self.defendants,
+            counted: self.counted,
+            jobless: self.jobless,
+            private: self.source == Source::PrivateComplaint,
+        }
+    }
 }
 
 /// Slots of a case's random words. Slots below 32 are read once; slots from 32 on belong to
@@ -184,7 +182,7 @@ pub mod slot {
 pub(crate) const RING_DAYS: u32 = 4096;
 
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Event {
+pub(crate) struct Appointment {
     pub case: u32,
     pub stage: Stage,
 }
@@ -280,7 +278,7 @@ pub struct World<'s> {
     pub(crate) agents: Agents,
     pub(crate) cases: Vec<Case>,
     free: Vec<u32>,
-    ring: Vec<Vec<Event>>,
+    ring: Vec<Vec<Appointment>>,
     /// Prisoners (sentenced) whose term ends on each day, summed.
     releases: Vec<u32>,
     pub(crate) prisoners: i64,
@@ -292,7 +290,8 @@ pub struct World<'s> {
     /// accused hear of juries, and what the Procuracy answers).
     pub(crate) jury_acquittals_this_year: u32,
     pub(crate) jury_acquittals_last_year: u32,
-    pub(crate) tally: Tally,
+    /// Counts what happens (the only place that does).
+    pub(crate) recorder: Recorder,
     /// Per province, how far officials' registration practice has moved towards total
     /// registration (0: hide what hurts the clearance rate; 1: register everything).
     pub(crate) compliance: Vec<f64>,
@@ -307,7 +306,6 @@ pub struct World<'s> {
     /// overload counts 1 (`reconcile_work` once steered to reconciliation), any other report
     /// `unsolved_work`.
     pub(crate) province_worked: Vec<f64>,
-    pub(crate) terminals: [u64; N_TERMINALS],
     /// Today, and the rules and weights in force today.
     pub(crate) day: u32,
     pub(crate) year: usize,
@@ -358,13 +356,12 @@ impl<'s> World<'s> {
             defendants_sent_last_year: 0.0,
             jury_acquittals_this_year: 0,
             jury_acquittals_last_year: 0,
-            tally: Tally::new(s.calendar.n_years(), s.provinces.len()),
+            recorder: Recorder::new(s.calendar.n_years(), s.provinces.len()),
             compliance: vec![if s.rules[0].value.total_registration { 1.0 } else { 0.0 }; s.provinces.len()],
             release_practice: vec![0.0; s.provinces.len()],
             province_work: vec![s.behaviour.investigation.capacity; s.provinces.len()],
             province_worked: vec![0.0; s.provinces.len()],
             release_seen: vec![[0; 2]; s.provinces.len()],
-            terminals: [0; N_TERMINALS],
             day: 0,
             year: 0,
             rules_index: 0,
@@ -409,10 +406,11 @@ impl<'s> World<'s> {
         }
         // Cases still in flight end as pending.
         let pending = self.cases.len() as u64 - self.free.len() as u64;
-        self.terminals[Terminal::Pending as usize] += pending;
+        self.recorder.pending(pending);
+        let (tally, terminals) = self.recorder.finish();
         RunOutput {
-            tally: self.tally,
-            terminals: self.terminals,
+            tally,
+            terminals,
             created,
             min_stock,
             final_pretrial: self.pretrial,
@@ -531,7 +529,7 @@ impl<'s> World<'s> {
         }
     }
 
-    /// Schedules `stage` for a case `delay` days from today. Events past the end of the
+    /// Schedules `stage` for a case `delay` days from today. Appointments past the end of the
     /// calendar are dropped: the case stays pending.
     pub(crate) fn schedule(&mut self, case: u32, stage: Stage, delay: u32) {
         let delay = delay.clamp(1, RING_DAYS - 1);
@@ -539,7 +537,7 @@ impl<'s> World<'s> {
         if at >= self.s.calendar.n_days() {
             return;
         }
-        self.ring[(at % RING_DAYS) as usize].push(Event { case, stage });
+        self.ring[(at % RING_DAYS) as usize].push(Appointment { case, stage });
     }
 
     /// Stores a new case and returns its index.
@@ -556,10 +554,17 @@ impl<'s> World<'s> {
         }
     }
 
-    /// Ends a case: counts its terminal state and frees its slot.
+    /// Ends a case: records its terminal state and frees its slot.
     pub(crate) fn finish(&mut self, case: u32, how: Terminal) {
-        self.terminals[how as usize] += 1;
+        let subject = self.cases[case as usize].subject();
+        self.record(&subject, Event::Ended(how));
         self.free.push(case);
+    }
+
+    /// Reports what happened to a case (see `record::Recorder` for what it counts).
+    #[inline]
+    pub(crate) fn record(&mut self, subject: &Subject, event: Event) {
+        self.recorder.record(self.year, subject, event);
     }
 
     /// A case's words for revisitable stages are refreshed when it comes back.
@@ -573,13 +578,6 @@ impl<'s> World<'s> {
         let c = &mut self.cases[case as usize];
         c.w[slot::FIRST_REVISITABLE..slot::FIRST_REVISITABLE + 16].copy_from_slice(&a);
         c.w[slot::FIRST_REVISITABLE + 16..].copy_from_slice(&b);
-    }
-
-    /// Counts `n` into a national counter in today's year (callers check whether the case is
-    /// counted in the statistics).
-    #[inline]
-    pub(crate) fn count(&mut self, c: Counter, n: u64) {
-        self.tally.add(self.year, c, n);
     }
 
     /// Adds `n` sentenced prisoners for `term_days`; returns their release day.
@@ -604,26 +602,20 @@ impl<'s> World<'s> {
         self.prisoners -= self.releases[day as usize] as i64;
     }
 
-    /// Moves a detainee out of pre-trial detention; `on_closure` when the case was closed or the
-    /// accused acquitted rather than sentenced.
-    pub(crate) fn leave_detention(&mut self, case: u32, on_closure: bool) {
+    /// Moves a detainee out of pre-trial detention (nothing if the accused is not detained).
+    pub(crate) fn leave_detention(&mut self, case: u32, why: Exit) {
         let c = &mut self.cases[case as usize];
         if !c.detained {
             return;
         }
         c.detained = false;
-        let n = c.defendants as u64;
-        self.pretrial -= n as i64;
-        self.count(Counter::DetentionExits, n);
-        if on_closure {
-            self.count(Counter::ReleasedOnClosure, n);
-        }
+        self.pretrial -= c.defendants as i64;
+        let subject = c.subject();
+        self.record(&subject, Event::LeftDetention(why));
     }
 
     fn end_year(&mut self, year: usize) {
-        // Stocks are never negative (the conservation tests check it); clamp only the cast.
-        self.tally.set(year, Counter::PrisonPopulation, (self.prisoners + self.pretrial).max(0) as u64);
-        self.tally.set(year, Counter::PretrialDetainees, self.pretrial.max(0) as u64);
+        self.recorder.year_end_stocks(year, self.prisoners, self.pretrial);
         for j in &mut self.agents.judges {
             j.reversals_year = 0;
         }

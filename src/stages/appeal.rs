@@ -7,8 +7,9 @@
 use super::pick_in;
 use crate::engine::dist::{exp_days, logistic};
 use crate::engine::draws::{Source, unit};
-use crate::engine::{Stage, Terminal, Verdict, World, slot};
-use crate::record::Counter;
+use crate::engine::{Stage, Verdict, World, slot};
+use crate::record::event::AppealOutcome;
+use crate::record::{Event, Subject, Terminal};
 
 impl World<'_> {
     pub(crate) fn appeal(&mut self, index: u32) {
@@ -19,18 +20,15 @@ impl World<'_> {
         let c = self.cases[index as usize].clone();
         let c = &c;
         let u = |k: usize| unit(c.w[k]);
-        let n = c.defendants as u64;
+        let subject = c.subject();
         let public = c.source != Source::PrivateComplaint;
         let appellate = pick_in(&self.agents.appellate_rosters[c.province as usize], u(slot::APPEAL_JUDGE));
         let deference = self.agents.appellate[appellate as usize].deference;
         let weakness = 1.0 - c.evidence;
-        let (verdict, judge, counted) = (c.verdict, c.judge as usize, c.counted);
+        let (verdict, judge) = (c.verdict, c.judge as usize);
         // The decision goes on the trial judge's record only if she still holds the post (a
         // dismissed judge's successor does not inherit her reversals).
         let on_record = self.agents.judges[judge].uid == c.judge_uid;
-        if public && counted {
-            self.count(Counter::AppealReviewedPublic, n);
-        }
         let overturn = match verdict {
             Verdict::Acquitted => {
                 // The procuracy's appeal carries weight with deferent judges; a strong case
@@ -54,32 +52,22 @@ impl World<'_> {
             self.agents.judges[judge].obs[obs] += 1;
         }
         if !overturn {
+            self.record(&subject, Event::AppealDecided { verdict, outcome: AppealOutcome::Upheld });
             let how = if verdict == Verdict::Acquitted { Terminal::Acquitted } else { Terminal::Convicted };
             return self.finish(index, how);
         }
         if on_record {
             self.agents.judges[judge].obs[obs + 1] += 1;
-            self.record_reversal(judge);
+            self.record_reversal(judge, &subject);
         }
-        match verdict {
-            Verdict::Acquitted => {
-                if counted {
-                    self.count(Counter::AcquittalsOverturned, n);
-                }
-            }
-            Verdict::Convicted => {
-                if counted {
-                    self.count(Counter::SentencesOverturned, 1);
-                }
-                self.release_overturned(index);
-                if u(slot::APPEAL_ACQUIT) < b.acquit_on_overturn {
-                    if counted {
-                        self.count(Counter::AcquittedByHigherCourts, n);
-                    }
-                    return self.finish(index, Terminal::AcquittedOnAppeal);
-                }
+        if verdict == Verdict::Convicted {
+            self.release_overturned(index);
+            if u(slot::APPEAL_ACQUIT) < b.acquit_on_overturn {
+                self.record(&subject, Event::AppealDecided { verdict, outcome: AppealOutcome::Acquitted });
+                return self.finish(index, Terminal::AcquittedOnAppeal);
             }
         }
+        self.record(&subject, Event::AppealDecided { verdict, outcome: AppealOutcome::Retrial });
         // Sent back for a new trial.
         self.revisit(index);
         let c = &self.cases[index as usize];
@@ -94,7 +82,7 @@ impl World<'_> {
 
     /// A reversal goes on the trial judge's yearly record; under monitoring enough of them
     /// dismiss her and a newcomer takes the post.
-    fn record_reversal(&mut self, judge: usize) {
+    fn record_reversal(&mut self, judge: usize, case: &Subject) {
         let j = &mut self.agents.judges[judge];
         j.reversals_year += 1;
         let reversals = j.reversals_year;
@@ -103,7 +91,7 @@ impl World<'_> {
         {
             let capacity = self.s.behaviour.trial.judge_capacity;
             self.agents.replace_judge(judge, &self.prep.traits, &mut self.stream, capacity);
-            self.count(Counter::JudgesDismissed, 1);
+            self.record(case, Event::JudgeDismissed);
         }
     }
 

@@ -9,7 +9,7 @@ use super::pick_in;
 use crate::engine::dist::logistic;
 use crate::engine::draws::unit;
 use crate::engine::{Case, World, slot};
-use crate::record::{Counter, ProvinceCounter};
+use crate::record::Event;
 use crate::scenario::DetentionApprover;
 
 impl World<'_> {
@@ -23,29 +23,22 @@ impl World<'_> {
         let n = case.defendants as u64;
         let p = case.province as usize;
         let shift = self.agents.provinces[p].detention_shift;
-        let counted = case.counted;
-        let tally = |w: &mut World, c: Counter| {
-            if counted {
-                w.count(c, n)
-            }
-        };
-        tally(self, Counter::DetentionRequests);
+        let subject = case.subject();
+        self.record(&subject, Event::DetentionRequested);
         let zeal = self.agents.procurators[case.procurator as usize].zeal;
-        let approved = match rules.detention_approver {
+        let by = rules.detention_approver;
+        let approved = match by {
             DetentionApprover::Procurator => {
                 let x = b.procurator_approve_logit - inc.procurator.prison_target + zeal + shift;
                 let ok = u(slot::DETENTION_DECIDE) < logistic(x);
-                tally(self, Counter::ProcuratorDecided);
-                if ok {
-                    tally(self, Counter::ProcuratorApproved);
-                }
+                self.record(&subject, Event::DetentionDecided { by, approved: ok });
                 ok
             }
             DetentionApprover::Judge | DetentionApprover::InvestigativeJudge => {
                 let pb = &s.behaviour.procurator;
                 let back = pb.back_detention_logit - 2.0 * inc.procurator.prison_target + zeal + shift;
                 if u(slot::DETENTION_BACK) >= logistic(back) {
-                    tally(self, Counter::ProcuratorRefusals);
+                    self.record(&subject, Event::DetentionNotBacked);
                     false
                 } else {
                     // The judge weighs the risk that a released accused absconds (greater the
@@ -54,16 +47,7 @@ impl World<'_> {
                     let gravity_risk = case.gravity.index() as f64 / 3.0;
                     let x = b.judge_approve_logit + inc.trial_judge.abscond_risk * gravity_risk + shift;
                     let ok = mandatory || u(slot::DETENTION_DECIDE) < logistic(x);
-                    tally(self, Counter::JudgeDecided);
-                    if counted {
-                        self.tally.add_province(self.year, p, ProvinceCounter::DetentionDecided, n);
-                    }
-                    if ok {
-                        tally(self, Counter::JudgeApproved);
-                        if counted {
-                            self.tally.add_province(self.year, p, ProvinceCounter::DetentionApproved, n);
-                        }
-                    }
+                    self.record(&subject, Event::DetentionDecided { by, approved: ok });
                     // The judge who heard it counts it in her workload.
                     let j = pick_in(&self.agents.judge_rosters[p], u(slot::DETENTION_JUDGE));
                     self.agents.judges[j as usize].decided += 1;
@@ -74,9 +58,8 @@ impl World<'_> {
         if approved {
             case.detained = true;
             self.pretrial += n as i64;
-            tally(self, Counter::Detained);
         } else if rules.restraint_alternatives && u(slot::DETENTION_ALTERNATIVE) < b.alternative_share {
-            tally(self, Counter::BailReleases);
+            self.record(&subject, Event::Bailed);
         }
     }
 }

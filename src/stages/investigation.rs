@@ -6,8 +6,9 @@
 use super::{bargain, pick_cdf, pick_in, reconciliation_eligibility};
 use crate::engine::dist::{exp_days, logistic, normal_quantile, poisson};
 use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
-use crate::engine::{Case, Stage, Terminal, Verdict, World, slot};
-use crate::record::Counter;
+use crate::engine::{Case, Stage, Verdict, World, slot};
+use crate::record::event::Torture;
+use crate::record::{Event, Subject, Terminal};
 use crate::scenario::{DetentionApprover, Eligibility, Gravity};
 
 impl World<'_> {
@@ -30,9 +31,17 @@ impl World<'_> {
         } else {
             (1 + poisson(crime.extra_episodes_mean, u(slot::EPISODES))).min(max_episodes)
         };
-        if counted {
-            self.count(Counter::Registered, episodes as u64);
-        }
+        // What the recorder knows of the report before a suspect is found.
+        let report = Subject {
+            id,
+            province: province as u16,
+            episodes: episodes as u8,
+            defendants: 0,
+            counted,
+            jobless: false,
+            private: false,
+        };
+        self.record(&report, Event::Registered);
         let investigator = pick_in(&self.agents.investigator_rosters[province], u(slot::INVESTIGATOR));
         self.refresh_clearance_exponents();
         let inv = &mut self.agents.investigators[investigator as usize];
@@ -44,10 +53,8 @@ impl World<'_> {
         let baseless = self.compliance[province] * s.behaviour.investigation.baseless_share;
         if u(slot::BASELESS) < baseless {
             self.add_work(province, episodes, s.behaviour.investigation.unsolved_work);
-            if counted {
-                self.count(Counter::ClosedExonerating, episodes as u64);
-            }
-            self.terminals[Terminal::ClosedBaseless as usize] += 1;
+            self.record(&report, Event::ClosedBaseless);
+            self.record(&report, Event::Ended(Terminal::ClosedBaseless));
             return episodes;
         }
 
@@ -70,12 +77,10 @@ impl World<'_> {
             // drops it; one that would not takes only `unsolved_work`.
             let needed = if u(slot::CLEAR) < solvability { 1.0 } else { s.behaviour.investigation.unsolved_work };
             self.add_work(province, episodes, needed);
-            self.terminals[Terminal::Unsolved as usize] += 1;
+            self.record(&report, Event::Ended(Terminal::Unsolved));
             return episodes;
         }
-        if counted {
-            self.count(Counter::Cleared, episodes as u64);
-        }
+        self.record(&report, Event::Cleared);
 
         let gravity = if source == Source::Misdemeanour {
             Gravity::Minor
@@ -123,15 +128,9 @@ impl World<'_> {
         let rules = self.rules();
         let mut in_custody = u(slot::CUSTODY) < b.custody[gravity.index()];
         if in_custody {
-            let n = case.defendants as u64;
             let hours = rules.police_custody_hours as f64
                 * u(slot::CUSTODY_HOURS).powf(s.behaviour.detention.custody_hours_shape);
-            if counted {
-                self.count(Counter::CustodyHeld, n);
-                if hours <= 48.0 {
-                    self.count(Counter::CustodyShort, n);
-                }
-            }
+            self.record(&case.subject(), Event::HeldInCustody { within_48_hours: hours <= 48.0 });
             // The procurator checks the grounds for arrest and releases where they are lacking,
             // less readily while he approves the detention himself.
             let pb = &s.behaviour.procurator;
@@ -143,9 +142,7 @@ impl World<'_> {
                 && u(slot::CUSTODY_RELEASE) < logistic(pb.custody_release_logit - own_approval)
             {
                 in_custody = false;
-                if counted {
-                    self.count(Counter::CustodyReleased, n);
-                }
+                self.record(&case.subject(), Event::ReleasedFromCustody);
             }
         }
 
@@ -239,17 +236,18 @@ impl World<'_> {
         if u(slot::COMPLAINT_REGISTERED) >= p_register {
             return;
         }
-        self.count(Counter::TortureRegistered, 1);
+        let subject = case.subject();
+        self.record(&subject, Event::TortureComplaint(Torture::Registered));
         // Registering everything adds complaints that officials would have shelved as
         // unsubstantiated: opening a case needs substance, so the number opened does not grow
         // with registration (`open_case` is the chance at discretionary registration).
         let p_open = t.open_case * (t.register_discretionary / p_register).min(1.0);
         if u(slot::COMPLAINT_OPENED) < p_open {
-            self.count(Counter::TortureOpened, 1);
+            self.record(&subject, Event::TortureComplaint(Torture::CaseOpened));
             // Until 2018 the law let a torture case end in reconciliation before court.
             let settled = self.rules().reconciliation.torture && u(slot::COMPLAINT_SETTLED) < t.reconciled;
             if !settled && u(slot::COMPLAINT_TO_COURT) < t.to_court {
-                self.count(Counter::TortureToCourt, 1);
+                self.record(&subject, Event::TortureComplaint(Torture::CaseToCourt));
             }
         }
     }

@@ -6,8 +6,8 @@
 use super::pick_in;
 use crate::engine::dist::{exp_days, logistic, logit, poisson};
 use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
-use crate::engine::{Case, Stage, Terminal, Verdict, World, slot};
-use crate::record::Counter;
+use crate::engine::{Case, Stage, Verdict, World, slot};
+use crate::record::{Event, Subject, Terminal};
 use crate::scenario::Gravity;
 
 impl World<'_> {
@@ -32,7 +32,16 @@ impl World<'_> {
         let best_proven = if rank >= 1.0 - registered { 1.0 } else { 0.0 };
         let divert = (1.0 - b.police_selectivity) * registered + b.police_selectivity * best_proven;
         if u(slot::PRIVATE_POLICE) < divert {
-            self.terminals[Terminal::PrivateRegisteredByPolice as usize] += 1;
+            let complaint = Subject {
+                id,
+                province: province as u16,
+                episodes: 1,
+                defendants: 0,
+                counted: true,
+                jobless: false,
+                private: true,
+            };
+            self.record(&complaint, Event::Ended(Terminal::PrivateRegisteredByPolice));
             return;
         }
         let days = exp_days(b.days_mean, u(slot::TRIAL_DAYS));
@@ -77,7 +86,7 @@ impl World<'_> {
         let c = self.cases[index as usize].clone();
         let c = &c;
         let u = |k: usize| unit(c.w[k]);
-        let n = c.defendants as u64;
+        let subject = c.subject();
         let judge = c.judge as usize;
         // A retrial after appeal cannot reject the complaint again.
         if c.visits == 0 && u(slot::PRIVATE_REJECT) < b.reject {
@@ -86,10 +95,10 @@ impl World<'_> {
         self.agents.judges[judge].decided += 1;
         let judge_uid = self.agents.judges[judge].uid;
         self.cases[index as usize].judge_uid = judge_uid;
-        self.count(Counter::PrivateCases, 1);
+        self.record(&subject, Event::PrivateHeard);
         // Some complaints the judge sends on rather than deciding (only at the first hearing).
         if c.visits == 0 && u(slot::PRIVATE_TRANSFER) < b.transfer {
-            self.count(Counter::PrivateTransferred, 1);
+            self.record(&subject, Event::PrivateTransferred);
             return self.finish(index, Terminal::PrivateTransferred);
         }
         // A withdrawn complaint, like a reconciliation, closes the case on the parties' accord.
@@ -101,9 +110,7 @@ impl World<'_> {
             logistic(logit(b.withdraw) + b.withdraw_weakness * (weakness - 0.3))
         };
         if u(slot::PRIVATE_WITHDRAW) < withdraw || u(slot::PRIVATE_RECONCILE) < b.reconcile {
-            self.count(Counter::PrivateClosed, 1);
-            self.count(Counter::TrialClosed, 1);
-            self.count(Counter::TrialClosedReconciled, 1);
+            self.record(&subject, Event::PrivateClosed);
             return self.finish(index, Terminal::PrivateClosed);
         }
         // No procurator, no accusatorial bias: the judge weighs the complainant's proof, and her
@@ -111,11 +118,7 @@ impl World<'_> {
         let independence = self.agents.judges[judge].independence;
         let x = b.acquit_logit + b.acquit_weakness * (weakness - 0.3) + independence;
         if u(slot::PRIVATE_ACQUIT) < logistic(x) {
-            self.count(Counter::PrivateAcquitted, n);
-            self.count(Counter::TrialAcquitted, n);
-            // An acquittal is a sentence too (an acquitting one).
-            self.count(Counter::PrivateSentenceCases, 1);
-            self.count(Counter::TrialSentenceCases, 1);
+            self.record(&subject, Event::PrivateAcquitted);
             let ab = &s.behaviour.appeal;
             let c = &mut self.cases[index as usize];
             if unit(c.w[slot::APPEAL_FILE]) < ab.private_appeal {
@@ -126,8 +129,7 @@ impl World<'_> {
                 self.finish(index, Terminal::Acquitted);
             }
         } else {
-            self.count(Counter::PrivateSentenceCases, 1);
-            self.count(Counter::PrivateConvicted, n);
+            self.record(&subject, Event::PrivateConvicted);
             self.sentence(index);
         }
     }

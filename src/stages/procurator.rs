@@ -7,8 +7,9 @@
 use super::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::dist::{choose, exp_days, logistic, logit};
 use crate::engine::draws::unit;
-use crate::engine::{Stage, Terminal, World, slot};
-use crate::record::Counter;
+use crate::engine::{Stage, World, slot};
+use crate::record::event::{Exit, Grounds};
+use crate::record::{Event, Terminal};
 use crate::scenario::Eligibility;
 
 /// Returns after which the procurator gives up on a case rather than review it again.
@@ -73,13 +74,9 @@ impl World<'_> {
         };
         match choice {
             0 => {
-                let (episodes, defendants, counted) = (c.episodes as u64, c.defendants as u64, c.counted);
                 let days = exp_days(b.days_mean + s.behaviour.trial.days_mean, u(slot::PROCURATOR_DAYS));
-                self.defendants_sent_this_year += defendants as f64;
-                if counted {
-                    self.count(Counter::SentToCourt, episodes);
-                    self.count(Counter::DefendantsToCourt, defendants);
-                }
+                self.defendants_sent_this_year += c.defendants as f64;
+                self.record(&c.subject(), Event::SentToCourt);
                 self.schedule(index, Stage::Trial, days);
             }
             1 => self.close_before_trial(index, Some(true)),
@@ -91,25 +88,19 @@ impl World<'_> {
     /// exonerating grounds, `None` when the procurator drops a case that keeps coming back.
     fn close_before_trial(&mut self, index: u32, nonrehab: Option<bool>) {
         let c = &self.cases[index as usize];
-        let (episodes, defendants, counted, reconciled) =
-            (c.episodes as u64, c.defendants as u64, c.counted, c.reconciled_pretrial);
-        let terminal = match nonrehab {
-            Some(true) => Terminal::ClosedNonrehabPretrial,
-            Some(false) => Terminal::ClosedExoneratingPretrial,
-            None => Terminal::DroppedAfterReturn,
+        let subject = c.subject();
+        // Non-rehabilitative grounds are the parties' reconciliation where they reconciled,
+        // active repentance otherwise.
+        let (grounds, terminal) = match nonrehab {
+            Some(true) if c.reconciled_pretrial => (Some(Grounds::Reconciled), Terminal::ClosedNonrehabPretrial),
+            Some(true) => (Some(Grounds::Repentance), Terminal::ClosedNonrehabPretrial),
+            Some(false) => (Some(Grounds::Exonerating), Terminal::ClosedExoneratingPretrial),
+            None => (None, Terminal::DroppedAfterReturn),
         };
-        if counted && nonrehab.is_some() {
-            self.count(Counter::DefendantsClosed, defendants);
-            if nonrehab == Some(true) {
-                self.count(Counter::ClosedNonrehab, episodes);
-                if reconciled {
-                    self.count(Counter::ReconciledPretrial, episodes);
-                }
-            } else {
-                self.count(Counter::ClosedExonerating, episodes);
-            }
+        if let Some(grounds) = grounds {
+            self.record(&subject, Event::ClosedPretrial(grounds));
         }
-        self.leave_detention(index, true);
+        self.leave_detention(index, Exit::Closure);
         self.finish(index, terminal);
     }
 

@@ -9,8 +9,9 @@
 use super::{bargain, pick_in, reconciliation_eligibility};
 use crate::engine::dist::{choose, exp_days, log_add_exp, logistic};
 use crate::engine::draws::unit;
-use crate::engine::{Stage, Terminal, Verdict, World, slot};
-use crate::record::{Counter, ProvinceCounter};
+use crate::engine::{Stage, Verdict, World, slot};
+use crate::record::event::{Exit, Grounds, Return, Torture};
+use crate::record::{Event, Terminal};
 use crate::scenario::Eligibility;
 
 /// The `judge_uid` of a case whose verdict no judge answers for (a jury's).
@@ -34,8 +35,7 @@ impl World<'_> {
         let c = &c;
         let u = |k: usize| unit(c.w[k]);
         let p = c.province as usize;
-        let n = c.defendants as u64;
-        let counted = c.counted;
+        let subject = c.subject();
         let judge_index = pick_in(&self.agents.judge_rosters[p], u(slot::JUDGE));
 
         // Defence: an effective defence contests weak proof and coerced confessions. Lawyers
@@ -54,7 +54,7 @@ impl World<'_> {
         }
         let weakness = (1.0 - evidence).clamp(0.0, 1.0);
         if c.coerced && u(slot::TRIAL_COMPLAINT) < s.behaviour.torture.complain_trial {
-            self.count(Counter::TortureTrialComplaints, 1);
+            self.record(&subject, Event::TortureComplaint(Torture::RaisedAtTrial));
         }
 
         // Co-defendants are tried together: where each asks on his own, one request is enough.
@@ -109,27 +109,16 @@ impl World<'_> {
                 self.release_seen[p][1] += close as u32;
                 if close {
                     self.agents.judges[judge_index as usize].decided += 1;
-                    if counted {
-                        self.count(Counter::CourtHeard, 1);
-                        self.count(Counter::TrialClosed, 1);
-                        self.count(Counter::TrialClosedReconciled, 1);
-                        self.tally.add_province(self.year, p, ProvinceCounter::ReconciledByJudges, 1);
-                        self.tally.add_province(self.year, p, ProvinceCounter::CasesHeard, 1);
-                    }
-                    self.leave_detention(index, true);
+                    self.record(&subject, Event::ClosedAtTrial(Grounds::Reconciled));
+                    self.leave_detention(index, Exit::Closure);
                     return self.finish(index, Terminal::ClosedReconciledTrial);
                 }
             }
             // Other non-rehabilitative grounds: active repentance (where the law allows it).
             if super::repentance_eligible(s, rules, c) && u(slot::OTHER_NONREHAB) < logistic(b.other_nonrehab_logit) {
                 self.agents.judges[judge_index as usize].decided += 1;
-                if counted {
-                    self.count(Counter::CourtHeard, 1);
-                    self.count(Counter::TrialClosed, 1);
-                    self.count(Counter::TrialClosedOtherNonrehab, 1);
-                    self.tally.add_province(self.year, p, ProvinceCounter::CasesHeard, 1);
-                }
-                self.leave_detention(index, true);
+                self.record(&subject, Event::ClosedAtTrial(Grounds::Repentance));
+                self.leave_detention(index, Exit::Closure);
                 return self.finish(index, Terminal::ClosedOtherNonrehabTrial);
             }
         }
@@ -175,43 +164,22 @@ impl World<'_> {
         // goes on no judge's record.
         c.judge_uid = if jury { NO_JUDGE } else { judge_uid };
         let procurator = c.procurator as usize;
-        if counted {
-            self.count(Counter::CourtHeard, 1);
-            self.tally.add_province(self.year, p, ProvinceCounter::CasesHeard, 1);
-            if jury {
-                self.count(Counter::JuryCases, 1);
-            }
-        }
+        let n = subject.defendants as u32;
         match choice {
             CONVICT => {
-                if counted {
-                    self.tally.add_province(self.year, p, ProvinceCounter::ConvictedPublic, n);
-                    if jury {
-                        self.count(Counter::JuryConvicted, n);
-                    }
-                }
-                self.agents.procurators[procurator].tried += n as u32;
+                self.record(&subject, Event::Convicted { jury });
+                self.agents.procurators[procurator].tried += n;
                 self.sentence(index);
             }
             ACQUIT => {
-                if counted {
-                    self.count(Counter::TrialAcquitted, n);
-                    self.count(Counter::TrialAcquittedPublic, n);
-                    self.count(Counter::AcquittedPublicCases, 1);
-                    // An acquittal is a sentence too (an acquitting one).
-                    self.count(Counter::TrialSentenceCases, 1);
-                    self.tally.add_province(self.year, p, ProvinceCounter::AcquittedExoneratedPublic, n);
-                    if jury {
-                        self.count(Counter::JuryAcquitted, n);
-                    }
-                }
+                self.record(&subject, Event::Acquitted { jury });
                 if jury {
-                    self.jury_acquittals_this_year += n as u32;
+                    self.jury_acquittals_this_year += n;
                 }
                 let proc = &mut self.agents.procurators[procurator];
-                proc.tried += n as u32;
-                proc.acquitted += n as u32;
-                self.leave_detention(index, true);
+                proc.tried += n;
+                proc.acquitted += n;
+                self.leave_detention(index, Exit::Closure);
                 let ab = &s.behaviour.appeal;
                 let chance = super::procurator::appeal_acquittal_chance(
                     ab.procurator_appeal_acquittal,
@@ -227,23 +195,13 @@ impl World<'_> {
                 }
             }
             CLOSE_EXONERATING => {
-                if counted {
-                    self.count(Counter::TrialClosed, 1);
-                    self.count(Counter::TrialClosedExonerating, 1);
-                    self.tally.add_province(self.year, p, ProvinceCounter::AcquittedExoneratedPublic, n);
-                }
-                self.leave_detention(index, true);
+                self.record(&subject, Event::ClosedAtTrial(Grounds::Exonerating));
+                self.leave_detention(index, Exit::Closure);
                 self.finish(index, Terminal::ClosedExoneratingTrial);
             }
             returned => {
-                let counter = if returned == RETURN_SUPPLEMENTARY {
-                    Counter::ReturnedSupplementary
-                } else {
-                    Counter::ReturnedToProcurator
-                };
-                if counted {
-                    self.count(counter, 1);
-                }
+                let to = if returned == RETURN_SUPPLEMENTARY { Return::Supplementary } else { Return::ToProcurator };
+                self.record(&subject, Event::Returned(to));
                 // The procurator brings back only some returned cases; the rest are dropped.
                 if u_back(self, index) < b.supplementary_return_back {
                     self.revisit(index);
@@ -251,7 +209,7 @@ impl World<'_> {
                     let days = exp_days(s.behaviour.investigation.days_mean, unit(c.w[slot::INVESTIGATION_DAYS]));
                     self.schedule(index, Stage::ProcuratorReview, days);
                 } else {
-                    self.leave_detention(index, true);
+                    self.leave_detention(index, Exit::Closure);
                     self.finish(index, Terminal::DroppedAfterReturn);
                 }
             }
@@ -270,14 +228,13 @@ impl World<'_> {
         let c = self.cases[index as usize].clone();
         let c = &c;
         let u = |k: usize| unit(c.w[k]);
-        let n = c.defendants as u64;
+        let n = c.defendants as u32;
         let g = c.gravity.index();
         let must_jail = u(slot::CUSTODIAL_SCOPE) >= rules.noncustodial_scope[g];
         let x = sb.custodial_logit[g] + if c.jobless { sb.jobless_custodial_shift } else { 0.0 }
             - inc.procurator.prison_target;
         let custodial = must_jail || u(slot::CUSTODIAL) < logistic(x);
         let term = exp_days(sb.term_days[g], u(slot::TERM));
-        let (counted, jobless) = (c.counted, c.jobless);
         let appeal_chance = if custodial {
             s.behaviour.appeal.defendant_appeal_custodial
         } else {
@@ -285,21 +242,11 @@ impl World<'_> {
         };
         let appeals = u(slot::APPEAL_FILE) < appeal_chance;
         let appeal_days = exp_days(s.behaviour.appeal.days_mean, u(slot::APPEAL_DAYS));
-        if counted {
-            self.count(Counter::TrialSentenceCases, 1);
-            self.count(Counter::TrialConvicted, n);
-            self.count(Counter::SentencedDefendants, n);
-            if custodial {
-                self.count(Counter::CustodialSentences, n);
-            }
-            if jobless {
-                self.count(Counter::ConvictedJobless, n);
-            }
-        }
+        self.record(&c.subject(), Event::Sentenced { custodial });
         // A detainee sentenced to custody moves from pre-trial detention to prison.
-        self.leave_detention(index, false);
+        self.leave_detention(index, Exit::Sentence);
         if custodial {
-            let release = self.add_prisoners(n as u32, term);
+            let release = self.add_prisoners(n, term);
             let c = &mut self.cases[index as usize];
             c.release_day = release;
         }
