@@ -16,6 +16,7 @@ pub mod dist;
 pub mod draws;
 
 use crate::record::event::Exit;
+use crate::record::trace::{NoTrace, Trace, Tracer};
 use crate::record::{Event, Recorder, Subject, Tally};
 use crate::scenario::{Beta, DAYS_PER_YEAR, Gravity, Incentives, Rules, Scenario, Staff, in_force};
 use std::sync::Arc;
@@ -201,14 +202,20 @@ impl<'s> Model<'s> {
 
     /// Runs one seed: the run's stream is (master seed, run index).
     pub fn simulate(&self, master_seed: u64, run_index: u64) -> RunOutput {
-        World::new(self, master_seed, run_index).run(self.s.calendar.last_year)
+        World::new(self, master_seed, run_index, NoTrace).run(self.s.calendar.last_year).0
+    }
+
+    /// Runs one seed as `simulate` does, telling the stories of the cases `trace` follows (the
+    /// decisions taken about them and what came of each). The counts are the untraced run's.
+    pub fn simulate_traced(&self, master_seed: u64, run_index: u64, trace: Trace) -> (RunOutput, Trace) {
+        World::new(self, master_seed, run_index, trace).run(self.s.calendar.last_year)
     }
 
     /// Runs one seed up to the end of `last_year` only (for calibrating on earlier years:
     /// nothing before the cut depends on what comes after it, so those years are exactly
     /// what a full run gives). Later years are left empty in the tally.
     pub fn simulate_until(&self, master_seed: u64, run_index: u64, last_year: i32) -> RunOutput {
-        World::new(self, master_seed, run_index).run(last_year.min(self.s.calendar.last_year))
+        World::new(self, master_seed, run_index, NoTrace).run(last_year.min(self.s.calendar.last_year)).0
     }
 }
 
@@ -271,7 +278,7 @@ impl Prepared {
 }
 
 /// Everything a run has in memory.
-pub struct World<'s> {
+pub struct World<'s, T: Tracer = NoTrace> {
     pub(crate) s: &'s Scenario,
     pub(crate) prep: &'s Prepared,
     pub(crate) stream: RunStream,
@@ -292,6 +299,9 @@ pub struct World<'s> {
     pub(crate) jury_acquittals_last_year: u32,
     /// Counts what happens (the only place that does).
     pub(crate) recorder: Recorder,
+    /// Where decisions and events go to be told as case stories (`NoTrace`: nowhere, at no
+    /// cost). A stage hands over a decision as `self.trace.decision(self.day, case, || ...)`.
+    pub(crate) trace: T,
     /// Per province, how far officials' registration practice has moved towards total
     /// registration (0: hide what hurts the clearance rate; 1: register everything).
     pub(crate) compliance: Vec<f64>,
@@ -334,8 +344,8 @@ pub struct RunOutput {
     pub final_prisoners: i64,
 }
 
-impl<'s> World<'s> {
-    fn new(model: &'s Model<'s>, master_seed: u64, run_index: u64) -> World<'s> {
+impl<'s, T: Tracer> World<'s, T> {
+    fn new(model: &'s Model<'s>, master_seed: u64, run_index: u64, trace: T) -> World<'s, T> {
         let s = model.s;
         let prep = &model.prep;
         let mut stream = RunStream::new(master_seed, run_index);
@@ -357,6 +367,7 @@ impl<'s> World<'s> {
             jury_acquittals_this_year: 0,
             jury_acquittals_last_year: 0,
             recorder: Recorder::new(s.calendar.n_years(), s.provinces.len()),
+            trace,
             compliance: vec![if s.rules[0].value.total_registration { 1.0 } else { 0.0 }; s.provinces.len()],
             release_practice: vec![0.0; s.provinces.len()],
             province_work: vec![s.behaviour.investigation.capacity; s.provinces.len()],
@@ -372,8 +383,9 @@ impl<'s> World<'s> {
         }
     }
 
-    /// Runs the calendar up to the end of `last_year` and returns what was counted.
-    fn run(mut self, last_year: i32) -> RunOutput {
+    /// Runs the calendar up to the end of `last_year` and returns what was counted (and the
+    /// trace, when tracing).
+    fn run(mut self, last_year: i32) -> (RunOutput, T) {
         let cal = &self.s.calendar;
         let n_days = ((last_year - cal.first_year + 1).max(0) as u32 * DAYS_PER_YEAR).min(cal.n_days());
         let period = self.s.behaviour.learning.period_days;
@@ -408,14 +420,15 @@ impl<'s> World<'s> {
         let pending = self.cases.len() as u64 - self.free.len() as u64;
         self.recorder.pending(pending);
         let (tally, terminals) = self.recorder.finish();
-        RunOutput {
+        let out = RunOutput {
             tally,
             terminals,
             created,
             min_stock,
             final_pretrial: self.pretrial,
             final_prisoners: self.prisoners,
-        }
+        };
+        (out, self.trace)
     }
 
     pub(crate) fn rules(&self) -> &'s Rules {
@@ -555,6 +568,7 @@ impl<'s> World<'s> {
     }
 
     /// Ends a case: records its terminal state and frees its slot.
+    #[inline]
     pub(crate) fn finish(&mut self, case: u32, how: Terminal) {
         let subject = self.cases[case as usize].subject();
         self.record(&subject, Event::Ended(how));
@@ -562,9 +576,10 @@ impl<'s> World<'s> {
     }
 
     /// Reports what happened to a case (see `record::Recorder` for what it counts).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn record(&mut self, subject: &Subject, event: Event) {
         self.recorder.record(self.year, subject, event);
+        self.trace.event(self.day, subject.id, event);
     }
 
     /// A case's words for revisitable stages are refreshed when it comes back.
@@ -603,6 +618,7 @@ impl<'s> World<'s> {
     }
 
     /// Moves a detainee out of pre-trial detention (nothing if the accused is not detained).
+    #[inline]
     pub(crate) fn leave_detention(&mut self, case: u32, why: Exit) {
         let c = &mut self.cases[case as usize];
         if !c.detained {

@@ -5,11 +5,13 @@
 //!
 //! - [`event`]: what the stages report, and how a case ends ([`Terminal`]);
 //! - [`recorder`]: which events are counted, in which counters and units;
-//! - [`series`]: the output series defined from the counters.
+//! - [`series`]: the output series defined from the counters;
+//! - [`trace`]: case stories: the decisions taken about chosen cases and their events.
 
 pub mod event;
 pub mod recorder;
 pub mod series;
+pub mod trace;
 
 pub use event::{Event, N_TERMINALS, Subject, Terminal};
 pub use recorder::Recorder;

@@ -9,9 +9,10 @@ use crate::engine::dist::{exp_days, logistic};
 use crate::engine::draws::{Source, unit};
 use crate::engine::{Stage, Verdict, World, slot};
 use crate::record::event::AppealOutcome;
+use crate::record::trace::{Decider, Decision, Role, Tracer};
 use crate::record::{Event, Subject, Terminal};
 
-impl World<'_> {
+impl<T: Tracer> World<'_, T> {
     pub(crate) fn appeal(&mut self, index: u32) {
         let s = self.s;
         let b = &s.behaviour.appeal;
@@ -23,27 +24,34 @@ impl World<'_> {
         let subject = c.subject();
         let public = c.source != Source::PrivateComplaint;
         let appellate = pick_in(&self.agents.appellate_rosters[c.province as usize], u(slot::APPEAL_JUDGE));
-        let deference = self.agents.appellate[appellate as usize].deference;
+        let appellate = &self.agents.appellate[appellate as usize];
+        let deference = appellate.deference;
+        let by = Decider { role: Role::AppellateJudge, uid: Some(appellate.uid), province: c.province };
         let weakness = 1.0 - c.evidence;
         let (verdict, judge) = (c.verdict, c.judge as usize);
         // The decision goes on the trial judge's record only if she still holds the post (a
         // dismissed judge's successor does not inherit her reversals).
         let on_record = self.agents.judges[judge].uid == c.judge_uid;
-        let overturn = match verdict {
+        let chance = match verdict {
             Verdict::Acquitted => {
                 // The procuracy's appeal carries weight with deferent judges; a strong case
                 // makes the acquittal look wrong. Private complainants carry no such weight.
                 let alignment = if public { inc.procuracy_alignment * deference } else { 0.0 };
                 let x = b.overturn_acquittal_logit + 2.0 * alignment - inc.reversal_cost + 2.0 * (0.5 - weakness);
-                u(slot::APPEAL_DECIDE) < logistic(x)
+                logistic(x)
             }
             Verdict::Convicted => {
                 // A campaign against, say, fabricated drug cases reaches the higher courts too.
                 let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.appellate_overturn);
                 let x = b.overturn_conviction_logit - inc.reversal_cost + 2.0 * (weakness - 0.5) + campaign;
-                u(slot::APPEAL_DECIDE) < logistic(x)
+                logistic(x)
             }
         };
+        let draw = u(slot::APPEAL_DECIDE);
+        self.trace.decision(self.day, c.id, move || {
+            Decision::chance("appeal", "overturn", by, &["overturn", "uphold"], chance, draw)
+        });
+        let overturn = draw < chance;
         let obs = match verdict {
             Verdict::Acquitted => 0,
             Verdict::Convicted => 2,

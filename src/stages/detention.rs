@@ -10,9 +10,10 @@ use crate::engine::dist::logistic;
 use crate::engine::draws::unit;
 use crate::engine::{Case, World, slot};
 use crate::record::Event;
+use crate::record::trace::{Decider, Decision, Role, Tracer};
 use crate::scenario::DetentionApprover;
 
-impl World<'_> {
+impl<T: Tracer> World<'_, T> {
     /// Decides an investigator's detention request for `case` (not yet stored).
     pub(crate) fn decide_detention(&mut self, case: &mut Case) {
         let s = self.s;
@@ -25,19 +26,32 @@ impl World<'_> {
         let shift = self.agents.provinces[p].detention_shift;
         let subject = case.subject();
         self.record(&subject, Event::DetentionRequested);
-        let zeal = self.agents.procurators[case.procurator as usize].zeal;
+        let procurator = &self.agents.procurators[case.procurator as usize];
+        let zeal = procurator.zeal;
+        let procurator = Decider { role: Role::Procurator, uid: Some(procurator.uid), province: p as u16 };
         let by = rules.detention_approver;
+        const OPTIONS: &[&str; 2] = &["detain", "release"];
         let approved = match by {
             DetentionApprover::Procurator => {
                 let x = b.procurator_approve_logit - inc.procurator.prison_target + zeal + shift;
-                let ok = u(slot::DETENTION_DECIDE) < logistic(x);
+                let chance = logistic(x);
+                let draw = u(slot::DETENTION_DECIDE);
+                self.trace.decision(self.day, case.id, move || {
+                    Decision::chance("detention", "approve", procurator, OPTIONS, chance, draw)
+                });
+                let ok = draw < chance;
                 self.record(&subject, Event::DetentionDecided { by, approved: ok });
                 ok
             }
             DetentionApprover::Judge | DetentionApprover::InvestigativeJudge => {
                 let pb = &s.behaviour.procurator;
                 let back = pb.back_detention_logit - 2.0 * inc.procurator.prison_target + zeal + shift;
-                if u(slot::DETENTION_BACK) >= logistic(back) {
+                let chance = logistic(back);
+                let draw = u(slot::DETENTION_BACK);
+                self.trace.decision(self.day, case.id, move || {
+                    Decision::chance("detention", "back the request", procurator, &["back", "refuse"], chance, draw)
+                });
+                if draw >= chance {
                     self.record(&subject, Event::DetentionNotBacked);
                     false
                 } else {
@@ -46,11 +60,19 @@ impl World<'_> {
                     let mandatory = u(slot::DETENTION_MANDATORY) < rules.mandatory_detention[case.gravity.index()];
                     let gravity_risk = case.gravity.index() as f64 / 3.0;
                     let x = b.judge_approve_logit + inc.trial_judge.abscond_risk * gravity_risk + shift;
-                    let ok = mandatory || u(slot::DETENTION_DECIDE) < logistic(x);
-                    self.record(&subject, Event::DetentionDecided { by, approved: ok });
+                    let chance = logistic(x);
+                    let draw = u(slot::DETENTION_DECIDE);
+                    let ok = mandatory || draw < chance;
                     // The judge who heard it counts it in her workload.
                     let j = pick_in(&self.agents.judge_rosters[p], u(slot::DETENTION_JUDGE));
-                    self.agents.judges[j as usize].decided += 1;
+                    let judge = &mut self.agents.judges[j as usize];
+                    judge.decided += 1;
+                    let judge = Decider { role: Role::DetentionJudge, uid: Some(judge.uid), province: p as u16 };
+                    self.trace.decision(self.day, case.id, move || match mandatory {
+                        true => Decision::forced("detention", "approve", judge, OPTIONS, 0),
+                        false => Decision::chance("detention", "approve", judge, OPTIONS, chance, draw),
+                    });
+                    self.record(&subject, Event::DetentionDecided { by, approved: ok });
                     ok
                 }
             }

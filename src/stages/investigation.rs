@@ -8,10 +8,11 @@ use crate::engine::dist::{exp_days, logistic, normal_quantile, poisson};
 use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
 use crate::engine::{Case, Stage, Verdict, World, slot};
 use crate::record::event::Torture;
+use crate::record::trace::{Decider, Decision, Role, Tracer};
 use crate::record::{Event, Subject, Terminal};
 use crate::scenario::{DetentionApprover, Eligibility, Gravity};
 
-impl World<'_> {
+impl<T: Tracer> World<'_, T> {
     /// A crime is registered (public prosecution, or a criminal misdemeanour). Returns the
     /// episodes (registered criminal cases) it joins, at most `max_episodes`.
     pub(crate) fn register(&mut self, id: CaseId, source: Source, max_episodes: u32) -> u32 {
@@ -47,6 +48,7 @@ impl World<'_> {
         let inv = &mut self.agents.investigators[investigator as usize];
         inv.assigned += episodes;
         let (venality, load, clear_exponent) = (inv.venality, inv.load, inv.clear_exponent);
+        let investigator_uid = inv.uid;
 
         // Under total registration officials register reports they used to shelve, some with no
         // crime behind them; the procurator closes those on exonerating grounds.
@@ -71,11 +73,16 @@ impl World<'_> {
         };
         let solvability = (drawn + k.solvability_shift).clamp(0.0, 1.0);
         let p_clear = if clear_exponent == 1.0 { solvability } else { solvability.powf(clear_exponent) };
-        if u(slot::CLEAR) >= p_clear {
+        let draw = u(slot::CLEAR);
+        self.trace.decision(self.day, id, move || {
+            let by = Decider { role: Role::Investigator, uid: Some(investigator_uid), province: province as u16 };
+            Decision::chance("investigation", "find a suspect", by, &["found", "unsolved"], p_clear, draw)
+        });
+        if draw >= p_clear {
             // Coverage compares capacity with the work the caseload asks for: a report that
             // would be solved without overload needs a full investigation even when triage
             // drops it; one that would not takes only `unsolved_work`.
-            let needed = if u(slot::CLEAR) < solvability { 1.0 } else { s.behaviour.investigation.unsolved_work };
+            let needed = if draw < solvability { 1.0 } else { s.behaviour.investigation.unsolved_work };
             self.add_work(province, episodes, needed);
             self.record(&report, Event::Ended(Terminal::Unsolved));
             return episodes;

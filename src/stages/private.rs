@@ -7,10 +7,11 @@ use super::pick_in;
 use crate::engine::dist::{exp_days, logistic, logit, poisson};
 use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
 use crate::engine::{Case, Stage, Verdict, World, slot};
+use crate::record::trace::{Decider, Decision, Role, Tracer};
 use crate::record::{Event, Subject, Terminal};
 use crate::scenario::Gravity;
 
-impl World<'_> {
+impl<T: Tracer> World<'_, T> {
     pub(crate) fn file_private_complaint(&mut self, id: CaseId) {
         let mut w = [0u32; CASE_WORDS];
         self.stream.case_words(id, &mut w);
@@ -117,7 +118,12 @@ impl World<'_> {
         // independence makes her readier to acquit.
         let independence = self.agents.judges[judge].independence;
         let x = b.acquit_logit + b.acquit_weakness * (weakness - 0.3) + independence;
-        if u(slot::PRIVATE_ACQUIT) < logistic(x) {
+        let (chance, draw) = (logistic(x), u(slot::PRIVATE_ACQUIT));
+        let by = Decider { role: Role::Judge, uid: Some(judge_uid), province: c.province };
+        self.trace.decision(self.day, c.id, move || {
+            Decision::chance("private", "verdict", by, &["acquit", "convict"], chance, draw)
+        });
+        if draw < chance {
             self.record(&subject, Event::PrivateAcquitted);
             let ab = &s.behaviour.appeal;
             let c = &mut self.cases[index as usize];

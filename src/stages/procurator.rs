@@ -9,13 +9,18 @@ use crate::engine::dist::{choose, exp_days, logistic, logit};
 use crate::engine::draws::unit;
 use crate::engine::{Stage, World, slot};
 use crate::record::event::{Exit, Grounds};
+use crate::record::trace::{Decider, Decision, Role, Tracer};
 use crate::record::{Event, Terminal};
 use crate::scenario::Eligibility;
+
+/// The procurator's options, in the order of the utilities.
+const REVIEW_OPTIONS: &[&str] =
+    &["send to court", "close on non-rehabilitative grounds", "close on exonerating grounds"];
 
 /// Returns after which the procurator gives up on a case rather than review it again.
 const MAX_VISITS: u8 = 3;
 
-impl World<'_> {
+impl<T: Tracer> World<'_, T> {
     pub(crate) fn procurator_review(&mut self, index: u32) {
         let s = self.s;
         let b = &s.behaviour.procurator;
@@ -67,11 +72,15 @@ impl World<'_> {
             f64::NEG_INFINITY
         };
 
-        let choice = if nonrehab == f64::INFINITY {
-            1
-        } else {
-            choose(&[send, nonrehab, exonerate], u(slot::PROCURATOR_DECIDE))
-        };
+        let utilities = [send, nonrehab, exonerate];
+        let forced = nonrehab == f64::INFINITY;
+        let draw = u(slot::PROCURATOR_DECIDE);
+        let choice = if forced { 1 } else { choose(&utilities, draw) };
+        let by = Decider { role: Role::Procurator, uid: Some(proc.uid), province: c.province };
+        self.trace.decision(self.day, c.id, move || match forced {
+            true => Decision::forced("procurator", "review", by, REVIEW_OPTIONS, choice),
+            false => Decision::logit("procurator", "review", by, REVIEW_OPTIONS, &utilities, draw, choice),
+        });
         match choice {
             0 => {
                 let days = exp_days(b.days_mean + s.behaviour.trial.days_mean, u(slot::PROCURATOR_DAYS));

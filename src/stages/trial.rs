@@ -11,6 +11,7 @@ use crate::engine::dist::{choose, exp_days, log_add_exp, logistic};
 use crate::engine::draws::unit;
 use crate::engine::{Stage, Verdict, World, slot};
 use crate::record::event::{Exit, Grounds, Return, Torture};
+use crate::record::trace::{Decider, Decision, Role, Tracer};
 use crate::record::{Event, Terminal};
 use crate::scenario::Eligibility;
 
@@ -23,8 +24,15 @@ const ACQUIT: usize = 1;
 const CLOSE_EXONERATING: usize = 2;
 const RETURN_SUPPLEMENTARY: usize = 3;
 const RETURN_PROCURATOR: usize = 4;
+const RULINGS: &[&str] = &[
+    "convict",
+    "acquit",
+    "close on exonerating grounds",
+    "return for supplementary investigation",
+    "return to the procurator",
+];
 
-impl World<'_> {
+impl<T: Tracer> World<'_, T> {
     pub(crate) fn trial(&mut self, index: u32) {
         let s = self.s;
         let b = &s.behaviour.trial;
@@ -75,6 +83,9 @@ impl World<'_> {
 
         let judge = &self.agents.judges[judge_index as usize];
         let judge_uid = judge.uid;
+        // Copies: the stage reads the judge's beliefs while it updates the world.
+        let (belief_reverse_conviction, belief_reverse_acquittal) =
+            (judge.belief_reverse_conviction, judge.belief_reverse_acquittal);
         let load = judge.load / b.judge_capacity * inc.trial_judge.caseload;
         let fear = match &inc.monitoring {
             Some(m) => 1.0 + judge.reversals_year as f64 / m.failing_at as f64,
@@ -83,6 +94,8 @@ impl World<'_> {
         let w_rev = inc.trial_judge.reversals * fear;
         let conscience = b.conscience * judge.independence;
         let province = &self.agents.provinces[p];
+        let (reconciliation_shift, acquittal_shift) = (province.reconciliation_shift, province.acquittal_shift);
+        let by_judge = Decider { role: Role::Judge, uid: Some(judge_uid), province: c.province };
 
         // Reconciliation at trial. Where the law makes release mandatory the judge must close;
         // where it is discretionary she weighs the saved work against the procurator's
@@ -91,8 +104,14 @@ impl World<'_> {
             let eligible = reconciliation_eligibility(s, rules, c);
             let pressure = b.official_pressure * (1.0 + load).min(3.0) / 2.0;
             if eligible != Eligibility::Banned && bargain(c, pressure) {
+                const RELEASE: &[&str; 2] = &["release on reconciliation", "go on to a decision"];
                 let close = match eligible {
-                    Eligibility::Mandatory => true,
+                    Eligibility::Mandatory => {
+                        self.trace.decision(self.day, c.id, move || {
+                            Decision::forced("trial", "reconciliation", by_judge, RELEASE, 0)
+                        });
+                        true
+                    }
                     _ => {
                         // Procurators oppose a release that costs them a conviction, unless their
                         // closures count as much.
@@ -100,8 +119,12 @@ impl World<'_> {
                         let x = (b.effort_sentence - b.effort_closure) * load
                             - b.discretionary_release_cost * opposition
                             + b.release_practice_weight * self.release_practice[p]
-                            + province.reconciliation_shift;
-                        u(slot::TRIAL_RECONCILE_JUDGE) < logistic(x)
+                            + reconciliation_shift;
+                        let (chance, draw) = (logistic(x), u(slot::TRIAL_RECONCILE_JUDGE));
+                        self.trace.decision(self.day, c.id, move || {
+                            Decision::chance("trial", "reconciliation", by_judge, RELEASE, chance, draw)
+                        });
+                        draw < chance
                     }
                 };
                 // Colleagues see what judges do with reconciled cases, mandatory releases too.
@@ -115,7 +138,15 @@ impl World<'_> {
                 }
             }
             // Other non-rehabilitative grounds: active repentance (where the law allows it).
-            if super::repentance_eligible(s, rules, c) && u(slot::OTHER_NONREHAB) < logistic(b.other_nonrehab_logit) {
+            let repents = super::repentance_eligible(s, rules, c) && {
+                let (chance, draw) = (logistic(b.other_nonrehab_logit), u(slot::OTHER_NONREHAB));
+                self.trace.decision(self.day, c.id, move || {
+                    let options = &["close on active repentance", "go on to a decision"];
+                    Decision::chance("trial", "active repentance", by_judge, options, chance, draw)
+                });
+                draw < chance
+            };
+            if repents {
                 self.agents.judges[judge_index as usize].decided += 1;
                 self.record(&subject, Event::ClosedAtTrial(Grounds::Repentance));
                 self.leave_detention(index, Exit::Closure);
@@ -129,20 +160,23 @@ impl World<'_> {
             // The Procuracy answers last year's jury acquittals with harder prosecution.
             let resistance = b.jury_resistance * inc.procurator.acquittals * self.jury_acquittals_last_year as f64;
             let x = b.jury_acquit_logit + b.jury_weakness_slope * (weakness - 0.5) - resistance;
-            if u(slot::JURY_DECIDE) < logistic(x) { ACQUIT } else { CONVICT }
+            let (chance, draw) = (logistic(x), u(slot::JURY_DECIDE));
+            let jurors = Decider { role: Role::Jury, uid: None, province: c.province };
+            self.trace.decision(self.day, c.id, move || {
+                Decision::chance("trial", "verdict", jurors, &["acquit", "convict"], chance, draw)
+            });
+            if draw < chance { ACQUIT } else { CONVICT }
         } else {
             let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.judge_exonerate);
             let mut utility = [f64::NEG_INFINITY; 5];
-            utility[CONVICT] =
-                -b.effort_sentence * load - w_rev * judge.belief_reverse_conviction - conscience * weakness;
+            utility[CONVICT] = -b.effort_sentence * load - w_rev * belief_reverse_conviction - conscience * weakness;
             // An acquittal must be justified to higher courts, and invites the procurator's
             // accusations of incompetence or venality: a cost beyond the work of writing it.
-            utility[ACQUIT] =
-                -b.acquittal_justification - b.effort_acquittal * load - w_rev * judge.belief_reverse_acquittal
-                    + conscience * weakness
-                    + province.acquittal_shift;
+            utility[ACQUIT] = -b.acquittal_justification - b.effort_acquittal * load - w_rev * belief_reverse_acquittal
+                + conscience * weakness
+                + acquittal_shift;
             utility[CLOSE_EXONERATING] = b.close_exonerating_constant + campaign + conscience * weakness
-                - 0.5 * w_rev * judge.belief_reverse_acquittal;
+                - 0.5 * w_rev * belief_reverse_acquittal;
             let supplementary = b.return_supplementary_constant - b.effort_return * load + conscience * weakness;
             if rules.supplementary_investigation {
                 utility[RETURN_SUPPLEMENTARY] = supplementary;
@@ -155,7 +189,12 @@ impl World<'_> {
                 utility[RETURN_PROCURATOR] =
                     log_add_exp(b.return_to_procurator_constant, supplementary + b.returns_after_ban.ln());
             }
-            choose(&utility, u(slot::TRIAL_DECIDE))
+            let draw = u(slot::TRIAL_DECIDE);
+            let choice = choose(&utility, draw);
+            self.trace.decision(self.day, c.id, move || {
+                Decision::logit("trial", "ruling", by_judge, RULINGS, &utility, draw, choice)
+            });
+            choice
         };
         self.agents.judges[judge_index as usize].decided += 1;
         let c = &mut self.cases[index as usize];
@@ -233,7 +272,17 @@ impl World<'_> {
         let must_jail = u(slot::CUSTODIAL_SCOPE) >= rules.noncustodial_scope[g];
         let x = sb.custodial_logit[g] + if c.jobless { sb.jobless_custodial_shift } else { 0.0 }
             - inc.procurator.prison_target;
-        let custodial = must_jail || u(slot::CUSTODIAL) < logistic(x);
+        let draw = u(slot::CUSTODIAL);
+        let custodial = must_jail || draw < logistic(x);
+        let (judge_uid, province) = (self.agents.judges[c.judge as usize].uid, c.province);
+        self.trace.decision(self.day, c.id, move || {
+            let judge = Decider { role: Role::Judge, uid: Some(judge_uid), province };
+            let options = &["custody", "non-custodial"];
+            match must_jail {
+                true => Decision::forced("sentencing", "sentence", judge, options, 0),
+                false => Decision::chance("sentencing", "sentence", judge, options, logistic(x), draw),
+            }
+        });
         let term = exp_days(sb.term_days[g], u(slot::TERM));
         let appeal_chance = if custodial {
             s.behaviour.appeal.defendant_appeal_custodial
@@ -287,7 +336,7 @@ pub fn jurisdiction_by_group(share: f64, weight: f64, group_share: f64) -> (f64,
     }
 }
 
-fn u_back(w: &World, index: u32) -> f64 {
+fn u_back<T: Tracer>(w: &World<'_, T>, index: u32) -> f64 {
     unit(w.cases[index as usize].w[slot::SUPPLEMENTARY_BACK])
 }
 
