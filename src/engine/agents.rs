@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::dist::{BetaTable, logistic, normal_quantile};
+use super::dist::{BetaTable, logistic};
 use super::draws::{RunStream, unit};
 use crate::scenario::{Scenario, Staff};
 
@@ -21,7 +21,7 @@ pub struct Investigator {
     /// A case of solvability s is cleared with chance s^clear_exponent, where the exponent
     /// makes the cleared share coverage^overload_elasticity of what it is without overload
     /// (`dist::TriageTable`), coverage = min(1, capacity x effort / work), work being the
-    /// province's annualised work per investigator (`World::province_work`), effort =
+    /// province's annualised work per investigator (`ProvinceState::work`), effort =
     /// (0.5 + diligence)(1 + clearance_effort x clearance weight). It changes only with the
     /// load (between periods) and the weights (at a dated change), so it is kept here.
     pub clear_exponent: f64,
@@ -65,14 +65,6 @@ pub struct AppellateJudge {
     pub deference: f64,
 }
 
-/// Province-level state: closeness of local officials, a shift on the log-odds of decisions.
-#[derive(Clone, Debug)]
-pub struct ProvinceState {
-    pub reconciliation_shift: f64,
-    pub acquittal_shift: f64,
-    pub detention_shift: f64,
-}
-
 /// Trait tables, built once per run from the scenario's Beta distributions.
 pub struct TraitTables {
     pub diligence: Arc<BetaTable>,
@@ -108,7 +100,6 @@ pub struct Agents {
     pub procurator_rosters: Vec<Vec<u32>>,
     pub judge_rosters: Vec<Vec<u32>>,
     pub appellate_rosters: Vec<Vec<u32>>,
-    pub provinces: Vec<ProvinceState>,
     /// The next uid for a newly hired agent (replacements after dismissal, staff increases).
     next_uid: u64,
 }
@@ -191,7 +182,6 @@ impl Agents {
             procurator_rosters: rosters(&n_proc),
             judge_rosters: rosters(&n_judge),
             appellate_rosters: rosters(&n_app),
-            provinces: Vec::new(),
             next_uid: 0,
         };
         for (p, &n) in n_inv.iter().enumerate() {
@@ -242,15 +232,6 @@ impl Agents {
                     deference: tables.deference.sample(unit(w[0])),
                 });
             }
-        }
-        let t = &s.traits;
-        for p in 0..s.provinces.len() {
-            let w = stream.province_words(p);
-            agents.provinces.push(ProvinceState {
-                reconciliation_shift: t.province_sd_reconciliation * normal_quantile(unit(w[0])),
-                acquittal_shift: t.province_sd_acquittal * normal_quantile(unit(w[1])),
-                detention_shift: t.province_sd_detention * normal_quantile(unit(w[2])),
-            });
         }
         // Replacements are numbered after every initial agent, far above them.
         agents.next_uid = (1 << 32) + uid;

@@ -18,7 +18,7 @@ impl<T: Tracer> World<'_, T> {
         let b = &s.behaviour.appeal;
         let inc = &self.incentives().appellate;
         // A copy: the stage reads the case while it updates the world.
-        let c = self.cases[index as usize].clone();
+        let c = self.cases[index].clone();
         let c = &c;
         let u = |k: usize| unit(c.w[k]);
         let subject = c.subject();
@@ -48,7 +48,7 @@ impl<T: Tracer> World<'_, T> {
             }
         };
         let draw = u(slot::APPEAL_DECIDE);
-        self.trace.decision(self.day, c.id, move || {
+        self.trace.decision(self.calendar.day, c.id, move || {
             Decision::chance("appeal", "overturn", by, &["overturn", "uphold"], chance, draw)
         });
         let overturn = draw < chance;
@@ -78,14 +78,14 @@ impl<T: Tracer> World<'_, T> {
         self.record(&subject, Event::AppealDecided { verdict, outcome: AppealOutcome::Retrial });
         // Sent back for a new trial.
         self.revisit(index);
-        let c = &self.cases[index as usize];
+        let c = &self.cases[index];
         let (stage, mean_days) = if public {
             (Stage::Trial, s.behaviour.trial.days_mean)
         } else {
             (Stage::PrivateTrial, s.behaviour.private.days_mean)
         };
         let days = exp_days(mean_days, unit(c.w[slot::TRIAL_DAYS]));
-        self.schedule(index, stage, days);
+        self.calendar.schedule(index, stage, days);
     }
 
     /// A reversal goes on the trial judge's yearly record; under monitoring enough of them
@@ -105,12 +105,12 @@ impl<T: Tracer> World<'_, T> {
 
     /// A convicted prisoner whose sentence is overturned leaves prison now, not at term end.
     fn release_overturned(&mut self, index: u32) {
-        let c = &mut self.cases[index as usize];
+        let c = &mut self.cases[index];
         if !c.custodial {
             return;
         }
         c.custodial = false;
         let (n, day) = (c.defendants as u32, c.release_day);
-        self.cancel_release(n, day);
+        self.stocks.release_early(n, day);
     }
 }

@@ -23,7 +23,7 @@ impl<T: Tracer> World<'_, T> {
         let u = |k: usize| unit(case.w[k]);
         let n = case.defendants as u64;
         let p = case.province as usize;
-        let shift = self.agents.provinces[p].detention_shift;
+        let shift = self.provinces[p].detention_shift;
         let subject = case.subject();
         self.record(&subject, Event::DetentionRequested);
         let procurator = &self.agents.procurators[case.procurator as usize];
@@ -36,7 +36,7 @@ impl<T: Tracer> World<'_, T> {
                 let x = b.procurator_approve_logit - inc.procurator.prison_target + zeal + shift;
                 let chance = logistic(x);
                 let draw = u(slot::DETENTION_DECIDE);
-                self.trace.decision(self.day, case.id, move || {
+                self.trace.decision(self.calendar.day, case.id, move || {
                     Decision::chance("detention", "approve", procurator, OPTIONS, chance, draw)
                 });
                 let ok = draw < chance;
@@ -48,7 +48,7 @@ impl<T: Tracer> World<'_, T> {
                 let back = pb.back_detention_logit - 2.0 * inc.procurator.prison_target + zeal + shift;
                 let chance = logistic(back);
                 let draw = u(slot::DETENTION_BACK);
-                self.trace.decision(self.day, case.id, move || {
+                self.trace.decision(self.calendar.day, case.id, move || {
                     Decision::chance("detention", "back the request", procurator, &["back", "refuse"], chance, draw)
                 });
                 if draw >= chance {
@@ -68,7 +68,7 @@ impl<T: Tracer> World<'_, T> {
                     let judge = &mut self.agents.judges[j as usize];
                     judge.decided += 1;
                     let judge = Decider { role: Role::DetentionJudge, uid: Some(judge.uid), province: p as u16 };
-                    self.trace.decision(self.day, case.id, move || match mandatory {
+                    self.trace.decision(self.calendar.day, case.id, move || match mandatory {
                         true => Decision::forced("detention", "approve", judge, OPTIONS, 0),
                         false => Decision::chance("detention", "approve", judge, OPTIONS, chance, draw),
                     });
@@ -79,7 +79,7 @@ impl<T: Tracer> World<'_, T> {
         };
         if approved {
             case.detained = true;
-            self.pretrial += n as i64;
+            self.stocks.pretrial += n as i64;
         } else if rules.restraint_alternatives && u(slot::DETENTION_ALTERNATIVE) < b.alternative_share {
             self.record(&subject, Event::Bailed);
         }

@@ -52,7 +52,7 @@ impl<T: Tracer> World<'_, T> {
 
         // Under total registration officials register reports they used to shelve, some with no
         // crime behind them; the procurator closes those on exonerating grounds.
-        let baseless = self.compliance[province] * s.behaviour.investigation.baseless_share;
+        let baseless = self.provinces[province].compliance * s.behaviour.investigation.baseless_share;
         if u(slot::BASELESS) < baseless {
             self.add_work(province, episodes, s.behaviour.investigation.unsolved_work);
             self.record(&report, Event::ClosedBaseless);
@@ -74,7 +74,7 @@ impl<T: Tracer> World<'_, T> {
         let solvability = (drawn + k.solvability_shift).clamp(0.0, 1.0);
         let p_clear = if clear_exponent == 1.0 { solvability } else { solvability.powf(clear_exponent) };
         let draw = u(slot::CLEAR);
-        self.trace.decision(self.day, id, move || {
+        self.trace.decision(self.calendar.day, id, move || {
             let by = Decider { role: Role::Investigator, uid: Some(investigator_uid), province: province as u16 };
             Decision::chance("investigation", "find a suspect", by, &["found", "unsolved"], p_clear, draw)
         });
@@ -169,7 +169,7 @@ impl<T: Tracer> World<'_, T> {
         // Detention request, then the procurator's and the approver's decisions.
         let economic_barred = k.economic && !rules.economic_detention_allowed;
         if in_custody && !economic_barred {
-            let shift = self.agents.provinces[province].detention_shift;
+            let shift = self.provinces[province].detention_shift;
             let prison_target = self.incentives().procurator.prison_target;
             let x = b.detention_request_logit[gravity.index()] + b.detention_ease * w_inv.sent_to_court
                 - b.prison_target_response * prison_target
@@ -197,7 +197,7 @@ impl<T: Tracer> World<'_, T> {
         let eligible = reconciliation_eligibility(s, rules, &case);
         if rules.reconciliation.pretrial && eligible != Eligibility::Banned {
             let w_proc = &self.incentives().procurator;
-            let shift = self.agents.provinces[province].reconciliation_shift;
+            let shift = self.provinces[province].reconciliation_shift;
             let saving =
                 if b.reconcile_load_exponent == 1.0 { load_ratio } else { load_ratio.powf(b.reconcile_load_exponent) };
             let x = b.reconcile_logit + b.reconcile_effort_saving * saving + b.reconcile_venality_gain * venality
@@ -217,15 +217,15 @@ impl<T: Tracer> World<'_, T> {
 
         let days = exp_days(b.days_mean * load_ratio.max(1.0).sqrt(), u(slot::INVESTIGATION_DAYS));
         let episodes = case.episodes as u32;
-        let index = self.insert(case);
-        self.schedule(index, Stage::ProcuratorReview, days);
+        let index = self.cases.insert(case);
+        self.calendar.schedule(index, Stage::ProcuratorReview, days);
         episodes
     }
 
     /// Books `units` of a full investigation's work per episode to the province's pile; its
     /// investigators' clearance exponents follow the work, updated between periods.
     fn add_work(&mut self, province: usize, episodes: u32, units: f64) {
-        self.province_worked[province] += episodes as f64 * units;
+        self.provinces[province].worked += episodes as f64 * units;
     }
 
     /// A coerced suspect may complain; whether the complaint is registered depends on whether
@@ -238,7 +238,7 @@ impl<T: Tracer> World<'_, T> {
         }
         // Officials register complaints as far as their practice has moved towards total
         // registration (gradually, after non-registration became a crime).
-        let compliance = self.compliance[case.province as usize].powf(t.register_reluctance);
+        let compliance = self.provinces[case.province as usize].compliance.powf(t.register_reluctance);
         let p_register = t.register_discretionary + compliance * (t.register_total - t.register_discretionary);
         if u(slot::COMPLAINT_REGISTERED) >= p_register {
             return;

@@ -27,7 +27,7 @@ impl<T: Tracer> World<'_, T> {
         // `registered` goes, with 0 a random one, and the share registered is the same.
         let b = &s.behaviour.private;
         let rank = u(slot::EVIDENCE);
-        let compliance = self.compliance[province];
+        let compliance = self.provinces[province].compliance;
         let readiness = if b.police_readiness == 1.0 { compliance } else { compliance.powf(b.police_readiness) };
         let registered = readiness * b.police_registration;
         let best_proven = if rank >= 1.0 - registered { 1.0 } else { 0.0 };
@@ -76,15 +76,15 @@ impl<T: Tracer> World<'_, T> {
             custodial: false,
             release_day: 0,
         };
-        let index = self.insert(case);
-        self.schedule(index, Stage::PrivateTrial, days);
+        let index = self.cases.insert(case);
+        self.calendar.schedule(index, Stage::PrivateTrial, days);
     }
 
     pub(crate) fn private_trial(&mut self, index: u32) {
         let s = self.s;
         let b = &s.behaviour.private;
         // A copy: the stage reads the case while it updates the world.
-        let c = self.cases[index as usize].clone();
+        let c = self.cases[index].clone();
         let c = &c;
         let u = |k: usize| unit(c.w[k]);
         let subject = c.subject();
@@ -95,7 +95,7 @@ impl<T: Tracer> World<'_, T> {
         }
         self.agents.judges[judge].decided += 1;
         let judge_uid = self.agents.judges[judge].uid;
-        self.cases[index as usize].judge_uid = judge_uid;
+        self.cases[index].judge_uid = judge_uid;
         self.record(&subject, Event::PrivateHeard);
         // Some complaints the judge sends on rather than deciding (only at the first hearing).
         if c.visits == 0 && u(slot::PRIVATE_TRANSFER) < b.transfer {
@@ -120,17 +120,17 @@ impl<T: Tracer> World<'_, T> {
         let x = b.acquit_logit + b.acquit_weakness * (weakness - 0.3) + independence;
         let (chance, draw) = (logistic(x), u(slot::PRIVATE_ACQUIT));
         let by = Decider { role: Role::Judge, uid: Some(judge_uid), province: c.province };
-        self.trace.decision(self.day, c.id, move || {
+        self.trace.decision(self.calendar.day, c.id, move || {
             Decision::chance("private", "verdict", by, &["acquit", "convict"], chance, draw)
         });
         if draw < chance {
             self.record(&subject, Event::PrivateAcquitted);
             let ab = &s.behaviour.appeal;
-            let c = &mut self.cases[index as usize];
+            let c = &mut self.cases[index];
             if unit(c.w[slot::APPEAL_FILE]) < ab.private_appeal {
                 c.verdict = Verdict::Acquitted;
                 let days = exp_days(ab.days_mean, unit(c.w[slot::APPEAL_DAYS]));
-                self.schedule(index, Stage::Appeal, days);
+                self.calendar.schedule(index, Stage::Appeal, days);
             } else {
                 self.finish(index, Terminal::Acquitted);
             }

@@ -27,7 +27,7 @@ impl<T: Tracer> World<'_, T> {
         let rules = self.rules();
         let inc = &self.incentives().procurator;
         // A copy: the stage reads the case while it updates the world.
-        let c = self.cases[index as usize].clone();
+        let c = self.cases[index].clone();
         let c = &c;
         let u = |k: usize| unit(c.w[k]);
         let proc = &self.agents.procurators[c.procurator as usize];
@@ -54,7 +54,7 @@ impl<T: Tracer> World<'_, T> {
         } else {
             b.close_nonrehab_constant
                 + k * inc.nonrehab_closures
-                + self.agents.provinces[c.province as usize].reconciliation_shift
+                + self.provinces[c.province as usize].reconciliation_shift
         };
         // Exonerating grounds need weak proof, whatever the indicators reward; a campaign on
         // the case's kind may reach further (an instruction from above is the justification).
@@ -77,16 +77,16 @@ impl<T: Tracer> World<'_, T> {
         let draw = u(slot::PROCURATOR_DECIDE);
         let choice = if forced { 1 } else { choose(&utilities, draw) };
         let by = Decider { role: Role::Procurator, uid: Some(proc.uid), province: c.province };
-        self.trace.decision(self.day, c.id, move || match forced {
+        self.trace.decision(self.calendar.day, c.id, move || match forced {
             true => Decision::forced("procurator", "review", by, REVIEW_OPTIONS, choice),
             false => Decision::logit("procurator", "review", by, REVIEW_OPTIONS, &utilities, draw, choice),
         });
         match choice {
             0 => {
                 let days = exp_days(b.days_mean + s.behaviour.trial.days_mean, u(slot::PROCURATOR_DAYS));
-                self.defendants_sent_this_year += c.defendants as f64;
+                self.defence_demand.sent_this_year += c.defendants as f64;
                 self.record(&c.subject(), Event::SentToCourt);
-                self.schedule(index, Stage::Trial, days);
+                self.calendar.schedule(index, Stage::Trial, days);
             }
             1 => self.close_before_trial(index, Some(true)),
             _ => self.close_before_trial(index, Some(false)),
@@ -96,7 +96,7 @@ impl<T: Tracer> World<'_, T> {
     /// Closes a case before trial: `Some(true)` on non-rehabilitative grounds, `Some(false)` on
     /// exonerating grounds, `None` when the procurator drops a case that keeps coming back.
     fn close_before_trial(&mut self, index: u32, nonrehab: Option<bool>) {
-        let c = &self.cases[index as usize];
+        let c = &self.cases[index];
         let subject = c.subject();
         // Non-rehabilitative grounds are the parties' reconciliation where they reconciled,
         // active repentance otherwise.
@@ -115,7 +115,7 @@ impl<T: Tracer> World<'_, T> {
 
     /// The campaigns on this kind of crime running today.
     fn campaigns_today(&self, kind: usize) -> impl Iterator<Item = &crate::scenario::Campaign> {
-        let day = self.day;
+        let day = self.calendar.day;
         self.s.campaigns.iter().filter(move |cp| cp.kind == kind && cp.from_day <= day && day <= cp.to_day)
     }
 

@@ -39,7 +39,7 @@ impl<T: Tracer> World<'_, T> {
         let rules = self.rules();
         let inc = self.incentives();
         // A copy: the stage reads the case while it updates the world.
-        let c = self.cases[index as usize].clone();
+        let c = self.cases[index].clone();
         let c = &c;
         let u = |k: usize| unit(c.w[k]);
         let p = c.province as usize;
@@ -49,7 +49,7 @@ impl<T: Tracer> World<'_, T> {
         // Defence: an effective defence contests weak proof and coerced confessions. Lawyers
         // are few; one whose pay depends on law-enforcement approval rarely contests.
         let coverage = (self.staff().defence_lawyers as f64 * b.defence_cases_per_lawyer
-            / self.defendants_at_court_estimate())
+            / self.defence_demand.expected())
         .min(1.0);
         let contests = if rules.defence_independent { 1.0 } else { b.dependent_defence_contests };
         let defended = u(slot::DEFENCE) < coverage * contests;
@@ -75,7 +75,7 @@ impl<T: Tracer> World<'_, T> {
         );
         let share = if c.defendants > 1 { group } else { single };
         let jury = u(slot::JURY_ELIGIBLE) < share && {
-            let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_acquittals_last_year as f64);
+            let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_news.acquitted_last_year as f64);
             let p_jury =
                 if b.jury_request_per_defendant { 1.0 - (1.0 - p_ask).powi(c.defendants as i32) } else { p_ask };
             u(slot::JURY_REQUEST) < p_jury
@@ -93,7 +93,7 @@ impl<T: Tracer> World<'_, T> {
         };
         let w_rev = inc.trial_judge.reversals * fear;
         let conscience = b.conscience * judge.independence;
-        let province = &self.agents.provinces[p];
+        let province = &self.provinces[p];
         let (reconciliation_shift, acquittal_shift) = (province.reconciliation_shift, province.acquittal_shift);
         let by_judge = Decider { role: Role::Judge, uid: Some(judge_uid), province: c.province };
 
@@ -107,7 +107,7 @@ impl<T: Tracer> World<'_, T> {
                 const RELEASE: &[&str; 2] = &["release on reconciliation", "go on to a decision"];
                 let close = match eligible {
                     Eligibility::Mandatory => {
-                        self.trace.decision(self.day, c.id, move || {
+                        self.trace.decision(self.calendar.day, c.id, move || {
                             Decision::forced("trial", "reconciliation", by_judge, RELEASE, 0)
                         });
                         true
@@ -118,18 +118,18 @@ impl<T: Tracer> World<'_, T> {
                         let opposition = (inc.procurator.convictions - inc.procurator.nonrehab_closures).max(0.0);
                         let x = (b.effort_sentence - b.effort_closure) * load
                             - b.discretionary_release_cost * opposition
-                            + b.release_practice_weight * self.release_practice[p]
+                            + b.release_practice_weight * self.provinces[p].release_practice
                             + reconciliation_shift;
                         let (chance, draw) = (logistic(x), u(slot::TRIAL_RECONCILE_JUDGE));
-                        self.trace.decision(self.day, c.id, move || {
+                        self.trace.decision(self.calendar.day, c.id, move || {
                             Decision::chance("trial", "reconciliation", by_judge, RELEASE, chance, draw)
                         });
                         draw < chance
                     }
                 };
                 // Colleagues see what judges do with reconciled cases, mandatory releases too.
-                self.release_seen[p][0] += 1;
-                self.release_seen[p][1] += close as u32;
+                self.provinces[p].releases_seen.reconciled += 1;
+                self.provinces[p].releases_seen.closed += close as u32;
                 if close {
                     self.agents.judges[judge_index as usize].decided += 1;
                     self.record(&subject, Event::ClosedAtTrial(Grounds::Reconciled));
@@ -140,7 +140,7 @@ impl<T: Tracer> World<'_, T> {
             // Other non-rehabilitative grounds: active repentance (where the law allows it).
             let repents = super::repentance_eligible(s, rules, c) && {
                 let (chance, draw) = (logistic(b.other_nonrehab_logit), u(slot::OTHER_NONREHAB));
-                self.trace.decision(self.day, c.id, move || {
+                self.trace.decision(self.calendar.day, c.id, move || {
                     let options = &["close on active repentance", "go on to a decision"];
                     Decision::chance("trial", "active repentance", by_judge, options, chance, draw)
                 });
@@ -158,11 +158,11 @@ impl<T: Tracer> World<'_, T> {
             // Ten lay jurors weigh the evidence; the judge can shift the blame for an
             // acquittal onto them, so career risk does not enter.
             // The Procuracy answers last year's jury acquittals with harder prosecution.
-            let resistance = b.jury_resistance * inc.procurator.acquittals * self.jury_acquittals_last_year as f64;
+            let resistance = b.jury_resistance * inc.procurator.acquittals * self.jury_news.acquitted_last_year as f64;
             let x = b.jury_acquit_logit + b.jury_weakness_slope * (weakness - 0.5) - resistance;
             let (chance, draw) = (logistic(x), u(slot::JURY_DECIDE));
             let jurors = Decider { role: Role::Jury, uid: None, province: c.province };
-            self.trace.decision(self.day, c.id, move || {
+            self.trace.decision(self.calendar.day, c.id, move || {
                 Decision::chance("trial", "verdict", jurors, &["acquit", "convict"], chance, draw)
             });
             if draw < chance { ACQUIT } else { CONVICT }
@@ -191,13 +191,13 @@ impl<T: Tracer> World<'_, T> {
             }
             let draw = u(slot::TRIAL_DECIDE);
             let choice = choose(&utility, draw);
-            self.trace.decision(self.day, c.id, move || {
+            self.trace.decision(self.calendar.day, c.id, move || {
                 Decision::logit("trial", "ruling", by_judge, RULINGS, &utility, draw, choice)
             });
             choice
         };
         self.agents.judges[judge_index as usize].decided += 1;
-        let c = &mut self.cases[index as usize];
+        let c = &mut self.cases[index];
         c.judge = judge_index;
         // A jury's verdict is the jurors' (the judge shifts the blame onto them): its reversal
         // goes on no judge's record.
@@ -213,7 +213,7 @@ impl<T: Tracer> World<'_, T> {
             ACQUIT => {
                 self.record(&subject, Event::Acquitted { jury });
                 if jury {
-                    self.jury_acquittals_this_year += n;
+                    self.jury_news.acquitted_this_year += n;
                 }
                 let proc = &mut self.agents.procurators[procurator];
                 proc.tried += n;
@@ -224,11 +224,11 @@ impl<T: Tracer> World<'_, T> {
                     ab.procurator_appeal_acquittal,
                     inc.procurator.acquittals,
                 );
-                let c = &mut self.cases[index as usize];
+                let c = &mut self.cases[index];
                 if rules.procurator_appeal_acquittals && unit(c.w[slot::APPEAL_FILE]) < chance {
                     c.verdict = Verdict::Acquitted;
                     let days = exp_days(ab.days_mean, unit(c.w[slot::APPEAL_DAYS]));
-                    self.schedule(index, Stage::Appeal, days);
+                    self.calendar.schedule(index, Stage::Appeal, days);
                 } else {
                     self.finish(index, Terminal::Acquitted);
                 }
@@ -244,9 +244,9 @@ impl<T: Tracer> World<'_, T> {
                 // The procurator brings back only some returned cases; the rest are dropped.
                 if u_back(self, index) < b.supplementary_return_back {
                     self.revisit(index);
-                    let c = &self.cases[index as usize];
+                    let c = &self.cases[index];
                     let days = exp_days(s.behaviour.investigation.days_mean, unit(c.w[slot::INVESTIGATION_DAYS]));
-                    self.schedule(index, Stage::ProcuratorReview, days);
+                    self.calendar.schedule(index, Stage::ProcuratorReview, days);
                 } else {
                     self.leave_detention(index, Exit::Closure);
                     self.finish(index, Terminal::DroppedAfterReturn);
@@ -264,7 +264,7 @@ impl<T: Tracer> World<'_, T> {
         let rules = self.rules();
         let inc = self.incentives();
         // A copy: the stage reads the case while it updates the world.
-        let c = self.cases[index as usize].clone();
+        let c = self.cases[index].clone();
         let c = &c;
         let u = |k: usize| unit(c.w[k]);
         let n = c.defendants as u32;
@@ -275,7 +275,7 @@ impl<T: Tracer> World<'_, T> {
         let draw = u(slot::CUSTODIAL);
         let custodial = must_jail || draw < logistic(x);
         let (judge_uid, province) = (self.agents.judges[c.judge as usize].uid, c.province);
-        self.trace.decision(self.day, c.id, move || {
+        self.trace.decision(self.calendar.day, c.id, move || {
             let judge = Decider { role: Role::Judge, uid: Some(judge_uid), province };
             let options = &["custody", "non-custodial"];
             match must_jail {
@@ -295,24 +295,18 @@ impl<T: Tracer> World<'_, T> {
         // A detainee sentenced to custody moves from pre-trial detention to prison.
         self.leave_detention(index, Exit::Sentence);
         if custodial {
-            let release = self.add_prisoners(n, term);
-            let c = &mut self.cases[index as usize];
+            let release = self.stocks.imprison(self.calendar.day, n, term);
+            let c = &mut self.cases[index];
             c.release_day = release;
         }
-        let c = &mut self.cases[index as usize];
+        let c = &mut self.cases[index];
         c.custodial = custodial;
         c.verdict = Verdict::Convicted;
         if appeals {
-            self.schedule(index, Stage::Appeal, appeal_days);
+            self.calendar.schedule(index, Stage::Appeal, appeal_days);
         } else {
             self.finish(index, Terminal::Convicted);
         }
-    }
-
-    /// Defendants expected at court this year, for the defence's coverage: last year's count
-    /// of defendants sent to court (never below one, so coverage is defined in the first year).
-    fn defendants_at_court_estimate(&self) -> f64 {
-        self.defendants_sent_last_year.max(1.0)
     }
 }
 
@@ -337,7 +331,7 @@ pub fn jurisdiction_by_group(share: f64, weight: f64, group_share: f64) -> (f64,
 }
 
 fn u_back<T: Tracer>(w: &World<'_, T>, index: u32) -> f64 {
-    unit(w.cases[index as usize].w[slot::SUPPLEMENTARY_BACK])
+    unit(w.cases[index].w[slot::SUPPLEMENTARY_BACK])
 }
 
 #[cfg(test)]
