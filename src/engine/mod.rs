@@ -39,6 +39,7 @@ use dist::{BetaTable, TriageTable};
 pub use crate::record::{N_TERMINALS, Terminal};
 pub use calendar::Stage;
 pub use case::{Case, Verdict, slot};
+pub(crate) use world::ReleasesSeen;
 pub use world::World;
 
 /// A scenario prepared for running: the tables derived from it (distributions tabulated,

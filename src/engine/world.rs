@@ -11,7 +11,6 @@ use super::dist::normal_quantile;
 use super::draws::{RunStream, unit};
 use super::stocks::Stocks;
 use super::{Model, Prepared, RunOutput};
-use crate::record::event::Exit;
 use crate::record::trace::{NoTrace, Tracer};
 use crate::record::{Event, Recorder, Subject, Terminal};
 use crate::scenario::{DAYS_PER_YEAR, Incentives, Rules, Scenario, Staff};
@@ -85,7 +84,18 @@ pub(crate) struct DefenceDemand {
     pub sent_last_year: f64,
 }
 
+impl JuryNews {
+    pub fn new_year(&mut self) {
+        self.acquitted_last_year = std::mem::take(&mut self.acquitted_this_year);
+    }
+}
+
 impl DefenceDemand {
+    pub fn new_year(&mut self) {
+        self.sent_last_year = self.sent_this_year;
+        self.sent_this_year = 0.0;
+    }
+
     /// Defendants expected at court this year: last year's count of defendants sent to court
     /// (never below one, so coverage is defined in the first year).
     pub fn expected(&self) -> f64 {
@@ -241,180 +251,28 @@ impl<'s, T: Tracer> World<'s, T> {
         c.w[slot::FIRST_REVISITABLE + 16..].copy_from_slice(&b);
     }
 
-    /// Moves a detainee out of pre-trial detention (nothing if the accused is not detained).
-    #[inline]
-    pub(crate) fn leave_detention(&mut self, case: u32, why: Exit) {
-        let c = &mut self.cases[case];
-        if !c.detained {
-            return;
-        }
-        c.detained = false;
-        self.stocks.pretrial -= c.defendants as i64;
-        let subject = c.subject();
-        self.record(&subject, Event::LeftDetention(why));
-    }
-
     fn end_year(&mut self, year: usize) {
         self.recorder.year_end_stocks(year, self.stocks.prisoners, self.stocks.pretrial);
-        for j in &mut self.agents.judges {
-            j.reversals_year = 0;
-        }
-        let d = &mut self.defence_demand;
-        d.sent_last_year = d.sent_this_year;
-        d.sent_this_year = 0.0;
-        let news = &mut self.jury_news;
-        news.acquitted_last_year = std::mem::take(&mut news.acquitted_this_year);
+        self.new_monitoring_year();
+        self.defence_demand.new_year();
+        self.jury_news.new_year();
     }
 
-    /// Between periods agents update what they expect: workloads from the cases they received,
-    /// and judges' and procurators' beliefs from what happened to their decisions, blended with
-    /// their province colleagues' experience.
+    /// Between periods agents update what they expect, each beside the stage it belongs to.
+    /// Each step reads only what it updates (and the period's observations), so the order is
+    /// a convention; it is this one:
+    /// 1. registration practice moves towards the rule in force (`stages::investigation`);
+    /// 2. judges' release practice follows what colleagues did with reconciled cases
+    ///    (`stages::trial`);
+    /// 3. investigators' workloads and their provinces' work per investigator
+    ///    (`stages::investigation`);
+    /// 4. judges' workloads and beliefs about reversals (`stages::trial`);
+    /// 5. procurators' beliefs about acquittals (`stages::procurator`).
     fn end_period(&mut self) {
-        let l = &self.s.behaviour.learning;
-        let per_year = DAYS_PER_YEAR as f64 / l.period_days as f64;
-        let rate = l.rate;
-        let target = if self.rules().total_registration { 1.0 } else { 0.0 };
-        for p in &mut self.provinces {
-            p.compliance = compliance_step(p.compliance, target, l.compliance_rate, l.compliance_imitation);
-        }
-        for p in &mut self.provinces {
-            let seen = p.releases_seen;
-            if seen.reconciled > 0 {
-                p.release_practice +=
-                    l.practice_rate * (seen.closed as f64 / seen.reconciled as f64 - p.release_practice);
-            }
-            p.releases_seen = ReleasesSeen::default();
-        }
-        for inv in &mut self.agents.investigators {
-            inv.load = (1.0 - rate) * inv.load + rate * inv.assigned as f64 * per_year;
-            inv.assigned = 0;
-        }
-        let n_prov = self.s.provinces.len();
-        // Work per investigator, pooled over the province's investigators.
-        for (p, roster) in self.provinces.iter_mut().zip(&self.agents.investigator_rosters) {
-            let n = roster.len();
-            if n > 0 {
-                p.work += l.workload_rate * (std::mem::take(&mut p.worked) / n as f64 * per_year - p.work);
-            }
-        }
-        // Province pools of judges' observations.
-        let mut pool = vec![[0u32; 4]; n_prov];
-        for j in &self.agents.judges {
-            for (total, own) in pool[j.province as usize].iter_mut().zip(j.obs) {
-                *total += own;
-            }
-        }
-        for j in &mut self.agents.judges {
-            j.load = (1.0 - rate) * j.load + rate * j.decided as f64 * per_year;
-            j.decided = 0;
-            let p = &pool[j.province as usize];
-            j.belief_reverse_acquittal =
-                learn(j.belief_reverse_acquittal, j.obs[0], j.obs[1], p[0], p[1], rate, l.peer_weight);
-            j.belief_reverse_conviction =
-                learn(j.belief_reverse_conviction, j.obs[2], j.obs[3], p[2], p[3], rate, l.peer_weight);
-            j.obs = [0; 4];
-        }
-        let mut ppool = vec![[0u32; 2]; n_prov];
-        for p in &self.agents.procurators {
-            ppool[p.province as usize][0] += p.tried;
-            ppool[p.province as usize][1] += p.acquitted;
-        }
-        for p in &mut self.agents.procurators {
-            let pp = &ppool[p.province as usize];
-            p.acquittal_belief = learn(p.acquittal_belief, p.tried, p.acquitted, pp[0], pp[1], rate, l.peer_weight);
-            p.tried = 0;
-            p.acquitted = 0;
-        }
-    }
-
-    /// Recomputes the investigators' clearance exponents when their inputs changed: a new
-    /// period (workloads) or a new incentive regime (the clearance weight).
-    /// The share of a province's registered cases that officials register only because they
-    /// comply with total registration, drawn from all reports; the rest are those they would
-    /// register anyway, drawn from the solvable ones. A report is registered with chance
-    /// c + (1 - c) s^k at compliance c, so the share is c / (c + (1 - c) E[s^k]).
-    pub(crate) fn share_from_all_reports(&self, province: usize) -> f64 {
-        let c = self.provinces[province].compliance;
-        let denominator = c + (1.0 - c) * self.prep.selected_share;
-        if denominator > 0.0 { c / denominator } else { 0.0 }
-    }
-
-    pub(crate) fn refresh_clearance_exponents(&mut self) {
-        let period = self.calendar.day / self.s.behaviour.learning.period_days;
-        let key = (self.calendar.incentives, period);
-        if key == self.clearance_key {
-            return;
-        }
-        self.clearance_key = key;
-        let b = &self.s.behaviour.investigation;
-        let w_clearance = self.incentives().investigator.clearance;
-        let w_all: Vec<f64> = (0..self.s.provinces.len()).map(|p| self.share_from_all_reports(p)).collect();
-        for inv in &mut self.agents.investigators {
-            let effort = (0.5 + inv.diligence) * (1.0 + b.clearance_effort * w_clearance);
-            let work = self.provinces[inv.province as usize].work;
-            let coverage = (b.capacity * effort / work.max(1.0)).min(1.0);
-            inv.clear_exponent =
-                self.prep.triage.exponent(coverage.powf(b.overload_elasticity), w_all[inv.province as usize]);
-        }
-    }
-}
-
-/// One period of a province's compliance `c` with the registration rule (`target` 1: total
-/// registration, 0: officials may shelve reports). Officials adopt a new practice on their own
-/// (`rate`) and, once some comply, by imitation (`imitation` x `c`): a Bass diffusion, slow at
-/// first and then fast. Dropping a practice needs no example.
-fn compliance_step(c: f64, target: f64, rate: f64, imitation: f64) -> f64 {
-    let imitation = if target > c { imitation * c } else { 0.0 };
-    c + (rate + imitation).min(1.0) * (target - c)
-}
-
-/// Blends an agent's belief about a rate towards what it saw this period: its own events
-/// (`own_hits` of `own_n`) weighted against its province's (`peer_hits` of `peer_n`), each
-/// counted only when observed.
-fn learn(belief: f64, own_n: u32, own_hits: u32, peer_n: u32, peer_hits: u32, rate: f64, peer_weight: f64) -> f64 {
-    let own = (own_n > 0).then(|| own_hits as f64 / own_n as f64);
-    let peer = (peer_n > 0).then(|| peer_hits as f64 / peer_n as f64);
-    let seen = match (own, peer) {
-        (Some(o), Some(p)) => (1.0 - peer_weight) * o + peer_weight * p,
-        (None, Some(p)) => p,
-        (Some(o), None) => o,
-        (None, None) => return belief,
-    };
-    (1.0 - rate) * belief + rate * seen
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn compliance_spreads_slowly_then_fast_and_drops_without_example() {
-        // Without imitation: the same share of the gap each period.
-        assert_eq!(compliance_step(0.0, 1.0, 0.1, 0.0), 0.1);
-        assert!((compliance_step(0.5, 1.0, 0.1, 0.0) - 0.55).abs() < 1e-15);
-        // With imitation the step grows with compliance reached: an S-curve.
-        let mut c = 0.0;
-        let mut steps = Vec::new();
-        for _ in 0..40 {
-            let next = compliance_step(c, 1.0, 0.02, 0.3);
-            steps.push(next - c);
-            c = next;
-        }
-        let peak = steps.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
-        assert!(peak > 3 && peak < 39, "the largest step comes in the middle, not at {peak}");
-        assert!(c > 0.95 && c <= 1.0);
-        // Back to discretionary registration: imitation plays no part.
-        assert!((compliance_step(0.8, 0.0, 0.1, 0.3) - 0.72).abs() < 1e-15);
-        // The step never overshoots the target.
-        assert_eq!(compliance_step(0.9, 1.0, 0.9, 1.0), 1.0);
-    }
-
-    #[test]
-    fn learning_moves_towards_observation() {
-        assert_eq!(learn(0.1, 0, 0, 0, 0, 0.5, 0.3), 0.1);
-        let b = learn(0.1, 10, 5, 0, 0, 0.5, 0.3);
-        assert!((b - 0.3).abs() < 1e-12);
-        let b = learn(0.1, 10, 5, 10, 0, 0.5, 0.3);
-        assert!((b - (0.5 * 0.1 + 0.5 * 0.35)).abs() < 1e-12);
+        self.learn_registration();
+        self.learn_release_practice();
+        self.learn_investigation_workloads();
+        self.learn_judges();
+        self.learn_acquittal_beliefs();
     }
 }

@@ -23,6 +23,10 @@ pub enum Role {
     DetentionJudge,
     Jury,
     AppellateJudge,
+    /// The accused (appealing a conviction).
+    Defendant,
+    /// The victim who brought a private complaint.
+    Complainant,
 }
 
 /// Who decided: the role, the agent's uid (none for a jury) and the province.

@@ -1,18 +1,60 @@
 //! Appeals. Procurators appeal acquittals, defendants appeal convictions, complainants appeal
-//! private acquittals. Appellate judges, most trained in the Soviet period and deferring to the
-//! procuracy, overturn acquittals far more readily than convictions, and rarely acquit
-//! themselves. A reversal goes on the trial judge's record while she holds the post: under
-//! monitoring, reversals in a year mark a failing judge and then dismiss her.
+//! private acquittals (`appeal_or_end`, called where a verdict is given). Appellate judges,
+//! most trained in the Soviet period and deferring to the procuracy, overturn acquittals far
+//! more readily than convictions, and rarely acquit themselves. A reversal goes on the trial
+//! judge's record while she holds the post: under monitoring, reversals in a year mark a
+//! failing judge and then dismiss her.
 
-use super::pick_in;
-use crate::engine::dist::{exp_days, logistic};
+use super::common::pick_in;
+use crate::engine::dist::{exp_days, logistic, logit};
 use crate::engine::draws::{Source, unit};
 use crate::engine::{Stage, Verdict, World, slot};
 use crate::record::event::AppealOutcome;
 use crate::record::trace::{Decider, Decision, Role, Tracer};
 use crate::record::{Event, Subject, Terminal};
 
+/// Who may appeal a verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Appellant {
+    /// The procurator, against an acquittal in a public case.
+    Procurator,
+    /// The convicted.
+    Defendant,
+    /// The victim who brought a private complaint, against an acquittal.
+    Complainant,
+}
+
 impl<T: Tracer> World<'_, T> {
+    /// A verdict was given: the party who lost appeals with chance `chance`, and the case goes
+    /// to the appellate court carrying the verdict; otherwise the case ends with it.
+    pub(crate) fn appeal_or_end(&mut self, index: u32, verdict: Verdict, by: Appellant, chance: f64) {
+        let days_mean = self.s.behaviour.appeal.days_mean;
+        let c = &mut self.cases[index];
+        c.verdict = verdict;
+        let draw = c.u(slot::APPEAL_FILE);
+        let (id, province) = (c.id, c.province);
+        let procurator_uid = self.agents.procurators.get(c.procurator as usize).map(|p| p.uid);
+        self.trace.decision(self.calendar.day, id, move || {
+            let (role, uid) = match by {
+                Appellant::Procurator => (Role::Procurator, procurator_uid),
+                Appellant::Defendant => (Role::Defendant, None),
+                Appellant::Complainant => (Role::Complainant, None),
+            };
+            let decider = Decider { role, uid, province };
+            Decision::chance("appeal", "file an appeal", decider, &["appeal", "accept the verdict"], chance, draw)
+        });
+        if draw < chance {
+            let days = exp_days(days_mean, self.cases[index].u(slot::APPEAL_DAYS));
+            self.calendar.schedule(index, Stage::Appeal, days);
+        } else {
+            let how = match verdict {
+                Verdict::Convicted => Terminal::Convicted,
+                Verdict::Acquitted => Terminal::Acquitted,
+            };
+            self.finish(index, how);
+        }
+    }
+
     pub(crate) fn appeal(&mut self, index: u32) {
         let s = self.s;
         let b = &s.behaviour.appeal;
@@ -113,4 +155,20 @@ impl<T: Tracer> World<'_, T> {
         let (n, day) = (c.defendants as u32, c.release_day);
         self.stocks.release_early(n, day);
     }
+
+    /// A new calendar year: judges' reversals on record start again from none.
+    pub(crate) fn new_monitoring_year(&mut self) {
+        for j in &mut self.agents.judges {
+            j.reversals_year = 0;
+        }
+    }
+}
+
+/// Chance that a procurator appeals an acquittal, given the acquittal weight in force.
+pub(crate) fn procurator_appeal_chance(base: f64, acquittal_weight: f64) -> f64 {
+    // The base chance applies at the reference weight 1; the log-odds move with the weight.
+    if base <= 0.0 {
+        return 0.0;
+    }
+    logistic(logit(base) + (acquittal_weight - 1.0))
 }

@@ -3,13 +3,14 @@
 //! investigative judge) approves or denies. The prison-population target pushes procurators
 //! to back fewer requests; a judge who releases an accused who then absconds is disciplined,
 //! so judges approve almost everything they see. Where the law allows, a denial may come with
-//! bail or house arrest instead.
+//! bail or house arrest instead. The detainee leaves when the case is closed or decided.
 
-use super::pick_in;
+use super::common::pick_in;
 use crate::engine::dist::logistic;
 use crate::engine::draws::unit;
 use crate::engine::{Case, World, slot};
 use crate::record::Event;
+use crate::record::event::Exit;
 use crate::record::trace::{Decider, Decision, Role, Tracer};
 use crate::scenario::DetentionApprover;
 
@@ -83,5 +84,18 @@ impl<T: Tracer> World<'_, T> {
         } else if rules.restraint_alternatives && u(slot::DETENTION_ALTERNATIVE) < b.alternative_share {
             self.record(&subject, Event::Bailed);
         }
+    }
+
+    /// Moves a detainee out of pre-trial detention (nothing if the accused is not detained).
+    #[inline]
+    pub(crate) fn leave_detention(&mut self, case: u32, why: Exit) {
+        let c = &mut self.cases[case];
+        if !c.detained {
+            return;
+        }
+        c.detained = false;
+        self.stocks.pretrial -= c.defendants as i64;
+        let subject = c.subject();
+        self.record(&subject, Event::LeftDetention(why));
     }
 }

@@ -1,16 +1,22 @@
 //! Investigation: a crime is registered and an investigator works it. The investigator decides
 //! (by her incentives, workload and traits) whether a suspect is found, holds the suspect in
 //! police custody, may coerce a confession, asks for detention, may lower a charge so that
-//! reconciliation becomes legal, and may steer the parties to reconcile.
+//! reconciliation becomes legal, and may steer the parties to reconcile. A coerced suspect's
+//! complaint of torture starts here too.
+//!
+//! It also owns what investigators learn between periods: their workloads, the work per
+//! investigator in each province, and how far officials comply with total registration; and
+//! the effort model those feed (each investigator's clearance exponent).
 
-use super::{bargain, pick_cdf, pick_in, reconciliation_eligibility};
+use super::common::{bargain, pick_cdf, pick_in};
+use super::law::reconciliation_eligibility;
 use crate::engine::dist::{exp_days, logistic, normal_quantile, poisson};
 use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
 use crate::engine::{Case, Stage, Verdict, World, slot};
 use crate::record::event::Torture;
 use crate::record::trace::{Decider, Decision, Role, Tracer};
 use crate::record::{Event, Subject, Terminal};
-use crate::scenario::{DetentionApprover, Eligibility, Gravity};
+use crate::scenario::{DAYS_PER_YEAR, DetentionApprover, Eligibility, Gravity};
 
 impl<T: Tracer> World<'_, T> {
     /// A crime is registered (public prosecution, or a criminal misdemeanour). Returns the
@@ -222,6 +228,66 @@ impl<T: Tracer> World<'_, T> {
         episodes
     }
 
+    /// The share of a province's registered cases that officials register only because they
+    /// comply with total registration, drawn from all reports; the rest are those they would
+    /// register anyway, drawn from the solvable ones. A report is registered with chance
+    /// c + (1 - c) s^k at compliance c, so the share is c / (c + (1 - c) E[s^k]).
+    fn share_from_all_reports(&self, province: usize) -> f64 {
+        let c = self.provinces[province].compliance;
+        let denominator = c + (1.0 - c) * self.prep.selected_share;
+        if denominator > 0.0 { c / denominator } else { 0.0 }
+    }
+
+    /// Recomputes the investigators' clearance exponents when their inputs changed: a new
+    /// period (workloads) or a new incentive regime (the clearance weight).
+    pub(crate) fn refresh_clearance_exponents(&mut self) {
+        let period = self.calendar.day / self.s.behaviour.learning.period_days;
+        let key = (self.calendar.incentives, period);
+        if key == self.clearance_key {
+            return;
+        }
+        self.clearance_key = key;
+        let b = &self.s.behaviour.investigation;
+        let w_clearance = self.incentives().investigator.clearance;
+        let w_all: Vec<f64> = (0..self.s.provinces.len()).map(|p| self.share_from_all_reports(p)).collect();
+        for inv in &mut self.agents.investigators {
+            let effort = (0.5 + inv.diligence) * (1.0 + b.clearance_effort * w_clearance);
+            let work = self.provinces[inv.province as usize].work;
+            let coverage = (b.capacity * effort / work.max(1.0)).min(1.0);
+            inv.clear_exponent =
+                self.prep.triage.exponent(coverage.powf(b.overload_elasticity), w_all[inv.province as usize]);
+        }
+    }
+
+    /// Between periods: registration practice moves, province by province, towards the rule
+    /// in force (see `compliance_step`).
+    pub(crate) fn learn_registration(&mut self) {
+        let l = &self.s.behaviour.learning;
+        let target = if self.rules().total_registration { 1.0 } else { 0.0 };
+        for p in &mut self.provinces {
+            p.compliance = compliance_step(p.compliance, target, l.compliance_rate, l.compliance_imitation);
+        }
+    }
+
+    /// Between periods: investigators' expected caseloads follow the episodes they were given,
+    /// and each province's work per investigator the work its cases asked for, pooled over
+    /// the province's investigators (they share the department's pile).
+    pub(crate) fn learn_investigation_workloads(&mut self) {
+        let l = &self.s.behaviour.learning;
+        let per_year = DAYS_PER_YEAR as f64 / l.period_days as f64;
+        let rate = l.rate;
+        for inv in &mut self.agents.investigators {
+            inv.load = (1.0 - rate) * inv.load + rate * inv.assigned as f64 * per_year;
+            inv.assigned = 0;
+        }
+        for (p, roster) in self.provinces.iter_mut().zip(&self.agents.investigator_rosters) {
+            let n = roster.len();
+            if n > 0 {
+                p.work += l.workload_rate * (std::mem::take(&mut p.worked) / n as f64 * per_year - p.work);
+            }
+        }
+    }
+
     /// Books `units` of a full investigation's work per episode to the province's pile; its
     /// investigators' clearance exponents follow the work, updated between periods.
     fn add_work(&mut self, province: usize, episodes: u32, units: f64) {
@@ -257,5 +323,41 @@ impl<T: Tracer> World<'_, T> {
                 self.record(&subject, Event::TortureComplaint(Torture::CaseToCourt));
             }
         }
+    }
+}
+
+/// One period of a province's compliance `c` with the registration rule (`target` 1: total
+/// registration, 0: officials may shelve reports). Officials adopt a new practice on their own
+/// (`rate`) and, once some comply, by imitation (`imitation` x `c`): a Bass diffusion, slow at
+/// first and then fast. Dropping a practice needs no example.
+fn compliance_step(c: f64, target: f64, rate: f64, imitation: f64) -> f64 {
+    let imitation = if target > c { imitation * c } else { 0.0 };
+    c + (rate + imitation).min(1.0) * (target - c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compliance_step;
+
+    #[test]
+    fn compliance_spreads_slowly_then_fast_and_drops_without_example() {
+        // Without imitation: the same share of the gap each period.
+        assert_eq!(compliance_step(0.0, 1.0, 0.1, 0.0), 0.1);
+        assert!((compliance_step(0.5, 1.0, 0.1, 0.0) - 0.55).abs() < 1e-15);
+        // With imitation the step grows with compliance reached: an S-curve.
+        let mut c = 0.0;
+        let mut steps = Vec::new();
+        for _ in 0..40 {
+            let next = compliance_step(c, 1.0, 0.02, 0.3);
+            steps.push(next - c);
+            c = next;
+        }
+        let peak = steps.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
+        assert!(peak > 3 && peak < 39, "the largest step comes in the middle, not at {peak}");
+        assert!(c > 0.95 && c <= 1.0);
+        // Back to discretionary registration: imitation plays no part.
+        assert!((compliance_step(0.8, 0.0, 0.1, 0.3) - 0.72).abs() < 1e-15);
+        // The step never overshoots the target.
+        assert_eq!(compliance_step(0.9, 1.0, 0.9, 1.0), 1.0);
     }
 }

@@ -3,7 +3,8 @@
 //! reject or close most complaints (a withdrawn complaint closes the case), rarely reconcile
 //! the parties, and acquit more often than they convict.
 
-use super::pick_in;
+use super::appeal::Appellant;
+use super::common::{pick_cdf, pick_in};
 use crate::engine::dist::{exp_days, logistic, logit, poisson};
 use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
 use crate::engine::{Case, Stage, Verdict, World, slot};
@@ -17,7 +18,7 @@ impl<T: Tracer> World<'_, T> {
         self.stream.case_words(id, &mut w);
         let s = self.s;
         let u = |k: usize| unit(w[k]);
-        let province = super::pick_cdf(&self.prep.province_cdf, u(slot::PROVINCE));
+        let province = pick_cdf(&self.prep.province_cdf, u(slot::PROVINCE));
         // Under total registration the police register many would-be private complaints
         // (battery and the like) as public crimes; those are inside the registered-crime inflow.
         // A complaint names its accused, so registering it costs the clearance rate nothing:
@@ -125,15 +126,8 @@ impl<T: Tracer> World<'_, T> {
         });
         if draw < chance {
             self.record(&subject, Event::PrivateAcquitted);
-            let ab = &s.behaviour.appeal;
-            let c = &mut self.cases[index];
-            if unit(c.w[slot::APPEAL_FILE]) < ab.private_appeal {
-                c.verdict = Verdict::Acquitted;
-                let days = exp_days(ab.days_mean, unit(c.w[slot::APPEAL_DAYS]));
-                self.calendar.schedule(index, Stage::Appeal, days);
-            } else {
-                self.finish(index, Terminal::Acquitted);
-            }
+            let chance = s.behaviour.appeal.private_appeal;
+            self.appeal_or_end(index, Verdict::Acquitted, Appellant::Complainant, chance);
         } else {
             self.record(&subject, Event::PrivateConvicted);
             self.sentence(index);

@@ -2,10 +2,12 @@
 //! non-rehabilitative grounds (reconciliation, active repentance), or close it on exonerating
 //! grounds. The choice weighs the indicators in force: convictions, the expected acquittal
 //! (a failure), closures counted with convictions from 2012, exonerating closures rewarded
-//! from 2013, campaigns on particular crimes.
+//! from 2013, campaigns on particular crimes. Between periods procurators learn what share of
+//! the defendants they send to court is acquitted.
 
-use super::{reconciliation_eligibility, repentance_eligible};
-use crate::engine::dist::{choose, exp_days, logistic, logit};
+use super::common::learn;
+use super::law::{reconciliation_eligibility, repentance_eligible};
+use crate::engine::dist::{choose, exp_days};
 use crate::engine::draws::unit;
 use crate::engine::{Stage, World, slot};
 use crate::record::event::{Exit, Grounds};
@@ -113,23 +115,22 @@ impl<T: Tracer> World<'_, T> {
         self.finish(index, terminal);
     }
 
-    /// The campaigns on this kind of crime running today.
-    fn campaigns_today(&self, kind: usize) -> impl Iterator<Item = &crate::scenario::Campaign> {
-        let day = self.calendar.day;
-        self.s.campaigns.iter().filter(move |cp| cp.kind == kind && cp.from_day <= day && day <= cp.to_day)
+    /// Between periods: procurators' belief about the acquittal chance of an average case
+    /// moves towards what became of the defendants they sent to court, blended with their
+    /// province colleagues' experience.
+    pub(crate) fn learn_acquittal_beliefs(&mut self) {
+        let l = &self.s.behaviour.learning;
+        let rate = l.rate;
+        let mut ppool = vec![[0u32; 2]; self.s.provinces.len()];
+        for p in &self.agents.procurators {
+            ppool[p.province as usize][0] += p.tried;
+            ppool[p.province as usize][1] += p.acquitted;
+        }
+        for p in &mut self.agents.procurators {
+            let pp = &ppool[p.province as usize];
+            p.acquittal_belief = learn(p.acquittal_belief, p.tried, p.acquitted, pp[0], pp[1], rate, l.peer_weight);
+            p.tried = 0;
+            p.acquitted = 0;
+        }
     }
-
-    /// Extra utility of exonerating a case of this kind under the campaigns running today.
-    pub(crate) fn campaign_bonus(&self, kind: usize, field: impl Fn(&crate::scenario::Campaign) -> f64) -> f64 {
-        self.campaigns_today(kind).map(field).sum()
-    }
-}
-
-/// Chance that a procurator appeals an acquittal, given the acquittal weight in force.
-pub(crate) fn appeal_acquittal_chance(base: f64, acquittal_weight: f64) -> f64 {
-    // The base chance applies at the reference weight 1; the log-odds move with the weight.
-    if base <= 0.0 {
-        return 0.0;
-    }
-    logistic(logit(base) + (acquittal_weight - 1.0))
 }

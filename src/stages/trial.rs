@@ -6,14 +6,16 @@
 //! believes each option carries (sharper under monitoring), the evidence (as far as her
 //! independence lets it count), and campaigns. A jury weighs only the evidence.
 
-use super::{bargain, pick_in, reconciliation_eligibility};
+use super::appeal::{Appellant, procurator_appeal_chance};
+use super::common::{bargain, learn, pick_in};
+use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::dist::{choose, exp_days, log_add_exp, logistic};
 use crate::engine::draws::unit;
-use crate::engine::{Stage, Verdict, World, slot};
+use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
 use crate::record::event::{Exit, Grounds, Return, Torture};
 use crate::record::trace::{Decider, Decision, Role, Tracer};
 use crate::record::{Event, Terminal};
-use crate::scenario::Eligibility;
+use crate::scenario::{DAYS_PER_YEAR, Eligibility};
 
 /// The `judge_uid` of a case whose verdict no judge answers for (a jury's).
 const NO_JUDGE: u64 = u64::MAX;
@@ -138,7 +140,7 @@ impl<T: Tracer> World<'_, T> {
                 }
             }
             // Other non-rehabilitative grounds: active repentance (where the law allows it).
-            let repents = super::repentance_eligible(s, rules, c) && {
+            let repents = repentance_eligible(s, rules, c) && {
                 let (chance, draw) = (logistic(b.other_nonrehab_logit), u(slot::OTHER_NONREHAB));
                 self.trace.decision(self.calendar.day, c.id, move || {
                     let options = &["close on active repentance", "go on to a decision"];
@@ -219,19 +221,14 @@ impl<T: Tracer> World<'_, T> {
                 proc.tried += n;
                 proc.acquitted += n;
                 self.leave_detention(index, Exit::Closure);
-                let ab = &s.behaviour.appeal;
-                let chance = super::procurator::appeal_acquittal_chance(
-                    ab.procurator_appeal_acquittal,
-                    inc.procurator.acquittals,
-                );
-                let c = &mut self.cases[index];
-                if rules.procurator_appeal_acquittals && unit(c.w[slot::APPEAL_FILE]) < chance {
-                    c.verdict = Verdict::Acquitted;
-                    let days = exp_days(ab.days_mean, unit(c.w[slot::APPEAL_DAYS]));
-                    self.calendar.schedule(index, Stage::Appeal, days);
+                // Where the law lets them, procurators appeal acquittals, the more readily the
+                // more an acquittal costs them.
+                let chance = if rules.procurator_appeal_acquittals {
+                    procurator_appeal_chance(s.behaviour.appeal.procurator_appeal_acquittal, inc.procurator.acquittals)
                 } else {
-                    self.finish(index, Terminal::Acquitted);
-                }
+                    0.0
+                };
+                self.appeal_or_end(index, Verdict::Acquitted, Appellant::Procurator, chance);
             }
             CLOSE_EXONERATING => {
                 self.record(&subject, Event::ClosedAtTrial(Grounds::Exonerating));
@@ -255,57 +252,43 @@ impl<T: Tracer> World<'_, T> {
         }
     }
 
-    /// Sentences a convicted case (public or private): custody where the code requires it,
-    /// otherwise the judge's choice, pushed down by the procurators' prison-population target;
-    /// then the convicted may appeal.
-    pub(crate) fn sentence(&mut self, index: u32) {
-        let s = self.s;
-        let sb = &s.behaviour.sentencing;
-        let rules = self.rules();
-        let inc = self.incentives();
-        // A copy: the stage reads the case while it updates the world.
-        let c = self.cases[index].clone();
-        let c = &c;
-        let u = |k: usize| unit(c.w[k]);
-        let n = c.defendants as u32;
-        let g = c.gravity.index();
-        let must_jail = u(slot::CUSTODIAL_SCOPE) >= rules.noncustodial_scope[g];
-        let x = sb.custodial_logit[g] + if c.jobless { sb.jobless_custodial_shift } else { 0.0 }
-            - inc.procurator.prison_target;
-        let draw = u(slot::CUSTODIAL);
-        let custodial = must_jail || draw < logistic(x);
-        let (judge_uid, province) = (self.agents.judges[c.judge as usize].uid, c.province);
-        self.trace.decision(self.calendar.day, c.id, move || {
-            let judge = Decider { role: Role::Judge, uid: Some(judge_uid), province };
-            let options = &["custody", "non-custodial"];
-            match must_jail {
-                true => Decision::forced("sentencing", "sentence", judge, options, 0),
-                false => Decision::chance("sentencing", "sentence", judge, options, logistic(x), draw),
+    /// Between periods: each province's release practice moves towards the share of
+    /// reconciled cases its judges closed (mandatory releases included).
+    pub(crate) fn learn_release_practice(&mut self) {
+        let l = &self.s.behaviour.learning;
+        for p in &mut self.provinces {
+            let seen = p.releases_seen;
+            if seen.reconciled > 0 {
+                p.release_practice +=
+                    l.practice_rate * (seen.closed as f64 / seen.reconciled as f64 - p.release_practice);
             }
-        });
-        let term = exp_days(sb.term_days[g], u(slot::TERM));
-        let appeal_chance = if custodial {
-            s.behaviour.appeal.defendant_appeal_custodial
-        } else {
-            s.behaviour.appeal.defendant_appeal_other
-        };
-        let appeals = u(slot::APPEAL_FILE) < appeal_chance;
-        let appeal_days = exp_days(s.behaviour.appeal.days_mean, u(slot::APPEAL_DAYS));
-        self.record(&c.subject(), Event::Sentenced { custodial });
-        // A detainee sentenced to custody moves from pre-trial detention to prison.
-        self.leave_detention(index, Exit::Sentence);
-        if custodial {
-            let release = self.stocks.imprison(self.calendar.day, n, term);
-            let c = &mut self.cases[index];
-            c.release_day = release;
+            p.releases_seen = ReleasesSeen::default();
         }
-        let c = &mut self.cases[index];
-        c.custodial = custodial;
-        c.verdict = Verdict::Convicted;
-        if appeals {
-            self.calendar.schedule(index, Stage::Appeal, appeal_days);
-        } else {
-            self.finish(index, Terminal::Convicted);
+    }
+
+    /// Between periods: judges' expected caseloads follow the cases they decided, and their
+    /// beliefs about reversals what the appellate courts did with their verdicts, blended with
+    /// their province colleagues' experience.
+    pub(crate) fn learn_judges(&mut self) {
+        let l = &self.s.behaviour.learning;
+        let per_year = DAYS_PER_YEAR as f64 / l.period_days as f64;
+        let rate = l.rate;
+        // Province pools of judges' observations.
+        let mut pool = vec![[0u32; 4]; self.s.provinces.len()];
+        for j in &self.agents.judges {
+            for (total, own) in pool[j.province as usize].iter_mut().zip(j.obs) {
+                *total += own;
+            }
+        }
+        for j in &mut self.agents.judges {
+            j.load = (1.0 - rate) * j.load + rate * j.decided as f64 * per_year;
+            j.decided = 0;
+            let p = &pool[j.province as usize];
+            j.belief_reverse_acquittal =
+                learn(j.belief_reverse_acquittal, j.obs[0], j.obs[1], p[0], p[1], rate, l.peer_weight);
+            j.belief_reverse_conviction =
+                learn(j.belief_reverse_conviction, j.obs[2], j.obs[3], p[2], p[3], rate, l.peer_weight);
+            j.obs = [0; 4];
         }
     }
 }
