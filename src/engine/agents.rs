@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::Verdict;
 use super::dist::{BetaTable, logistic};
 use super::draws::{RunStream, unit};
 use crate::scenario::{Scenario, Staff};
@@ -32,10 +33,9 @@ pub struct Procurator {
     pub uid: u64,
     pub province: u16,
     pub zeal: f64,
-    /// Defendants this procurator sent to court whose trial ended this period, and of those
-    /// how many were acquitted.
-    pub tried: u32,
-    pub acquitted: u32,
+    /// What became of the defendants this procurator sent to court whose trial ended this
+    /// period.
+    pub trials: TrialRecord,
     /// Belief: acquittal chance of an average case sent to court.
     pub acquittal_belief: f64,
 }
@@ -54,8 +54,52 @@ pub struct Judge {
     /// Beliefs: chance an acquittal / a conviction of hers is overturned.
     pub belief_reverse_acquittal: f64,
     pub belief_reverse_conviction: f64,
-    /// Appeals against her acquittals / convictions decided this period, and reversals among them.
-    pub obs: [u32; 4],
+    /// Appeals against her verdicts decided this period, and reversals among them.
+    pub appeals: AppealRecord,
+}
+
+/// Defendants whose trial ended, and how many of them were acquitted: a procurator's record
+/// for a period (or the sum of a province's procurators').
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TrialRecord {
+    pub tried: u32,
+    pub acquitted: u32,
+}
+
+impl TrialRecord {
+    pub fn add(&mut self, other: &TrialRecord) {
+        self.tried += other.tried;
+        self.acquitted += other.acquitted;
+    }
+}
+
+/// Appeals decided against a judge's acquittals and convictions, and how many of each were
+/// overturned: a judge's record for a period (or the sum of a province's judges').
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AppealRecord {
+    pub acquittals_appealed: u32,
+    pub acquittals_overturned: u32,
+    pub convictions_appealed: u32,
+    pub convictions_overturned: u32,
+}
+
+impl AppealRecord {
+    /// An appeal against a verdict was decided.
+    pub fn decided(&mut self, verdict: Verdict, overturned: bool) {
+        let (appealed, reversed) = match verdict {
+            Verdict::Acquitted => (&mut self.acquittals_appealed, &mut self.acquittals_overturned),
+            Verdict::Convicted => (&mut self.convictions_appealed, &mut self.convictions_overturned),
+        };
+        *appealed += 1;
+        *reversed += overturned as u32;
+    }
+
+    pub fn add(&mut self, other: &AppealRecord) {
+        self.acquittals_appealed += other.acquittals_appealed;
+        self.acquittals_overturned += other.acquittals_overturned;
+        self.convictions_appealed += other.convictions_appealed;
+        self.convictions_overturned += other.convictions_overturned;
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -205,8 +249,7 @@ impl Agents {
                     uid: uid - 1,
                     province: p as u16,
                     zeal: tables.zeal.sample(unit(w[0])),
-                    tried: 0,
-                    acquitted: 0,
+                    trials: TrialRecord::default(),
                     acquittal_belief: s.behaviour.procurator.acquittal_belief_scale,
                 });
             }
@@ -297,8 +340,7 @@ impl Agents {
                     uid,
                     province: p as u16,
                     zeal: tables.zeal.sample(unit(w[0])),
-                    tried: 0,
-                    acquitted: 0,
+                    trials: TrialRecord::default(),
                     acquittal_belief: belief,
                 }
             });
@@ -355,7 +397,7 @@ fn new_judge(uid: u64, province: u16, independence: f64, load: f64, beliefs: (f6
         load,
         belief_reverse_acquittal: beliefs.0,
         belief_reverse_conviction: beliefs.1,
-        obs: [0; 4],
+        appeals: AppealRecord::default(),
     }
 }
 

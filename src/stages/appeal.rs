@@ -94,12 +94,8 @@ impl<T: Tracer> World<'_, T> {
             Decision::chance("appeal", "overturn", by, &["overturn", "uphold"], chance, draw)
         });
         let overturn = draw < chance;
-        let obs = match verdict {
-            Verdict::Acquitted => 0,
-            Verdict::Convicted => 2,
-        };
         if on_record {
-            self.agents.judges[judge].obs[obs] += 1;
+            self.agents.judges[judge].appeals.decided(verdict, overturn);
         }
         if !overturn {
             self.record(&subject, Event::AppealDecided { verdict, outcome: AppealOutcome::Upheld });
@@ -107,7 +103,6 @@ impl<T: Tracer> World<'_, T> {
             return self.finish(index, how);
         }
         if on_record {
-            self.agents.judges[judge].obs[obs + 1] += 1;
             self.record_reversal(judge, &subject);
         }
         if verdict == Verdict::Convicted {
@@ -126,7 +121,7 @@ impl<T: Tracer> World<'_, T> {
         } else {
             (Stage::PrivateTrial, s.behaviour.private.days_mean)
         };
-        let days = exp_days(mean_days, unit(c.w[slot::TRIAL_DAYS]));
+        let days = exp_days(mean_days, c.u(slot::TRIAL_DAYS));
         self.calendar.schedule(index, stage, days);
     }
 

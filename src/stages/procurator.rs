@@ -7,6 +7,7 @@
 
 use super::common::learn;
 use super::law::{reconciliation_eligibility, repentance_eligible};
+use crate::engine::agents::TrialRecord;
 use crate::engine::dist::{choose, exp_days};
 use crate::engine::draws::unit;
 use crate::engine::{Stage, World, slot};
@@ -15,9 +16,32 @@ use crate::record::trace::{Decider, Decision, Role, Tracer};
 use crate::record::{Event, Terminal};
 use crate::scenario::Eligibility;
 
-/// The procurator's options, in the order of the utilities.
-const REVIEW_OPTIONS: &[&str] =
-    &["send to court", "close on non-rehabilitative grounds", "close on exonerating grounds"];
+/// The procurator's options at review, in the order of their utilities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Review {
+    Send,
+    Close(Closure),
+}
+
+impl Review {
+    const OPTIONS: [Review; 3] =
+        [Review::Send, Review::Close(Closure::NonRehabilitative), Review::Close(Closure::Exonerating)];
+    const NAMES: &[&str] = &["send to court", "close on non-rehabilitative grounds", "close on exonerating grounds"];
+    /// The option the law imposes once the parties reconciled where release is mandatory.
+    const MANDATORY_RELEASE: usize = 1;
+}
+
+const _: () = assert!(matches!(Review::OPTIONS[Review::MANDATORY_RELEASE], Review::Close(Closure::NonRehabilitative)));
+
+/// How a case is closed before trial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Closure {
+    /// Reconciliation or active repentance.
+    NonRehabilitative,
+    Exonerating,
+    /// The procurator drops a case that keeps coming back.
+    Abandoned,
+}
 
 /// Returns after which the procurator gives up on a case rather than review it again.
 const MAX_VISITS: u8 = 3;
@@ -35,7 +59,7 @@ impl<T: Tracer> World<'_, T> {
         let proc = &self.agents.procurators[c.procurator as usize];
 
         if c.visits >= MAX_VISITS {
-            return self.close_before_trial(index, None);
+            return self.close_before_trial(index, Closure::Abandoned);
         }
 
         // Expected acquittal chance of this case if sent: the procurator's belief about an
@@ -77,36 +101,36 @@ impl<T: Tracer> World<'_, T> {
         let utilities = [send, nonrehab, exonerate];
         let forced = nonrehab == f64::INFINITY;
         let draw = u(slot::PROCURATOR_DECIDE);
-        let choice = if forced { 1 } else { choose(&utilities, draw) };
+        let choice = if forced { Review::MANDATORY_RELEASE } else { choose(&utilities, draw) };
         let by = Decider { role: Role::Procurator, uid: Some(proc.uid), province: c.province };
         self.trace.decision(self.calendar.day, c.id, move || match forced {
-            true => Decision::forced("procurator", "review", by, REVIEW_OPTIONS, choice),
-            false => Decision::logit("procurator", "review", by, REVIEW_OPTIONS, &utilities, draw, choice),
+            true => Decision::forced("procurator", "review", by, Review::NAMES, choice),
+            false => Decision::logit("procurator", "review", by, Review::NAMES, &utilities, draw, choice),
         });
-        match choice {
-            0 => {
+        match Review::OPTIONS[choice] {
+            Review::Send => {
                 let days = exp_days(b.days_mean + s.behaviour.trial.days_mean, u(slot::PROCURATOR_DAYS));
                 self.defence_demand.sent_this_year += c.defendants as f64;
                 self.record(&c.subject(), Event::SentToCourt);
                 self.calendar.schedule(index, Stage::Trial, days);
             }
-            1 => self.close_before_trial(index, Some(true)),
-            _ => self.close_before_trial(index, Some(false)),
+            Review::Close(how) => self.close_before_trial(index, how),
         }
     }
 
-    /// Closes a case before trial: `Some(true)` on non-rehabilitative grounds, `Some(false)` on
-    /// exonerating grounds, `None` when the procurator drops a case that keeps coming back.
-    fn close_before_trial(&mut self, index: u32, nonrehab: Option<bool>) {
+    /// Closes a case before trial.
+    fn close_before_trial(&mut self, index: u32, how: Closure) {
         let c = &self.cases[index];
         let subject = c.subject();
         // Non-rehabilitative grounds are the parties' reconciliation where they reconciled,
         // active repentance otherwise.
-        let (grounds, terminal) = match nonrehab {
-            Some(true) if c.reconciled_pretrial => (Some(Grounds::Reconciled), Terminal::ClosedNonrehabPretrial),
-            Some(true) => (Some(Grounds::Repentance), Terminal::ClosedNonrehabPretrial),
-            Some(false) => (Some(Grounds::Exonerating), Terminal::ClosedExoneratingPretrial),
-            None => (None, Terminal::DroppedAfterReturn),
+        let (grounds, terminal) = match how {
+            Closure::NonRehabilitative if c.reconciled_pretrial => {
+                (Some(Grounds::Reconciled), Terminal::ClosedNonrehabPretrial)
+            }
+            Closure::NonRehabilitative => (Some(Grounds::Repentance), Terminal::ClosedNonrehabPretrial),
+            Closure::Exonerating => (Some(Grounds::Exonerating), Terminal::ClosedExoneratingPretrial),
+            Closure::Abandoned => (None, Terminal::DroppedAfterReturn),
         };
         if let Some(grounds) = grounds {
             self.record(&subject, Event::ClosedPretrial(grounds));
@@ -121,16 +145,15 @@ impl<T: Tracer> World<'_, T> {
     pub(crate) fn learn_acquittal_beliefs(&mut self) {
         let l = &self.s.behaviour.learning;
         let rate = l.rate;
-        let mut ppool = vec![[0u32; 2]; self.s.provinces.len()];
+        let mut pool = vec![TrialRecord::default(); self.s.provinces.len()];
         for p in &self.agents.procurators {
-            ppool[p.province as usize][0] += p.tried;
-            ppool[p.province as usize][1] += p.acquitted;
+            pool[p.province as usize].add(&p.trials);
         }
         for p in &mut self.agents.procurators {
-            let pp = &ppool[p.province as usize];
-            p.acquittal_belief = learn(p.acquittal_belief, p.tried, p.acquitted, pp[0], pp[1], rate, l.peer_weight);
-            p.tried = 0;
-            p.acquitted = 0;
+            let (own, peers) = (p.trials, pool[p.province as usize]);
+            p.acquittal_belief =
+                learn(p.acquittal_belief, own.tried, own.acquitted, peers.tried, peers.acquitted, rate, l.peer_weight);
+            p.trials = TrialRecord::default();
         }
     }
 }

@@ -9,6 +9,7 @@
 use super::appeal::{Appellant, procurator_appeal_chance};
 use super::common::{bargain, learn, pick_in};
 use super::law::{reconciliation_eligibility, repentance_eligible};
+use crate::engine::agents::AppealRecord;
 use crate::engine::dist::{choose, exp_days, log_add_exp, logistic};
 use crate::engine::draws::unit;
 use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
@@ -20,19 +21,43 @@ use crate::scenario::{DAYS_PER_YEAR, Eligibility};
 /// The `judge_uid` of a case whose verdict no judge answers for (a jury's).
 const NO_JUDGE: u64 = u64::MAX;
 
-/// A judge's options, in the order of the utility array.
-const CONVICT: usize = 0;
-const ACQUIT: usize = 1;
-const CLOSE_EXONERATING: usize = 2;
-const RETURN_SUPPLEMENTARY: usize = 3;
-const RETURN_PROCURATOR: usize = 4;
-const RULINGS: &[&str] = &[
-    "convict",
-    "acquit",
-    "close on exonerating grounds",
-    "return for supplementary investigation",
-    "return to the procurator",
-];
+/// What a trial ends in (a jury only convicts or acquits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ruling {
+    Convict,
+    Acquit,
+    CloseExonerating,
+    Return(Return),
+}
+
+impl Ruling {
+    /// A judge's options, in the order of her utilities.
+    const OPTIONS: [Ruling; 5] = [
+        Ruling::Convict,
+        Ruling::Acquit,
+        Ruling::CloseExonerating,
+        Ruling::Return(Return::Supplementary),
+        Ruling::Return(Return::ToProcurator),
+    ];
+    const NAMES: &[&str] = &[
+        "convict",
+        "acquit",
+        "close on exonerating grounds",
+        "return for supplementary investigation",
+        "return to the procurator",
+    ];
+
+    /// The ruling's place in `OPTIONS` (and in the utilities).
+    const fn index(self) -> usize {
+        match self {
+            Ruling::Convict => 0,
+            Ruling::Acquit => 1,
+            Ruling::CloseExonerating => 2,
+            Ruling::Return(Return::Supplementary) => 3,
+            Ruling::Return(Return::ToProcurator) => 4,
+        }
+    }
+}
 
 impl<T: Tracer> World<'_, T> {
     pub(crate) fn trial(&mut self, index: u32) {
@@ -156,7 +181,7 @@ impl<T: Tracer> World<'_, T> {
             }
         }
 
-        let choice = if jury {
+        let ruling = if jury {
             // Ten lay jurors weigh the evidence; the judge can shift the blame for an
             // acquittal onto them, so career risk does not enter.
             // The Procuracy answers last year's jury acquittals with harder prosecution.
@@ -167,36 +192,38 @@ impl<T: Tracer> World<'_, T> {
             self.trace.decision(self.calendar.day, c.id, move || {
                 Decision::chance("trial", "verdict", jurors, &["acquit", "convict"], chance, draw)
             });
-            if draw < chance { ACQUIT } else { CONVICT }
+            if draw < chance { Ruling::Acquit } else { Ruling::Convict }
         } else {
             let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.judge_exonerate);
             let mut utility = [f64::NEG_INFINITY; 5];
-            utility[CONVICT] = -b.effort_sentence * load - w_rev * belief_reverse_conviction - conscience * weakness;
+            utility[Ruling::Convict.index()] =
+                -b.effort_sentence * load - w_rev * belief_reverse_conviction - conscience * weakness;
             // An acquittal must be justified to higher courts, and invites the procurator's
             // accusations of incompetence or venality: a cost beyond the work of writing it.
-            utility[ACQUIT] = -b.acquittal_justification - b.effort_acquittal * load - w_rev * belief_reverse_acquittal
-                + conscience * weakness
-                + acquittal_shift;
-            utility[CLOSE_EXONERATING] = b.close_exonerating_constant + campaign + conscience * weakness
+            utility[Ruling::Acquit.index()] =
+                -b.acquittal_justification - b.effort_acquittal * load - w_rev * belief_reverse_acquittal
+                    + conscience * weakness
+                    + acquittal_shift;
+            utility[Ruling::CloseExonerating.index()] = b.close_exonerating_constant + campaign + conscience * weakness
                 - 0.5 * w_rev * belief_reverse_acquittal;
             let supplementary = b.return_supplementary_constant - b.effort_return * load + conscience * weakness;
             if rules.supplementary_investigation {
-                utility[RETURN_SUPPLEMENTARY] = supplementary;
-                utility[RETURN_PROCURATOR] = b.return_to_procurator_constant;
+                utility[Ruling::Return(Return::Supplementary).index()] = supplementary;
+                utility[Ruling::Return(Return::ToProcurator).index()] = b.return_to_procurator_constant;
             } else {
                 // Banned, "the practice of returning cases continues": a judge who would have
                 // sent the case for supplementary investigation returns it to the procurator
                 // instead, as far as `returns_after_ban` says (that share of the option's
                 // weight moves to the other return; the rest goes to the other options).
-                utility[RETURN_PROCURATOR] =
+                utility[Ruling::Return(Return::ToProcurator).index()] =
                     log_add_exp(b.return_to_procurator_constant, supplementary + b.returns_after_ban.ln());
             }
             let draw = u(slot::TRIAL_DECIDE);
             let choice = choose(&utility, draw);
             self.trace.decision(self.calendar.day, c.id, move || {
-                Decision::logit("trial", "ruling", by_judge, RULINGS, &utility, draw, choice)
+                Decision::logit("trial", "ruling", by_judge, Ruling::NAMES, &utility, draw, choice)
             });
-            choice
+            Ruling::OPTIONS[choice]
         };
         self.agents.judges[judge_index as usize].decided += 1;
         let c = &mut self.cases[index];
@@ -206,20 +233,20 @@ impl<T: Tracer> World<'_, T> {
         c.judge_uid = if jury { NO_JUDGE } else { judge_uid };
         let procurator = c.procurator as usize;
         let n = subject.defendants as u32;
-        match choice {
-            CONVICT => {
+        match ruling {
+            Ruling::Convict => {
                 self.record(&subject, Event::Convicted { jury });
-                self.agents.procurators[procurator].tried += n;
+                self.agents.procurators[procurator].trials.tried += n;
                 self.sentence(index);
             }
-            ACQUIT => {
+            Ruling::Acquit => {
                 self.record(&subject, Event::Acquitted { jury });
                 if jury {
                     self.jury_news.acquitted_this_year += n;
                 }
                 let proc = &mut self.agents.procurators[procurator];
-                proc.tried += n;
-                proc.acquitted += n;
+                proc.trials.tried += n;
+                proc.trials.acquitted += n;
                 self.leave_detention(index, Exit::Closure);
                 // Where the law lets them, procurators appeal acquittals, the more readily the
                 // more an acquittal costs them.
@@ -230,19 +257,18 @@ impl<T: Tracer> World<'_, T> {
                 };
                 self.appeal_or_end(index, Verdict::Acquitted, Appellant::Procurator, chance);
             }
-            CLOSE_EXONERATING => {
+            Ruling::CloseExonerating => {
                 self.record(&subject, Event::ClosedAtTrial(Grounds::Exonerating));
                 self.leave_detention(index, Exit::Closure);
                 self.finish(index, Terminal::ClosedExoneratingTrial);
             }
-            returned => {
-                let to = if returned == RETURN_SUPPLEMENTARY { Return::Supplementary } else { Return::ToProcurator };
+            Ruling::Return(to) => {
                 self.record(&subject, Event::Returned(to));
                 // The procurator brings back only some returned cases; the rest are dropped.
-                if u_back(self, index) < b.supplementary_return_back {
+                if self.cases[index].u(slot::SUPPLEMENTARY_BACK) < b.supplementary_return_back {
                     self.revisit(index);
-                    let c = &self.cases[index];
-                    let days = exp_days(s.behaviour.investigation.days_mean, unit(c.w[slot::INVESTIGATION_DAYS]));
+                    let days =
+                        exp_days(s.behaviour.investigation.days_mean, self.cases[index].u(slot::INVESTIGATION_DAYS));
                     self.calendar.schedule(index, Stage::ProcuratorReview, days);
                 } else {
                     self.leave_detention(index, Exit::Closure);
@@ -274,21 +300,33 @@ impl<T: Tracer> World<'_, T> {
         let per_year = DAYS_PER_YEAR as f64 / l.period_days as f64;
         let rate = l.rate;
         // Province pools of judges' observations.
-        let mut pool = vec![[0u32; 4]; self.s.provinces.len()];
+        let mut pool = vec![AppealRecord::default(); self.s.provinces.len()];
         for j in &self.agents.judges {
-            for (total, own) in pool[j.province as usize].iter_mut().zip(j.obs) {
-                *total += own;
-            }
+            pool[j.province as usize].add(&j.appeals);
         }
         for j in &mut self.agents.judges {
             j.load = (1.0 - rate) * j.load + rate * j.decided as f64 * per_year;
             j.decided = 0;
-            let p = &pool[j.province as usize];
-            j.belief_reverse_acquittal =
-                learn(j.belief_reverse_acquittal, j.obs[0], j.obs[1], p[0], p[1], rate, l.peer_weight);
-            j.belief_reverse_conviction =
-                learn(j.belief_reverse_conviction, j.obs[2], j.obs[3], p[2], p[3], rate, l.peer_weight);
-            j.obs = [0; 4];
+            let (own, peers) = (j.appeals, pool[j.province as usize]);
+            j.belief_reverse_acquittal = learn(
+                j.belief_reverse_acquittal,
+                own.acquittals_appealed,
+                own.acquittals_overturned,
+                peers.acquittals_appealed,
+                peers.acquittals_overturned,
+                rate,
+                l.peer_weight,
+            );
+            j.belief_reverse_conviction = learn(
+                j.belief_reverse_conviction,
+                own.convictions_appealed,
+                own.convictions_overturned,
+                peers.convictions_appealed,
+                peers.convictions_overturned,
+                rate,
+                l.peer_weight,
+            );
+            j.appeals = AppealRecord::default();
         }
     }
 }
@@ -313,13 +351,17 @@ pub fn jurisdiction_by_group(share: f64, weight: f64, group_share: f64) -> (f64,
     }
 }
 
-fn u_back<T: Tracer>(w: &World<'_, T>, index: u32) -> f64 {
-    unit(w.cases[index].w[slot::SUPPLEMENTARY_BACK])
-}
-
 #[cfg(test)]
 mod tests {
-    use super::jurisdiction_by_group;
+    use super::{Ruling, jurisdiction_by_group};
+
+    #[test]
+    fn rulings_sit_at_their_index() {
+        for (i, r) in Ruling::OPTIONS.iter().enumerate() {
+            assert_eq!(r.index(), i, "{r:?}");
+        }
+        assert_eq!(Ruling::NAMES.len(), Ruling::OPTIONS.len());
+    }
 
     #[test]
     fn group_charges_weigh_more_while_the_share_of_all_charges_stays() {
