@@ -5,6 +5,10 @@
 //! investigation and return to the procurator, weighing her workload, the reversal risk she
 //! believes each option carries (sharper under monitoring), the evidence (as far as her
 //! independence lets it count), and campaigns. A jury weighs only the evidence.
+//!
+//! Between periods judges learn: their workloads, how often the appellate courts overturn
+//! their acquittals and convictions, and (province by province) how readily their colleagues
+//! release reconciled defendants.
 
 use super::appeal::{Appellant, procurator_appeal_chance};
 use super::common::{bargain, learn, pick_in};
