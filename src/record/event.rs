@@ -131,6 +131,10 @@ pub enum Event {
     },
     /// Denied detention, the accused was released on bail or to house arrest.
     Bailed,
+    /// The accused left pre-trial detention. Counted for every case, a misdemeanour too,
+    /// although entering detention (`DetentionDecided`) is counted only for counted cases:
+    /// kept as the model has always counted it (after 2015 the exits of misdemeanour detainees
+    /// enter `detention.released_on_closure_share` while their entries are left out).
     LeftDetention(Exit),
 
     // The procurator's review.

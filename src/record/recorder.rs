@@ -6,12 +6,23 @@
 use super::event::{AppealOutcome, Event, Exit, Grounds, N_TERMINALS, Return, Subject, Terminal, Torture};
 use super::{Counter, ProvinceCounter, Tally};
 use crate::engine::Verdict;
-use crate::scenario::DetentionApprover;
+use crate::engine::draws::Source;
+use crate::scenario::{DetentionApprover, Rules};
 
 /// Counts of one run: the tally of the published counters and the cases by terminal state.
 pub struct Recorder {
     tally: Tally,
     terminals: [u64; N_TERMINALS],
+}
+
+/// Whether the statistics count a case from `source` registered under `rules` (its
+/// `Subject::counted`, fixed at registration): crimes, public or private, always; criminal
+/// misdemeanours only while the rules count them with crimes (before 2015).
+pub fn counts_case(source: Source, rules: &Rules) -> bool {
+    match source {
+        Source::PublicCrime | Source::PrivateComplaint => true,
+        Source::Misdemeanour => rules.count_misdemeanours,
+    }
 }
 
 /// Whether an event about this case enters the statistics.
@@ -27,7 +38,7 @@ pub struct Recorder {
 /// - a case's end: every case ends in exactly one terminal state, counted or not.
 ///
 /// Private complaints always pass: a private prosecution is a criminal case, never a
-/// misdemeanour (its `counted` is set at filing and never cleared).
+/// misdemeanour (`counts_case`).
 #[inline]
 fn enters_statistics(s: &Subject, event: Event) -> bool {
     match event {
@@ -249,5 +260,116 @@ fn heard(t: &mut Tally, year: usize, p: usize, jury: bool) {
     t.add_province(year, p, ProvinceCounter::CasesHeard, 1);
     if jury {
         t.add(year, Counter::JuryCases, 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::draws::CaseId;
+    use Counter::*;
+
+    fn subject(counted: bool) -> Subject {
+        Subject { id: CaseId(7), province: 1, episodes: 3, defendants: 2, counted, jobless: true, private: false }
+    }
+
+    /// What `events` about `s` count in year 1 of a two-year, three-province tally.
+    fn counted(s: Subject, events: &[Event]) -> (Tally, [u64; N_TERMINALS]) {
+        let mut r = Recorder::new(2, 3);
+        for &e in events {
+            r.record(1, &s, e);
+        }
+        r.finish()
+    }
+
+    /// The expected tally: `national` and `province` (for province 1) counts in year 1.
+    fn tally(national: &[(Counter, u64)], province: &[(ProvinceCounter, u64)]) -> Tally {
+        let mut t = Tally::new(2, 3);
+        for &(c, n) in national {
+            t.add(1, c, n);
+        }
+        for &(c, n) in province {
+            t.add_province(1, 1, c, n);
+        }
+        t
+    }
+
+    #[test]
+    fn a_jury_acquittal_counts_court_cases_and_defendants_nationally_and_in_the_province() {
+        let (t, terminals) = counted(subject(true), &[Event::Acquitted { jury: true }]);
+        let expected = tally(
+            &[
+                (CourtHeard, 1),
+                (JuryCases, 1),
+                (TrialAcquitted, 2),
+                (TrialAcquittedPublic, 2),
+                (AcquittedPublicCases, 1),
+                (TrialSentenceCases, 1),
+                (JuryAcquitted, 2),
+            ],
+            &[(ProvinceCounter::CasesHeard, 1), (ProvinceCounter::AcquittedExoneratedPublic, 2)],
+        );
+        assert_eq!(t, expected);
+        assert_eq!(terminals, [0; N_TERMINALS], "an acquittal is not yet an end (it may be appealed)");
+    }
+
+    #[test]
+    fn closures_before_trial_count_episodes_and_defendants() {
+        let (t, _) = counted(subject(true), &[Event::ClosedPretrial(Grounds::Reconciled)]);
+        assert_eq!(t, tally(&[(DefendantsClosed, 2), (ClosedNonrehab, 3), (ReconciledPretrial, 3)], &[]));
+    }
+
+    #[test]
+    fn an_uncounted_case_counts_only_what_is_not_about_a_criminal_case() {
+        let s = subject(false);
+        let (t, terminals) = counted(
+            s,
+            &[
+                Event::Registered,
+                Event::Cleared,
+                Event::DetentionRequested,
+                Event::DetentionDecided { by: DetentionApprover::Judge, approved: true },
+                Event::SentToCourt,
+                Event::Convicted { jury: false },
+                Event::Sentenced { custodial: true },
+                Event::AppealDecided { verdict: Verdict::Convicted, outcome: AppealOutcome::Acquitted },
+            ],
+        );
+        assert_eq!(t, Tally::new(2, 3), "a misdemeanour left out of the statistics counted");
+        assert_eq!(terminals, [0; N_TERMINALS]);
+        let (t, terminals) = counted(
+            s,
+            &[
+                Event::TortureComplaint(Torture::Registered),
+                Event::TortureComplaint(Torture::RaisedAtTrial),
+                Event::JudgeDismissed,
+                Event::LeftDetention(Exit::Closure),
+                Event::Ended(Terminal::AcquittedOnAppeal),
+            ],
+        );
+        let expected = tally(
+            &[
+                (TortureRegistered, 1),
+                (TortureTrialComplaints, 1),
+                (JudgesDismissed, 1),
+                (DetentionExits, 2),
+                (ReleasedOnClosure, 2),
+            ],
+            &[],
+        );
+        assert_eq!(t, expected);
+        assert_eq!(terminals[Terminal::AcquittedOnAppeal as usize], 1);
+        assert_eq!(terminals.iter().sum::<u64>(), 1);
+    }
+
+    #[test]
+    fn misdemeanours_are_counted_only_while_the_rules_say_so() {
+        let s = crate::scenario::load_path(std::path::Path::new("tests/fixtures/tiny.toml")).expect("tiny loads");
+        let mut rules = s.rules[0].value.clone();
+        for count in [true, false] {
+            rules.count_misdemeanours = count;
+            assert_eq!(counts_case(Source::Misdemeanour, &rules), count);
+            assert!(counts_case(Source::PublicCrime, &rules) && counts_case(Source::PrivateComplaint, &rules));
+        }
     }
 }

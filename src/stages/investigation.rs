@@ -14,6 +14,7 @@ use crate::engine::dist::{exp_days, logistic, normal_quantile, poisson};
 use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
 use crate::engine::{Case, Stage, Verdict, World, slot};
 use crate::record::event::Torture;
+use crate::record::recorder::counts_case;
 use crate::record::trace::{Decider, Decision, Role, Tracer};
 use crate::record::{Event, Subject, Terminal};
 use crate::scenario::{DAYS_PER_YEAR, DetentionApprover, Eligibility, Gravity};
@@ -32,7 +33,7 @@ impl<T: Tracer> World<'_, T> {
         let kind = pick_cdf(&self.prep.kind_cdf, u(slot::KIND));
         let k = &crime.kinds[kind];
         let province = pick_cdf(&self.prep.province_cdf, u(slot::PROVINCE));
-        let counted = source == Source::PublicCrime || self.rules().count_misdemeanours;
+        let counted = counts_case(source, self.rules());
         let episodes = if source == Source::Misdemeanour {
             1
         } else {

@@ -8,6 +8,7 @@ use super::common::{pick_cdf, pick_in};
 use crate::engine::dist::{exp_days, logistic, logit, poisson};
 use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
 use crate::engine::{Case, Stage, Verdict, World, slot};
+use crate::record::recorder::counts_case;
 use crate::record::trace::{Decider, Decision, Role, Tracer};
 use crate::record::{Event, Subject, Terminal};
 use crate::scenario::Gravity;
@@ -27,6 +28,7 @@ impl<T: Tracer> World<'_, T> {
         // ones to the private track: with selectivity 1 exactly the best-proven share
         // `registered` goes, with 0 a random one, and the share registered is the same.
         let b = &s.behaviour.private;
+        let counted = counts_case(Source::PrivateComplaint, self.rules());
         let rank = u(slot::EVIDENCE);
         let compliance = self.provinces[province].compliance;
         let readiness = if b.police_readiness == 1.0 { compliance } else { compliance.powf(b.police_readiness) };
@@ -39,7 +41,7 @@ impl<T: Tracer> World<'_, T> {
                 province: province as u16,
                 episodes: 1,
                 defendants: 0,
-                counted: true,
+                counted,
                 jobless: false,
                 private: true,
             };
@@ -61,7 +63,7 @@ impl<T: Tracer> World<'_, T> {
             jobless: u(slot::JOBLESS) < s.crime.jobless_share,
             dangerous: false,
             death: false,
-            counted: true,
+            counted,
             means: 0.0,
             demand: 0.0,
             evidence: self.prep.evidence.sample(rank),
