@@ -9,12 +9,14 @@
 //! - [`stages`]: one module per stage of the case flow, each owning its decisions;
 //! - [`record`]: what the stages emit, aggregated into the published series;
 //! - [`batch`]: many seeds in parallel, summarised across seeds;
-//! - [`output`]: results written to disk (HDF5, CSV) with their provenance.
+//! - [`output`]: results written to disk (HDF5, CSV) with their provenance;
+//! - [`report`]: results as one offline HTML page and SVG figures, for reading.
 
 pub mod batch;
 pub mod calibrate;
 pub mod engine;
 pub mod output;
 pub mod record;
+pub mod report;
 pub mod scenario;
 pub mod stages;
