@@ -272,7 +272,7 @@ impl RunReport {
         // Scoreboard and how to read.
         page.html("<div class=\"top\">\n<section class=\"scoreboard\" aria-label=\"hits\">\n");
         let percent = |hits: usize, total: usize| if total == 0 { 0.0 } else { 100.0 * hits as f64 / total as f64 };
-        let years_note = self.years.as_ref().map_or(String::new(), |y| format!(" of {}-{}", y.start(), y.end()));
+        let years_note = self.years.as_ref().map_or(String::new(), |y| format!(" of {}", years_label(y)));
         page.html(&format!(
             "<p class=\"headline\" id=\"hits-total\" data-hits=\"{}\" data-total=\"{}\"><strong>{} of {}</strong> published \
              figures{years_note} are hits ({:.0}%).</p>\n<table>\n",
@@ -431,7 +431,7 @@ impl RunReport {
              <th>Published</th><th>Simulated mean</th><th>p05 - p95</th><th>Error</th><th>Result</th></tr></thead>\n",
             c.hits(),
             c.total(),
-            self.years.as_ref().map_or(String::new(), |y| format!(" (only the figures of {}-{})", y.start(), y.end()))
+            self.years.as_ref().map_or(String::new(), |y| format!(" (only the figures of {})", years_label(y)))
         ));
         for g in &c.groups {
             page.html(&format!(
@@ -544,7 +544,7 @@ impl RunReport {
                 format!(
                     "<code>{}</code>{}",
                     escape(&self.targets_file),
-                    self.years.as_ref().map_or(String::new(), |y| format!(", years {}-{}", y.start(), y.end()))
+                    self.years.as_ref().map_or(String::new(), |y| format!(", years {}", years_label(y)))
                 ),
             ),
         ];
@@ -713,6 +713,11 @@ pub fn svg_file_name(series: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
         .collect();
     format!("{safe}.svg")
+}
+
+/// `2008-2012`, or `2012` for one year.
+fn years_label(years: &RangeInclusive<i32>) -> String {
+    if years.start() == years.end() { years.start().to_string() } else { format!("{}-{}", years.start(), years.end()) }
 }
 
 /// Ascending integers as ranges: `0-7, 9, 11-12`.

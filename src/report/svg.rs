@@ -91,7 +91,7 @@ pub fn render(chart: &Chart, footer: &str) -> String {
         let dash = if line.dashed { r#" stroke-dasharray="5 4""# } else { "" };
         let _ = writeln!(
             s,
-            r#"<path class="line" data-label="{}" fill="none" stroke="{}" stroke-width="{}" stroke-linejoin="round"{dash} d="{}"/>"#,
+            r#"<path class="line" data-label="{}" fill="none" stroke="{}" stroke-width="{}" stroke-linejoin="round" stroke-linecap="round"{dash} d="{}"/>"#,
             escape(&line.label),
             colour(&line.colour).0,
             line.width,
@@ -119,6 +119,14 @@ pub fn render(chart: &Chart, footer: &str) -> String {
         let _ = writeln!(s, "</g>");
     }
 
+    if !chart.lines.iter().any(|l| l.shown && l.values.iter().any(Option::is_some)) {
+        let _ = writeln!(
+            s,
+            r##"<text class="no-values" x="{:.1}" y="{:.1}" text-anchor="middle" fill="#666666">no simulated value (not in the results, or undefined in every run)</text>"##,
+            (LEFT + WIDTH - RIGHT) / 2.0,
+            (TOP + HEIGHT - BOTTOM) / 2.0
+        );
+    }
     legend(&mut s, chart);
     let _ = writeln!(
         s,
@@ -227,7 +235,8 @@ impl Plot {
     }
 }
 
-/// `M x,y L x,y ...`, a new subpath after each gap; a lone value is a short tick so it shows.
+/// `M x,y L x,y ...`, a new subpath after each gap; a lone value is a zero-length segment,
+/// drawn as a dot by the line's round cap.
 fn line_path(plot: &Plot, years: &[i32], values: &[Option<f64>]) -> String {
     let mut d = String::new();
     for run in runs(values) {
@@ -236,8 +245,9 @@ fn line_path(plot: &Plot, years: &[i32], values: &[Option<f64>]) -> String {
             let _ = write!(d, "{}{x:.1},{y:.1} ", if k == 0 { "M" } else { "L" });
         }
         if run.len() == 1 {
+            // A zero-length segment, which the round cap draws as a dot.
             let (x, y) = (plot.x(years[run.start]), plot.y(values[run.start].unwrap_or(0.0)));
-            let _ = write!(d, "M{:.1},{y:.1} L{:.1},{y:.1} ", x - 4.0, x + 4.0);
+            let _ = write!(d, "L{x:.1},{y:.1} ");
         }
     }
     d.trim_end().to_string()
@@ -316,7 +326,7 @@ mod tests {
         assert_eq!(svg.matches(r#"<path class="band""#).count(), 1);
         // Two stretches: the lone 2000 value and 2002-2003.
         let line = svg.lines().find(|l| l.starts_with(r#"<path class="line""#)).unwrap_or_default();
-        assert_eq!(line.matches('M').count(), 3, "{line}");
+        assert_eq!(line.matches('M').count(), 2, "{line}");
         assert_eq!(svg.matches("<circle cx").count(), 1 + 1, "one point and its legend swatch");
         assert!(svg.contains("scenario x &amp; y"));
         assert!(svg.contains(r#"fill="rgb(31, 78, 121)" fill-opacity="0.18""#));
