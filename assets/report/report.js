@@ -37,11 +37,14 @@
     var series = [{ label: "year", value: function (u, v) { return v === null || v === undefined ? "-" : String(v); } }];
     var columns = [c.years];
     var bands = [];
+    // Legend entries without a swatch: the year and the band's edges (the band is the fill).
+    var unmarked = [0];
     c.bands.forEach(function (b) {
       var hi = series.length;
       var edge = function (label) {
         return { label: label, stroke: "rgba(0,0,0,0)", width: 0, points: { show: false }, value: value };
       };
+      unmarked.push(hi, hi + 1);
       series.push(edge(b.hi_label));
       columns.push(b.hi);
       series.push(edge(b.lo_label));
@@ -88,7 +91,8 @@
           }]
         }
       },
-      columns: columns
+      columns: columns,
+      unmarked: unmarked
     };
   }
 
@@ -108,6 +112,11 @@
       var u = new uPlot(o.opts, o.columns, el);
       plots.push({ el: el, plot: u });
       if (c.years.length) u.setLegend({ idx: c.years.length - 1 }, false);
+      var entries = el.querySelectorAll(".u-legend .u-series");
+      o.unmarked.forEach(function (i) {
+        var marker = entries[i] && entries[i].querySelector(".u-marker");
+        if (marker) marker.style.display = "none";
+      });
       if (el.querySelector("canvas")) {
         el.setAttribute("data-drawn", "canvas");
         drawn += 1;

@@ -189,10 +189,7 @@ impl RunReport {
     pub fn provenance_line(&self) -> String {
         let p = &self.provenance;
         let sha = p.scenario_sha256.as_deref().map_or("not recorded".to_string(), |s| s.chars().take(12).collect());
-        let git = p.git_revision.as_deref().map_or("not recorded".to_string(), |s| {
-            let short: String = s.chars().take(12).collect();
-            if s.ends_with("-dirty") { format!("{short}-dirty") } else { short }
-        });
+        let git = p.git_revision.as_deref().map_or("not recorded".to_string(), short_revision);
         let version = p.crate_version.as_deref().unwrap_or("?");
         let incomplete = if p.complete { "" } else { ", INCOMPLETE (interrupted)" };
         format!(
@@ -253,7 +250,7 @@ impl RunReport {
             sub.push(format!("caseflow {}", escape(v)));
         }
         if let Some(g) = &p.git_revision {
-            sub.push(format!("git <code>{}</code>", escape(&g.chars().take(12).collect::<String>())));
+            sub.push(format!("git <code>{}</code>", escape(&short_revision(g))));
         }
         if let Some(t) = &p.created_utc {
             sub.push(format!("run at {}", escape(t)));
@@ -715,6 +712,12 @@ pub fn svg_file_name(series: &str) -> String {
     format!("{safe}.svg")
 }
 
+/// A git revision to 12 hex digits, keeping a `-dirty` mark.
+fn short_revision(revision: &str) -> String {
+    let short: String = revision.chars().take(12).collect();
+    if revision.ends_with("-dirty") && !short.ends_with("-dirty") { format!("{short}-dirty") } else { short }
+}
+
 /// `2008-2012`, or `2012` for one year.
 fn years_label(years: &RangeInclusive<i32>) -> String {
     if years.start() == years.end() { years.start().to_string() } else { format!("{}-{}", years.start(), years.end()) }
@@ -738,6 +741,13 @@ fn ranges(values: &[i64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_revisions_keep_the_dirty_mark() {
+        assert_eq!(short_revision("0123456789abcdef0123"), "0123456789ab");
+        assert_eq!(short_revision("0123456789abcdef0123-dirty"), "0123456789ab-dirty");
+        assert_eq!(short_revision("unknown"), "unknown");
+    }
 
     #[test]
     fn run_indices_compress_to_ranges() {
