@@ -54,11 +54,12 @@ fn assert_exit(output: &Output, code: i32, what: &str) {
     );
 }
 
-/// A scratch directory of this test binary, emptied when the process first asks for it.
+/// A scratch directory of this test binary, emptied when the process first asks for it (one
+/// fixed place, so runs do not pile up).
 fn scratch(name: &str) -> PathBuf {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
     let root = ROOT.get_or_init(|| {
-        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-tests-{}", std::process::id()));
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-tests");
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(&root).expect("scratch directory");
         root

@@ -1,14 +1,20 @@
 //! `caseflow report`: one self-contained HTML page of a run's results for a policy analyst, and
 //! static SVG figures beside it for papers.
 //!
-//! - [`chart`]: the chart model both renderers draw (bands, lines, points, axes decided once);
-//!   a run's series against its published figures, or (for a comparison of two scenarios) the
-//!   paired difference as a fan chart;
-//! - [`html`]: the page: fragments, figures and their data, with the vendored chart library
-//!   and the data inlined, so it opens offline;
-//! - [`svg`]: the same charts as standalone SVG files, each with a title and provenance line;
-//! - [`run`]: the report of one results directory: charts grouped as `caseflow compare` groups
-//!   the targets, its hit table, the provenance.
+//! - `chart` ([`Chart`]): the chart model both renderers draw (bands, lines, points, axes
+//!   decided once): a run's series against its published figures ([`Chart::simulated`]), or,
+//!   for a comparison of two scenarios, the paired difference as a fan chart
+//!   ([`Chart::difference`]);
+//! - `html` ([`Page`]): the page: fragments, figures and their data, with the vendored chart
+//!   library and the data inlined, so it opens offline;
+//! - `svg` ([`render_svg`]): the same charts as standalone SVG files, each with a title and a
+//!   provenance line;
+//! - `run` ([`RunReport`]): the report of one results directory: charts grouped as
+//!   `caseflow compare` groups the targets, its hit table, the provenance.
+//!
+//! A report of another kind of result (a comparison of two scenarios, per series and year the
+//! base and alternative means and the paired difference with its interval) is a second builder
+//! beside `run`: [`Chart::difference`] charts in a [`Page`], the same [`render_svg`].
 //!
 //! Files are written as everything else the tool writes: each to a temporary in its final
 //! directory, then renamed into place; an existing file is not replaced without `force`, and

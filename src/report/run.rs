@@ -341,7 +341,7 @@ impl RunReport {
                     &member.rows,
                 );
                 let caption = self.figure_caption(member, &rows, value_of(member.series).is_none(), svg_href);
-                page.figure(chart, &format!("series-{}", member.series), &caption);
+                page.figure(chart, &series_anchor(member.series), &caption);
             }
             page.html("</div>\n</section>\n");
         }
@@ -453,11 +453,12 @@ impl RunReport {
                     format!("{:+.1}%", 100.0 * r.rel_error)
                 };
                 page.html(&format!(
-                    "<tr class=\"{status}\"><td><a href=\"#series-{series}\"><code>{series}</code></a></td><td>{}</td>\
+                    "<tr class=\"{status}\"><td><a href=\"#{anchor}\"><code>{series}</code></a></td><td>{}</td>\
                      <td>{}</td><td>{}</td><td>{band}</td><td>{error}</td><td class=\"result\">{status}</td></tr>\n",
                     r.year,
                     group_thousands(&format!("{}", r.published)),
                     format_value(r.mean, share),
+                    anchor = escape(&series_anchor(&r.series)),
                     series = escape(&r.series),
                     status = r.status.as_str(),
                 ));
@@ -499,7 +500,7 @@ impl RunReport {
                 let chart = Chart::simulated(&page.next_chart_id(), series, "", &v.years, &v.mean, &v.p05, &v.p95, &[]);
                 page.figure(
                     chart,
-                    &format!("series-{series}"),
+                    &series_anchor(series),
                     &format!("<span class=\"name\"><code>{}</code></span>", escape(series)),
                 );
             }
@@ -705,11 +706,17 @@ fn group_caption(group: &str) -> &'static str {
 
 /// A series name as a file name: letters, digits, `.`, `-` and `_` kept, anything else `_`.
 pub fn svg_file_name(series: &str) -> String {
-    let safe: String = series
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
-        .collect();
-    format!("{safe}.svg")
+    format!("{}.svg", safe_name(series))
+}
+
+/// The id of a series' figure on the page: `series-` and the name made safe as an id (no
+/// spaces, which province names have).
+fn series_anchor(series: &str) -> String {
+    format!("series-{}", safe_name(series))
+}
+
+fn safe_name(series: &str) -> String {
+    series.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect()
 }
 
 /// A git revision to 12 hex digits, keeping a `-dirty` mark.

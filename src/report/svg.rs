@@ -331,4 +331,28 @@ mod tests {
         assert!(svg.contains("scenario x &amp; y"));
         assert!(svg.contains(r#"fill="rgb(31, 78, 121)" fill-opacity="0.18""#));
     }
+
+    #[test]
+    fn a_difference_is_a_fan_around_a_dashed_zero_line() {
+        let c = Chart::difference(
+            "d0",
+            "trial.acquitted",
+            "cases",
+            &[2015, 2016, 2017],
+            &[100.0, 110.0, 120.0],
+            &[130.0, 150.0, 110.0],
+            &[30.0, 40.0, -10.0],
+            &[20.0, 25.0, -20.0],
+            &[40.0, 55.0, 0.0],
+            "90% interval",
+        );
+        let svg = render(&c, "scenario base vs alternative");
+        let lines: Vec<&str> = svg.lines().filter(|l| l.starts_with(r#"<path class="line""#)).collect();
+        assert_eq!(lines.len(), 2, "the zero line and the mean difference; the means are not drawn");
+        assert!(lines[0].contains(r#"data-label="no difference""#) && lines[0].contains("stroke-dasharray"));
+        assert!(lines[1].contains(r#"data-label="mean difference""#));
+        assert_eq!(svg.matches(r#"<path class="band" data-label="90% interval""#).count(), 1);
+        assert!(!svg.contains(r#"class="points""#));
+        assert!(svg.contains("<title>trial.acquitted (difference in cases)</title>"));
+    }
 }
