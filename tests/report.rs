@@ -473,3 +473,22 @@ fn missing_targets_or_provenance_exit_2_naming_the_file() {
     assert_exit(&output, EXIT_BAD_INPUT, "results without provenance");
     assert!(text(&output.stderr).contains("provenance.toml"), "{}", text(&output.stderr));
 }
+
+#[test]
+fn results_of_an_interrupted_batch_are_marked_incomplete() {
+    let f = fixture();
+    let dir = scratch("incomplete");
+    fs::copy(f.results.join("summary.csv"), dir.join("summary.csv")).expect("copy");
+    let provenance = fs::read_to_string(f.results.join("provenance.toml")).expect("provenance");
+    assert!(provenance.contains("complete = true\n"));
+    fs::write(dir.join("provenance.toml"), provenance.replace("complete = true\n", "complete = false\n"))
+        .expect("write");
+    let output = caseflow(["report".as_ref(), dir.as_os_str(), "--targets".as_ref(), targets_csv().as_os_str()]);
+    assert_exit(&output, 0, "report of incomplete results");
+    assert!(text(&output.stderr).contains("incomplete"), "{}", text(&output.stderr));
+    let html = fs::read_to_string(dir.join("report.html")).expect("page");
+    assert!(html.contains("<strong>Incomplete results.</strong>"), "the page says so at the top");
+    assert_eq!(embedded_data(&html)["meta"]["provenance"]["complete"], false);
+    let svg = fs::read_to_string(dir.join("report-svg/trial.convicted.svg")).expect("svg");
+    assert!(svg.contains("3 runs, INCOMPLETE (interrupted)"), "the figures say so too");
+}
