@@ -17,12 +17,14 @@
 //! - [`summary`]: those values summarised across runs;
 //! - [`output`]: results written to disk (HDF5, CSV) atomically, with their provenance;
 //! - [`calibrate`]: comparison with the published figures, and fitting parameters to them.
+//! - [`report`]: results as one offline HTML page and SVG figures, for reading.
 
 pub mod batch;
 pub mod calibrate;
 pub mod engine;
 pub mod output;
 pub mod record;
+pub mod report;
 pub mod scenario;
 pub mod stages;
 pub mod summary;

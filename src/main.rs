@@ -92,6 +92,27 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Write one self-contained HTML page of a run's results against the published figures
+    /// (opens offline), and an SVG figure per series with published figures beside it.
+    Report {
+        /// Results directory written by `caseflow run` (summary.csv and provenance.toml).
+        results: PathBuf,
+        /// The HTML file (default: RESULTS/report.html).
+        #[arg(short = 'o', long)]
+        out: Option<PathBuf>,
+        /// Targets file: series,year,value,unit,kind,source,note.
+        #[arg(long, default_value = "data/targets.csv")]
+        targets: PathBuf,
+        /// Count hits only for the targets of these years, e.g. 2008-2012.
+        #[arg(long, value_parser = calibrate::parse_years)]
+        years: Option<RangeInclusive<i32>>,
+        /// Where the SVG figures go (default: <stem of the HTML file>-svg/ beside it).
+        #[arg(long)]
+        svg_dir: Option<PathBuf>,
+        /// Overwrite a report and figures already there.
+        #[arg(long)]
+        force: bool,
+    },
     /// Fit the parameters named in FREE.toml to the targets (sep-CMA-ES, method of simulated
     /// moments); resumes from the output directory's state.toml. See docs/calibration.md.
     Calibrate {
@@ -145,6 +166,17 @@ fn main() -> ExitCode {
             run(&s, &scenario, seeds, master_seed, threads, out, force, timings)
         }
         Command::Compare { results, targets, years, out } => compare(&results, &targets, years, out.as_deref()),
+        Command::Report { results, out, targets, years, svg_dir, force } => {
+            report_command(caseflow::report::ReportRequest {
+                results,
+                targets,
+                years,
+                out,
+                svg_dir,
+                force,
+                command_line: std::env::args().collect::<Vec<_>>().join(" "),
+            })
+        }
         Command::Calibrate { scenario, targets, free, budget, out, threads } => {
             calibrate_command(&scenario, &targets, &free, budget, out, threads)
         }
@@ -337,6 +369,27 @@ fn compare(results: &Path, targets: &Path, years: Option<RangeInclusive<i32>>, o
             ExitCode::SUCCESS
         }
         Err(e) => calibrate_failed(&e),
+    }
+}
+
+fn report_command(request: caseflow::report::ReportRequest) -> ExitCode {
+    match caseflow::report::make_report(&request) {
+        Ok(w) => {
+            say!("report: {} ({} of {} published figures hit)", w.html.display(), w.hits, w.total);
+            say!("  {} SVG figures: {}", w.svgs, w.svg_dir.display());
+            if !w.complete {
+                esay!("note: the results are incomplete (an interrupted batch); the page says so");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e @ caseflow::report::ReportError::Input(_)) => {
+            esay!("{e}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+        Err(e) => {
+            esay!("error: {e}");
+            ExitCode::from(if e.is_bad_input() { EXIT_BAD_INPUT } else { EXIT_FAILURE })
+        }
     }
 }
 
