@@ -20,6 +20,7 @@ use std::path::Path;
 use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::{ScenarioError, closest};
+use super::question;
 use super::toml_walk::{Base, Ctx, Date, Lookup, Need, Num, Table, backticked, fmt_num, type_name};
 use super::types::{
     AppealBehaviour, AppellateWeights, Behaviour, Calendar, Campaign, CrimeKind, CrimeMix, Dated, DetentionApprover,
@@ -34,6 +35,11 @@ const SHARE_TOLERANCE: f64 = 1e-6;
 
 /// Reads and validates the scenario at `path`. `Scenario::source_path` is `path` as given.
 pub fn load_path(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_path_at_depth(path, 0)
+}
+
+/// [`load_path`] for a file named as the `base` of a question scenario `depth` levels up.
+pub(super) fn load_path_at_depth(path: &Path, depth: usize) -> Result<Scenario, ScenarioError> {
     let label = path.display().to_string();
     let fail = |message: String| ScenarioError::whole_file(&label, message);
     match std::fs::metadata(path) {
@@ -48,12 +54,17 @@ pub fn load_path(path: &Path) -> Result<Scenario, ScenarioError> {
     }
     let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|_| fail("not a text file (it is not valid UTF-8)".to_string()))?;
-    load_str(&text, &label)
+    load_str_at_depth(&text, &label, depth)
 }
 
 /// Reads and validates a scenario from its text; `file_label` names it in diagnostics and
-/// becomes `Scenario::source_path`.
+/// becomes `Scenario::source_path`. A question scenario's `base` is found relative to the
+/// directory of `file_label`.
 pub fn load_str(text: &str, file_label: &str) -> Result<Scenario, ScenarioError> {
+    load_str_at_depth(text, file_label, 0)
+}
+
+fn load_str_at_depth(text: &str, file_label: &str, depth: usize) -> Result<Scenario, ScenarioError> {
     // TOML forbids NUL anyway, but a file with NULs is almost surely not a scenario at all, and
     // saying so is more useful than a syntax error at the first NUL.
     if text.contains('\0') {
@@ -82,7 +93,19 @@ pub fn load_str(text: &str, file_label: &str) -> Result<Scenario, ScenarioError>
     if doc.get_ref().is_empty() {
         return Err(ScenarioError::whole_file(file_label, "the file is empty (it holds only comments)"));
     }
-    let scenario = read_scenario(&cx, &doc, text, file_label);
+    let scenario = if doc.get_ref().contains_key("base") {
+        match question::load_base(&cx, &doc, file_label, depth) {
+            Ok(base) => question::read_question(&cx, &doc, text, file_label, base),
+            Err(Some(base_errors)) => {
+                let mut diagnostics = cx.into_diagnostics();
+                diagnostics.extend(base_errors.diagnostics);
+                return Err(ScenarioError { diagnostics });
+            }
+            Err(None) => None,
+        }
+    } else {
+        read_scenario(&cx, &doc, text, file_label)
+    };
     let diagnostics = cx.into_diagnostics();
     match scenario {
         Some(scenario) if diagnostics.is_empty() => Ok(scenario),
@@ -177,7 +200,7 @@ fn read_scenario(cx: &Ctx<'_>, doc: &toml::Spanned<DeTable<'_>>, text: &str, fil
 }
 
 /// Rejects an empty (or blank) string where a name is needed.
-fn non_empty(t: &Table<'_, '_>, name: &str, value: Option<String>) -> Option<String> {
+pub(super) fn non_empty(t: &Table<'_, '_>, name: &str, value: Option<String>) -> Option<String> {
     let value = value?;
     if value.trim().is_empty() {
         t.error(t.pos(name), name, "expected a non-empty string");
@@ -326,7 +349,7 @@ fn explicit_shares(
 
 /// Reads `[staff]` (`base` First) or a `[[staff_change]]` over the staff before it (`base` Patch:
 /// absent keys keep their count).
-fn read_staff(t: &mut Table<'_, '_>, n_provinces: usize, base: Base<'_, Staff>) -> Option<Staff> {
+pub(super) fn read_staff(t: &mut Table<'_, '_>, n_provinces: usize, base: Base<'_, Staff>) -> Option<Staff> {
     // Each province needs at least one agent of each kind; the engine splits by staff share.
     let min = u32::try_from(n_provinces).unwrap_or(u32::MAX).max(1);
     let mut count = |name: &'static str, get: fn(&Staff) -> u32| {
@@ -778,7 +801,7 @@ const ELIGIBILITY: [(&str, Eligibility); 3] = [
     ("mandatory", Eligibility::Mandatory),
 ];
 
-fn read_rules(t: &mut Table<'_, '_>, base: Base<'_, Rules>) -> Option<Rules> {
+pub(super) fn read_rules(t: &mut Table<'_, '_>, base: Base<'_, Rules>) -> Option<Rules> {
     read_struct!(
         t,
         Rules {
@@ -817,7 +840,7 @@ fn read_reconciliation(t: &mut Table<'_, '_>, base: Base<'_, ReconciliationRules
     )
 }
 
-fn read_incentives(t: &mut Table<'_, '_>, base: Base<'_, Incentives>) -> Option<Incentives> {
+pub(super) fn read_incentives(t: &mut Table<'_, '_>, base: Base<'_, Incentives>) -> Option<Incentives> {
     // Incentive weights may be negative (a penalty), so they are only required to be finite.
     let w = Num::Finite;
     let investigator = t.patch("investigator", base.sub(|b| &b.investigator), |t, base| {
@@ -918,7 +941,7 @@ fn read_monitoring(t: &mut Table<'_, '_>, base: Base<'_, Option<Monitoring>>) ->
     }
 }
 
-fn read_campaigns(
+pub(super) fn read_campaigns(
     tables: Vec<Table<'_, '_>>,
     calendar: Option<&Calendar>,
     kind_names: Option<&[String]>,
@@ -1194,4 +1217,19 @@ fn read_learning(t: &mut Table<'_, '_>) -> Option<LearningBehaviour> {
             practice_rate: f64(Num::Prob, Need::Or(0.05)),
         }
     )
+}
+
+/// A string value, or a reported type error (for keys read before the walk, like `base`).
+pub(super) fn string_or_report(cx: &Ctx<'_>, value: &toml::Spanned<DeValue<'_>>, key: &str) -> Option<String> {
+    match value.get_ref() {
+        DeValue::String(s) if !s.trim().is_empty() => Some(s.to_string()),
+        DeValue::String(_) => {
+            cx.error(value.span().start, key, "expected a non-empty string (the path of the base scenario)");
+            None
+        }
+        other => {
+            cx.error(value.span().start, key, format!("expected a string (the path of the base scenario), found {}", type_name(other)));
+            None
+        }
+    }
 }

@@ -253,6 +253,16 @@ impl<'a, 't> Table<'a, 't> {
         self.cx
     }
 
+    /// The same table read again through another context: a question scenario applies one
+    /// dated entry over several regimes of its base, and only the first reading, in the file's
+    /// own context, may report problems (the others report into a context that is dropped).
+    pub(super) fn reopen<'c>(&self, cx: &'c Ctx<'t>) -> Table<'c, 't>
+    where
+        'a: 'c,
+    {
+        Table::new(cx, self.map, self.at, self.path.clone())
+    }
+
     /// Byte offset of the table itself (where "missing key" errors point).
     pub(super) fn at(&self) -> usize {
         self.at
