@@ -286,8 +286,9 @@ fn judges_respond_to_the_reversal_weight() {
     let base = tiny();
     let with_weight = |w: f64| {
         // The 2012 entry sets no reversal weight, so `w` holds through 2011 and 2012.
-        // Acquittals are rare at the fixture's effort cost; lower it so the effect is measurable.
-        let text = scaled(&base.source_text, 5).replace("acquittal_justification = 6.0", "acquittal_justification = 1.0").replace(
+        // Acquittals are rare under the procurator's pressure; take it away so the effect is
+        // measurable.
+        let text = scaled(&base.source_text, 5).replace("procurator_pressure = 1.0", "procurator_pressure = 0.0").replace(
             "[[incentives]]\nfrom = 2012-01-01",
             &format!("[[incentives]]\nfrom = 2011-01-01\ntrial_judge = {{ reversals = {w} }}\n\n[[incentives]]\nfrom = 2012-01-01"),
         );

@@ -157,7 +157,7 @@ impl<'s, T: Tracer> World<'s, T> {
                 self.restaff();
             }
             if day > 0 && day % period == 0 {
-                self.end_period();
+                self.end_period(day / period);
             }
             if day > 0 && day % DAYS_PER_YEAR == 0 {
                 self.end_year(self.calendar.year - 1);
@@ -230,6 +230,11 @@ impl<'s, T: Tracer> World<'s, T> {
         self.trace.event(self.calendar.day, subject.id, event);
     }
 
+    /// Reports what happened to an official outside any case (a dismissal between periods).
+    pub(crate) fn record_official(&mut self, province: u16, event: Event) {
+        self.recorder.record(self.calendar.year, &Subject::official(province), event);
+    }
+
     /// Ends a case: records its terminal state and frees its slot.
     #[inline]
     pub(crate) fn finish(&mut self, case: u32, how: Terminal) {
@@ -267,12 +272,15 @@ impl<'s, T: Tracer> World<'s, T> {
     /// 3. investigators' workloads and their provinces' work per investigator
     ///    (`stages::investigation`);
     /// 4. judges' workloads and beliefs about reversals (`stages::trial`);
-    /// 5. procurators' beliefs about acquittals (`stages::procurator`).
-    fn end_period(&mut self) {
+    /// 5. procurators' beliefs about acquittals (`stages::procurator`);
+    /// 6. reversals of judges' other caseload go on their records (`stages::appeal`), which
+    ///    under monitoring may dismiss some; `period` numbers the period that starts now.
+    fn end_period(&mut self, period: u32) {
         self.learn_registration();
         self.learn_release_practice();
         self.learn_investigation_workloads();
         self.learn_judges();
         self.learn_acquittal_beliefs();
+        self.background_reversals(period);
     }
 }

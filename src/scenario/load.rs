@@ -1115,7 +1115,14 @@ fn read_trial(t: &mut Table<'_, '_>) -> Option<TrialBehaviour> {
             effort_acquittal: f64(Num::NonNeg, REQ),
             effort_closure: f64(Num::NonNeg, REQ),
             effort_return: f64(Num::NonNeg, REQ),
-            acquittal_justification: f64(Num::NonNeg, REQ),
+            appeal_scrutiny: f64(Num::NonNeg, REQ),
+            reversal_penalty: f64(Num::NonNeg, REQ),
+            failing_cost: f64(Num::NonNeg, REQ),
+            dismissal_cost: f64(Num::NonNeg, REQ),
+            procurator_pressure: f64(Num::NonNeg, REQ),
+            closure_scrutiny: f64(Num::Unit, REQ),
+            other_decisions_per_year: f64(Num::NonNeg, REQ),
+            other_reversal_rate: f64(Num::Prob, REQ),
             judge_capacity: f64(Num::Positive, REQ),
             conscience: f64(Num::NonNeg, REQ),
             return_supplementary_constant: f64(Num::Finite, REQ),
@@ -1228,7 +1235,11 @@ pub(super) fn string_or_report(cx: &Ctx<'_>, value: &toml::Spanned<DeValue<'_>>,
             None
         }
         other => {
-            cx.error(value.span().start, key, format!("expected a string (the path of the base scenario), found {}", type_name(other)));
+            cx.error(
+                value.span().start,
+                key,
+                format!("expected a string (the path of the base scenario), found {}", type_name(other)),
+            );
             None
         }
     }

@@ -537,9 +537,30 @@ pub struct TrialBehaviour {
     pub effort_acquittal: f64,
     pub effort_closure: f64,
     pub effort_return: f64,
-    /// Cost of an acquittal beyond its work: justifying it to higher courts, the procurator's
-    /// accusations of incompetence or venality.
-    pub acquittal_justification: f64,
+    /// What a verdict costs the judge's career, per unit of her stability-of-sentences weight
+    /// (`incentives.trial_judge.reversals`), in units of utility: defending a verdict the
+    /// losing party appealed before the higher court (per appeal she expects), ...
+    pub appeal_scrutiny: f64,
+    /// ... and a reversal on her record (per reversal she expects).
+    pub reversal_penalty: f64,
+    /// Under monitoring, the cost of the reversal that marks her a failing judge and of the one
+    /// that dismisses her, in reversal penalties, weighted by the chance that a reversal of
+    /// this verdict is that one (her reversals so far this year plus those she expects in the
+    /// rest of it, as a Poisson count).
+    pub failing_cost: f64,
+    pub dismissal_cost: f64,
+    /// What a procurator's accusations of incompetence or venality cost a judge who acquits,
+    /// per unit of his acquittal weight (`incentives.procurator.acquittals`): he fights the
+    /// acquittals that count against him.
+    pub procurator_pressure: f64,
+    /// The share of an acquittal's career costs (appeal, reversal, the procurator's pressure)
+    /// that a closure on exonerating grounds carries: it clears the accused too, but is less
+    /// often contested.
+    pub closure_scrutiny: f64,
+    /// A judge's decisions a year outside the model (civil and administrative cases) and the
+    /// share of them overturned: their reversals count in her monitored record too.
+    pub other_decisions_per_year: f64,
+    pub other_reversal_rate: f64,
     /// Cases one judge hears a year at reference load.
     pub judge_capacity: f64,
     /// Utility of acting on the evidence, scaled by the judge's independence.

@@ -5,6 +5,7 @@
 
 use super::appeal::Appellant;
 use super::common::{pick_cdf, pick_in};
+use crate::engine::agents::VerdictKind;
 use crate::engine::dist::{exp_days, logistic, logit, poisson};
 use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
 use crate::engine::{Case, Stage, Verdict, World, slot};
@@ -118,15 +119,20 @@ impl<T: Tracer> World<'_, T> {
             return self.finish(index, Terminal::PrivateClosed);
         }
         // No procurator, no accusatorial bias: the judge weighs the complainant's proof, and her
-        // independence makes her readier to acquit.
+        // independence makes her readier to acquit. Her career still counts: whichever verdict
+        // she expects to be appealed and overturned more often costs her more.
         let independence = self.agents.judges[judge].independence;
-        let x = b.acquit_logit + b.acquit_weakness * (weakness - 0.3) + independence;
+        let career = self.career_costs(judge, false);
+        let x =
+            b.acquit_logit + b.acquit_weakness * (weakness - 0.3) + independence + career.conviction - career.acquittal;
         let (chance, draw) = (logistic(x), u(slot::PRIVATE_ACQUIT));
         let by = Decider { role: Role::Judge, uid: Some(judge_uid), province: c.province };
         self.trace.decision(self.calendar.day, c.id, move || {
             Decision::chance("private", "verdict", by, &["acquit", "convict"], chance, draw)
         });
-        if draw < chance {
+        let verdict = if draw < chance { Verdict::Acquitted } else { Verdict::Convicted };
+        self.agents.judges[judge].record.given(VerdictKind::of(false, verdict));
+        if verdict == Verdict::Acquitted {
             self.record(&subject, Event::PrivateAcquitted);
             let chance = s.behaviour.appeal.private_appeal;
             self.appeal_or_end(index, Verdict::Acquitted, Appellant::Complainant, chance);
