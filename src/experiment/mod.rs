@@ -24,3 +24,4 @@ pub mod shapley;
 pub mod sobol_seq;
 pub mod stats;
 pub mod sweep_file;
+pub mod sweep_h5;
