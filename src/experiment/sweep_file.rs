@@ -37,7 +37,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::design::{self, DesignKind, Domain, Factor, Point, Value};
 use crate::record::series_defs;
-use crate::scenario::edit::{Located, ValueKind, format_number, line_col, locate, splice};
+use crate::scenario::edit::{self, Located, ValueKind, line_col, locate, splice};
 use crate::scenario::{self, Diagnostic, Scenario, closest};
 
 /// Runs per point, at most: more is surely a typo.
@@ -634,8 +634,8 @@ fn factor_of(p: &ParamSpec, located: &Located, text: &str, label: &str) -> Resul
                     | (Value::Text(_), ValueKind::String)
             );
             // A float for an integer key: allowed when the loader takes floats there.
-            let float_for_integer =
-                matches!((v, kind), (Value::Number(_), ValueKind::Integer)) && !wants_integer(text, label, located);
+            let float_for_integer = matches!((v, kind), (Value::Number(_), ValueKind::Integer))
+                && !edit::wants_integer(text, label, &located.span, located.number.unwrap_or(0.0));
             if !(fits || float_for_integer) {
                 return Err(format!(
                     "`{}` holds {} in the scenario; the value {} does not fit it",
@@ -660,7 +660,7 @@ fn factor_of(p: &ParamSpec, located: &Located, text: &str, label: &str) -> Resul
     };
     let integral = match kind {
         ValueKind::Float => false,
-        ValueKind::Integer => wants_integer(text, label, located),
+        ValueKind::Integer => edit::wants_integer(text, label, &located.span, located.number.unwrap_or(0.0)),
         other => {
             return Err(format!(
                 "`{}` holds {} in the scenario, not a number: sweep it with values = [...] on a grid",
@@ -676,14 +676,6 @@ fn factor_of(p: &ParamSpec, located: &Located, text: &str, label: &str) -> Resul
         ));
     }
     Ok(Factor { key: p.key.clone(), domain: Domain::Range { min, max, integral, levels: p.levels } })
-}
-
-/// Whether the loader insists on an integer at `located` (it reads most numbers as floats,
-/// which accept integers, and a few as integers): write a non-integer there and see.
-fn wants_integer(text: &str, label: &str, located: &Located) -> bool {
-    let original = located.number.unwrap_or(0.0);
-    let probe = splice(text, &[(located.span.clone(), format_number(original + 0.5, false))]);
-    scenario::load_str(&probe, label).is_err()
 }
 
 /// The series and years a sweep stores, checking `series` and `last_year` against the scenario.

@@ -254,6 +254,15 @@ pub fn format_number(v: f64, integral: bool) -> String {
     if integral { format!("{}", v as i64) } else { format!("{v:?}") }
 }
 
+/// Whether the loader insists on an integer at `span` (holding `original`): write a
+/// non-integer there and see whether the scenario still loads. (The loader reads most numbers
+/// as floats, which accept integers, and a few, such as `behaviour.learning.period_days`, as
+/// integers.)
+pub fn wants_integer(text: &str, label: &str, span: &Range<usize>, original: f64) -> bool {
+    let probe = splice(text, &[(span.clone(), format_number(original + 0.5, false))]);
+    super::load_str(&probe, label).is_err()
+}
+
 /// A string as a TOML basic string, escaped as TOML requires.
 pub fn format_string(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
