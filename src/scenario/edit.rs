@@ -162,7 +162,9 @@ pub fn locate(root: &DeTable<'_>, path: &str) -> Result<Located, String> {
             }
             (_, false) => return Err(format!("`{walked}` is a value, not a table")),
             (DeValue::Table(_), true) => {
-                return Err(format!("`{walked}` is a table, not a value: name one of its keys"));
+                return Err(format!(
+                    "`{walked}` is a table, not a number, boolean, string or date: name one of its keys"
+                ));
             }
             (DeValue::Array(_), true) => return Err(format!("`{walked}` is an array, not a single value")),
             (other, true) => {
