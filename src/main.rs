@@ -34,6 +34,8 @@ macro_rules! esay {
     }};
 }
 
+mod experiment_commands;
+
 /// Exit status for bad input: a scenario that does not load, results that would be overwritten.
 const EXIT_BAD_INPUT: u8 = 2;
 /// Exit status for a failure while running or writing (disk full, HDF5 error).
@@ -113,6 +115,49 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         threads: usize,
     },
+    /// What a change does: run two scenarios on the same runs (common random numbers) and
+    /// report, per series and year, the paired difference with a 90% interval. See
+    /// docs/experiments.md.
+    Diff {
+        /// The base scenario (TOML).
+        base: PathBuf,
+        /// The alternative scenario: the base with the change.
+        alt: PathBuf,
+        /// Runs per scenario; run indices 0..N.
+        #[arg(long, default_value_t = 8)]
+        seeds: u64,
+        /// Master seed, the same for both scenarios.
+        #[arg(long = "seed", default_value_t = 1)]
+        master_seed: u64,
+        /// Output directory (default: results/diffs/<base>-vs-<alt>-seed<S>-n<N>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Run the alternative on other runs (indices N..2N) instead: an unpaired difference,
+        /// with Welch's interval and its width relative to the paired one.
+        #[arg(long)]
+        independent: bool,
+        /// Overwrite results already in the output directory.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run every point of a sweep file's design on the same runs, streaming the results to
+    /// one HDF5 file; resumes an interrupted sweep. See docs/experiments.md.
+    Sweep {
+        /// The sweep file (TOML).
+        sweep: PathBuf,
+        /// Output directory (default: results/sweeps/<sweep file name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Start over: forget finished points and overwrite the results.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -148,6 +193,10 @@ fn main() -> ExitCode {
         Command::Calibrate { scenario, targets, free, budget, out, threads } => {
             calibrate_command(&scenario, &targets, &free, budget, out, threads)
         }
+        Command::Diff { base, alt, seeds, master_seed, out, threads, independent, force } => {
+            experiment_commands::diff(&base, &alt, seeds, master_seed, out, threads, independent, force)
+        }
+        Command::Sweep { sweep, out, threads, force } => experiment_commands::sweep(&sweep, out, threads, force),
     }
 }
 

@@ -9,8 +9,16 @@
 //! is Welch's; it also keeps the paired one, to report how much wider the unpaired one is.
 
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
+use super::h5;
+use super::record::Record;
 use super::stats::{self, Difference};
+use crate::batch::{Batch, RunDone, Runner};
+use crate::output::{self, Content, OutputError};
+use crate::record::series_defs;
+use crate::scenario::Scenario;
 use crate::summary::RunValues;
 
 /// Two-sided level of every interval of a diff: 90%.
@@ -286,6 +294,176 @@ fn csv_field(field: &str) -> std::borrow::Cow<'_, str> {
     } else {
         field.into()
     }
+}
+
+/// The runs of both arms and their diff.
+pub struct DiffOutcome {
+    pub table: DiffTable,
+    pub series: Vec<String>,
+    pub units: Vec<String>,
+    pub years: Vec<i32>,
+    /// Runs `0..N` of the base and of the alternative (ascending run index; on an interrupted
+    /// diff, the runs both arms finished).
+    pub base: Vec<RunValues>,
+    pub alt: Vec<RunValues>,
+    /// With independent runs: runs `N..2N` of the alternative.
+    pub other: Option<Vec<RunValues>>,
+    /// False when a stop came before every run finished.
+    pub complete: bool,
+}
+
+/// Which runs a diff makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiffRuns {
+    pub master_seed: u64,
+    /// Runs per arm: indices `0..seeds`.
+    pub seeds: u64,
+    /// The alternative on runs `seeds..2 seeds` as well, for the unpaired difference.
+    pub independent: bool,
+}
+
+/// Runs `base` and `alt` on runs `0..seeds` of `master_seed` (common random numbers) and, when
+/// `independent`, `alt` again on runs `seeds..2 seeds`, and computes their diff.
+///
+/// # Errors
+/// When the two scenarios do not report the same series and years (other provinces, another
+/// calendar), checked before anything runs; or when no run finished in both arms.
+pub fn run_diff(
+    runner: &Runner,
+    base: &Scenario,
+    alt: &Scenario,
+    runs: DiffRuns,
+    stop: &AtomicBool,
+    on_run_done: &(dyn Fn(RunDone) + Sync),
+) -> Result<DiffOutcome, ArmMismatch> {
+    let DiffRuns { master_seed, seeds, independent } = runs;
+    let names = |s: &Scenario| series_defs(s).into_iter().map(|d| d.name).collect::<Vec<_>>();
+    if names(base) != names(alt) {
+        return Err(ArmMismatch(
+            "the two scenarios report different series (other provinces?): a diff compares the same series".into(),
+        ));
+    }
+    if base.calendar.reported_years().ne(alt.calendar.reported_years()) {
+        return Err(ArmMismatch("the two scenarios report different years: a diff compares the same years".into()));
+    }
+    let batch = Batch::new(master_seed, 0..seeds).stop_on(stop).on_run_done(on_run_done);
+    let mut arms = runner.run_all(&[base, alt], &batch);
+    let other = independent
+        .then(|| runner.run(alt, &Batch::new(master_seed, seeds..2 * seeds).stop_on(stop).on_run_done(on_run_done)));
+    let alt_runs = arms.pop().unwrap_or_else(|| unreachable!("two scenarios in, two out"));
+    let base_runs = arms.pop().unwrap_or_else(|| unreachable!("two scenarios in, two out"));
+    let complete = base_runs.complete && alt_runs.complete && other.as_ref().is_none_or(|o| o.complete);
+    // Pairs need both arms: keep the runs both finished.
+    let in_alt: std::collections::BTreeSet<u64> = alt_runs.runs.iter().map(|r| r.run_index).collect();
+    let in_base: std::collections::BTreeSet<u64> = base_runs.runs.iter().map(|r| r.run_index).collect();
+    let base_kept: Vec<RunValues> = base_runs.runs.into_iter().filter(|r| in_alt.contains(&r.run_index)).collect();
+    let alt_kept: Vec<RunValues> = alt_runs.runs.into_iter().filter(|r| in_base.contains(&r.run_index)).collect();
+    if base_kept.is_empty() {
+        return Err(ArmMismatch("interrupted before any run finished in both scenarios".into()));
+    }
+    let other = other.map(|o| o.runs);
+    let table =
+        diff_table(&base_runs.series, &base_runs.units, &base_runs.years, &base_kept, &alt_kept, other.as_deref())?;
+    Ok(DiffOutcome {
+        table,
+        series: base_runs.series,
+        units: base_runs.units,
+        years: base_runs.years,
+        base: base_kept,
+        alt: alt_kept,
+        other,
+        complete,
+    })
+}
+
+/// The files a diff writes, in the order they are published (provenance last).
+pub const DIFF_FILES: [&str; 3] = ["diff.csv", "diff.h5", "provenance.toml"];
+
+/// Writes `diff.csv`, `diff.h5` and `provenance.toml` into `dir`, atomically, refusing to
+/// overwrite them unless `force`. `texts`: each scenario's role and full text, for the HDF5
+/// file's `/provenance` group.
+///
+/// # Errors
+/// As `output::write_files`.
+pub fn write_diff(
+    dir: &Path,
+    force: bool,
+    outcome: &DiffOutcome,
+    record: &Record,
+    texts: &[(&str, &str)],
+) -> Result<Vec<PathBuf>, OutputError> {
+    let mut record = record.clone();
+    record.files = DIFF_FILES.iter().map(|f| f.to_string()).collect();
+    let csv = outcome.table.csv().into_bytes();
+    let toml = record.toml().into_bytes();
+    let h5 = |path: &Path| write_diff_h5(path, outcome, &record, texts);
+    output::write_files(
+        dir,
+        force,
+        vec![
+            (DIFF_FILES[0], Content::Bytes(csv)),
+            (DIFF_FILES[1], Content::Hdf5(Box::new(h5))),
+            (DIFF_FILES[2], Content::Bytes(toml)),
+        ],
+    )
+}
+
+/// `diff.h5`: root attributes (the provenance), `/provenance/<role>_scenario_text`,
+/// `/series/names`, `/series/units`, `/years`; per arm `/<arm>/run_indices` and `/<arm>/values`
+/// (f64 `[runs, series, years]`; arms `base`, `alt`, and with independent runs `alt_other`,
+/// the runs the reported difference used); `/diff/{base_mean, alt_mean, diff_mean, diff_sd,
+/// diff_lo, diff_hi, rel_change}` (f64 `[series, years]`, and `crn_lo`, `crn_hi`,
+/// `width_ratio` with independent runs).
+fn write_diff_h5(path: &Path, o: &DiffOutcome, record: &Record, texts: &[(&str, &str)]) -> hdf5::Result<()> {
+    let file = hdf5::File::with_options().with_fcpl(|p| p.obj_track_times(false)).create(path)?;
+    for (name, value) in record.h5_attrs() {
+        h5::attr(&file, &name, &h5::varlen(&name, &value)?)?;
+    }
+    let prov = h5::group(&file, "provenance")?;
+    for (role, text) in texts {
+        let name = format!("{}_scenario_text", role.replace(' ', "_"));
+        h5::scalar_string(&prov, &name, text)?;
+    }
+    let series = h5::group(&file, "series")?;
+    h5::dataset(&series, "names", &[o.series.len()], &h5::strings("series name", &o.series)?)?;
+    h5::dataset(&series, "units", &[o.units.len()], &h5::strings("series unit", &o.units)?)?;
+    h5::dataset(&file, "years", &[o.years.len()], &o.years)?;
+    let shape = |n: usize| [n, o.series.len(), o.years.len()];
+    let mut arms = vec![("base", &o.base), ("alt", &o.alt)];
+    if let Some(other) = &o.other {
+        arms.push(("alt_other", other));
+    }
+    for (name, runs) in arms {
+        let g = h5::group(&file, name)?;
+        let indices: Vec<u64> = runs.iter().map(|r| r.run_index).collect();
+        h5::dataset(&g, "run_indices", &[indices.len()], &indices)?;
+        let values: Vec<f64> = runs.iter().flat_map(|r| r.values.iter().copied()).collect();
+        h5::dataset(&g, "values", &shape(runs.len()), &values)?;
+    }
+    let g = h5::group(&file, "diff")?;
+    let cells = [o.series.len(), o.years.len()];
+    type Column = fn(&DiffRow) -> f64;
+    let mut columns: Vec<(&str, Column)> = vec![
+        ("base_mean", |r| r.base_mean),
+        ("alt_mean", |r| r.alt_mean),
+        ("diff_mean", |r| r.diff.mean),
+        ("diff_sd", |r| r.diff.sd),
+        ("diff_lo", |r| r.diff.lo),
+        ("diff_hi", |r| r.diff.hi),
+        ("rel_change", |r| r.rel_change),
+    ];
+    if o.table.independent {
+        columns.push(("crn_lo", |r| r.crn.map_or(f64::NAN, |c| c.lo)));
+        columns.push(("crn_hi", |r| r.crn.map_or(f64::NAN, |c| c.hi)));
+        columns.push(("width_ratio", |r| r.width_ratio));
+    }
+    for (name, column) in columns {
+        let v: Vec<f64> = o.table.rows.iter().map(column).collect();
+        h5::dataset(&g, name, &cells, &v)?;
+    }
+    drop((g, series, prov));
+    file.flush()?;
+    file.close()
 }
 
 #[cfg(test)]

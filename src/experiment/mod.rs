@@ -18,10 +18,13 @@
 pub mod attribution;
 pub mod design;
 pub mod diff;
+mod h5;
 pub mod journal;
+pub mod record;
 pub mod sensitivity;
 pub mod shapley;
 pub mod sobol_seq;
 pub mod stats;
+pub mod sweep;
 pub mod sweep_file;
 pub mod sweep_h5;

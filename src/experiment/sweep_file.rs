@@ -518,6 +518,8 @@ pub struct SweepPlan {
     spans: Vec<std::ops::Range<usize>>,
     /// The series stored (all, or the sweep's `series`), in the scenario's output order.
     pub series: Vec<String>,
+    /// Their units.
+    pub units: Vec<String>,
     /// The reported years the runs reach.
     pub years: Vec<i32>,
 }
@@ -565,7 +567,7 @@ impl SweepPlan {
                 Err(message) => problems.push(problem(p, message)),
             }
         }
-        let (series, years) = series_and_years(&spec, &base, &mut problems);
+        let (series, units, years) = series_and_years(&spec, &base, &mut problems);
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -576,6 +578,7 @@ impl SweepPlan {
             factors,
             spans,
             series,
+            units,
             years,
         })
     }
@@ -679,9 +682,15 @@ fn factor_of(p: &ParamSpec, located: &Located, text: &str, label: &str) -> Resul
 }
 
 /// The series and years a sweep stores, checking `series` and `last_year` against the scenario.
-fn series_and_years(spec: &SweepSpec, base: &Scenario, problems: &mut Vec<Diagnostic>) -> (Vec<String>, Vec<i32>) {
+#[allow(clippy::type_complexity)]
+fn series_and_years(
+    spec: &SweepSpec,
+    base: &Scenario,
+    problems: &mut Vec<Diagnostic>,
+) -> (Vec<String>, Vec<String>, Vec<i32>) {
     let at = |key: &str| spec.text.find(&format!("\n{key}")).map_or((0, 0), |i| line_col(&spec.text, i + 1));
-    let all: Vec<String> = series_defs(base).into_iter().map(|d| d.name).collect();
+    let defs = series_defs(base);
+    let all: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
     let series = match &spec.series {
         None => all.clone(),
         Some(wanted) => {
@@ -718,7 +727,8 @@ fn series_and_years(spec: &SweepSpec, base: &Scenario, problems: &mut Vec<Diagno
             ),
         });
     }
-    (series, (cal.first_reported_year..=last.min(cal.last_year)).collect())
+    let units = series.iter().map(|s| defs.iter().find(|d| &d.name == s).map_or("", |d| d.unit).to_string()).collect();
+    (series, units, (cal.first_reported_year..=last.min(cal.last_year)).collect())
 }
 
 #[cfg(test)]

@@ -20,13 +20,11 @@
 //! interrupted on the way (the points come from the journal).
 
 use std::path::Path;
-use std::str::FromStr;
 
+use hdf5::File;
 use hdf5::types::VarLenUnicode;
-use hdf5::{
-    Dataset, Extent, Extents, File, Group, H5Type, Hyperslab, Location, Selection, SimpleExtents, SliceOrIndex,
-};
-use ndarray::{ArrayViewD, IxDyn};
+
+use super::h5::{append, attr, dataset, extendable, group, scalar_string, strings, varlen};
 
 /// Everything a sweep file holds besides the points' values.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,61 +50,6 @@ impl SweepH5 {
     fn cells(&self) -> usize {
         self.series.len() * self.years.len()
     }
-}
-
-fn varlen(what: &str, s: &str) -> hdf5::Result<VarLenUnicode> {
-    VarLenUnicode::from_str(s)
-        .map_err(|e| hdf5::Error::from(format!("cannot store the {what} as an HDF5 string: {e} (it contains a NUL)")))
-}
-
-fn strings(what: &str, items: &[String]) -> hdf5::Result<Vec<VarLenUnicode>> {
-    items.iter().map(|s| varlen(what, s)).collect()
-}
-
-/// A contiguous dataset without tracked times.
-fn dataset<T: H5Type>(group: &Group, name: &str, shape: &[usize], data: &[T]) -> hdf5::Result<()> {
-    let ds = group.new_dataset::<T>().obj_track_times(false).shape(shape.to_vec()).create(name)?;
-    if !data.is_empty() {
-        ds.write_raw(data)?;
-    }
-    Ok(())
-}
-
-fn group(parent: &Group, name: &str) -> hdf5::Result<Group> {
-    parent.create_group_builder().obj_track_times(false).create(name)
-}
-
-fn attr<T: H5Type>(loc: &Location, name: &str, value: &T) -> hdf5::Result<()> {
-    loc.new_attr::<T>().shape(()).create(name)?.write_scalar(value)
-}
-
-/// An extendable dataset of `inner`-shaped items, one item per chunk, none yet.
-fn extendable(group: &Group, name: &str, inner: &[usize]) -> hdf5::Result<Dataset> {
-    let mut shape = vec![Extent::resizable(0)];
-    let mut chunk = vec![1];
-    for &n in inner {
-        shape.push(Extent::fixed(n));
-        chunk.push(n.max(1));
-    }
-    group
-        .new_dataset::<f64>()
-        .obj_track_times(false)
-        .chunk(chunk)
-        .shape(Extents::Simple(SimpleExtents::from_vec(shape)))
-        .create(name)
-}
-
-/// Appends `data` (one item, `inner`-shaped) as item `i` of an extendable dataset.
-fn append(ds: &Dataset, i: usize, inner: &[usize], data: &[f64]) -> hdf5::Result<()> {
-    let mut shape = vec![i + 1];
-    shape.extend_from_slice(inner);
-    ds.resize(shape)?;
-    let mut one = vec![1];
-    one.extend_from_slice(inner);
-    let view = ArrayViewD::from_shape(IxDyn(&one), data).map_err(|e| hdf5::Error::from(e.to_string()))?;
-    let slices: Vec<SliceOrIndex> =
-        std::iter::once(SliceOrIndex::from(i..i + 1)).chain(inner.iter().map(|_| SliceOrIndex::from(..))).collect();
-    ds.write_slice(view, Selection::from(Hyperslab::from(slices)))
 }
 
 /// The mean over runs of each (series, year) of one point (`values` run-major, each run
@@ -165,11 +108,7 @@ fn write_header(file: &File, h: &SweepH5) -> hdf5::Result<()> {
     }
     let prov = group(file, "provenance")?;
     for (name, text) in [("scenario_text", &h.scenario_text), ("sweep_text", &h.sweep_text)] {
-        prov.new_dataset::<VarLenUnicode>()
-            .obj_track_times(false)
-            .shape(())
-            .create(name)?
-            .write_scalar(&varlen(name, text)?)?;
+        scalar_string(&prov, name, text)?;
     }
     dataset(&prov, "run_indices", &[h.run_indices.len()], &h.run_indices)?;
     let series = group(file, "series")?;
