@@ -12,9 +12,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use caseflow::batch::Runner;
 use caseflow::experiment::diff::{self, DIFF_FILES};
 use caseflow::experiment::record::{Record, ScenarioRecord};
+use caseflow::experiment::sensitivity::{Bootstrap, OutputSpec, analyze_sweep};
 use caseflow::experiment::sweep::{self, SweepProgress};
 use caseflow::experiment::sweep_file::{self, SweepPlan};
-use caseflow::output::{self, Provenance};
+use caseflow::experiment::sweep_h5::read_sweep_h5;
+use caseflow::output::{self, Content, Provenance};
 use caseflow::scenario::Scenario;
 
 use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, load, output_exit_code, progress_bar, stop_on_interrupt};
@@ -313,4 +315,63 @@ pub fn sweep(sweep_path: &Path, out: Option<PathBuf>, threads: usize, force: boo
             ExitCode::from(EXIT_INTERRUPTED)
         }
     }
+}
+
+/// `caseflow sensitivity SWEEP_RESULTS --output SERIES[:YEAR|:Y1-Y2]...`.
+pub fn sensitivity(
+    results: &Path,
+    outputs: &[OutputSpec],
+    out: Option<PathBuf>,
+    boot: Bootstrap,
+    force: bool,
+) -> ExitCode {
+    let h5 = if results.is_dir() { results.join(sweep::SWEEP_H5) } else { results.to_path_buf() };
+    if !h5.is_file() {
+        esay!(
+            "{}: no such sweep results file (run `caseflow sweep` first; an interrupted sweep resumes with the same command)",
+            h5.display()
+        );
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let read = match read_sweep_h5(&h5) {
+        Ok(r) => r,
+        Err(e) => {
+            esay!("{}: {e}", h5.display());
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let analysis = match analyze_sweep(&read, outputs, boot) {
+        Ok(a) => a,
+        Err(e) => {
+            esay!("{}: {e}", h5.display());
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let dir = out.unwrap_or_else(|| h5.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf));
+    let (indices_name, indices_csv) = analysis.indices_csv();
+    let mut record = Record::new("sensitivity", &command_line());
+    record.set("sweep_results", h5.display());
+    record.set("sweep_results_sha256", std::fs::read(&h5).map(|b| output::sha256_hex(&b)).unwrap_or_default());
+    record.set("design", &analysis.design);
+    record.set("runs_per_point", analysis.runs);
+    record.set("outputs", outputs.iter().map(|o| o.label.as_str()).collect::<Vec<_>>().join(" "));
+    record
+        .set("bootstrap", format!("{} resamples, conf_level {}, seed {}", boot.resamples, boot.conf_level, boot.seed));
+    let names = [indices_name, "design.csv", "Y.txt", "problem.json", "sensitivity.toml"];
+    record.files = names.iter().map(|n| n.to_string()).collect();
+    let files = vec![
+        (names[0], Content::Bytes(indices_csv.into_bytes())),
+        (names[1], Content::Bytes(analysis.design_csv().into_bytes())),
+        (names[2], Content::Bytes(analysis.y_txt().into_bytes())),
+        (names[3], Content::Bytes(analysis.problem_json().into_bytes())),
+        (names[4], Content::Bytes(record.toml().into_bytes())),
+    ];
+    if let Err(e) = output::write_files(&dir, force, files) {
+        esay!("error: {e}");
+        return ExitCode::from(output_exit_code(&e));
+    }
+    say!("{}", analysis.table().trim_end());
+    say!("\nwritten in {}: {}", dir.display(), names.join(", "));
+    say!("check with SALib: see docs/experiments.md (design.csv, Y.txt and problem.json are in SALib's row order)");
+    ExitCode::SUCCESS
 }

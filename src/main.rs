@@ -158,6 +158,32 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Sobol' (S1, ST) or Morris (mu, mu*, sigma) indices of a sweep's outputs, with bootstrap
+    /// intervals as SALib computes them; exports the design and outputs in SALib's row order.
+    Sensitivity {
+        /// A sweep's output directory (or its sweep.h5).
+        results: PathBuf,
+        /// What is measured at each point: SERIES (mean over the sweep's years), SERIES:YEAR or
+        /// SERIES:Y1-Y2 (mean over those years); each point's value is the mean over its runs.
+        /// Repeat for several outputs.
+        #[arg(long = "output", required = true)]
+        outputs: Vec<caseflow::experiment::sensitivity::OutputSpec>,
+        /// Output directory (default: the sweep's).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Bootstrap resamples for the intervals (SALib's default 100).
+        #[arg(long, default_value_t = 100)]
+        resamples: usize,
+        /// Level of the intervals (SALib's conf_level).
+        #[arg(long, default_value_t = 0.95)]
+        conf_level: f64,
+        /// Seed of the bootstrap draws.
+        #[arg(long = "seed", default_value_t = 1)]
+        seed: u64,
+        /// Overwrite an earlier analysis in the output directory.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -197,6 +223,14 @@ fn main() -> ExitCode {
             experiment_commands::diff(&base, &alt, seeds, master_seed, out, threads, independent, force)
         }
         Command::Sweep { sweep, out, threads, force } => experiment_commands::sweep(&sweep, out, threads, force),
+        Command::Sensitivity { results, outputs, out, resamples, conf_level, seed, force } => {
+            if resamples < 2 || !(conf_level > 0.0 && conf_level < 1.0) {
+                esay!("error: --resamples must be at least 2 and --conf-level between 0 and 1");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+            let boot = caseflow::experiment::sensitivity::Bootstrap { resamples, conf_level, seed };
+            experiment_commands::sensitivity(&results, &outputs, out, boot, force)
+        }
     }
 }
 

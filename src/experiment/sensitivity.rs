@@ -211,6 +211,227 @@ pub fn morris_indices(
     Ok(out)
 }
 
+/// What a sensitivity analysis measures at each point: a series in one year, or its mean over
+/// a span of years (each year's mean over the point's runs, then the mean over the years).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputSpec {
+    pub series: String,
+    /// First and last year, inclusive; `None`: every year of the sweep.
+    pub years: Option<(i32, i32)>,
+    /// As written on the command line, e.g. `reconciliation.pretrial:2013`.
+    pub label: String,
+}
+
+impl std::str::FromStr for OutputSpec {
+    type Err = String;
+
+    /// `SERIES`, `SERIES:YEAR` or `SERIES:Y1-Y2`.
+    fn from_str(s: &str) -> Result<OutputSpec, String> {
+        let bad = || format!("`{s}` is not an output: write SERIES, SERIES:YEAR or SERIES:Y1-Y2");
+        let (series, years) = match s.split_once(':') {
+            None => (s, None),
+            Some((series, years)) => {
+                let (a, b) = years.split_once('-').unwrap_or((years, years));
+                let (a, b) = (a.trim().parse::<i32>().map_err(|_| bad())?, b.trim().parse::<i32>().map_err(|_| bad())?);
+                if a > b {
+                    return Err(format!("`{s}`: the first year must not be after the last"));
+                }
+                (series, Some((a, b)))
+            }
+        };
+        if series.is_empty() {
+            return Err(bad());
+        }
+        Ok(OutputSpec { series: series.to_string(), years, label: s.to_string() })
+    }
+}
+
+/// The indices of one output.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Indices {
+    Sobol(SobolIndices),
+    Morris(MorrisIndices),
+}
+
+/// A sensitivity analysis of a sweep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Analysis {
+    pub design: String,
+    pub keys: Vec<String>,
+    /// Runs per point (each point's output is the mean over them).
+    pub runs: usize,
+    pub outputs: Vec<(OutputSpec, Vec<f64>, Indices)>,
+    /// The design in real units, unrounded (SALib's X), in point order.
+    pub x: Vec<Vec<f64>>,
+    /// Each factor's bounds.
+    pub bounds: Vec<(f64, f64)>,
+}
+
+/// Computes the indices of each output from a sweep file.
+///
+/// # Errors
+/// When the design is not Sobol' or Morris, an output names a series or year the sweep does
+/// not hold, or the indices cannot be computed (see [`sobol_indices`], [`morris_indices`]).
+pub fn analyze_sweep(
+    sweep: &super::sweep_h5::SweepRead,
+    outputs: &[OutputSpec],
+    boot: Bootstrap,
+) -> Result<Analysis, AnalysisError> {
+    if sweep.design != "sobol" && sweep.design != "morris" {
+        return Err(AnalysisError(format!(
+            "sensitivity indices need a sobol or morris design; this sweep's design is {}",
+            sweep.design
+        )));
+    }
+    let d = sweep.keys.len();
+    let mut results = Vec::with_capacity(outputs.len());
+    for spec in outputs {
+        let Some(s) = sweep.series.iter().position(|n| n == &spec.series) else {
+            let names: Vec<&str> = sweep.series.iter().map(String::as_str).collect();
+            let hint = crate::scenario::closest(&spec.series, &names)
+                .map_or_else(String::new, |c| format!("; did you mean `{c}`?"));
+            return Err(AnalysisError(format!("the sweep holds no series `{}`{hint}", spec.series)));
+        };
+        let (first, last) = (sweep.years[0], *sweep.years.last().unwrap_or(&sweep.years[0]));
+        let (a, b) = spec.years.unwrap_or((first, last));
+        if a < first || b > last {
+            return Err(AnalysisError(format!("`{}`: the sweep holds the years {first} to {last}", spec.label)));
+        }
+        let range = (a - first) as usize..(b - first) as usize + 1;
+        let y = sweep.output(s, range).map_err(|e| AnalysisError(format!("cannot read the sweep: {e}")))?;
+        let indices = if sweep.design == "sobol" {
+            Indices::Sobol(sobol_indices(&y, d, boot).map_err(|e| AnalysisError(format!("`{}`: {e}", spec.label)))?)
+        } else {
+            Indices::Morris(
+                morris_indices(&sweep.unit, &y, sweep.levels, boot)
+                    .map_err(|e| AnalysisError(format!("`{}`: {e}", spec.label)))?,
+            )
+        };
+        results.push((spec.clone(), y, indices));
+    }
+    Ok(Analysis {
+        design: sweep.design.clone(),
+        keys: sweep.keys.clone(),
+        runs: sweep.runs,
+        outputs: results,
+        x: sweep.real.clone(),
+        bounds: sweep.bounds.clone(),
+    })
+}
+
+/// Quotes a CSV field when needed (keys with `[..]` hold no comma, but a label might).
+fn csv_field(field: &str) -> String {
+    if field.contains([',', '"', '\n']) { format!("\"{}\"", field.replace('"', "\"\"")) } else { field.to_string() }
+}
+
+impl Analysis {
+    /// The indices file's name and text: `sobol_indices.csv` (`output,param,S1,S1_conf,ST,
+    /// ST_conf,N,runs`) or `morris.csv` (`output,param,mu,mu_star,sigma,mu_star_conf,r,runs`),
+    /// SALib's column names.
+    pub fn indices_csv(&self) -> (&'static str, String) {
+        let sobol = self.design == "sobol";
+        let mut out = String::from(if sobol {
+            "output,param,S1,S1_conf,ST,ST_conf,N,runs\n"
+        } else {
+            "output,param,mu,mu_star,sigma,mu_star_conf,r,runs\n"
+        });
+        for (spec, _, indices) in &self.outputs {
+            for (j, key) in self.keys.iter().enumerate() {
+                let row = match indices {
+                    Indices::Sobol(s) => {
+                        format!("{},{},{},{},{},{}", s.s1[j], s.s1_conf[j], s.st[j], s.st_conf[j], s.n, self.runs)
+                    }
+                    Indices::Morris(m) => format!(
+                        "{},{},{},{},{},{}",
+                        m.mu[j], m.mu_star[j], m.sigma[j], m.mu_star_conf[j], m.r, self.runs
+                    ),
+                };
+                out.push_str(&format!("{},{},{row}\n", csv_field(&spec.label), csv_field(key)));
+            }
+        }
+        (if sobol { "sobol_indices.csv" } else { "morris.csv" }, out)
+    }
+
+    /// `design.csv`: the design in SALib's row order, one column per parameter (real values,
+    /// before integer rounding), with a header of the keys.
+    pub fn design_csv(&self) -> String {
+        let mut out = self.keys.iter().map(|k| csv_field(k)).collect::<Vec<_>>().join(",");
+        out.push('\n');
+        for row in &self.x {
+            out.push_str(&row.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(","));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// `Y.txt`: one line per point, one column per output (`numpy.loadtxt` reads it; the first
+    /// line, a comment, names the outputs).
+    pub fn y_txt(&self) -> String {
+        let labels: Vec<&str> = self.outputs.iter().map(|(s, _, _)| s.label.as_str()).collect();
+        let mut out = format!("# {}\n", labels.join(" "));
+        let n = self.outputs.first().map_or(0, |o| o.1.len());
+        for i in 0..n {
+            out.push_str(&self.outputs.iter().map(|(_, y, _)| format!("{:?}", y[i])).collect::<Vec<_>>().join(" "));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// `problem.json`: SALib's problem dictionary (`num_vars`, `names`, `bounds`).
+    pub fn problem_json(&self) -> String {
+        let names: Vec<String> =
+            self.keys.iter().map(|k| format!("\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\""))).collect();
+        let bounds: Vec<String> = self.bounds.iter().map(|(a, b)| format!("[{a:?}, {b:?}]")).collect();
+        format!(
+            "{{\"num_vars\": {}, \"names\": [{}], \"bounds\": [{}]}}\n",
+            self.keys.len(),
+            names.join(", "),
+            bounds.join(", ")
+        )
+    }
+
+    /// A terminal table of the indices of every output.
+    pub fn table(&self) -> String {
+        let w = self.keys.iter().map(String::len).max().unwrap_or(5).max(5);
+        let mut out = String::new();
+        for (spec, _, indices) in &self.outputs {
+            match indices {
+                Indices::Sobol(s) => {
+                    out.push_str(&format!(
+                        "{}: Sobol' indices, N = {} base samples x {} points each, {} runs per point\n",
+                        spec.label,
+                        s.n,
+                        self.keys.len() + 2,
+                        self.runs
+                    ));
+                    out.push_str(&format!("{:<w$}  {:>16}  {:>16}\n", "param", "S1 ± 95%", "ST ± 95%"));
+                    for (j, k) in self.keys.iter().enumerate() {
+                        out.push_str(&format!(
+                            "{k:<w$}  {:>7.3} ± {:<6.3}  {:>7.3} ± {:<6.3}\n",
+                            s.s1[j], s.s1_conf[j], s.st[j], s.st_conf[j]
+                        ));
+                    }
+                }
+                Indices::Morris(m) => {
+                    out.push_str(&format!(
+                        "{}: Morris, r = {} trajectories, {} runs per point (effects per whole range of a parameter)\n",
+                        spec.label, m.r, self.runs
+                    ));
+                    out.push_str(&format!("{:<w$}  {:>11}  {:>20}  {:>11}\n", "param", "mu", "mu* ± 95%", "sigma"));
+                    for (j, k) in self.keys.iter().enumerate() {
+                        out.push_str(&format!(
+                            "{k:<w$}  {:>11.4}  {:>10.4} ± {:<7.4}  {:>11.4}\n",
+                            m.mu[j], m.mu_star[j], m.mu_star_conf[j], m.sigma[j]
+                        ));
+                    }
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::design::{DesignKind, Domain, Factor, generate};

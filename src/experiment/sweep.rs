@@ -229,8 +229,17 @@ fn header(plan: &SweepPlan, points: &[Point], command_line: &str) -> SweepH5 {
         units: plan.units.clone(),
         years: plan.years.clone(),
         keys: plan.factors.iter().map(|f| f.key.clone()).collect(),
+        bounds: plan
+            .factors
+            .iter()
+            .map(|f| match f.domain {
+                super::design::Domain::Range { min, max, .. } => (min, max),
+                super::design::Domain::List(_) => (f64::NAN, f64::NAN),
+            })
+            .collect(),
         unit: points.iter().map(|p| p.unit.clone()).collect(),
         values: points.iter().map(|p| p.values.iter().map(super::design::Value::as_f64).collect()).collect(),
+        real: points.iter().map(|p| plan.factors.iter().zip(&p.unit).map(|(f, &u)| f.real_at(u)).collect()).collect(),
         labels: points.iter().map(|p| p.values.iter().map(super::design::Value::to_toml).collect()).collect(),
     }
 }

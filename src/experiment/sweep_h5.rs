@@ -7,9 +7,11 @@
 //! - `/provenance/scenario_text`, `/provenance/sweep_text` (scalar strings),
 //!   `/provenance/run_indices` (u64 `[runs]`);
 //! - `/series/names`, `/series/units` (string `[series]`), `/years` (i32 `[years]`);
-//! - `/design/keys` (string `[factors]`), `/design/unit` (f64 `[points, factors]`: coordinates
+//! - `/design/keys` (string `[factors]`), `/design/bounds` (f64 `[factors, 2]`: min and max,
+//!   NaN for a list of values), `/design/unit` (f64 `[points, factors]`: coordinates
 //!   in the unit cube), `/design/values` (f64 `[points, factors]`: the values set, booleans
-//!   0/1, NaN for strings), `/design/labels` (string `[points, factors]`: the values as written
+//!   0/1, NaN for strings), `/design/real` (f64 `[points, factors]`: `min + u (max - min)`
+//!   before integer rounding, SALib's X; NaN for lists), `/design/labels` (string `[points, factors]`: the values as written
 //!   into the scenario);
 //! - `/points/values` (f64 `[points, runs, series, years]`), chunked one point per chunk and
 //!   extendable along points; `/points/mean` (f64 `[points, series, years]`, the mean over the
@@ -40,9 +42,13 @@ pub struct SweepH5 {
     pub units: Vec<String>,
     pub years: Vec<i32>,
     pub keys: Vec<String>,
+    /// Each factor's min and max (NaN for a list of values).
+    pub bounds: Vec<(f64, f64)>,
     /// `[points][factors]`.
     pub unit: Vec<Vec<f64>>,
     pub values: Vec<Vec<f64>>,
+    /// `[points][factors]`: `min + u (max - min)` before rounding (NaN for lists).
+    pub real: Vec<Vec<f64>>,
     pub labels: Vec<Vec<String>>,
 }
 
@@ -118,9 +124,12 @@ fn write_header(file: &File, h: &SweepH5) -> hdf5::Result<()> {
     let design = group(file, "design")?;
     let (p, d) = (h.unit.len(), h.keys.len());
     dataset(&design, "keys", &[d], &strings("key", &h.keys)?)?;
+    let bounds: Vec<f64> = h.bounds.iter().flat_map(|&(a, b)| [a, b]).collect();
+    dataset(&design, "bounds", &[d, 2], &bounds)?;
     let flat = |rows: &[Vec<f64>]| rows.iter().flatten().copied().collect::<Vec<f64>>();
     dataset(&design, "unit", &[p, d], &flat(&h.unit))?;
     dataset(&design, "values", &[p, d], &flat(&h.values))?;
+    dataset(&design, "real", &[p, d], &flat(&h.real))?;
     let labels: Vec<String> = h.labels.iter().flatten().cloned().collect();
     dataset(&design, "labels", &[p, d], &strings("value", &labels)?)?;
     Ok(())
@@ -135,8 +144,11 @@ pub struct SweepRead {
     pub base_samples: usize,
     pub runs: usize,
     pub keys: Vec<String>,
+    pub bounds: Vec<(f64, f64)>,
     pub unit: Vec<Vec<f64>>,
     pub values: Vec<Vec<f64>>,
+    /// The design in real units before integer rounding (`min + u (max - min)`).
+    pub real: Vec<Vec<f64>>,
     pub series: Vec<String>,
     pub years: Vec<i32>,
     pub complete: bool,
@@ -171,6 +183,8 @@ pub fn read_sweep_h5(path: &Path) -> hdf5::Result<SweepRead> {
         runs: int("runs"),
         unit: rows(file.dataset("design/unit")?.read_raw::<f64>()?, d),
         values: rows(file.dataset("design/values")?.read_raw::<f64>()?, d),
+        real: rows(file.dataset("design/real")?.read_raw::<f64>()?, d),
+        bounds: file.dataset("design/bounds")?.read_raw::<f64>()?.chunks_exact(2).map(|b| (b[0], b[1])).collect(),
         keys,
         series: file
             .dataset("series/names")?
@@ -219,8 +233,10 @@ mod tests {
             units: vec!["cases".into(), "share".into()],
             years: vec![2010, 2011, 2012],
             keys: vec!["k".into()],
+            bounds: vec![(0.0, 1.0)],
             unit: (0..points).map(|i| vec![i as f64 / points as f64]).collect(),
             values: (0..points).map(|i| vec![i as f64]).collect(),
+            real: (0..points).map(|i| vec![i as f64]).collect(),
             labels: (0..points).map(|i| vec![format!("{i}.0")]).collect(),
         }
     }
