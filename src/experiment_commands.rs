@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use caseflow::batch::Runner;
+use caseflow::experiment::attribution::{self, AttributionError, AttributionSpec};
 use caseflow::experiment::diff::{self, DIFF_FILES};
 use caseflow::experiment::record::{Record, ScenarioRecord};
 use caseflow::experiment::sensitivity::{Bootstrap, OutputSpec, analyze_sweep};
@@ -373,5 +374,142 @@ pub fn sensitivity(
     say!("{}", analysis.table().trim_end());
     say!("\nwritten in {}: {}", dir.display(), names.join(", "));
     say!("check with SALib: see docs/experiments.md (design.csv, Y.txt and problem.json are in SALib's row order)");
+    ExitCode::SUCCESS
+}
+
+/// `caseflow attribute SCENARIO --from Y1 --to Y2`.
+#[allow(clippy::too_many_arguments)]
+pub fn attribute(
+    scenario_path: &Path,
+    spec: &AttributionSpec,
+    out: Option<PathBuf>,
+    threads: usize,
+    force: bool,
+) -> ExitCode {
+    let s = match load(scenario_path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if spec.seeds < 1 {
+        esay!("error: --seeds must be at least 1");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let out_dir = out.unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "results/attribution/{}-{}-{}-seed{}-n{}",
+            stem(scenario_path),
+            spec.from,
+            spec.to,
+            spec.master_seed,
+            spec.seeds
+        ))
+    });
+    let names = ["attribution.csv", "provenance.toml"];
+    let created = match output::prepare_dir_for(&out_dir, force, &names) {
+        Ok(c) => c,
+        Err(e) => {
+            esay!("error: {e}");
+            return ExitCode::from(output_exit_code(&e));
+        }
+    };
+    let discard_dir = || {
+        if created {
+            let _ = std::fs::remove_dir(&out_dir);
+        }
+    };
+    let runner = match runner(threads) {
+        Ok(r) => r,
+        Err(code) => {
+            discard_dir();
+            return code;
+        }
+    };
+    let stop = stop_on_interrupt("stopping after the coalitions under way (an attribution needs them all)");
+    let mut progress = Progress::new("coalitions");
+    let mut started = false;
+    let mut on_coalition = |done: usize, total: usize| {
+        if !started {
+            progress.start(0, total as u64);
+            started = true;
+        }
+        progress.set(done as u64, total as u64);
+    };
+    let clock = Instant::now();
+    let result = attribution::attribute(&runner, &s, spec, &stop, &mut on_coalition);
+    progress.bar.finish_and_clear();
+    let a = match result {
+        Ok(a) => a,
+        Err(e) => {
+            esay!("{e}");
+            discard_dir();
+            return ExitCode::from(match e {
+                AttributionError::Input(_) => EXIT_BAD_INPUT,
+                AttributionError::Interrupted => EXIT_INTERRUPTED,
+            });
+        }
+    };
+    let mut record = Record::new("attribute", &command_line());
+    record.set("from", spec.from);
+    record.set("to", spec.to);
+    record.set("players", a.players.players.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("; "));
+    record.set(
+        "method",
+        if a.exact {
+            format!("exact Shapley values over all {} coalitions", a.coalitions)
+        } else {
+            format!(
+                "Shapley values from {} sampled permutations (seed {}), {} coalitions",
+                a.permutations, spec.permutation_seed, a.coalitions
+            )
+        },
+    );
+    let runs: Vec<u64> = (0..spec.seeds).collect();
+    record
+        .scenario
+        .push(ScenarioRecord::new("scenario", &provenance(&s, scenario_path, spec.master_seed, &runs, true)));
+    record.files = names.iter().map(|n| n.to_string()).collect();
+    let files =
+        vec![(names[0], Content::Bytes(a.csv().into_bytes())), (names[1], Content::Bytes(record.toml().into_bytes()))];
+    if let Err(e) = output::write_files(&out_dir, force, files) {
+        esay!("error: {e}");
+        discard_dir();
+        return ExitCode::from(output_exit_code(&e));
+    }
+    say!(
+        "attribution of the {}-{} change in `{}` to {} players ({}, {} runs each, master seed {}): {:.1} s\n",
+        spec.from,
+        spec.to,
+        s.name,
+        a.players.players.len(),
+        if a.exact {
+            format!("exact, {} coalitions", a.coalitions)
+        } else {
+            format!("{} sampled permutations, {} coalitions", a.permutations, a.coalitions)
+        },
+        spec.seeds,
+        spec.master_seed,
+        clock.elapsed().as_secs_f64()
+    );
+    for p in &a.players.players {
+        say!("  {}: {}", p.name, p.note);
+    }
+    say!("");
+    let shown: Vec<&caseflow::experiment::attribution::SeriesAttribution> = if spec.series.is_some() {
+        a.rows.iter().collect()
+    } else {
+        // Without --series: the five series whose change is largest relative to FROM.
+        let mut rows: Vec<_> =
+            a.rows.iter().filter(|r| r.from_value.abs() >= if r.unit == "share" { 0.01 } else { 10.0 }).collect();
+        rows.sort_by(|x, y| {
+            (x.observed() / x.from_value).abs().total_cmp(&(y.observed() / y.from_value).abs()).reverse()
+        });
+        rows.truncate(5);
+        say!("(every series is in attribution.csv; the five that change most are shown; name some with --series)\n");
+        rows
+    };
+    for r in shown {
+        say!("{}", a.table(r));
+    }
+    say!("results: {} (attribution.csv, provenance.toml)", out_dir.display());
     ExitCode::SUCCESS
 }

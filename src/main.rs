@@ -184,6 +184,42 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// How much of the change of each series between two years each dated change in between
+    /// explains: Shapley values over the [[rules]], [[incentives]], [[staff_change]] entries
+    /// dated after FROM up to the end of TO, the campaigns that start or end, and the inflow.
+    Attribute {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// The year the change is measured from.
+        #[arg(long)]
+        from: i32,
+        /// The year the change is measured to.
+        #[arg(long)]
+        to: i32,
+        /// Series to attribute, comma-separated (default: every series).
+        #[arg(long, value_delimiter = ',')]
+        series: Option<Vec<String>>,
+        /// Runs per coalition; run indices 0..N, the same for every coalition.
+        #[arg(long, default_value_t = 8)]
+        seeds: u64,
+        /// Master seed, the same for every coalition.
+        #[arg(long = "seed", default_value_t = 1)]
+        master_seed: u64,
+        /// Beyond 12 players: permutations sampled (their own seed is --permutation-seed).
+        #[arg(long, default_value_t = 64)]
+        permutations: usize,
+        #[arg(long, default_value_t = 1)]
+        permutation_seed: u64,
+        /// Output directory (default: results/attribution/<scenario>-<from>-<to>-seed<S>-n<N>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Overwrite results already in the output directory.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -230,6 +266,30 @@ fn main() -> ExitCode {
             }
             let boot = caseflow::experiment::sensitivity::Bootstrap { resamples, conf_level, seed };
             experiment_commands::sensitivity(&results, &outputs, out, boot, force)
+        }
+        Command::Attribute {
+            scenario,
+            from,
+            to,
+            series,
+            seeds,
+            master_seed,
+            permutations,
+            permutation_seed,
+            out,
+            threads,
+            force,
+        } => {
+            let spec = caseflow::experiment::attribution::AttributionSpec {
+                from,
+                to,
+                series,
+                master_seed,
+                seeds,
+                permutations,
+                permutation_seed,
+            };
+            experiment_commands::attribute(&scenario, &spec, out, threads, force)
         }
     }
 }

@@ -21,13 +21,19 @@
 //! changed (stocks filling, agents learning, the lagged effects of earlier changes), Bargain's
 //! "all other effects".
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use toml::de::{DeTable, DeValue};
 
-use super::shapley::Coalition;
+use super::shapley::{self, Coalition, Plan, shapley};
+use super::stats::mean_sd;
+use crate::batch::{Batch, Runner, Series};
+use crate::record::series_defs;
 use crate::scenario::edit::{entry_ranges, from_date, splice};
+use crate::scenario::{self, Scenario};
 
 /// What switching a player off does to the scenario text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -219,6 +225,313 @@ fn inflow_player(text: &str, root: &DeTable<'_>, from: i32, to: i32) -> Result<O
         note: format!("the year's inflow ({}); off: {to} gets {from}'s", differs.join(", ")),
         off: Off::Replace(replacements),
     }))
+}
+
+/// What an attribution runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttributionSpec {
+    pub from: i32,
+    pub to: i32,
+    /// Series attributed (`None`: every series of the scenario).
+    pub series: Option<Vec<String>>,
+    pub master_seed: u64,
+    /// Runs per coalition: indices `0..seeds`.
+    pub seeds: u64,
+    /// Beyond `shapley::MAX_EXACT` players: permutations sampled, and their seed.
+    pub permutations: usize,
+    pub permutation_seed: u64,
+}
+
+/// The attribution of one series' change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesAttribution {
+    pub series: String,
+    pub unit: String,
+    /// The scenario's value (mean over runs) in FROM and TO.
+    pub from_value: f64,
+    pub to_value: f64,
+    /// `v(none)`: TO with no player on.
+    pub none_value: f64,
+    /// One per player, in player order.
+    pub contributions: Vec<f64>,
+    /// Standard errors (0 when exact).
+    pub se: Vec<f64>,
+    /// The largest pairwise interaction (exact only): players `i`, `j` and its size.
+    pub interaction: Option<(usize, usize, f64)>,
+}
+
+impl SeriesAttribution {
+    /// `to_value - from_value`.
+    pub fn observed(&self) -> f64 {
+        self.to_value - self.from_value
+    }
+
+    /// `v(all) - v(none)`: what the players change.
+    pub fn total(&self) -> f64 {
+        self.to_value - self.none_value
+    }
+
+    /// The observed change not due to the players (the passage of time).
+    pub fn other_effects(&self) -> f64 {
+        self.observed() - self.contributions.iter().sum::<f64>()
+    }
+
+    /// `|sum of contributions - total|`: zero up to rounding.
+    pub fn efficiency_gap(&self) -> f64 {
+        (self.contributions.iter().sum::<f64>() - self.total()).abs()
+    }
+}
+
+/// A whole attribution.
+#[derive(Clone, Debug)]
+pub struct Attribution {
+    pub players: Players,
+    pub exact: bool,
+    /// Coalitions run, and permutations sampled (0 when exact).
+    pub coalitions: usize,
+    pub permutations: usize,
+    pub rows: Vec<SeriesAttribution>,
+    pub complete: bool,
+}
+
+/// Why an attribution cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttributionError {
+    /// Bad input: years, series, a variant that does not load.
+    Input(String),
+    /// Interrupted before every coalition finished.
+    Interrupted,
+}
+
+impl fmt::Display for AttributionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Input(m) => f.write_str(m),
+            Self::Interrupted => f.write_str("interrupted before every coalition was run: nothing to attribute"),
+        }
+    }
+}
+
+impl std::error::Error for AttributionError {}
+
+/// Progress: coalitions done out of all.
+pub type OnCoalition<'a> = &'a mut dyn FnMut(usize, usize);
+
+/// Shapley values of the dated changes between `spec.from` and `spec.to` for each series,
+/// every coalition run on the same runs (common random numbers), each run cut at the end of TO.
+///
+/// # Errors
+/// [`AttributionError::Input`] for years outside the scenario, unknown series, or a coalition
+/// whose scenario does not load (all checked before anything runs);
+/// [`AttributionError::Interrupted`] when stopped.
+pub fn attribute(
+    runner: &Runner,
+    scenario: &Scenario,
+    spec: &AttributionSpec,
+    stop: &AtomicBool,
+    progress: OnCoalition<'_>,
+) -> Result<Attribution, AttributionError> {
+    let cal = &scenario.calendar;
+    for (name, year) in [("--from", spec.from), ("--to", spec.to)] {
+        if !(cal.first_reported_year..=cal.last_year).contains(&year) {
+            return Err(AttributionError::Input(format!(
+                "{name} {year} is not a reported year of `{}` ({} to {})",
+                scenario.name, cal.first_reported_year, cal.last_year
+            )));
+        }
+    }
+    let players = Players::find(&scenario.source_text, spec.from, spec.to).map_err(|e| AttributionError::Input(e.0))?;
+    let n = players.players.len();
+    let defs = series_defs(scenario);
+    let all_names: Vec<String> = defs.iter().map(|d| d.name.clone()).collect();
+    let wanted: Vec<String> = match &spec.series {
+        None => all_names.clone(),
+        Some(list) => {
+            for name in list {
+                if !all_names.contains(name) {
+                    let names: Vec<&str> = all_names.iter().map(String::as_str).collect();
+                    let hint = crate::scenario::closest(name, &names)
+                        .map_or_else(String::new, |c| format!("; did you mean `{c}`?"));
+                    return Err(AttributionError::Input(format!("the scenario has no series `{name}`{hint}")));
+                }
+            }
+            all_names.iter().filter(|s| list.contains(s)).cloned().collect()
+        }
+    };
+    let plan = Plan::new(n, spec.permutations, spec.permutation_seed);
+    let coalitions = plan.coalitions();
+    // Every variant loads, or nothing runs.
+    for &c in &coalitions {
+        scenario::load_str(&players.variant(c), &scenario.source_path).map_err(|e| {
+            let off: Vec<&str> =
+                (0..n).filter(|i| c & (1 << i) == 0).map(|i| players.players[i].name.as_str()).collect();
+            AttributionError::Input(format!("the scenario without {} does not load:\n{e}", off.join(", ")))
+        })?;
+    }
+
+    let to_index = (spec.to - cal.first_reported_year) as usize;
+    let from_index = (spec.from - cal.first_reported_year) as usize;
+    let batch = Batch::new(spec.master_seed, 0..spec.seeds)
+        .series(Series::Only(wanted.iter().cloned().collect()))
+        .until(Some(spec.to))
+        .stop_on(stop);
+    // values[c] = per series, the mean over runs in TO; and the full coalition's FROM values.
+    let mut values: BTreeMap<Coalition, Vec<f64>> = BTreeMap::new();
+    let mut from_values: Vec<f64> = Vec::new();
+    let full = shapley::all(n);
+    let chunk = (4 * runner.threads()).max(2);
+    let mut interrupted = false;
+    for ids in coalitions.chunks(chunk) {
+        if stop.load(Ordering::Relaxed) {
+            interrupted = true;
+            break;
+        }
+        let scenarios: Vec<Scenario> = ids
+            .iter()
+            .map(|&c| scenario::load_str(&players.variant(c), &scenario.source_path))
+            .collect::<Result<_, _>>()
+            .map_err(|e| AttributionError::Input(e.to_string()))?;
+        let refs: Vec<&Scenario> = scenarios.iter().collect();
+        runner.run_each(&refs, &batch, |k, runs| {
+            if !runs.complete {
+                interrupted = true;
+                return;
+            }
+            let n_years = runs.years.len();
+            let at = |s: usize, y: usize| mean_sd(runs.runs.iter().map(|r| r.values[s * n_years + y])).0;
+            values.insert(ids[k], (0..runs.series.len()).map(|s| at(s, to_index)).collect());
+            if ids[k] == full {
+                from_values = (0..runs.series.len()).map(|s| at(s, from_index)).collect();
+            }
+            progress(values.len(), coalitions.len());
+        });
+    }
+    if interrupted || values.len() < coalitions.len() {
+        return Err(AttributionError::Interrupted);
+    }
+    let rows = wanted
+        .iter()
+        .enumerate()
+        .map(|(s, name)| {
+            let v: BTreeMap<Coalition, f64> = values.iter().map(|(&c, vals)| (c, vals[s])).collect();
+            let result = shapley(&plan, &v);
+            let interaction = match plan {
+                Plan::Exact { .. } if n >= 2 => shapley::interactions(n, &v)
+                    .into_iter()
+                    .filter(|x| x.2.is_finite())
+                    .max_by(|a, b| a.2.abs().total_cmp(&b.2.abs())),
+                _ => None,
+            };
+            SeriesAttribution {
+                series: name.clone(),
+                unit: defs.iter().find(|d| &d.name == name).map_or("", |d| d.unit).to_string(),
+                from_value: from_values[s],
+                to_value: v[&full],
+                none_value: v[&0],
+                contributions: result.phi,
+                se: result.se,
+                interaction,
+            }
+        })
+        .collect();
+    let (exact, permutations) = match &plan {
+        Plan::Exact { .. } => (true, 0),
+        Plan::Sampled { permutations, .. } => (false, permutations.len()),
+    };
+    Ok(Attribution { players, exact, coalitions: coalitions.len(), permutations, rows, complete: true })
+}
+
+impl Attribution {
+    /// The text of `attribution.csv`: `series,player,contribution,share,se`, one line per
+    /// player, then `(other effects)` (observed change minus the contributions), `(all
+    /// players)` (v(all) - v(none)) and `(observed change FROM-TO)`; shares are of the
+    /// observed change (NaN when it is zero).
+    pub fn csv(&self) -> String {
+        let mut out = String::from("series,player,contribution,share,se\n");
+        let field = |s: &str| {
+            if s.contains([',', '"']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+        };
+        for r in &self.rows {
+            let observed = r.observed();
+            let share = |x: f64| if observed != 0.0 { x / observed } else { f64::NAN };
+            for (i, p) in self.players.players.iter().enumerate() {
+                out.push_str(&format!(
+                    "{},{},{},{},{}\n",
+                    field(&r.series),
+                    field(&p.name),
+                    r.contributions[i],
+                    share(r.contributions[i]),
+                    r.se[i]
+                ));
+            }
+            let se_sum = if self.exact { 0.0 } else { f64::NAN };
+            let other = r.other_effects();
+            out.push_str(&format!("{},(other effects),{other},{},{se_sum}\n", field(&r.series), share(other)));
+            out.push_str(&format!("{},(all players),{},{},{se_sum}\n", field(&r.series), r.total(), share(r.total())));
+            out.push_str(&format!(
+                "{},(observed change {}-{}),{observed},{},0\n",
+                field(&r.series),
+                self.players.from,
+                self.players.to,
+                share(observed)
+            ));
+        }
+        out
+    }
+
+    /// A terminal table for one series.
+    pub fn table(&self, r: &SeriesAttribution) -> String {
+        let (from, to) = (self.players.from, self.players.to);
+        let fmt = |x: f64| if r.unit == "share" { format!("{x:+.4}") } else { format!("{x:+.1}") };
+        let plain = |x: f64| if r.unit == "share" { format!("{x:.4}") } else { format!("{x:.1}") };
+        let observed = r.observed();
+        let pct = |x: f64| if observed != 0.0 { format!("{:>7.1}%", 100.0 * x / observed) } else { "       -".into() };
+        let w = self.players.players.iter().map(|p| p.name.len()).max().unwrap_or(10).max(28);
+        let mut out = format!(
+            "{}: {} in {from}, {} in {to}: observed change {}\n",
+            r.series,
+            plain(r.from_value),
+            plain(r.to_value),
+            fmt(observed)
+        );
+        out.push_str(&format!(
+            "  {:<w$}  {:>12}  {:>8}{}\n",
+            "player",
+            "contribution",
+            "share",
+            if self.exact { "" } else { "        se" }
+        ));
+        for (i, p) in self.players.players.iter().enumerate() {
+            let se = if self.exact { String::new() } else { format!("  {:>8}", plain(r.se[i])) };
+            out.push_str(&format!(
+                "  {:<w$}  {:>12}  {}{se}\n",
+                p.name,
+                fmt(r.contributions[i]),
+                pct(r.contributions[i])
+            ));
+        }
+        out.push_str(&format!(
+            "  {:<w$}  {:>12}  {}\n",
+            "(other effects: time, stocks)",
+            fmt(r.other_effects()),
+            pct(r.other_effects())
+        ));
+        out.push_str(&format!(
+            "  efficiency: contributions add up to {} = v(all) - v(none) = {} (gap {:.2e})\n",
+            fmt(r.contributions.iter().sum()),
+            fmt(r.total()),
+            r.efficiency_gap()
+        ));
+        if let Some((i, j, x)) = r.interaction {
+            out.push_str(&format!(
+                "  largest pairwise interaction: {} x {}: {}\n",
+                self.players.players[i].name,
+                self.players.players[j].name,
+                fmt(x)
+            ));
+        }
+        out
+    }
 }
 
 #[cfg(test)]
