@@ -92,7 +92,7 @@ fi
 "$WORK/venv/bin/python" - "$WORK" <<'EOF'
 import csv, json, sys
 import numpy as np
-import SALib
+from importlib.metadata import version
 from SALib.analyze import morris, sobol
 
 work = sys.argv[1]
@@ -103,7 +103,7 @@ def rows(path):
         return list(csv.DictReader(f))
 
 def check(name, ours, theirs, keys):
-    print(f"\n{name} (SALib {SALib.__version__}):")
+    print(f"\n{name} (SALib {version('SALib')}):")
     print(f"{'param':<50} {'index':<8} {'caseflow':>12} {'SALib':>12} {'|diff|':>9} {'conf ours':>10} {'conf SALib':>10}")
     for i, row in enumerate(ours):
         for key, conf in keys:
