@@ -138,9 +138,9 @@ pub fn diff_table(
 }
 
 /// Whether a base value is large enough for a relative change to mean something: a count of at
-/// least 10, or a share of at least 0.01 (a change from 2 cases to 5 is +150% and says little).
+/// least 50, or a share of at least 0.01 (a change from 2 cases to 5 is +150% and says little).
 fn meaningful_base(row: &DiffRow) -> bool {
-    let floor = if row.unit == "share" { 0.01 } else { 10.0 };
+    let floor = if row.unit == "share" { 0.01 } else { 50.0 };
     row.base_mean.is_finite() && row.base_mean.abs() >= floor
 }
 
@@ -257,7 +257,7 @@ impl DiffTable {
         let _ = writeln!(
             out,
             "How to read it: per series, the year of its largest relative change (alternative / base - 1) among values \
-             with a base of at least 10 (counts) or 0.01 (shares), largest first. Difference = alternative - base, \
+             with a base of at least 50 (counts) or 0.01 (shares), largest first. Difference = alternative - base, \
              mean over {} runs; 90% interval {how}. An interval that excludes 0 is a change the runs can tell from \
              noise.",
             self.runs
@@ -277,11 +277,16 @@ fn fmt_value(v: f64, unit: &str) -> String {
     }
 }
 
+/// A difference for the table, with its sign; counts below 100 keep one decimal.
 fn fmt_signed(v: f64, unit: &str) -> String {
+    // Adding 0.0 turns -0.0 into 0.0.
+    let v = v + 0.0;
     if !v.is_finite() {
         "NaN".to_string()
     } else if unit == "share" {
         format!("{v:+.3}")
+    } else if v.abs() < 100.0 {
+        format!("{v:+.1}")
     } else {
         format!("{v:+.0}")
     }
