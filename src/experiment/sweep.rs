@@ -149,6 +149,9 @@ pub fn run_sweep(
             }
             progress(SweepProgress::PointDone { done: journal.len(), total });
         });
+        if let Err(e) = journal.sync() {
+            failure.get_or_insert(SweepError::Journal(e));
+        }
     }
     if let Some(e) = failure {
         return Err(e);
