@@ -41,7 +41,7 @@ impl Series {
     }
 }
 
-/// A run that has finished (or been skipped after a stop), for progress displays.
+/// A run that has finished, for progress displays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RunDone {
     /// Position of the scenario in the call's list.

@@ -18,10 +18,9 @@ use std::fmt::Write as _;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
-use toml::de::{DeTable, DeValue};
-
-use super::targets::{GROUP_ORDER, TargetKind, TargetRow, parse_csv_records, split_header};
-use super::{CalibrateError, Problem};
+use super::targets::{GROUP_ORDER, TargetKind, TargetRow, field_count_problem, parse_csv_records, split_header};
+use super::{CalibrateError, Problem, toml_problem};
+use crate::output::{csv_text, read_provenance_toml};
 use crate::summary::SummaryRow;
 
 /// Relative error at or below which a row is a hit.
@@ -347,24 +346,23 @@ impl Comparison {
     /// `hit` is `hit`, `miss` or `missing`. Floats in shortest round-trip form, NaN as `NaN`
     /// (as in `summary.csv`). Rows only: the totals are in the table and the report.
     pub fn csv(&self) -> String {
-        let mut out = String::from("series,year,group,published,mean,p05,p95,rel_error,abs_error,hit\n");
-        for r in &self.rows {
-            let _ = writeln!(
-                out,
-                "{},{},{},{},{},{},{},{},{},{}",
-                csv_field(&r.series),
-                r.year,
-                csv_field(&r.group),
-                r.published,
-                r.mean,
-                r.p05,
-                r.p95,
-                r.rel_error,
-                r.abs_error,
-                r.status.as_str()
-            );
-        }
-        out
+        csv_text(
+            &["series", "year", "group", "published", "mean", "p05", "p95", "rel_error", "abs_error", "hit"],
+            self.rows.iter().map(|r| {
+                [
+                    r.series.clone(),
+                    r.year.to_string(),
+                    r.group.clone(),
+                    r.published.to_string(),
+                    r.mean.to_string(),
+                    r.p05.to_string(),
+                    r.p95.to_string(),
+                    r.rel_error.to_string(),
+                    r.abs_error.to_string(),
+                    r.status.as_str().to_string(),
+                ]
+            }),
+        )
     }
 }
 
@@ -392,15 +390,6 @@ pub(crate) fn fmt_percent(v: f64) -> String {
     if v.is_nan() { "-".to_string() } else { format!("{:+.1}%", v * 100.0) }
 }
 
-/// Quotes a field per RFC 4180 when it holds a separator, a quote or a line break.
-fn csv_field(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
-    }
-}
-
 /// Parses the text of a `summary.csv` (`series,year,mean,sd,p05,p95`).
 ///
 /// # Errors
@@ -421,12 +410,7 @@ pub fn parse_summary(text: &str, file: &str) -> Result<Vec<SummaryRow>, Calibrat
     let mut out = Vec::with_capacity(rows.len());
     for record in rows {
         if record.fields.len() != HEADER.len() {
-            problems.push(Problem::at(
-                file,
-                record.line,
-                "",
-                format!("expected {} fields, found {}", HEADER.len(), record.fields.len()),
-            ));
+            problems.push(field_count_problem(file, record, HEADER.len(), ""));
             continue;
         }
         let f = &record.fields;
@@ -473,7 +457,7 @@ pub struct ResultsInfo {
     pub scenario_path: String,
     /// As written (an integer, or a string for seeds above i64::MAX).
     pub master_seed: String,
-    pub n_runs: i64,
+    pub n_runs: u64,
     pub complete: bool,
 }
 
@@ -529,51 +513,15 @@ pub fn read_results(path: &Path) -> Result<Results, CalibrateError> {
 
 /// The keys of `provenance.toml` that say which run it was.
 fn parse_provenance(text: &str, file: &str, dir: PathBuf) -> Result<ResultsInfo, CalibrateError> {
-    let doc = DeTable::parse(text).map_err(|e| {
-        CalibrateError::Input(vec![Problem::whole_file(file, format!("not valid TOML: {}", e.message().trim()))])
-    })?;
-    let table = doc.get_ref();
-    let mut problems = Vec::new();
-    let mut get = |key: &str| {
-        let value = table.get(key).map(|v| v.get_ref());
-        if value.is_none() {
-            problems.push(Problem::whole_file(file, format!("key `{key}` is missing")));
-        }
-        value
-    };
-    let string = |v: Option<&DeValue<'_>>| match v {
-        Some(DeValue::String(s)) => Some(s.to_string()),
-        Some(DeValue::Integer(i)) => Some(i.as_str().to_string()),
-        _ => None,
-    };
-    let scenario_name = string(get("scenario_name"));
-    let scenario_path = string(get("scenario_path"));
-    let master_seed = string(get("master_seed"));
-    let n_runs = match get("n_runs") {
-        Some(DeValue::Integer(i)) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
-        _ => None,
-    };
-    let complete = match get("complete") {
-        Some(DeValue::Boolean(b)) => Some(*b),
-        _ => None,
-    };
-    match (scenario_name, scenario_path, master_seed, n_runs, complete) {
-        (Some(scenario_name), Some(scenario_path), Some(master_seed), Some(n_runs), Some(complete))
-            if problems.is_empty() =>
-        {
-            Ok(ResultsInfo { dir, scenario_name, scenario_path, master_seed, n_runs, complete })
-        }
-        _ => {
-            if problems.is_empty() {
-                problems.push(Problem::whole_file(
-                    file,
-                    "unexpected value types (scenario_name, scenario_path: strings; master_seed, n_runs: \
-                     integers; complete: a boolean)",
-                ));
-            }
-            Err(CalibrateError::Input(problems))
-        }
-    }
+    let p = read_provenance_toml(text).map_err(|e| CalibrateError::Input(vec![toml_problem(file, text, &e)]))?;
+    Ok(ResultsInfo {
+        dir,
+        scenario_name: p.scenario_name,
+        scenario_path: p.scenario_path,
+        master_seed: p.master_seed.to_string(),
+        n_runs: p.n_runs,
+        complete: p.complete,
+    })
 }
 
 #[cfg(test)]

@@ -35,10 +35,11 @@ use std::collections::HashSet;
 use std::ops::{Range, RangeInclusive};
 use std::path::Path;
 
+use serde::Deserialize;
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::DeTable;
 
-use super::{CalibrateError, Problem, line_col};
+use super::{CalibrateError, Problem, line_col, toml_problem};
 use crate::scenario;
 use crate::scenario::edit::{self, ValueKind, format_number, parse_key_path, splice};
 
@@ -102,19 +103,6 @@ pub fn load_free(path: &Path) -> Result<CalibrationSpec, CalibrateError> {
     parse_free(&text, &label)
 }
 
-const CALIBRATION_KEYS: [&str; 10] = [
-    "targets_years",
-    "seeds",
-    "master_seed",
-    "population",
-    "seed",
-    "sigma0",
-    "tolerance",
-    "objective",
-    "far_pull",
-    "band_hits",
-];
-
 /// What calibration minimises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Objective {
@@ -124,150 +112,121 @@ pub enum Objective {
     /// the fit is judged by.
     SoftMisses,
 }
-const FREE_KEYS: [&str; 3] = ["key", "min", "max"];
+
 /// More runs per candidate or candidates per generation than this is surely a typo.
 const MAX_COUNT: i64 = 100_000;
+
+/// FREE.toml as written: its structure and types are checked by serde (an unknown or missing
+/// key, or a value of the wrong type, is an error at its line and column); the values are
+/// then checked by [`parse_free`], which reports every problem found.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFree {
+    #[serde(default)]
+    calibration: RawCalibration,
+    free: Option<Spanned<Vec<Spanned<RawFreeParam>>>>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalibration {
+    targets_years: Option<Spanned<Vec<i64>>>,
+    seeds: Option<Spanned<i64>>,
+    master_seed: Option<Spanned<i64>>,
+    population: Option<Spanned<i64>>,
+    seed: Option<Spanned<i64>>,
+    sigma0: Option<Spanned<f64>>,
+    tolerance: Option<Spanned<f64>>,
+    objective: Option<Spanned<String>>,
+    far_pull: Option<Spanned<f64>>,
+    band_hits: Option<Spanned<bool>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFreeParam {
+    key: Spanned<String>,
+    min: Spanned<f64>,
+    max: Spanned<f64>,
+}
 
 /// Validates the text of a FREE.toml; `file` names it in diagnostics.
 ///
 /// # Errors
-/// [`CalibrateError::Input`] with every problem found.
+/// [`CalibrateError::Input`]: the first structural problem (TOML syntax, an unknown or
+/// missing key, a value of the wrong type), or else every value out of its range.
 pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateError> {
-    let doc = DeTable::parse(text).map_err(|e| {
-        let at = e.span().map_or(0, |s| s.start);
-        let (line, column) = line_col(text, at);
-        CalibrateError::Input(vec![Problem {
-            file: file.to_string(),
-            line,
-            column,
-            field: String::new(),
-            message: format!("TOML syntax error: {}", e.message().trim().replace('\n', "; ")),
-        }])
-    })?;
+    let raw: RawFree = toml::from_str(text).map_err(|e| CalibrateError::Input(vec![toml_problem(file, text, &e)]))?;
     let mut r = Reader { file, text, problems: Vec::new() };
-    let root = doc.get_ref();
-    for key in root.keys() {
-        if key.get_ref() != "calibration" && key.get_ref() != "free" {
-            r.error(
-                key.span().start,
-                key.get_ref(),
-                "unknown section (expected [calibration] and [[free]])".to_string(),
-            );
-        }
-    }
+    let c = &raw.calibration;
 
-    let mut years = None;
-    let mut seeds = 4;
-    let mut master_seed = 1;
-    let mut population = None;
-    let mut seed = 1;
-    let mut sigma0 = 0.3;
-    let mut tolerance = 0.0;
-    let mut objective = Objective::Loss;
-    let mut far_pull = 0.0;
-    let mut far_pull_at = None;
-    let mut band_hits = false;
-    let mut band_hits_at = None;
-    match root.get("calibration") {
-        None => {}
-        Some(v) => match v.get_ref() {
-            DeValue::Table(t) => {
-                r.unknown_keys(t, "calibration", &CALIBRATION_KEYS);
-                if let Some(v) = t.get("targets_years") {
-                    years = r.year_range(v, "calibration.targets_years");
-                }
-                if let Some(v) = t.get("seeds") {
-                    seeds = r.integer(v, "calibration.seeds", 1, MAX_COUNT).map_or(seeds, |n| n as u64);
-                }
-                if let Some(v) = t.get("master_seed") {
-                    master_seed =
-                        r.integer(v, "calibration.master_seed", 0, i64::MAX).map_or(master_seed, |n| n as u64);
-                }
-                if let Some(v) = t.get("population") {
-                    population = r.integer(v, "calibration.population", 2, MAX_COUNT).map(|n| n as usize);
-                }
-                if let Some(v) = t.get("seed") {
-                    seed = r.integer(v, "calibration.seed", 0, i64::MAX).map_or(seed, |n| n as u64);
-                }
-                if let Some(v) = t.get("sigma0") {
-                    sigma0 = r.number_in(v, "calibration.sigma0", |x| x > 0.0 && x <= 1.0, "(0, 1]").unwrap_or(sigma0);
-                }
-                if let Some(v) = t.get("objective") {
-                    match v.get_ref() {
-                        DeValue::String(s) if s == "loss" => objective = Objective::Loss,
-                        DeValue::String(s) if s == "soft_misses" => objective = Objective::SoftMisses,
-                        _ => r.error(
-                            v.span().start,
-                            "calibration.objective",
-                            format!("expected \"loss\" or \"soft_misses\", found {}", r.source(v)),
-                        ),
-                    }
-                }
-                if let Some(v) = t.get("far_pull") {
-                    far_pull_at = Some(v.span().start);
-                    far_pull = r
-                        .number_in(v, "calibration.far_pull", |x| (0.0..=1.0).contains(&x), "[0, 1]")
-                        .unwrap_or(far_pull);
-                }
-                if let Some(v) = t.get("band_hits") {
-                    band_hits_at = Some(v.span().start);
-                    match v.get_ref() {
-                        DeValue::Boolean(b) => band_hits = *b,
-                        _ => r.error(
-                            v.span().start,
-                            "calibration.band_hits",
-                            format!("expected true or false, found {}", r.source(v)),
-                        ),
-                    }
-                }
-                if let Some(v) = t.get("tolerance") {
-                    tolerance = r
-                        .number_in(v, "calibration.tolerance", |x| (0.0..1.0).contains(&x), "[0, 1)")
-                        .unwrap_or(tolerance);
-                }
+    let years = c.targets_years.as_ref().and_then(|v| r.year_range(v, "calibration.targets_years"));
+    let count = |r: &mut Reader<'_>, v: &Option<Spanned<i64>>, key: &str, min: i64, max: i64| {
+        v.as_ref().and_then(|v| r.integer(v, key, min, max))
+    };
+    let seeds = count(&mut r, &c.seeds, "calibration.seeds", 1, MAX_COUNT).map_or(4, |n| n as u64);
+    let master_seed = count(&mut r, &c.master_seed, "calibration.master_seed", 0, i64::MAX).map_or(1, |n| n as u64);
+    let population = count(&mut r, &c.population, "calibration.population", 2, MAX_COUNT).map(|n| n as usize);
+    let seed = count(&mut r, &c.seed, "calibration.seed", 0, i64::MAX).map_or(1, |n| n as u64);
+    let sigma0 =
+        c.sigma0.as_ref().and_then(|v| r.number_in(v, "calibration.sigma0", |x| x > 0.0 && x <= 1.0, "(0, 1]"));
+    let tolerance = c
+        .tolerance
+        .as_ref()
+        .and_then(|v| r.number_in(v, "calibration.tolerance", |x| (0.0..1.0).contains(&x), "[0, 1)"));
+    let far_pull = c
+        .far_pull
+        .as_ref()
+        .and_then(|v| r.number_in(v, "calibration.far_pull", |x| (0.0..=1.0).contains(&x), "[0, 1]"));
+    let objective = match &c.objective {
+        None => Objective::Loss,
+        Some(v) => match v.get_ref().as_str() {
+            "loss" => Objective::Loss,
+            "soft_misses" => Objective::SoftMisses,
+            _ => {
+                r.error(
+                    v.span().start,
+                    "calibration.objective",
+                    format!("expected \"loss\" or \"soft_misses\", found {}", r.source(v.span())),
+                );
+                Objective::Loss
             }
-            _ => r.error(v.span().start, "calibration", "expected a table ([calibration])".to_string()),
         },
-    }
+    };
+    let band_hits = c.band_hits.as_ref().is_some_and(|v| *v.get_ref());
 
     // A pull on missed rows, and rows inside the band costing nothing, mean nothing to the
     // squared loss: say so rather than ignore them.
     if objective != Objective::SoftMisses {
-        for (at, set, key) in
-            [(far_pull_at, far_pull > 0.0, "calibration.far_pull"), (band_hits_at, band_hits, "calibration.band_hits")]
-        {
-            if let Some(at) = at
-                && set
-            {
+        let pull_at = c.far_pull.as_ref().filter(|_| far_pull.unwrap_or(0.0) > 0.0).map(|v| v.span().start);
+        let band_at = c.band_hits.as_ref().filter(|_| band_hits).map(|v| v.span().start);
+        for (at, key) in [(pull_at, "calibration.far_pull"), (band_at, "calibration.band_hits")] {
+            if let Some(at) = at {
                 r.error(at, key, "applies only with objective = \"soft_misses\"".to_string());
             }
         }
     }
 
     let mut free = Vec::new();
-    match root.get("free") {
+    match &raw.free {
         None => r.error(0, "free", "no [[free]] parameters: name at least one parameter to fit".to_string()),
-        Some(v) => match v.get_ref() {
-            DeValue::Array(items) if !items.is_empty() => {
-                let mut seen = HashSet::new();
-                for (i, item) in items.iter().enumerate() {
-                    let path = format!("free[{i}]");
-                    let DeValue::Table(t) = item.get_ref() else {
-                        r.error(item.span().start, &path, "expected a table ([[free]])".to_string());
-                        continue;
-                    };
-                    if let Some(p) = r.free_param(t, &path, item.span().start) {
-                        if seen.insert(p.key.clone()) {
-                            free.push(p);
-                        } else {
-                            let at = t.get("key").map_or(item.span().start, |k| k.span().start);
-                            r.error(at, &format!("{path}.key"), format!("`{}` is already a free parameter", p.key));
-                        }
+        Some(items) if items.get_ref().is_empty() => {
+            r.error(items.span().start, "free", "expected one or more [[free]] tables".to_string());
+        }
+        Some(items) => {
+            let mut seen = HashSet::new();
+            for (i, item) in items.get_ref().iter().enumerate() {
+                let path = format!("free[{i}]");
+                if let Some(p) = r.free_param(item.get_ref(), &path) {
+                    if seen.insert(p.key.clone()) {
+                        free.push(p);
+                    } else {
+                        let at = item.get_ref().key.span().start;
+                        r.error(at, &format!("{path}.key"), format!("`{}` is already a free parameter", p.key));
                     }
                 }
             }
-            _ => r.error(v.span().start, "free", "expected one or more [[free]] tables".to_string()),
-        },
+        }
     }
 
     if !r.problems.is_empty() {
@@ -283,23 +242,21 @@ pub fn parse_free(text: &str, file: &str) -> Result<CalibrationSpec, CalibrateEr
         master_seed,
         population,
         seed,
-        sigma0,
-        tolerance,
+        sigma0: sigma0.unwrap_or(0.3),
+        tolerance: tolerance.unwrap_or(0.0),
         objective,
-        far_pull,
+        far_pull: far_pull.unwrap_or(0.0),
         band_hits,
         free,
     })
 }
 
-/// Collects diagnostics while reading FREE.toml.
+/// Collects the value problems of FREE.toml.
 struct Reader<'a> {
     file: &'a str,
     text: &'a str,
     problems: Vec<Problem>,
 }
-
-type Value<'t> = Spanned<DeValue<'t>>;
 
 impl Reader<'_> {
     fn error(&mut self, at: usize, key: &str, message: String) {
@@ -308,127 +265,77 @@ impl Reader<'_> {
         self.problems.push(Problem { file: self.file.to_string(), line, column, field, message });
     }
 
-    fn source(&self, v: &Value<'_>) -> String {
-        self.text.get(v.span()).unwrap_or("?").to_string()
+    /// The value as written, for "found ..." messages.
+    fn source(&self, span: Range<usize>) -> String {
+        self.text.get(span).unwrap_or("?").to_string()
     }
 
-    fn unknown_keys(&mut self, t: &DeTable<'_>, section: &str, known: &[&str]) {
-        for key in t.keys() {
-            if !known.contains(&key.get_ref().as_ref()) {
-                self.error(
-                    key.span().start,
-                    &format!("{section}.{}", key.get_ref()),
-                    format!("unknown key (the keys of [{section}] are {})", known.join(", ")),
-                );
-            }
+    fn integer(&mut self, v: &Spanned<i64>, key: &str, min: i64, max: i64) -> Option<i64> {
+        let n = *v.get_ref();
+        if (min..=max).contains(&n) {
+            return Some(n);
         }
-    }
-
-    fn integer(&mut self, v: &Value<'_>, key: &str, min: i64, max: i64) -> Option<i64> {
-        let n = match v.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
-            _ => None,
-        };
-        match n {
-            Some(n) if (min..=max).contains(&n) => Some(n),
-            _ => {
-                let range = if max == i64::MAX { format!("at least {min}") } else { format!("{min} to {max}") };
-                self.error(v.span().start, key, format!("expected an integer {range}, found {}", self.source(v)));
-                None
-            }
-        }
-    }
-
-    fn number(&mut self, v: &Value<'_>, key: &str) -> Option<f64> {
-        let x = match v.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok().map(|n| n as f64),
-            DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
-            _ => None,
-        };
-        match x {
-            Some(x) if x.is_finite() => Some(x),
-            _ => {
-                self.error(v.span().start, key, format!("expected a finite number, found {}", self.source(v)));
-                None
-            }
-        }
+        let range = if max == i64::MAX { format!("at least {min}") } else { format!("{min} to {max}") };
+        self.error(v.span().start, key, format!("expected an integer {range}, found {}", self.source(v.span())));
+        None
     }
 
     /// A finite number that `ok` accepts; otherwise an error saying it must lie in `range`.
-    fn number_in(&mut self, v: &Value<'_>, key: &str, ok: impl Fn(f64) -> bool, range: &str) -> Option<f64> {
+    fn number_in(&mut self, v: &Spanned<f64>, key: &str, ok: impl Fn(f64) -> bool, range: &str) -> Option<f64> {
         let x = self.number(v, key)?;
         if ok(x) {
             return Some(x);
         }
-        self.error(v.span().start, key, format!("expected a number in {range}, found {}", self.source(v)));
+        self.error(v.span().start, key, format!("expected a number in {range}, found {}", self.source(v.span())));
         None
     }
 
-    fn year_range(&mut self, v: &Value<'_>, key: &str) -> Option<RangeInclusive<i32>> {
-        let years: Option<Vec<i32>> = match v.get_ref() {
-            DeValue::Array(items) if items.len() == 2 => items
-                .iter()
-                .map(|item| match item.get_ref() {
-                    DeValue::Integer(i) => i32::from_str_radix(i.as_str(), i.radix()).ok(),
-                    _ => None,
-                })
-                .collect(),
-            _ => None,
-        };
-        match years.as_deref() {
-            Some(&[first, last]) if first <= last => Some(first..=last),
+    fn number(&mut self, v: &Spanned<f64>, key: &str) -> Option<f64> {
+        let x = *v.get_ref();
+        if x.is_finite() {
+            return Some(x);
+        }
+        self.error(v.span().start, key, format!("expected a finite number, found {}", self.source(v.span())));
+        None
+    }
+
+    fn year_range(&mut self, v: &Spanned<Vec<i64>>, key: &str) -> Option<RangeInclusive<i32>> {
+        let years: Vec<i32> = v.get_ref().iter().filter_map(|&y| i32::try_from(y).ok()).collect();
+        match years.as_slice() {
+            &[first, last] if first <= last && v.get_ref().len() == 2 => Some(first..=last),
             _ => {
+                let found = self.source(v.span());
                 self.error(
                     v.span().start,
                     key,
-                    format!("expected [first year, last year] with first <= last, found {}", self.source(v)),
+                    format!("expected [first year, last year] with first <= last, found {found}"),
                 );
                 None
             }
         }
     }
 
-    fn free_param(&mut self, t: &DeTable<'_>, path: &str, at: usize) -> Option<FreeParam> {
+    fn free_param(&mut self, p: &RawFreeParam, path: &str) -> Option<FreeParam> {
         let before = self.problems.len();
-        self.unknown_keys(t, "free", &FREE_KEYS);
-        let key = match t.get("key") {
-            None => {
-                self.error(at, &format!("{path}.key"), "missing required key".to_string());
-                None
-            }
-            Some(v) => match v.get_ref() {
-                DeValue::String(s) => match parse_key_path(s) {
-                    Ok(_) => Some((s.to_string(), v.span().start)),
-                    Err(message) => {
-                        self.error(v.span().start, &format!("{path}.key"), message);
-                        None
-                    }
-                },
-                _ => {
-                    let found = self.source(v);
-                    self.error(v.span().start, &format!("{path}.key"), format!("expected a string, found {found}"));
-                    None
-                }
-            },
-        };
-        let mut bound = |name: &str| match t.get(name) {
-            None => {
-                self.error(at, &format!("{path}.{name}"), "missing required key".to_string());
-                None
-            }
-            Some(v) => self.number(v, &format!("{path}.{name}")),
-        };
-        let (min, max) = (bound("min"), bound("max"));
+        let key = p.key.get_ref();
+        if let Err(message) = parse_key_path(key) {
+            self.error(p.key.span().start, &format!("{path}.key"), message);
+        }
+        let min = self.number(&p.min, &format!("{path}.min"));
+        let max = self.number(&p.max, &format!("{path}.max"));
         if let (Some(lo), Some(hi)) = (min, max)
             && lo >= hi
         {
-            let at = t.get("max").map_or(at, |v| v.span().start);
-            self.error(at, &format!("{path}.max"), format!("max ({hi}) must be greater than min ({lo})"));
+            self.error(
+                p.max.span().start,
+                &format!("{path}.max"),
+                format!("max ({hi}) must be greater than min ({lo})"),
+            );
         }
-        match (key, min, max) {
-            (Some((key, key_at)), Some(min), Some(max)) if self.problems.len() == before => {
-                let (line, column) = line_col(self.text, key_at);
-                Some(FreeParam { key, min, max, line, column })
+        match (min, max) {
+            (Some(min), Some(max)) if self.problems.len() == before => {
+                let (line, column) = line_col(self.text, p.key.span().start);
+                Some(FreeParam { key: key.clone(), min, max, line, column })
             }
             _ => None,
         }

@@ -10,21 +10,27 @@
 //!   calibration resumes where it stopped and ends exactly as an uninterrupted one
 //!   (`caseflow calibrate`). See `docs/calibration.md`.
 //!
+//! The calibration itself is split by what each part does: `evaluate` runs candidates on
+//! common random numbers through the batch runner, `state` saves, resumes and checks the
+//! state after each generation, `report` writes what a finished calibration leaves for
+//! people; this module is the driver, with the error types.
+//!
 //! Library code never prints: progress goes through a callback, results come back as values.
 
 mod cmaes;
 mod compare;
+mod evaluate;
 mod free;
+mod report;
+mod state;
 mod targets;
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::fs;
 use std::io;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-
-use toml::de::{DeTable, DeValue};
 
 pub use cmaes::{CmaState, SepCmaEs};
 pub use compare::{
@@ -34,10 +40,13 @@ pub use compare::{
 pub use free::{CalibrationSpec, FreeParam, Objective, Template, default_population, load_free, parse_free};
 pub use targets::{GROUP_ORDER, TargetKind, TargetRow, load_targets, parse_targets, series_group};
 
-use crate::batch::{Batch, Runner, Series};
+use evaluate::Evaluator;
+use report::{ReportContext, fitted_header, generations_csv, report_md};
+use state::{SavedState, check_state, damaged, read_state, targets_fingerprint, write_state};
+
+use crate::batch::Runner;
 use crate::output;
-use crate::scenario::{self, Scenario, ScenarioError};
-use crate::summary::SummaryRow;
+use crate::scenario::{self, ScenarioError};
 
 /// One problem in an input file, located as precisely as the file allows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,6 +170,57 @@ fn line_col(text: &str, at: usize) -> (usize, usize) {
     (line, before[start..].trim_start_matches('\u{feff}').chars().count() + 1)
 }
 
+/// A problem of a TOML file read with serde: at the line and column of toml's span, naming
+/// the key there (its dotted path: `calibration.seeds`, `free[1].step`), with toml's message
+/// (e.g. "unknown field `speed`, expected one of ...", "invalid type: integer `1`, expected a
+/// boolean").
+fn toml_problem(file: &str, text: &str, e: &toml::de::Error) -> Problem {
+    let at = e.span().map_or(0, |s| s.start);
+    let (line, column) = line_col(text, at);
+    let key = key_at(text, at);
+    let field = if key.is_empty() { String::new() } else { format!("key `{key}`") };
+    Problem { file: file.to_string(), line, column, field, message: e.message().trim().replace('\n', "; ") }
+}
+
+/// The dotted path of the key on the line of byte offset `at` in a TOML text of plain
+/// `[table]`, `[[array]]` and `key = value` lines (FREE.toml, state.toml): the last table
+/// header before it (an array of tables numbered from 0), then the key on that line, if any.
+fn key_at(text: &str, at: usize) -> String {
+    let at = at.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut table = String::new();
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    // Headers up to this line, its own included (a missing key is reported at its table).
+    for line in text[..line_end].lines() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix("[[").and_then(|l| l.split("]]").next()) {
+            let name = name.trim().to_string();
+            let n = match counts.iter_mut().find(|(c, _)| *c == name) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    counts.push((name.clone(), 0));
+                    0
+                }
+            };
+            table = format!("{name}[{n}]");
+        } else if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            table = name.trim().to_string();
+        }
+    }
+    let line = text[line_start..].lines().next().unwrap_or("");
+    let key = line.split_once('=').map_or("", |(k, _)| k.trim());
+    let key = if key.starts_with('[') || key.starts_with('#') { "" } else { key };
+    match (table.is_empty(), key.is_empty()) {
+        (true, _) => key.to_string(),
+        (false, true) => table,
+        (false, false) => format!("{table}.{key}"),
+    }
+}
+
 /// Fingerprint of a text input (scenario, FREE.toml, targets).
 fn sha256_hex(text: &str) -> String {
     output::sha256_hex(text.as_bytes())
@@ -245,9 +305,6 @@ pub fn compare_results(
 /// Stop when the search distribution's largest coordinate step is below this share of the
 /// bound width: finer than any difference the simulation noise lets us see.
 pub const TOL_STEP: f64 = 1e-3;
-
-/// The state file's format version.
-const STATE_FORMAT: i64 = 1;
 
 /// File names in the output directory.
 pub const STATE_FILE: &str = "state.toml";
@@ -360,26 +417,6 @@ pub struct CalibrationOutcome {
     pub out_dir: PathBuf,
     /// Files written (the state file always; the others when not interrupted).
     pub files: Vec<PathBuf>,
-}
-
-/// Everything saved after a generation: the optimiser's state, the best candidate, the
-/// history, and fingerprints of the inputs so a resume with other inputs is refused.
-#[derive(Clone, Debug, PartialEq)]
-struct SavedState {
-    scenario_sha256: String,
-    free_sha256: String,
-    targets_sha256: String,
-    keys: Vec<String>,
-    population: usize,
-    evaluations: u64,
-    start_loss: f64,
-    best_loss: f64,
-    /// The best candidate in the normalised box, and the parameter values it was evaluated
-    /// with (kept, not recomputed, so the fitted scenario holds exactly what was evaluated).
-    best_point: Vec<f64>,
-    best_values: Vec<f64>,
-    cma: CmaState,
-    history: Vec<GenerationRecord>,
 }
 
 /// Fits the free parameters of `spec` in the scenario `scenario_text` (labelled
@@ -610,591 +647,9 @@ fn empty_pair() -> (Comparison, Comparison) {
     (empty.clone(), empty)
 }
 
-/// Runs candidates on common random numbers and scores them.
-struct Evaluator<'a> {
-    template: &'a Template,
-    spec: &'a CalibrationSpec,
-    /// Target rows only, all years.
-    targets: &'a [TargetRow],
-    /// Built once, used by every generation.
-    runner: Runner,
-    progress: &'a (dyn Fn(Progress) + Sync),
-}
-
-impl Evaluator<'_> {
-    /// The loss of each candidate over the fit years; +inf for a candidate whose scenario does
-    /// not load (bounds that are each valid may still combine into an invalid scenario).
-    fn losses(&self, generation: u64, candidates: &[Vec<f64>]) -> Vec<f64> {
-        // Years after the last fitted year cannot change the loss: stop the runs there.
-        let cut = self.spec.years.as_ref().map(|y| *y.end());
-        self.summaries(Some(generation), candidates, cut)
-            .iter()
-            .map(|s| match s {
-                Ok(summary) => {
-                    let fit = compare(summary, self.targets, self.spec.years.clone());
-                    match self.spec.objective {
-                        Objective::Loss => fit.loss_beyond(self.spec.tolerance),
-                        Objective::SoftMisses => {
-                            fit.soft_misses_banded(self.spec.tolerance, self.spec.far_pull, self.spec.band_hits)
-                        }
-                    }
-                }
-                Err(_) => f64::INFINITY,
-            })
-            .collect()
-    }
-
-    /// The summary (target series only) of each candidate over runs `0..seeds` of the master
-    /// seed, through the batch runner: every candidate meets the same random numbers, so
-    /// candidates differ only through their parameters, and the results do not depend on the
-    /// number of threads. `generation`: reported with each finished candidate, when given.
-    /// `cut`: run only up to the end of that year (the summary then covers the reported years
-    /// up to it).
-    fn summaries(
-        &self,
-        generation: Option<u64>,
-        candidates: &[Vec<f64>],
-        cut: Option<i32>,
-    ) -> Vec<Result<Vec<SummaryRow>, String>> {
-        let scenarios: Vec<Result<Scenario, String>> = candidates
-            .iter()
-            .map(|values| {
-                scenario::load_str(&self.template.text_with(values), self.template.label()).map_err(|e| e.to_string())
-            })
-            .collect();
-        let loaded: Vec<(usize, &Scenario)> =
-            scenarios.iter().enumerate().filter_map(|(c, s)| s.as_ref().ok().map(|s| (c, s))).collect();
-        let wanted = Series::Only(self.targets.iter().map(|t| t.series.clone()).collect());
-        let batch = Batch::new(self.spec.master_seed, 0..self.spec.seeds).series(wanted).until(cut);
-        let mut summaries: Vec<Result<Vec<SummaryRow>, String>> =
-            scenarios.iter().map(|s| s.as_ref().map(|_| Vec::new()).map_err(Clone::clone)).collect();
-        let list: Vec<&Scenario> = loaded.iter().map(|&(_, s)| s).collect();
-        self.runner.run_each(&list, &batch, |k, runs| {
-            let candidate = loaded[k].0;
-            summaries[candidate] = Ok(runs.summary());
-            if let Some(generation) = generation {
-                (self.progress)(Progress::CandidateDone { generation, candidate });
-            }
-        });
-        summaries
-    }
-}
-
-/// Fingerprint of what the loss depends on in the targets: series, year, value and unit of
-/// each target row (editing a note or a source does not invalidate a saved calibration).
-fn targets_fingerprint(targets: &[TargetRow]) -> String {
-    let mut text = String::new();
-    for t in targets {
-        let _ = writeln!(text, "{},{},{:?},{}", t.series, t.year, t.value, t.unit);
-    }
-    sha256_hex(&text)
-}
-
-// ---------------------------------------------------------------------------------------------
-// The state file
-// ---------------------------------------------------------------------------------------------
-
-/// A float for TOML: shortest round-trip form (Rust's `{:?}` always has a `.` or an exponent,
-/// so TOML reads a float), and TOML's spellings of the special values.
-fn toml_f64(v: f64) -> String {
-    if v.is_nan() {
-        "nan".to_string()
-    } else if v.is_infinite() {
-        if v > 0.0 { "inf" } else { "-inf" }.to_string()
-    } else {
-        format!("{v:?}")
-    }
-}
-
-fn toml_f64s(v: &[f64]) -> String {
-    format!("[{}]", v.iter().map(|x| toml_f64(*x)).collect::<Vec<_>>().join(", "))
-}
-
-fn toml_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn write_state(path: &Path, s: &SavedState, scenario_label: &str) -> Result<(), CalibrateError> {
-    let mut t = String::new();
-    let _ = writeln!(
-        t,
-        "# State of `caseflow calibrate` after generation {}: everything needed to resume from it.\n\
-         # Written after every completed generation; do not edit. Floats are in shortest round-trip\n\
-         # form and read back bit for bit, so a resumed calibration ends exactly as an uninterrupted one.\n\
-         # Delete this file (or choose another --out) to start the calibration over.\n",
-        s.cma.generation
-    );
-    let _ = writeln!(t, "format = {STATE_FORMAT}");
-    let _ = writeln!(t, "scenario = {}", toml_str(scenario_label));
-    let _ = writeln!(t, "scenario_sha256 = {}", toml_str(&s.scenario_sha256));
-    let _ = writeln!(t, "free_sha256 = {}", toml_str(&s.free_sha256));
-    let _ = writeln!(t, "targets_sha256 = {}", toml_str(&s.targets_sha256));
-    let _ = writeln!(t, "keys = [{}]", s.keys.iter().map(|k| toml_str(k)).collect::<Vec<_>>().join(", "));
-    let _ = writeln!(t, "population = {}", s.population);
-    let _ = writeln!(t, "generation = {}", s.cma.generation);
-    let _ = writeln!(t, "evaluations = {}", s.evaluations);
-    let _ = writeln!(t, "start_loss = {}", toml_f64(s.start_loss));
-    let _ = writeln!(t, "best_loss = {}", toml_f64(s.best_loss));
-    let _ = writeln!(t, "# The best candidate in the normalised box, and the parameter values it was run with.");
-    let _ = writeln!(t, "best_point = {}", toml_f64s(&s.best_point));
-    let _ = writeln!(t, "best_values = {}", toml_f64s(&s.best_values));
-    let _ = writeln!(t, "\n# sep-CMA-ES state (normalised units: each bound width is 1).");
-    let _ = writeln!(t, "mean = {}", toml_f64s(&s.cma.mean));
-    let _ = writeln!(t, "sigma = {}", toml_f64(s.cma.sigma));
-    let _ = writeln!(t, "diag_c = {}", toml_f64s(&s.cma.diag_c));
-    let _ = writeln!(t, "path_sigma = {}", toml_f64s(&s.cma.path_sigma));
-    let _ = writeln!(t, "path_c = {}", toml_f64s(&s.cma.path_c));
-    for h in &s.history {
-        let _ = writeln!(
-            t,
-            "\n[[history]]\ngeneration = {}\nevaluations = {}\nbest_loss = {}\ngeneration_best = {}\nmean_loss = {}\nsigma = {}\ninvalid = {}",
-            h.generation,
-            h.evaluations,
-            toml_f64(h.best_loss),
-            toml_f64(h.generation_best),
-            toml_f64(h.mean_loss),
-            toml_f64(h.sigma),
-            h.invalid
-        );
-    }
-    write_file_atomic(path, t.as_bytes())
-}
-
-fn damaged(message: &str) -> String {
-    format!("the calibration state is damaged ({message}); delete it (or choose another --out) to start over")
-}
-
-fn read_state(path: &Path) -> Result<SavedState, CalibrateError> {
-    let fail = |message: String| CalibrateError::State { path: path.to_path_buf(), message: damaged(&message) };
-    let text = fs::read_to_string(path).map_err(io_error(path))?;
-    let doc = DeTable::parse(&text).map_err(|e| fail(format!("not valid TOML: {}", e.message().trim())))?;
-    let root = doc.get_ref();
-    let get = |key: &str| root.get(key).map(|v| v.get_ref()).ok_or_else(|| fail(format!("`{key}` is missing")));
-    let string = |key: &str| match get(key)? {
-        DeValue::String(s) => Ok(s.to_string()),
-        _ => Err(fail(format!("`{key}` is not a string"))),
-    };
-    let format = int_of(get("format")?).ok_or_else(|| fail("`format` is not an integer".into()))?;
-    if format != STATE_FORMAT {
-        return Err(fail(format!("format {format}, this caseflow reads format {STATE_FORMAT}")));
-    }
-    let uint = |key: &str| -> Result<u64, CalibrateError> {
-        int_of(get(key)?).and_then(|n| u64::try_from(n).ok()).ok_or_else(|| fail(format!("`{key}` is not a count")))
-    };
-    let float = |key: &str| -> Result<f64, CalibrateError> {
-        float_of(get(key)?).ok_or_else(|| fail(format!("`{key}` is not a number")))
-    };
-    let floats = |key: &str| -> Result<Vec<f64>, CalibrateError> {
-        match get(key)? {
-            DeValue::Array(items) => {
-                items.iter().map(|v| float_of(v.get_ref()).ok_or_else(|| fail(format!("`{key}` holds a non-number"))))
-            }
-            _ => return Err(fail(format!("`{key}` is not an array"))),
-        }
-        .collect()
-    };
-    let keys = match get("keys")? {
-        DeValue::Array(items) => items
-            .iter()
-            .map(|v| match v.get_ref() {
-                DeValue::String(s) => Ok(s.to_string()),
-                _ => Err(fail("`keys` holds a non-string".into())),
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-        _ => return Err(fail("`keys` is not an array".into())),
-    };
-    let mut history = Vec::new();
-    if let Some(v) = root.get("history") {
-        let DeValue::Array(items) = v.get_ref() else { return Err(fail("`history` is not an array of tables".into())) };
-        for item in items {
-            let DeValue::Table(h) = item.get_ref() else { return Err(fail("`history` holds a non-table".into())) };
-            let hget =
-                |key: &str| h.get(key).map(|v| v.get_ref()).ok_or_else(|| fail(format!("`history.{key}` is missing")));
-            let hint = |key: &str| -> Result<u64, CalibrateError> {
-                int_of(hget(key)?)
-                    .and_then(|n| u64::try_from(n).ok())
-                    .ok_or_else(|| fail(format!("`history.{key}` is not a count")))
-            };
-            let hfloat = |key: &str| -> Result<f64, CalibrateError> {
-                float_of(hget(key)?).ok_or_else(|| fail(format!("`history.{key}` is not a number")))
-            };
-            history.push(GenerationRecord {
-                generation: hint("generation")?,
-                evaluations: hint("evaluations")?,
-                best_loss: hfloat("best_loss")?,
-                generation_best: hfloat("generation_best")?,
-                mean_loss: hfloat("mean_loss")?,
-                sigma: hfloat("sigma")?,
-                invalid: hint("invalid")? as usize,
-            });
-        }
-    }
-    Ok(SavedState {
-        scenario_sha256: string("scenario_sha256")?,
-        free_sha256: string("free_sha256")?,
-        targets_sha256: string("targets_sha256")?,
-        keys,
-        population: uint("population")? as usize,
-        evaluations: uint("evaluations")?,
-        start_loss: float("start_loss")?,
-        best_loss: float("best_loss")?,
-        best_point: floats("best_point")?,
-        best_values: floats("best_values")?,
-        cma: CmaState {
-            mean: floats("mean")?,
-            sigma: float("sigma")?,
-            diag_c: floats("diag_c")?,
-            path_sigma: floats("path_sigma")?,
-            path_c: floats("path_c")?,
-            generation: uint("generation")?,
-        },
-        history,
-    })
-}
-
-fn int_of(v: &DeValue<'_>) -> Option<i64> {
-    match v {
-        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
-        _ => None,
-    }
-}
-
-/// A TOML float read exactly: Rust's parser is correctly rounded, so the shortest round-trip
-/// text written by [`toml_f64`] gives back the same bits. `nan`/`inf` are TOML's spellings.
-fn float_of(v: &DeValue<'_>) -> Option<f64> {
-    match v {
-        DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
-        DeValue::Integer(_) => int_of(v).map(|n| n as f64),
-        _ => None,
-    }
-}
-
-/// Refuses a saved state made from other inputs.
-fn check_state(
-    path: &Path,
-    saved: &SavedState,
-    fingerprints: &(String, String, String),
-    keys: &[String],
-    lambda: usize,
-) -> Result<(), CalibrateError> {
-    let refuse = |what: &str, was: &str, now: &str| {
-        Err(CalibrateError::State {
-            path: path.to_path_buf(),
-            message: format!(
-                "this directory holds a calibration made from a different {what} (sha256 {was}, now {now}); \
-                 resume with the same inputs, choose another --out, or delete the state file to start over"
-            ),
-        })
-    };
-    if saved.scenario_sha256 != fingerprints.0 {
-        return refuse("scenario", &saved.scenario_sha256, &fingerprints.0);
-    }
-    if saved.free_sha256 != fingerprints.1 {
-        return refuse("FREE.toml", &saved.free_sha256, &fingerprints.1);
-    }
-    if saved.targets_sha256 != fingerprints.2 {
-        return refuse("set of targets", &saved.targets_sha256, &fingerprints.2);
-    }
-    if saved.keys != keys
-        || saved.population != lambda
-        || saved.best_point.len() != keys.len()
-        || saved.best_values.len() != keys.len()
-    {
-        return Err(CalibrateError::State {
-            path: path.to_path_buf(),
-            message: damaged("its parameters or population do not match FREE.toml"),
-        });
-    }
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Outputs
-// ---------------------------------------------------------------------------------------------
-
-struct ReportContext<'a> {
-    scenario_label: &'a str,
-    scenario_name: &'a str,
-    spec: &'a CalibrationSpec,
-    options: &'a CalibrateOptions,
-    outcome: &'a CalibrationOutcome,
-    fit: &'a Fit,
-    fingerprints: &'a (String, String, String),
-    fit_rows: usize,
-}
-
-impl ReportContext<'_> {
-    fn years(&self) -> String {
-        self.spec.years.as_ref().map_or("all years".to_string(), |y| format!("{}-{}", y.start(), y.end()))
-    }
-
-    fn reason(&self) -> &'static str {
-        match self.outcome.reason {
-            StopReason::Converged => "converged (step size below 0.001 of the bound widths)",
-            StopReason::BudgetSpent => "budget spent (another generation would exceed it)",
-            StopReason::Interrupted => "interrupted",
-        }
-    }
-}
-
-/// One line for a comment: no line breaks.
-fn one_line(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
-}
-
-fn fitted_header(c: &ReportContext<'_>) -> String {
-    let o = c.outcome;
-    let mut h = String::new();
-    let _ = writeln!(h, "# Fitted by `caseflow calibrate` (sep-CMA-ES, method of simulated moments); see report.md");
-    let _ = writeln!(h, "# next to this file. This is {} with these values changed:", one_line(c.scenario_label));
-    for p in &o.params {
-        let _ = writeln!(
-            h,
-            "#   {} = {} (was {}; bounds {} to {})",
-            p.key,
-            fmt_param(p.fitted),
-            fmt_param(p.original),
-            p.min,
-            p.max
-        );
-    }
-    let _ = writeln!(h, "# command: {}", one_line(&c.options.command_line));
-    let _ = writeln!(
-        h,
-        "# fit: {} target rows of {} in {}; each candidate ran runs 0..{} of master seed {}",
-        c.fit_rows,
-        c.years(),
-        one_line(&c.options.targets_label),
-        c.spec.seeds,
-        c.spec.master_seed
-    );
-    let _ = writeln!(
-        h,
-        "# loss {:.6} at the start -> {:.6} fitted ({} hits of {} -> {}), after {} ({} evaluations)",
-        o.start_loss,
-        o.best_loss,
-        c.fit.start_fit_years.hits(),
-        c.fit.fitted_fit_years.total(),
-        c.fit.fitted_fit_years.hits(),
-        generations(o.generations),
-        o.evaluations
-    );
-    h.push('\n');
-    h
-}
-
-/// "1 generation", "2 generations".
-fn generations(n: u64) -> String {
-    format!("{n} generation{}", if n == 1 { "" } else { "s" })
-}
-
-/// A parameter value for people: shortest round-trip form.
-fn fmt_param(v: f64) -> String {
-    format!("{v}")
-}
-
-fn csv_f64(v: f64) -> String {
-    format!("{v}")
-}
-
-fn generations_csv(history: &[GenerationRecord]) -> String {
-    let mut out = String::from("generation,evaluations,best_loss,mean_loss,sigma\n");
-    for h in history {
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{}",
-            h.generation,
-            h.evaluations,
-            csv_f64(h.best_loss),
-            csv_f64(h.mean_loss),
-            csv_f64(h.sigma)
-        );
-    }
-    out
-}
-
-fn report_md(c: &ReportContext<'_>) -> String {
-    let o = c.outcome;
-    let f = c.fit;
-    let spec = c.spec;
-    let mut r = String::new();
-    let _ = writeln!(r, "# Calibration of `{}`\n", c.scenario_name);
-    let objective = if spec.objective == Objective::SoftMisses {
-        let pull = if spec.far_pull > 0.0 {
-            format!(
-                ", plus {} per unit of relative error beyond 15% (at most one unit) for a row missed",
-                spec.far_pull
-            )
-        } else {
-            String::new()
-        };
-        let band = if spec.band_hits {
-            "; a row whose published value lies within the simulated p05-p95 band costs 0, as the hit \
-             rule counts it a hit"
-        } else {
-            ""
-        };
-        format!(
-            "the share of targets missed, softened (each row costs 0 within a relative error of \
-             {}, 1 from the hit rule's 15% on, a quadratic ramp between{pull}{band}; the tables below \
-             give the compare loss",
-            spec.tolerance
-        )
-    } else if spec.tolerance > 0.0 {
-        format!(
-            "the loss of `caseflow compare` with relative errors up to {} free (the mean over series \
-             groups of the mean row loss min(1, (|e| - {})^2), 0 within; the tables below give the \
-             compare loss itself",
-            spec.tolerance, spec.tolerance
-        )
-    } else {
-        "the loss of `caseflow compare` (the mean over series groups of the mean row loss \
-         min(e^2, 1)"
-            .to_string()
-    };
-    let _ = writeln!(
-        r,
-        "Method of simulated moments: the free parameters below were moved to minimise {objective}; \
-         see docs/calibration.md) over the {} target rows of {} in `{}`, with sep-CMA-ES (CMA-ES with a \
-         diagonal covariance, Ros & Hansen 2008) on the parameters normalised to their bounds. Every \
-         candidate ran runs 0..{} of master seed {} (common random numbers: candidates differ only \
-         through their parameters). Population {} per generation, optimiser seed {}, initial step {} \
-         of each bound width.\n",
-        c.fit_rows,
-        c.years(),
-        c.options.targets_label,
-        spec.seeds,
-        spec.master_seed,
-        spec.population,
-        spec.seed,
-        spec.sigma0
-    );
-    let _ = writeln!(r, "Command: `{}`\n", one_line(&c.options.command_line));
-    let _ = writeln!(
-        r,
-        "Running the same command again gives the same result; it resumes from `state.toml` in this \
-         directory (a larger `--budget` continues the search), and once the calibration has ended it \
-         only rewrites these files.\n"
-    );
-    let _ = writeln!(r, "| input | file | sha256 |\n|---|---|---|");
-    let _ = writeln!(r, "| scenario | `{}` | `{}` |", c.scenario_label, c.fingerprints.0);
-    let _ = writeln!(r, "| free parameters | `{}` | `{}` |", spec.file, c.fingerprints.1);
-    let _ = writeln!(r, "| targets (target rows) | `{}` | `{}` |\n", c.options.targets_label, c.fingerprints.2);
-    let _ = writeln!(
-        r,
-        "Stopped: {}, after {} and {} candidate evaluations (budget {}).\n",
-        c.reason(),
-        generations(o.generations),
-        o.evaluations,
-        c.options.budget
-    );
-
-    let _ = writeln!(r, "## Parameters\n");
-    let _ = writeln!(r, "| key | min | max | scenario | fitted |\n|---|---:|---:|---:|---:|");
-    for p in &o.params {
-        let clamped = if p.start == p.original { String::new() } else { format!(" (start {})", fmt_param(p.start)) };
-        let _ = writeln!(
-            r,
-            "| `{}` | {} | {} | {}{clamped} | {} |",
-            p.key,
-            p.min,
-            p.max,
-            fmt_param(p.original),
-            fmt_param(p.fitted)
-        );
-    }
-
-    let _ = writeln!(r, "\n## Fit\n");
-    let _ = writeln!(r, "| scenario | loss, {} | hits, {} | loss, all years | hits, all years |", c.years(), c.years());
-    let _ = writeln!(r, "|---|---:|---:|---:|---:|");
-    for (name, fy, all) in
-        [("start", &f.start_fit_years, &f.start_all_years), ("fitted", &f.fitted_fit_years, &f.fitted_all_years)]
-    {
-        let _ = writeln!(
-            r,
-            "| {name} | {:.6} | {}/{} | {:.6} | {}/{} |",
-            fy.loss(),
-            fy.hits(),
-            fy.total(),
-            all.loss(),
-            all.hits(),
-            all.total()
-        );
-    }
-    let _ = writeln!(r, "\nBy group, {}:\n", c.years());
-    let _ = writeln!(r, "| group | rows | hits, start | hits, fitted | loss, start | loss, fitted |");
-    let _ = writeln!(r, "|---|---:|---:|---:|---:|---:|");
-    for g in &f.fitted_fit_years.groups {
-        let start = f.start_fit_years.groups.iter().find(|s| s.group == g.group);
-        let _ = writeln!(
-            r,
-            "| {} | {} | {} | {} | {} | {:.4} |",
-            g.group,
-            g.rows,
-            start.map_or("-".to_string(), |s| s.hits.to_string()),
-            g.hits,
-            start.map_or("-".to_string(), |s| format!("{:.4}", s.loss)),
-            g.loss
-        );
-    }
-
-    let _ = writeln!(r, "\n## Loss by generation\n");
-    let _ = writeln!(
-        r,
-        "Generation 0 is the starting point. `best` is the lowest loss of any candidate so far, \
-         `generation mean` the mean over the generation's candidates, `sigma` the step size (in \
-         bound widths) after the generation. Also in generations.csv.\n"
-    );
-    let _ = writeln!(r, "| generation | evaluations | best | generation best | generation mean | sigma | invalid |");
-    let _ = writeln!(r, "|---:|---:|---:|---:|---:|---:|---:|");
-    for h in &o.history {
-        let _ = writeln!(
-            r,
-            "| {} | {} | {:.6} | {:.6} | {:.6} | {:.4} | {} |",
-            h.generation, h.evaluations, h.best_loss, h.generation_best, h.mean_loss, h.sigma, h.invalid
-        );
-    }
-
-    let _ = writeln!(r, "\n## Every target, fitted scenario\n");
-    let _ = writeln!(
-        r,
-        "All years (each row also in fit.csv). A hit: the published value within the simulated p05-p95 \
-         band, or a relative error of at most {}% (for shares, or an absolute error of at most {}).\n",
-        REL_TOLERANCE * 100.0,
-        SHARE_ABS_TOLERANCE
-    );
-    let _ = writeln!(r, "```text\n{}```", f.fitted_all_years.table());
-    r
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn state_floats_round_trip_bit_for_bit() {
-        let values = [0.1, 1.0 / 3.0, 1e-300, 5e-324, 123456.789e10, -0.0, f64::INFINITY, 0.30000000000000004];
-        let text = format!("x = {}\n", toml_f64s(&values));
-        let doc = DeTable::parse(&text).unwrap();
-        let DeValue::Array(items) = doc.get_ref().get("x").unwrap().get_ref() else { panic!("not an array") };
-        for (item, v) in items.iter().zip(values) {
-            assert_eq!(float_of(item.get_ref()).unwrap().to_bits(), v.to_bits());
-        }
-        let nan = DeTable::parse("x = nan").unwrap();
-        assert!(float_of(nan.get_ref().get("x").unwrap().get_ref()).unwrap().is_nan());
-    }
 
     #[test]
     fn years_on_the_command_line() {

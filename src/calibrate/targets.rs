@@ -139,12 +139,7 @@ pub fn parse_targets(text: &str, file: &str) -> Result<Vec<TargetRow>, Calibrate
     let mut seen: HashMap<(String, i32), usize> = HashMap::new();
     for record in rows {
         if record.fields.len() != header.fields.len() {
-            problems.push(Problem::at(
-                file,
-                record.line,
-                "",
-                format!("expected {} fields (as in the header), found {}", header.fields.len(), record.fields.len()),
-            ));
+            problems.push(field_count_problem(file, record, header.fields.len(), " (as in the header)"));
             continue;
         }
         let get = |name: &str| col(name).map_or("", |i| record.fields[i].as_str());
@@ -221,9 +216,60 @@ pub(crate) struct Record {
     pub fields: Vec<String>,
 }
 
-/// Parses CSV text, turning a syntax error into a located problem of `file`.
+/// Splits CSV text into records with the `csv` crate (RFC 4180, plus what real files do: LF
+/// or CRLF line ends, a final line without a line end, a UTF-8 byte-order mark, blank lines
+/// skipped), each with the line it starts on.
+///
+/// The crate reads malformed quoting leniently rather than failing (a quote that is never
+/// closed takes the rest of the file into its field, a quote inside an unquoted field is kept
+/// as a character). A well-formed record holds an even number of quotes, so a record with an
+/// odd number is reported here, at its line.
+///
+/// # Errors
+/// [`CalibrateError::Input`] with every record whose quotes do not pair up.
 pub(crate) fn parse_csv_records(text: &str, file: &str) -> Result<Vec<Record>, CalibrateError> {
-    parse_csv(text).map_err(|(line, message)| CalibrateError::Input(vec![Problem::at(file, line, "", message)]))
+    let bytes = text.as_bytes();
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+    let mut records = Vec::new();
+    let mut starts = Vec::new();
+    for result in reader.records() {
+        let record = result.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line() as usize);
+            CalibrateError::Input(vec![Problem::at(file, line, "", format!("not valid CSV: {e}"))])
+        })?;
+        // The crate's position is where the record's reading began, before the blank lines it
+        // skipped (and its line count leaves them out): the record starts at the first byte
+        // after them.
+        let mut at = record.position().map_or(0, |p| p.byte() as usize).min(bytes.len());
+        while at < bytes.len() && matches!(bytes[at], b'\n' | b'\r') {
+            at += 1;
+        }
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        starts.push(at);
+        records.push(Record { line, fields: record.iter().map(str::to_string).collect() });
+    }
+    let mut problems = Vec::new();
+    for (i, record) in records.iter().enumerate() {
+        let raw = &bytes[starts[i]..starts.get(i + 1).copied().unwrap_or(bytes.len())];
+        if raw.iter().filter(|&&b| b == b'"').count() % 2 == 1 {
+            problems.push(Problem::at(
+                file,
+                record.line,
+                "",
+                "unbalanced quotes: a quoted field is never closed, or a quote stands inside an unquoted \
+                 field (quote the whole field and double the quotes inside it)"
+                    .to_string(),
+            ));
+        }
+    }
+    if problems.is_empty() { Ok(records) } else { Err(CalibrateError::Input(problems)) }
+}
+
+/// The problem of a record with another number of fields than `expected` (`what` says where
+/// the expectation comes from, e.g. " (as in the header)").
+pub(crate) fn field_count_problem(file: &str, record: &Record, expected: usize, what: &str) -> Problem {
+    let found = record.fields.len();
+    Problem::at(file, record.line, "", format!("expected {expected} fields{what}, found {found}"))
 }
 
 /// Splits the header record from the rows; an empty file is an error.
@@ -234,86 +280,6 @@ pub(crate) fn split_header<'r>(
     records.split_first().ok_or_else(|| {
         CalibrateError::Input(vec![Problem::whole_file(file, "the file is empty: expected a header line")])
     })
-}
-
-/// Splits `text` into records per RFC 4180, plus what real files do: LF or CRLF line ends, a
-/// final line without a line end, a UTF-8 byte-order mark, blank lines (skipped).
-///
-/// # Errors
-/// `(line, message)` for the first malformed record: a quote that is never closed (the line
-/// where it opened), text after a closing quote, or a quote inside an unquoted field.
-pub(crate) fn parse_csv(text: &str) -> Result<Vec<Record>, (usize, String)> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut records = Vec::new();
-    let mut chars = text.chars().peekable();
-    let mut line = 1;
-    loop {
-        // At the start of a record.
-        let start_line = line;
-        if chars.peek().is_none() {
-            break;
-        }
-        let mut fields = Vec::new();
-        let mut field = String::new();
-        // Whether the current field was quoted (then only a separator or a line end may follow).
-        let mut quoted = false;
-        while let Some(c) = chars.next() {
-            match c {
-                '"' if field.is_empty() && !quoted => {
-                    quoted = true;
-                    let open_line = line;
-                    loop {
-                        match chars.next() {
-                            None => return Err((open_line, "a quoted field is never closed".to_string())),
-                            Some('"') if chars.peek() == Some(&'"') => {
-                                chars.next();
-                                field.push('"');
-                            }
-                            Some('"') => break,
-                            Some(c) => {
-                                if c == '\n' {
-                                    line += 1;
-                                }
-                                field.push(c);
-                            }
-                        }
-                    }
-                    match chars.peek() {
-                        None | Some(',' | '\n' | '\r') => {}
-                        Some(c) => return Err((line, format!("unexpected `{c}` after a closing quote"))),
-                    }
-                }
-                '"' => {
-                    return Err((
-                        line,
-                        "a quote inside an unquoted field (quote the whole field and double the quote)".to_string(),
-                    ));
-                }
-                ',' => {
-                    fields.push(std::mem::take(&mut field));
-                    quoted = false;
-                }
-                '\r' if chars.peek() == Some(&'\n') => {}
-                '\n' => {
-                    line += 1;
-                    break;
-                }
-                c => {
-                    if quoted {
-                        return Err((line, format!("unexpected `{c}` after a closing quote")));
-                    }
-                    field.push(c);
-                }
-            }
-        }
-        fields.push(field);
-        // A blank line is one empty unquoted field: not a record.
-        let blank = fields.len() == 1 && fields[0].is_empty() && !quoted;
-        if !blank {
-            records.push(Record { line: start_line, fields });
-        }
-    }
-    Ok(records)
 }
 
 impl fmt::Display for TargetKind {
@@ -329,8 +295,12 @@ impl fmt::Display for TargetKind {
 mod tests {
     use super::*;
 
+    fn read(text: &str) -> Vec<Record> {
+        parse_csv_records(text, "t.csv").unwrap()
+    }
+
     fn fields(text: &str) -> Vec<Vec<String>> {
-        parse_csv(text).unwrap().into_iter().map(|r| r.fields).collect()
+        read(text).into_iter().map(|r| r.fields).collect()
     }
 
     #[test]
@@ -344,15 +314,19 @@ mod tests {
 
     #[test]
     fn csv_line_numbers_count_line_breaks_inside_quotes() {
-        let records = parse_csv("h\n\"two\nlines\"\nnext\n").unwrap();
-        assert_eq!(records.iter().map(|r| r.line).collect::<Vec<_>>(), vec![1, 2, 4]);
+        let records = read("h\n\"two\nlines\"\nnext\n\n\nlast\r\n");
+        assert_eq!(records.iter().map(|r| r.line).collect::<Vec<_>>(), vec![1, 2, 4, 7]);
+        let with_bom = read("\u{feff}h\n\nx\n");
+        assert_eq!(with_bom.iter().map(|r| r.line).collect::<Vec<_>>(), vec![1, 3]);
     }
 
     #[test]
-    fn csv_errors_name_the_line() {
-        assert_eq!(parse_csv("a\n\"open\n\n").unwrap_err().0, 2);
-        assert_eq!(parse_csv("a\nb\n\"x\"y\n").unwrap_err().0, 3);
-        assert_eq!(parse_csv("a\nb\"c\n").unwrap_err().0, 2);
+    fn unbalanced_quotes_are_reported_at_their_record() {
+        let err = |text: &str| parse_csv_records(text, "t.csv").unwrap_err().to_string();
+        assert!(err("a,b\n1,2\n3,\"open\n4,5\n").starts_with("t.csv:3: unbalanced quotes"));
+        assert!(err("a\nb\"c\n").starts_with("t.csv:2: unbalanced quotes"));
+        let p = field_count_problem("t.csv", &read("a,b\n1\n")[1], 2, " (as in the header)").to_string();
+        assert_eq!(p, "t.csv:2: expected 2 fields (as in the header), found 1");
     }
 
     #[test]

@@ -12,10 +12,10 @@
 //! ([`write_file_atomic`]) and fingerprint ([`sha256_hex`]) serve the calibration's files.
 
 mod atomic;
+mod csv_text;
 mod files;
 mod h5;
 mod provenance;
-mod summary;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -24,9 +24,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 pub use atomic::write_file_atomic;
+pub use csv_text::{csv_text, summary_csv};
 pub use files::{Content, prepare_dir_for, write_files};
-pub use provenance::{Provenance, sha256_hex};
-pub use summary::summary_csv;
+pub use provenance::{Provenance, ProvenanceRecord, TomlU64, read_provenance_toml, sha256_hex};
 
 use crate::summary::{RunValues, SummaryRow};
 

@@ -1,8 +1,9 @@
 //! What produced a result: the scenario, the seeds, the code, the command; and its TOML form.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::{CRATE_VERSION, GIT_REVISION};
@@ -41,6 +42,50 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         let _ = write!(hex, "{byte:02x}");
         hex
     })
+}
+
+/// `provenance.toml` read back (by `caseflow compare`, to say which runs it compares): every
+/// key [`provenance_toml`] writes, and no other.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvenanceRecord {
+    pub crate_version: String,
+    pub git_revision: String,
+    pub created_utc: String,
+    pub command_line: String,
+    pub complete: bool,
+    pub scenario_name: String,
+    pub scenario_path: String,
+    pub scenario_sha256: String,
+    pub master_seed: TomlU64,
+    pub n_runs: u64,
+    pub run_indices: Vec<TomlU64>,
+    pub files: Vec<String>,
+}
+
+/// A u64 as `provenance.toml` holds it: a TOML integer, or a decimal string above i64::MAX.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum TomlU64 {
+    Integer(u64),
+    Text(String),
+}
+
+impl fmt::Display for TomlU64 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TomlU64::Integer(n) => write!(f, "{n}"),
+            TomlU64::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Reads the text of a `provenance.toml`.
+///
+/// # Errors
+/// toml's error (with its span) for bad TOML, an unknown or missing key, or a wrong type.
+pub fn read_provenance_toml(text: &str) -> Result<ProvenanceRecord, toml::de::Error> {
+    toml::from_str(text)
 }
 
 /// `t` as ISO-8601 UTC to the second, e.g. `2024-03-01T12:00:00Z`.
@@ -220,6 +265,37 @@ mod tests {
         );
         let million_a = vec![b'a'; 1_000_000];
         assert_eq!(sha256_hex(&million_a), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+    }
+
+    #[test]
+    fn provenance_toml_reads_back() {
+        let prov = Provenance {
+            scenario_name: "tiny \"x\"".into(),
+            scenario_path: "a\\b.toml".into(),
+            scenario_text: "name = 1".into(),
+            master_seed: u64::MAX,
+            run_indices: vec![0, 3, u64::MAX],
+            command_line: "caseflow run".into(),
+            complete: false,
+        };
+        let text = provenance_toml(&ProvenanceFile {
+            prov: &prov,
+            scenario_sha256: &prov.scenario_sha256(),
+            created_utc: "2024-03-01T12:00:00Z",
+            files: &["results.h5"],
+            hdf5_name: "results.h5",
+        });
+        let read = read_provenance_toml(&text).unwrap();
+        assert_eq!(read.scenario_name, prov.scenario_name);
+        assert_eq!(read.scenario_path, prov.scenario_path);
+        assert_eq!(read.master_seed.to_string(), u64::MAX.to_string());
+        assert_eq!(
+            read.run_indices.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["0", "3", &u64::MAX.to_string()]
+        );
+        assert_eq!((read.n_runs, read.complete), (3, false));
+        let unknown = read_provenance_toml(&format!("{text}extra = 1\n")).unwrap_err();
+        assert!(unknown.message().contains("unknown field `extra`"), "{unknown}");
     }
 
     #[test]
