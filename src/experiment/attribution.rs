@@ -447,36 +447,22 @@ impl Attribution {
     /// players)` (v(all) - v(none)) and `(observed change FROM-TO)`; shares are of the
     /// observed change (NaN when it is zero).
     pub fn csv(&self) -> String {
-        let mut out = String::from("series,player,contribution,share,se\n");
-        let field = |s: &str| {
-            if s.contains([',', '"']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
-        };
+        let mut rows: Vec<[String; 5]> = Vec::new();
         for r in &self.rows {
             let observed = r.observed();
             let share = |x: f64| if observed != 0.0 { x / observed } else { f64::NAN };
+            let mut row = |player: String, x: f64, se: f64| {
+                rows.push([r.series.clone(), player, x.to_string(), share(x).to_string(), se.to_string()]);
+            };
             for (i, p) in self.players.players.iter().enumerate() {
-                out.push_str(&format!(
-                    "{},{},{},{},{}\n",
-                    field(&r.series),
-                    field(&p.name),
-                    r.contributions[i],
-                    share(r.contributions[i]),
-                    r.se[i]
-                ));
+                row(p.name.clone(), r.contributions[i], r.se[i]);
             }
             let se_sum = if self.exact { 0.0 } else { f64::NAN };
-            let other = r.other_effects();
-            out.push_str(&format!("{},(other effects),{other},{},{se_sum}\n", field(&r.series), share(other)));
-            out.push_str(&format!("{},(all players),{},{},{se_sum}\n", field(&r.series), r.total(), share(r.total())));
-            out.push_str(&format!(
-                "{},(observed change {}-{}),{observed},{},0\n",
-                field(&r.series),
-                self.players.from,
-                self.players.to,
-                share(observed)
-            ));
+            row("(other effects)".into(), r.other_effects(), se_sum);
+            row("(all players)".into(), r.total(), se_sum);
+            row(format!("(observed change {}-{})", self.players.from, self.players.to), observed, 0.0);
         }
-        out
+        crate::output::csv_text(&["series", "player", "contribution", "share", "se"], rows)
     }
 
     /// A terminal table for one series.

@@ -149,32 +149,24 @@ impl DiffTable {
     /// round-trip form (`NaN` where undefined). With independent runs three columns follow:
     /// the paired interval and the width ratio.
     pub fn csv(&self) -> String {
-        let mut out = String::from("series,year,base_mean,alt_mean,diff_mean,diff_sd,diff_lo,diff_hi,rel_change");
+        let mut header =
+            vec!["series", "year", "base_mean", "alt_mean", "diff_mean", "diff_sd", "diff_lo", "diff_hi", "rel_change"];
         if self.independent {
-            out.push_str(",crn_lo,crn_hi,width_ratio");
+            header.extend(["crn_lo", "crn_hi", "width_ratio"]);
         }
-        out.push('\n');
-        for r in &self.rows {
-            let d = &r.diff;
-            let _ = write!(
-                out,
-                "{},{},{},{},{},{},{},{},{}",
-                csv_field(&r.series),
-                r.year,
-                r.base_mean,
-                r.alt_mean,
-                d.mean,
-                d.sd,
-                d.lo,
-                d.hi,
-                r.rel_change
-            );
-            if let Some(c) = &r.crn {
-                let _ = write!(out, ",{},{},{}", c.lo, c.hi, r.width_ratio);
-            }
-            out.push('\n');
-        }
-        out
+        output::csv_text(
+            &header,
+            self.rows.iter().map(|r| {
+                let d = &r.diff;
+                let mut fields = vec![r.series.clone(), r.year.to_string()];
+                let numbers = [r.base_mean, r.alt_mean, d.mean, d.sd, d.lo, d.hi, r.rel_change];
+                fields.extend(numbers.iter().map(f64::to_string));
+                if let Some(c) = &r.crn {
+                    fields.extend([c.lo, c.hi, r.width_ratio].iter().map(f64::to_string));
+                }
+                fields
+            }),
+        )
     }
 
     /// The largest effects: for each series the year of its largest relative change (among
@@ -289,15 +281,6 @@ fn fmt_signed(v: f64, unit: &str) -> String {
         format!("{v:+.1}")
     } else {
         format!("{v:+.0}")
-    }
-}
-
-/// Quotes a CSV field per RFC 4180 when needed (series names hold no comma today).
-fn csv_field(field: &str) -> std::borrow::Cow<'_, str> {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\"")).into()
-    } else {
-        field.into()
     }
 }
 

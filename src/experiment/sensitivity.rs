@@ -319,49 +319,38 @@ pub fn analyze_sweep(
     })
 }
 
-/// Quotes a CSV field when needed (keys with `[..]` hold no comma, but a label might).
-fn csv_field(field: &str) -> String {
-    if field.contains([',', '"', '\n']) { format!("\"{}\"", field.replace('"', "\"\"")) } else { field.to_string() }
-}
-
 impl Analysis {
     /// The indices file's name and text: `sobol_indices.csv` (`output,param,S1,S1_conf,ST,
     /// ST_conf,N,runs`) or `morris.csv` (`output,param,mu,mu_star,sigma,mu_star_conf,r,runs`),
     /// SALib's column names.
     pub fn indices_csv(&self) -> (&'static str, String) {
         let sobol = self.design == "sobol";
-        let mut out = String::from(if sobol {
-            "output,param,S1,S1_conf,ST,ST_conf,N,runs\n"
+        let header: &[&str] = if sobol {
+            &["output", "param", "S1", "S1_conf", "ST", "ST_conf", "N", "runs"]
         } else {
-            "output,param,mu,mu_star,sigma,mu_star_conf,r,runs\n"
-        });
+            &["output", "param", "mu", "mu_star", "sigma", "mu_star_conf", "r", "runs"]
+        };
+        let mut rows: Vec<Vec<String>> = Vec::new();
         for (spec, _, indices) in &self.outputs {
             for (j, key) in self.keys.iter().enumerate() {
-                let row = match indices {
-                    Indices::Sobol(s) => {
-                        format!("{},{},{},{},{},{}", s.s1[j], s.s1_conf[j], s.st[j], s.st_conf[j], s.n, self.runs)
-                    }
-                    Indices::Morris(m) => format!(
-                        "{},{},{},{},{},{}",
-                        m.mu[j], m.mu_star[j], m.sigma[j], m.mu_star_conf[j], m.r, self.runs
-                    ),
+                let (numbers, size) = match indices {
+                    Indices::Sobol(s) => ([s.s1[j], s.s1_conf[j], s.st[j], s.st_conf[j]], s.n),
+                    Indices::Morris(m) => ([m.mu[j], m.mu_star[j], m.sigma[j], m.mu_star_conf[j]], m.r),
                 };
-                out.push_str(&format!("{},{},{row}\n", csv_field(&spec.label), csv_field(key)));
+                let mut row = vec![spec.label.clone(), key.clone()];
+                row.extend(numbers.iter().map(f64::to_string));
+                row.extend([size.to_string(), self.runs.to_string()]);
+                rows.push(row);
             }
         }
-        (if sobol { "sobol_indices.csv" } else { "morris.csv" }, out)
+        (if sobol { "sobol_indices.csv" } else { "morris.csv" }, crate::output::csv_text(header, rows))
     }
 
     /// `design.csv`: the design in SALib's row order, one column per parameter (real values,
     /// before integer rounding), with a header of the keys.
     pub fn design_csv(&self) -> String {
-        let mut out = self.keys.iter().map(|k| csv_field(k)).collect::<Vec<_>>().join(",");
-        out.push('\n');
-        for row in &self.x {
-            out.push_str(&row.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(","));
-            out.push('\n');
-        }
-        out
+        let header: Vec<&str> = self.keys.iter().map(String::as_str).collect();
+        crate::output::csv_text(&header, self.x.iter().map(|row| row.iter().map(f64::to_string).collect::<Vec<_>>()))
     }
 
     /// `Y.txt`: one line per point, one column per output (`numpy.loadtxt` reads it; the first
