@@ -356,6 +356,46 @@ fn a_killed_sweep_resumes_to_the_same_bytes() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// Ctrl-C (SIGINT) finishes the points under way, keeps them, says how to resume, and exits
+/// with 130; the same command then finishes the sweep.
+#[test]
+fn an_interrupted_sweep_says_how_to_resume() {
+    let dir = scratch("sweep-int");
+    let sweep = write_sweep(
+        &dir,
+        "grid.toml",
+        "runs = 2\nseries = [\"trial.convicted\"]\n[design]\nkind = \"grid\"\n\
+         [[param]]\nkey = \"behaviour.trial.conscience\"\nmin = 2.0\nmax = 10.0\nlevels = 300\n",
+    );
+    let out = dir.join("out");
+    let args = ["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let journal = out.join("sweep.journal");
+    let child = caseflow().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while fs::metadata(&journal).map(|m| m.len()).unwrap_or(0) < 200 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // SAFETY: kill(2) on our own child, which has not been waited for, with a valid signal.
+    let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(rc, 0);
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    if output.status.code() == Some(0) {
+        eprintln!("the sweep finished before the interrupt landed; nothing to check");
+    } else {
+        assert_exit(&output, 130, "interrupted sweep");
+        assert!(stderr.contains("run the same command again to resume"), "{stderr}");
+        assert!(!out.join("sweep.h5").exists());
+        let resumed = run(&args);
+        assert_exit(&resumed, 0, "resumed after Ctrl-C");
+        assert!(text(&resumed.stderr).contains("resuming:"), "{}", text(&resumed.stderr));
+    }
+    let h5 = hdf5::File::open(out.join("sweep.h5")).unwrap();
+    assert_eq!(h5.dataset("points/values").unwrap().shape(), vec![300, 2, 1, 2]);
+    drop(h5);
+    let _ = fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn sensitivity_of_a_small_sobol_sweep_and_refusals() {
     let dir = scratch("sensitivity");
