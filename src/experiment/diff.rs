@@ -12,11 +12,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use super::h5;
 use super::record::Record;
 use super::stats::{self, Difference};
 use crate::batch::{Batch, RunDone, Runner};
-use crate::output::{self, Content, OutputError};
+use crate::output::{self, Content, OutputError, h5};
 use crate::record::series_defs;
 use crate::scenario::Scenario;
 use crate::summary::RunValues;
@@ -403,9 +402,9 @@ pub fn write_diff(
 /// diff_lo, diff_hi, rel_change}` (f64 `[series, years]`, and `crn_lo`, `crn_hi`,
 /// `width_ratio` with independent runs).
 fn write_diff_h5(path: &Path, o: &DiffOutcome, record: &Record, texts: &[(&str, &str)]) -> hdf5::Result<()> {
-    let file = hdf5::File::with_options().with_fcpl(|p| p.obj_track_times(false)).create(path)?;
+    let file = h5::create_file(path)?;
     for (name, value) in record.h5_attrs() {
-        h5::attr(&file, &name, &h5::varlen(&name, &value)?)?;
+        h5::string_attr(&file, &name, &value)?;
     }
     let prov = h5::group(&file, "provenance")?;
     for (role, text) in texts {
@@ -413,8 +412,8 @@ fn write_diff_h5(path: &Path, o: &DiffOutcome, record: &Record, texts: &[(&str, 
         h5::scalar_string(&prov, &name, text)?;
     }
     let series = h5::group(&file, "series")?;
-    h5::dataset(&series, "names", &[o.series.len()], &h5::strings("series name", &o.series)?)?;
-    h5::dataset(&series, "units", &[o.units.len()], &h5::strings("series unit", &o.units)?)?;
+    h5::strings(&series, "names", "series name", &o.series)?;
+    h5::strings(&series, "units", "series unit", &o.units)?;
     h5::dataset(&file, "years", &[o.years.len()], &o.years)?;
     let shape = |n: usize| [n, o.series.len(), o.years.len()];
     let mut arms = vec![("base", &o.base), ("alt", &o.alt)];

@@ -18,7 +18,6 @@
 pub mod attribution;
 pub mod design;
 pub mod diff;
-mod h5;
 pub mod journal;
 pub mod record;
 pub mod sensitivity;

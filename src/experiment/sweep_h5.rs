@@ -26,7 +26,9 @@ use std::path::Path;
 use hdf5::File;
 use hdf5::types::VarLenUnicode;
 
-use super::h5::{append, attr, dataset, extendable, group, scalar_string, strings, varlen};
+use crate::output::h5::{
+    append, create_file, dataset, extendable, group, scalar_attr, scalar_string, string_attr, strings, to_varlen,
+};
 
 /// Everything a sweep file holds besides the points' values.
 #[derive(Clone, Debug, PartialEq)]
@@ -85,7 +87,7 @@ pub fn write_sweep_h5(
     h: &SweepH5,
     mut point: impl FnMut(usize) -> hdf5::Result<Vec<f64>>,
 ) -> hdf5::Result<()> {
-    let file = File::with_options().with_fcpl(|p| p.obj_track_times(false)).create(path)?;
+    let file = create_file(path)?;
     write_header(&file, h)?;
     let runs = h.run_indices.len();
     let inner = [runs, h.series.len(), h.years.len()];
@@ -107,10 +109,10 @@ pub fn write_sweep_h5(
 
 fn write_header(file: &File, h: &SweepH5) -> hdf5::Result<()> {
     for (name, value) in &h.text_attrs {
-        attr(file, name, &varlen(name, value)?)?;
+        string_attr(file, name, value)?;
     }
     for (name, value) in &h.int_attrs {
-        attr(file, name, value)?;
+        scalar_attr(file, name, value)?;
     }
     let prov = group(file, "provenance")?;
     for (name, text) in [("scenario_text", &h.scenario_text), ("sweep_text", &h.sweep_text)] {
@@ -118,12 +120,12 @@ fn write_header(file: &File, h: &SweepH5) -> hdf5::Result<()> {
     }
     dataset(&prov, "run_indices", &[h.run_indices.len()], &h.run_indices)?;
     let series = group(file, "series")?;
-    dataset(&series, "names", &[h.series.len()], &strings("series name", &h.series)?)?;
-    dataset(&series, "units", &[h.units.len()], &strings("series unit", &h.units)?)?;
+    strings(&series, "names", "series name", &h.series)?;
+    strings(&series, "units", "series unit", &h.units)?;
     dataset(file, "years", &[h.years.len()], &h.years)?;
     let design = group(file, "design")?;
     let (p, d) = (h.unit.len(), h.keys.len());
-    dataset(&design, "keys", &[d], &strings("key", &h.keys)?)?;
+    strings(&design, "keys", "key", &h.keys)?;
     let bounds: Vec<f64> = h.bounds.iter().flat_map(|&(a, b)| [a, b]).collect();
     dataset(&design, "bounds", &[d, 2], &bounds)?;
     let flat = |rows: &[Vec<f64>]| rows.iter().flatten().copied().collect::<Vec<f64>>();
@@ -131,7 +133,8 @@ fn write_header(file: &File, h: &SweepH5) -> hdf5::Result<()> {
     dataset(&design, "values", &[p, d], &flat(&h.values))?;
     dataset(&design, "real", &[p, d], &flat(&h.real))?;
     let labels: Vec<String> = h.labels.iter().flatten().cloned().collect();
-    dataset(&design, "labels", &[p, d], &strings("value", &labels)?)?;
+    let labels = labels.iter().map(|l| to_varlen("value", l)).collect::<hdf5::Result<Vec<_>>>()?;
+    dataset(&design, "labels", &[p, d], &labels)?;
     Ok(())
 }
 

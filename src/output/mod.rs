@@ -14,7 +14,7 @@
 mod atomic;
 mod csv_text;
 mod files;
-mod h5;
+pub(crate) mod h5;
 mod provenance;
 
 use std::collections::HashSet;
