@@ -14,10 +14,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::design::Point;
 use super::journal::{Journal, JournalError};
+use super::record::{Record, ScenarioRecord};
 use super::sweep_file::SweepPlan;
 use super::sweep_h5::{SweepH5, write_sweep_h5};
 use crate::batch::{Batch, Runner, Series};
-use crate::output::{self, CRATE_VERSION, Content, GIT_REVISION, OutputError, sha256_hex};
+use crate::output::{self, CRATE_VERSION, Content, GIT_REVISION, OutputError, Provenance, sha256_hex};
 use crate::scenario::{self, Scenario};
 
 /// The file names a sweep writes in its output directory.
@@ -197,22 +198,23 @@ fn header(plan: &SweepPlan, points: &[Point], command_line: &str) -> SweepH5 {
     };
     let scenario_name =
         scenario::load_str(&plan.scenario_text, &plan.scenario_label).map(|s| s.name).unwrap_or_default();
+    // The provenance as every experiment records it: the command, the build, the base scenario.
+    let mut record = Record::new("sweep", command_line);
+    record.set("design", spec.kind.name());
+    record.set("sweep_path", &spec.file);
+    record.set("sweep_sha256", sha256_hex(spec.text.as_bytes()));
+    let prov = Provenance {
+        scenario_name,
+        scenario_path: plan.scenario_label.clone(),
+        scenario_text: plan.scenario_text.clone(),
+        master_seed: spec.seed,
+        run_indices: (0..spec.runs).collect(),
+        command_line: command_line.to_string(),
+        complete: true,
+    };
+    record.scenario.push(ScenarioRecord::new("base", &prov));
     SweepH5 {
-        text_attrs: [
-            ("kind", "caseflow sweep".to_string()),
-            ("design", spec.kind.name().to_string()),
-            ("sweep_path", spec.file.clone()),
-            ("sweep_sha256", sha256_hex(spec.text.as_bytes())),
-            ("scenario_name", scenario_name),
-            ("scenario_path", plan.scenario_label.clone()),
-            ("scenario_sha256", sha256_hex(plan.scenario_text.as_bytes())),
-            ("crate_version", CRATE_VERSION.to_string()),
-            ("git_revision", GIT_REVISION.to_string()),
-            ("command_line", command_line.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect(),
+        text_attrs: record.h5_attrs(),
         int_attrs: [
             ("master_seed", spec.seed),
             ("runs", spec.runs),
@@ -220,7 +222,6 @@ fn header(plan: &SweepPlan, points: &[Point], command_line: &str) -> SweepH5 {
             ("points", points.len() as u64),
             ("base_samples", base_samples),
             ("morris_levels", levels),
-            ("complete", 1),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

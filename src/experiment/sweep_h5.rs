@@ -1,9 +1,11 @@
 //! The HDF5 file of a sweep, `sweep.h5`.
 //!
 //! Layout (strings variable-length UTF-8):
-//! - root attributes: the provenance (see [`SweepH5`]: `kind = "caseflow sweep"`, `design`,
-//!   sizes, seeds, scenario and sweep file names and SHA-256, crate version, git revision,
-//!   command line);
+//! - root attributes: the provenance as every experiment records it (`experiment::record`:
+//!   `kind = "caseflow sweep"`, crate version, git revision, command line, `design`, the sweep
+//!   file's path and SHA-256, the base scenario's name, path, SHA-256 and master seed), and the
+//!   sizes as integers (`master_seed`, `runs`, `design_seed`, `points`, `base_samples`,
+//!   `morris_levels`);
 //! - `/provenance/scenario_text`, `/provenance/sweep_text` (scalar strings),
 //!   `/provenance/run_indices` (u64 `[runs]`);
 //! - `/series/names`, `/series/units` (string `[series]`), `/years` (i32 `[years]`);
@@ -196,7 +198,7 @@ pub fn read_sweep_h5(path: &Path) -> hdf5::Result<SweepRead> {
             .map(|s| s.as_str().to_string())
             .collect(),
         years: file.dataset("years")?.read_raw::<i32>()?,
-        complete: int("complete") == 1,
+        complete: read_string_attr(&file, "complete").ok().as_deref() == Some("true"),
         path: path.to_path_buf(),
     })
 }
@@ -227,8 +229,12 @@ mod tests {
 
     fn header(points: usize) -> SweepH5 {
         SweepH5 {
-            text_attrs: vec![("kind".into(), "caseflow sweep".into()), ("design".into(), "grid".into())],
-            int_attrs: vec![("runs".into(), 2), ("complete".into(), 1)],
+            text_attrs: vec![
+                ("kind".into(), "caseflow sweep".into()),
+                ("design".into(), "grid".into()),
+                ("complete".into(), "true".into()),
+            ],
+            int_attrs: vec![("runs".into(), 2)],
             scenario_text: "name = \"x\"\n".into(),
             sweep_text: "runs = 2\n".into(),
             run_indices: vec![0, 1],
