@@ -83,7 +83,17 @@ impl Journal {
         let header = format!("{HEADER}{fingerprint}\n");
         let mut file =
             OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(io_err)?;
-        let len = file.metadata().map_err(io_err)?.len();
+        let mut len = file.metadata().map_err(io_err)?.len();
+        if 0 < len && len < header.len() as u64 {
+            // A header cut short by a kill right after the journal was created: start it anew.
+            let mut start = Vec::new();
+            file.read_to_end(&mut start).map_err(io_err)?;
+            if header.as_bytes().starts_with(&start) {
+                file.set_len(0).map_err(io_err)?;
+                file.seek(SeekFrom::Start(0)).map_err(io_err)?;
+                len = 0;
+            }
+        }
         if len == 0 {
             file.write_all(header.as_bytes()).map_err(io_err)?;
             file.sync_all().map_err(io_err)?;
@@ -233,6 +243,17 @@ mod tests {
         let mut j = Journal::open(&path, "abc", 3).unwrap();
         assert_eq!(j.read(7).unwrap().unwrap(), vec![7.0; 3]);
         assert_eq!(j.read(1).unwrap(), None);
+    }
+
+    #[test]
+    fn a_header_cut_short_starts_the_journal_anew() {
+        let path = temp("short");
+        std::fs::write(&path, &format!("{HEADER}ab")[..10]).unwrap();
+        let mut j = Journal::open(&path, "abc", 1).unwrap();
+        assert!(j.is_empty());
+        j.append(0, &[1.0]).unwrap();
+        drop(j);
+        assert_eq!(Journal::open(&path, "abc", 1).unwrap().len(), 1);
     }
 
     #[test]
