@@ -301,6 +301,28 @@ fn sweep_files_are_checked_with_located_errors_before_anything_runs() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+/// The sweep files shipped in `scenarios/sweeps/` hold against the shipped scenario, every
+/// point included.
+#[test]
+fn shipped_sweep_files_are_valid() {
+    use caseflow::experiment::sweep_file::{SweepPlan, load_sweep};
+    let dir = repo_path("scenarios/sweeps");
+    let mut checked = 0;
+    for entry in fs::read_dir(&dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let spec = load_sweep(&path).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+        let text = fs::read_to_string(&spec.scenario).unwrap();
+        let label = spec.scenario.display().to_string();
+        let plan = SweepPlan::new(spec, &text, &label).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+        plan.check_points(&plan.points()).unwrap();
+        checked += 1;
+    }
+    assert!(checked > 0, "no sweep file in {}", dir.display());
+}
+
 /// A sweep killed with SIGKILL part-way, then run again with the same command, ends with the
 /// same bytes as the same sweep run without interruption (into the same directory, so that
 /// the recorded command line is the same).
