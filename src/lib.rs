@@ -5,9 +5,13 @@
 //!
 //! Layout, in the order a case meets it:
 //! - [`scenario`]: the TOML scenario, read and validated into typed values;
-//! - [`engine`]: one simulated run: agents, the event calendar and the step loop;
-//! - [`stages`]: one module per stage of the case flow, each owning its decisions;
-//! - [`record`]: what the stages emit, aggregated into the published series;
+//! - [`engine`]: one simulated run: the world in named parts (calendar, cases in flight,
+//!   stocks, provinces' state), arrivals and the step loop; the officials (agents) and the
+//!   run's random words;
+//! - [`stages`]: one module per stage of the case flow, each owning its decisions and what its
+//!   officials learn between periods; the law on closures and helpers they share;
+//! - [`record`]: what the stages report (typed events), the recorder that alone turns them
+//!   into counters and the published series, and case stories (traces of decisions);
 //! - [`batch`]: the one runner of many runs in parallel (for one scenario or several on the
 //!   same runs), each run reduced to its series values as it finishes;
 //! - [`summary`]: those values summarised across runs;

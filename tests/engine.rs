@@ -369,6 +369,57 @@ fn a_run_cut_short_matches_the_full_run_up_to_the_cut() {
     assert_eq!(cut.terminals.iter().sum::<u64>(), cut.created);
 }
 
+/// Case stories (issue 18): a traced run counts exactly what an untraced one does; a trace of
+/// one case holds that case's decisions and events only, the same as a trace of every case
+/// tells of it; and each decision's draw falls in the share of the option it chose.
+#[test]
+fn a_traced_run_counts_the_same_and_tells_a_chosen_cases_story() {
+    use caseflow::record::Event;
+    use caseflow::record::trace::{Item, Trace};
+    let s = tiny();
+    let model = caseflow::engine::Model::new(&s);
+    let plain = model.simulate(2026, 0);
+    let (traced, all) = model.simulate_traced(2026, 0, Trace::all());
+    assert_eq!(traced.tally, plain.tally);
+    assert_eq!(traced.terminals, plain.terminals);
+    // A case a judge ruled on (a choice among five options).
+    let ruled = all
+        .entries()
+        .iter()
+        .find(|e| matches!(&e.item, Item::Decision(d) if d.stage == "trial" && d.question == "ruling"))
+        .expect("some case reaches a judge's ruling")
+        .case;
+    let (again, one) = model.simulate_traced(2026, 0, Trace::cases([ruled]));
+    assert_eq!(again.tally, plain.tally);
+    let story: Vec<_> = all.story(ruled).cloned().collect();
+    assert_eq!(one.entries(), &story[..], "the case's story alone, as the full trace tells it");
+
+    // Registered, then the investigator's clearance decision (a suspect was found).
+    assert_eq!(story[0].item, Item::Event(Event::Registered));
+    match &story[1].item {
+        Item::Decision(d) => assert_eq!((d.stage, d.outcome()), ("investigation", "found")),
+        other => panic!("expected the clearance decision, got {other:?}"),
+    }
+    assert!(story.windows(2).all(|w| w[0].day <= w[1].day), "days go backwards in {story:#?}");
+    let ends = story.iter().filter(|e| matches!(e.item, Item::Event(Event::Ended(_)))).count();
+    assert!(ends <= 1, "the case ended {ends} times");
+    let mut decisions = 0;
+    for d in story.iter().filter_map(|e| match &e.item {
+        Item::Decision(d) => Some(d),
+        Item::Event(_) => None,
+    }) {
+        decisions += 1;
+        let p = d.probabilities();
+        assert_eq!(p.len(), d.options.len());
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{d:?}");
+        if let Some(u) = d.draw {
+            let below: f64 = p[..d.chosen].iter().sum();
+            assert!(below <= u + 1e-12 && u < below + p[d.chosen] + 1e-12, "draw {u} outside the chosen share: {d:?}");
+        }
+    }
+    assert!(decisions >= 3, "clearance, review and ruling at least: {story:#?}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The mechanisms of registration, triage, exonerating grounds, release practice and private
 // transfers, each checked where it must act and where it must not.

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use super::dist::{BetaTable, logistic, normal_quantile};
+use super::Verdict;
+use super::dist::{BetaTable, logistic};
 use super::draws::{RunStream, unit};
 use crate::scenario::{Scenario, Staff};
 
@@ -21,7 +22,7 @@ pub struct Investigator {
     /// A case of solvability s is cleared with chance s^clear_exponent, where the exponent
     /// makes the cleared share coverage^overload_elasticity of what it is without overload
     /// (`dist::TriageTable`), coverage = min(1, capacity x effort / work), work being the
-    /// province's annualised work per investigator (`World::province_work`), effort =
+    /// province's annualised work per investigator (`ProvinceState::work`), effort =
     /// (0.5 + diligence)(1 + clearance_effort x clearance weight). It changes only with the
     /// load (between periods) and the weights (at a dated change), so it is kept here.
     pub clear_exponent: f64,
@@ -32,10 +33,9 @@ pub struct Procurator {
     pub uid: u64,
     pub province: u16,
     pub zeal: f64,
-    /// Defendants this procurator sent to court whose trial ended this period, and of those
-    /// how many were acquitted.
-    pub tried: u32,
-    pub acquitted: u32,
+    /// What became of the defendants this procurator sent to court whose trial ended this
+    /// period.
+    pub trials: TrialRecord,
     /// Belief: acquittal chance of an average case sent to court.
     pub acquittal_belief: f64,
 }
@@ -54,8 +54,52 @@ pub struct Judge {
     /// Beliefs: chance an acquittal / a conviction of hers is overturned.
     pub belief_reverse_acquittal: f64,
     pub belief_reverse_conviction: f64,
-    /// Appeals against her acquittals / convictions decided this period, and reversals among them.
-    pub obs: [u32; 4],
+    /// Appeals against her verdicts decided this period, and reversals among them.
+    pub appeals: AppealRecord,
+}
+
+/// Defendants whose trial ended, and how many of them were acquitted: a procurator's record
+/// for a period (or the sum of a province's procurators').
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TrialRecord {
+    pub tried: u32,
+    pub acquitted: u32,
+}
+
+impl TrialRecord {
+    pub fn add(&mut self, other: &TrialRecord) {
+        self.tried += other.tried;
+        self.acquitted += other.acquitted;
+    }
+}
+
+/// Appeals decided against a judge's acquittals and convictions, and how many of each were
+/// overturned: a judge's record for a period (or the sum of a province's judges').
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AppealRecord {
+    pub acquittals_appealed: u32,
+    pub acquittals_overturned: u32,
+    pub convictions_appealed: u32,
+    pub convictions_overturned: u32,
+}
+
+impl AppealRecord {
+    /// An appeal against a verdict was decided.
+    pub fn decided(&mut self, verdict: Verdict, overturned: bool) {
+        let (appealed, reversed) = match verdict {
+            Verdict::Acquitted => (&mut self.acquittals_appealed, &mut self.acquittals_overturned),
+            Verdict::Convicted => (&mut self.convictions_appealed, &mut self.convictions_overturned),
+        };
+        *appealed += 1;
+        *reversed += overturned as u32;
+    }
+
+    pub fn add(&mut self, other: &AppealRecord) {
+        self.acquittals_appealed += other.acquittals_appealed;
+        self.acquittals_overturned += other.acquittals_overturned;
+        self.convictions_appealed += other.convictions_appealed;
+        self.convictions_overturned += other.convictions_overturned;
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -63,14 +107,6 @@ pub struct AppellateJudge {
     pub uid: u64,
     pub province: u16,
     pub deference: f64,
-}
-
-/// Province-level state: closeness of local officials, a shift on the log-odds of decisions.
-#[derive(Clone, Debug)]
-pub struct ProvinceState {
-    pub reconciliation_shift: f64,
-    pub acquittal_shift: f64,
-    pub detention_shift: f64,
 }
 
 /// Trait tables, built once per run from the scenario's Beta distributions.
@@ -108,7 +144,6 @@ pub struct Agents {
     pub procurator_rosters: Vec<Vec<u32>>,
     pub judge_rosters: Vec<Vec<u32>>,
     pub appellate_rosters: Vec<Vec<u32>>,
-    pub provinces: Vec<ProvinceState>,
     /// The next uid for a newly hired agent (replacements after dismissal, staff increases).
     next_uid: u64,
 }
@@ -191,7 +226,6 @@ impl Agents {
             procurator_rosters: rosters(&n_proc),
             judge_rosters: rosters(&n_judge),
             appellate_rosters: rosters(&n_app),
-            provinces: Vec::new(),
             next_uid: 0,
         };
         for (p, &n) in n_inv.iter().enumerate() {
@@ -215,8 +249,7 @@ impl Agents {
                     uid: uid - 1,
                     province: p as u16,
                     zeal: tables.zeal.sample(unit(w[0])),
-                    tried: 0,
-                    acquitted: 0,
+                    trials: TrialRecord::default(),
                     acquittal_belief: s.behaviour.procurator.acquittal_belief_scale,
                 });
             }
@@ -242,15 +275,6 @@ impl Agents {
                     deference: tables.deference.sample(unit(w[0])),
                 });
             }
-        }
-        let t = &s.traits;
-        for p in 0..s.provinces.len() {
-            let w = stream.province_words(p);
-            agents.provinces.push(ProvinceState {
-                reconciliation_shift: t.province_sd_reconciliation * normal_quantile(unit(w[0])),
-                acquittal_shift: t.province_sd_acquittal * normal_quantile(unit(w[1])),
-                detention_shift: t.province_sd_detention * normal_quantile(unit(w[2])),
-            });
         }
         // Replacements are numbered after every initial agent, far above them.
         agents.next_uid = (1 << 32) + uid;
@@ -316,8 +340,7 @@ impl Agents {
                     uid,
                     province: p as u16,
                     zeal: tables.zeal.sample(unit(w[0])),
-                    tried: 0,
-                    acquitted: 0,
+                    trials: TrialRecord::default(),
                     acquittal_belief: belief,
                 }
             });
@@ -374,7 +397,7 @@ fn new_judge(uid: u64, province: u16, independence: f64, load: f64, beliefs: (f6
         load,
         belief_reverse_acquittal: beliefs.0,
         belief_reverse_conviction: beliefs.1,
-        obs: [0; 4],
+        appeals: AppealRecord::default(),
     }
 }
 

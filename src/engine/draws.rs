@@ -10,9 +10,9 @@
 //! - case `id` (see [`CaseId`]): words `[id * 64, id * 64 + 64)`; 64 words are exactly one
 //!   refill of the generator's 4-block buffer, so a case costs one ChaCha8 refill;
 //! - repeat visits of a case to a stage (a retrial, a second review): 16-word blocks at
-//!   [`REVISIT_BASE`] + (id * 512 + block) * 16, two blocks per visit (up to 255 visits);
-//! - agents: 16-word blocks at [`AGENT_BASE`] + uid * 16 (traits of the agent with that uid);
-//! - provinces: 16-word blocks at [`PROVINCE_BASE`] + index * 16.
+//!   `REVISIT_BASE` + (id * 512 + block) * 16, two blocks per visit (up to 255 visits);
+//! - agents: 16-word blocks at `AGENT_BASE` + uid * 16 (traits of the agent with that uid);
+//! - provinces: 16-word blocks at `PROVINCE_BASE` + index * 16.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -3,16 +3,18 @@
 //! investigative judge) approves or denies. The prison-population target pushes procurators
 //! to back fewer requests; a judge who releases an accused who then absconds is disciplined,
 //! so judges approve almost everything they see. Where the law allows, a denial may come with
-//! bail or house arrest instead.
+//! bail or house arrest instead. The detainee leaves when the case is closed or decided.
 
-use super::pick_in;
+use super::common::pick_in;
 use crate::engine::dist::logistic;
 use crate::engine::draws::unit;
 use crate::engine::{Case, World, slot};
-use crate::record::{Counter, ProvinceCounter};
+use crate::record::Event;
+use crate::record::event::Exit;
+use crate::record::trace::{Decider, Decision, Role, Tracer};
 use crate::scenario::DetentionApprover;
 
-impl World<'_> {
+impl<T: Tracer> World<'_, T> {
     /// Decides an investigator's detention request for `case` (not yet stored).
     pub(crate) fn decide_detention(&mut self, case: &mut Case) {
         let s = self.s;
@@ -22,30 +24,36 @@ impl World<'_> {
         let u = |k: usize| unit(case.w[k]);
         let n = case.defendants as u64;
         let p = case.province as usize;
-        let shift = self.agents.provinces[p].detention_shift;
-        let counted = case.counted;
-        let tally = |w: &mut World, c: Counter| {
-            if counted {
-                w.count(c, n)
-            }
-        };
-        tally(self, Counter::DetentionRequests);
-        let zeal = self.agents.procurators[case.procurator as usize].zeal;
-        let approved = match rules.detention_approver {
+        let shift = self.provinces[p].detention_shift;
+        let subject = case.subject();
+        self.record(&subject, Event::DetentionRequested);
+        let procurator = &self.agents.procurators[case.procurator as usize];
+        let zeal = procurator.zeal;
+        let procurator = Decider { role: Role::Procurator, uid: Some(procurator.uid), province: p as u16 };
+        let by = rules.detention_approver;
+        const OPTIONS: &[&str; 2] = &["detain", "release"];
+        let approved = match by {
             DetentionApprover::Procurator => {
                 let x = b.procurator_approve_logit - inc.procurator.prison_target + zeal + shift;
-                let ok = u(slot::DETENTION_DECIDE) < logistic(x);
-                tally(self, Counter::ProcuratorDecided);
-                if ok {
-                    tally(self, Counter::ProcuratorApproved);
-                }
+                let chance = logistic(x);
+                let draw = u(slot::DETENTION_DECIDE);
+                self.trace.decision(self.calendar.day, case.id, move || {
+                    Decision::chance("detention", "approve", procurator, OPTIONS, chance, draw)
+                });
+                let ok = draw < chance;
+                self.record(&subject, Event::DetentionDecided { by, approved: ok });
                 ok
             }
             DetentionApprover::Judge | DetentionApprover::InvestigativeJudge => {
                 let pb = &s.behaviour.procurator;
                 let back = pb.back_detention_logit - 2.0 * inc.procurator.prison_target + zeal + shift;
-                if u(slot::DETENTION_BACK) >= logistic(back) {
-                    tally(self, Counter::ProcuratorRefusals);
+                let chance = logistic(back);
+                let draw = u(slot::DETENTION_BACK);
+                self.trace.decision(self.calendar.day, case.id, move || {
+                    Decision::chance("detention", "back the request", procurator, &["back", "refuse"], chance, draw)
+                });
+                if draw >= chance {
+                    self.record(&subject, Event::DetentionNotBacked);
                     false
                 } else {
                     // The judge weighs the risk that a released accused absconds (greater the
@@ -53,30 +61,41 @@ impl World<'_> {
                     let mandatory = u(slot::DETENTION_MANDATORY) < rules.mandatory_detention[case.gravity.index()];
                     let gravity_risk = case.gravity.index() as f64 / 3.0;
                     let x = b.judge_approve_logit + inc.trial_judge.abscond_risk * gravity_risk + shift;
-                    let ok = mandatory || u(slot::DETENTION_DECIDE) < logistic(x);
-                    tally(self, Counter::JudgeDecided);
-                    if counted {
-                        self.tally.add_province(self.year, p, ProvinceCounter::DetentionDecided, n);
-                    }
-                    if ok {
-                        tally(self, Counter::JudgeApproved);
-                        if counted {
-                            self.tally.add_province(self.year, p, ProvinceCounter::DetentionApproved, n);
-                        }
-                    }
+                    let chance = logistic(x);
+                    let draw = u(slot::DETENTION_DECIDE);
+                    let ok = mandatory || draw < chance;
                     // The judge who heard it counts it in her workload.
                     let j = pick_in(&self.agents.judge_rosters[p], u(slot::DETENTION_JUDGE));
-                    self.agents.judges[j as usize].decided += 1;
+                    let judge = &mut self.agents.judges[j as usize];
+                    judge.decided += 1;
+                    let judge = Decider { role: Role::DetentionJudge, uid: Some(judge.uid), province: p as u16 };
+                    self.trace.decision(self.calendar.day, case.id, move || match mandatory {
+                        true => Decision::forced("detention", "approve", judge, OPTIONS, 0),
+                        false => Decision::chance("detention", "approve", judge, OPTIONS, chance, draw),
+                    });
+                    self.record(&subject, Event::DetentionDecided { by, approved: ok });
                     ok
                 }
             }
         };
         if approved {
             case.detained = true;
-            self.pretrial += n as i64;
-            tally(self, Counter::Detained);
+            self.stocks.pretrial += n as i64;
         } else if rules.restraint_alternatives && u(slot::DETENTION_ALTERNATIVE) < b.alternative_share {
-            tally(self, Counter::BailReleases);
+            self.record(&subject, Event::Bailed);
         }
+    }
+
+    /// Moves a detainee out of pre-trial detention (nothing if the accused is not detained).
+    #[inline]
+    pub(crate) fn leave_detention(&mut self, case: u32, why: Exit) {
+        let c = &mut self.cases[case];
+        if !c.detained {
+            return;
+        }
+        c.detained = false;
+        self.stocks.pretrial -= c.defendants as i64;
+        let subject = c.subject();
+        self.record(&subject, Event::LeftDetention(why));
     }
 }

@@ -1,16 +1,25 @@
 //! Investigation: a crime is registered and an investigator works it. The investigator decides
 //! (by her incentives, workload and traits) whether a suspect is found, holds the suspect in
 //! police custody, may coerce a confession, asks for detention, may lower a charge so that
-//! reconciliation becomes legal, and may steer the parties to reconcile.
+//! reconciliation becomes legal, and may steer the parties to reconcile. A coerced suspect's
+//! complaint of torture starts here too.
+//!
+//! It also owns what investigators learn between periods: their workloads, the work per
+//! investigator in each province, and how far officials comply with total registration; and
+//! the effort model those feed (each investigator's clearance exponent).
 
-use super::{bargain, pick_cdf, pick_in, reconciliation_eligibility};
+use super::common::{bargain, pick_cdf, pick_in};
+use super::law::reconciliation_eligibility;
 use crate::engine::dist::{exp_days, logistic, normal_quantile, poisson};
 use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
-use crate::engine::{Case, Stage, Terminal, Verdict, World, slot};
-use crate::record::Counter;
-use crate::scenario::{DetentionApprover, Eligibility, Gravity};
+use crate::engine::{Case, Stage, Verdict, World, slot};
+use crate::record::event::Torture;
+use crate::record::recorder::counts_case;
+use crate::record::trace::{Decider, Decision, Role, Tracer};
+use crate::record::{Event, Subject, Terminal};
+use crate::scenario::{DAYS_PER_YEAR, DetentionApprover, Eligibility, Gravity};
 
-impl World<'_> {
+impl<T: Tracer> World<'_, T> {
     /// A crime is registered (public prosecution, or a criminal misdemeanour). Returns the
     /// episodes (registered criminal cases) it joins, at most `max_episodes`.
     pub(crate) fn register(&mut self, id: CaseId, source: Source, max_episodes: u32) -> u32 {
@@ -24,30 +33,37 @@ impl World<'_> {
         let kind = pick_cdf(&self.prep.kind_cdf, u(slot::KIND));
         let k = &crime.kinds[kind];
         let province = pick_cdf(&self.prep.province_cdf, u(slot::PROVINCE));
-        let counted = source == Source::PublicCrime || self.rules().count_misdemeanours;
+        let counted = counts_case(source, self.rules());
         let episodes = if source == Source::Misdemeanour {
             1
         } else {
             (1 + poisson(crime.extra_episodes_mean, u(slot::EPISODES))).min(max_episodes)
         };
-        if counted {
-            self.count(Counter::Registered, episodes as u64);
-        }
+        // What the recorder knows of the report before a suspect is found.
+        let report = Subject {
+            id,
+            province: province as u16,
+            episodes: episodes as u8,
+            defendants: 0,
+            counted,
+            jobless: false,
+            private: false,
+        };
+        self.record(&report, Event::Registered);
         let investigator = pick_in(&self.agents.investigator_rosters[province], u(slot::INVESTIGATOR));
         self.refresh_clearance_exponents();
         let inv = &mut self.agents.investigators[investigator as usize];
         inv.assigned += episodes;
         let (venality, load, clear_exponent) = (inv.venality, inv.load, inv.clear_exponent);
+        let investigator_uid = inv.uid;
 
         // Under total registration officials register reports they used to shelve, some with no
         // crime behind them; the procurator closes those on exonerating grounds.
-        let baseless = self.compliance[province] * s.behaviour.investigation.baseless_share;
+        let baseless = self.provinces[province].compliance * s.behaviour.investigation.baseless_share;
         if u(slot::BASELESS) < baseless {
             self.add_work(province, episodes, s.behaviour.investigation.unsolved_work);
-            if counted {
-                self.count(Counter::ClosedExonerating, episodes as u64);
-            }
-            self.terminals[Terminal::ClosedBaseless as usize] += 1;
+            self.record(&report, Event::ClosedBaseless);
+            self.record(&report, Event::Ended(Terminal::ClosedBaseless));
             return episodes;
         }
 
@@ -64,18 +80,21 @@ impl World<'_> {
         };
         let solvability = (drawn + k.solvability_shift).clamp(0.0, 1.0);
         let p_clear = if clear_exponent == 1.0 { solvability } else { solvability.powf(clear_exponent) };
-        if u(slot::CLEAR) >= p_clear {
+        let draw = u(slot::CLEAR);
+        self.trace.decision(self.calendar.day, id, move || {
+            let by = Decider { role: Role::Investigator, uid: Some(investigator_uid), province: province as u16 };
+            Decision::chance("investigation", "find a suspect", by, &["found", "unsolved"], p_clear, draw)
+        });
+        if draw >= p_clear {
             // Coverage compares capacity with the work the caseload asks for: a report that
             // would be solved without overload needs a full investigation even when triage
             // drops it; one that would not takes only `unsolved_work`.
-            let needed = if u(slot::CLEAR) < solvability { 1.0 } else { s.behaviour.investigation.unsolved_work };
+            let needed = if draw < solvability { 1.0 } else { s.behaviour.investigation.unsolved_work };
             self.add_work(province, episodes, needed);
-            self.terminals[Terminal::Unsolved as usize] += 1;
+            self.record(&report, Event::Ended(Terminal::Unsolved));
             return episodes;
         }
-        if counted {
-            self.count(Counter::Cleared, episodes as u64);
-        }
+        self.record(&report, Event::Cleared);
 
         let gravity = if source == Source::Misdemeanour {
             Gravity::Minor
@@ -123,15 +142,9 @@ impl World<'_> {
         let rules = self.rules();
         let mut in_custody = u(slot::CUSTODY) < b.custody[gravity.index()];
         if in_custody {
-            let n = case.defendants as u64;
             let hours = rules.police_custody_hours as f64
                 * u(slot::CUSTODY_HOURS).powf(s.behaviour.detention.custody_hours_shape);
-            if counted {
-                self.count(Counter::CustodyHeld, n);
-                if hours <= 48.0 {
-                    self.count(Counter::CustodyShort, n);
-                }
-            }
+            self.record(&case.subject(), Event::HeldInCustody { within_48_hours: hours <= 48.0 });
             // The procurator checks the grounds for arrest and releases where they are lacking,
             // less readily while he approves the detention himself.
             let pb = &s.behaviour.procurator;
@@ -143,9 +156,7 @@ impl World<'_> {
                 && u(slot::CUSTODY_RELEASE) < logistic(pb.custody_release_logit - own_approval)
             {
                 in_custody = false;
-                if counted {
-                    self.count(Counter::CustodyReleased, n);
-                }
+                self.record(&case.subject(), Event::ReleasedFromCustody);
             }
         }
 
@@ -165,7 +176,7 @@ impl World<'_> {
         // Detention request, then the procurator's and the approver's decisions.
         let economic_barred = k.economic && !rules.economic_detention_allowed;
         if in_custody && !economic_barred {
-            let shift = self.agents.provinces[province].detention_shift;
+            let shift = self.provinces[province].detention_shift;
             let prison_target = self.incentives().procurator.prison_target;
             let x = b.detention_request_logit[gravity.index()] + b.detention_ease * w_inv.sent_to_court
                 - b.prison_target_response * prison_target
@@ -193,7 +204,7 @@ impl World<'_> {
         let eligible = reconciliation_eligibility(s, rules, &case);
         if rules.reconciliation.pretrial && eligible != Eligibility::Banned {
             let w_proc = &self.incentives().procurator;
-            let shift = self.agents.provinces[province].reconciliation_shift;
+            let shift = self.provinces[province].reconciliation_shift;
             let saving =
                 if b.reconcile_load_exponent == 1.0 { load_ratio } else { load_ratio.powf(b.reconcile_load_exponent) };
             let x = b.reconcile_logit + b.reconcile_effort_saving * saving + b.reconcile_venality_gain * venality
@@ -213,15 +224,75 @@ impl World<'_> {
 
         let days = exp_days(b.days_mean * load_ratio.max(1.0).sqrt(), u(slot::INVESTIGATION_DAYS));
         let episodes = case.episodes as u32;
-        let index = self.insert(case);
-        self.schedule(index, Stage::ProcuratorReview, days);
+        let index = self.cases.insert(case);
+        self.calendar.schedule(index, Stage::ProcuratorReview, days);
         episodes
+    }
+
+    /// The share of a province's registered cases that officials register only because they
+    /// comply with total registration, drawn from all reports; the rest are those they would
+    /// register anyway, drawn from the solvable ones. A report is registered with chance
+    /// c + (1 - c) s^k at compliance c, so the share is c / (c + (1 - c) E[s^k]).
+    fn share_from_all_reports(&self, province: usize) -> f64 {
+        let c = self.provinces[province].compliance;
+        let denominator = c + (1.0 - c) * self.prep.selected_share;
+        if denominator > 0.0 { c / denominator } else { 0.0 }
+    }
+
+    /// Recomputes the investigators' clearance exponents when their inputs changed: a new
+    /// period (workloads) or a new incentive regime (the clearance weight).
+    pub(crate) fn refresh_clearance_exponents(&mut self) {
+        let period = self.calendar.day / self.s.behaviour.learning.period_days;
+        let key = (self.calendar.incentives, period);
+        if key == self.clearance_key {
+            return;
+        }
+        self.clearance_key = key;
+        let b = &self.s.behaviour.investigation;
+        let w_clearance = self.incentives().investigator.clearance;
+        let w_all: Vec<f64> = (0..self.s.provinces.len()).map(|p| self.share_from_all_reports(p)).collect();
+        for inv in &mut self.agents.investigators {
+            let effort = (0.5 + inv.diligence) * (1.0 + b.clearance_effort * w_clearance);
+            let work = self.provinces[inv.province as usize].work;
+            let coverage = (b.capacity * effort / work.max(1.0)).min(1.0);
+            inv.clear_exponent =
+                self.prep.triage.exponent(coverage.powf(b.overload_elasticity), w_all[inv.province as usize]);
+        }
+    }
+
+    /// Between periods: registration practice moves, province by province, towards the rule
+    /// in force (see `compliance_step`).
+    pub(crate) fn learn_registration(&mut self) {
+        let l = &self.s.behaviour.learning;
+        let target = if self.rules().total_registration { 1.0 } else { 0.0 };
+        for p in &mut self.provinces {
+            p.compliance = compliance_step(p.compliance, target, l.compliance_rate, l.compliance_imitation);
+        }
+    }
+
+    /// Between periods: investigators' expected caseloads follow the episodes they were given,
+    /// and each province's work per investigator the work its cases asked for, pooled over
+    /// the province's investigators (they share the department's pile).
+    pub(crate) fn learn_investigation_workloads(&mut self) {
+        let l = &self.s.behaviour.learning;
+        let per_year = DAYS_PER_YEAR as f64 / l.period_days as f64;
+        let rate = l.rate;
+        for inv in &mut self.agents.investigators {
+            inv.load = (1.0 - rate) * inv.load + rate * inv.assigned as f64 * per_year;
+            inv.assigned = 0;
+        }
+        for (p, roster) in self.provinces.iter_mut().zip(&self.agents.investigator_rosters) {
+            let n = roster.len();
+            if n > 0 {
+                p.work += l.workload_rate * (std::mem::take(&mut p.worked) / n as f64 * per_year - p.work);
+            }
+        }
     }
 
     /// Books `units` of a full investigation's work per episode to the province's pile; its
     /// investigators' clearance exponents follow the work, updated between periods.
     fn add_work(&mut self, province: usize, episodes: u32, units: f64) {
-        self.province_worked[province] += episodes as f64 * units;
+        self.provinces[province].worked += episodes as f64 * units;
     }
 
     /// A coerced suspect may complain; whether the complaint is registered depends on whether
@@ -234,23 +305,60 @@ impl World<'_> {
         }
         // Officials register complaints as far as their practice has moved towards total
         // registration (gradually, after non-registration became a crime).
-        let compliance = self.compliance[case.province as usize].powf(t.register_reluctance);
+        let compliance = self.provinces[case.province as usize].compliance.powf(t.register_reluctance);
         let p_register = t.register_discretionary + compliance * (t.register_total - t.register_discretionary);
         if u(slot::COMPLAINT_REGISTERED) >= p_register {
             return;
         }
-        self.count(Counter::TortureRegistered, 1);
+        let subject = case.subject();
+        self.record(&subject, Event::TortureComplaint(Torture::Registered));
         // Registering everything adds complaints that officials would have shelved as
         // unsubstantiated: opening a case needs substance, so the number opened does not grow
         // with registration (`open_case` is the chance at discretionary registration).
         let p_open = t.open_case * (t.register_discretionary / p_register).min(1.0);
         if u(slot::COMPLAINT_OPENED) < p_open {
-            self.count(Counter::TortureOpened, 1);
+            self.record(&subject, Event::TortureComplaint(Torture::CaseOpened));
             // Until 2018 the law let a torture case end in reconciliation before court.
             let settled = self.rules().reconciliation.torture && u(slot::COMPLAINT_SETTLED) < t.reconciled;
             if !settled && u(slot::COMPLAINT_TO_COURT) < t.to_court {
-                self.count(Counter::TortureToCourt, 1);
+                self.record(&subject, Event::TortureComplaint(Torture::CaseToCourt));
             }
         }
+    }
+}
+
+/// One period of a province's compliance `c` with the registration rule (`target` 1: total
+/// registration, 0: officials may shelve reports). Officials adopt a new practice on their own
+/// (`rate`) and, once some comply, by imitation (`imitation` x `c`): a Bass diffusion, slow at
+/// first and then fast. Dropping a practice needs no example.
+fn compliance_step(c: f64, target: f64, rate: f64, imitation: f64) -> f64 {
+    let imitation = if target > c { imitation * c } else { 0.0 };
+    c + (rate + imitation).min(1.0) * (target - c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compliance_step;
+
+    #[test]
+    fn compliance_spreads_slowly_then_fast_and_drops_without_example() {
+        // Without imitation: the same share of the gap each period.
+        assert_eq!(compliance_step(0.0, 1.0, 0.1, 0.0), 0.1);
+        assert!((compliance_step(0.5, 1.0, 0.1, 0.0) - 0.55).abs() < 1e-15);
+        // With imitation the step grows with compliance reached: an S-curve.
+        let mut c = 0.0;
+        let mut steps = Vec::new();
+        for _ in 0..40 {
+            let next = compliance_step(c, 1.0, 0.02, 0.3);
+            steps.push(next - c);
+            c = next;
+        }
+        let peak = steps.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
+        assert!(peak > 3 && peak < 39, "the largest step comes in the middle, not at {peak}");
+        assert!(c > 0.95 && c <= 1.0);
+        // Back to discretionary registration: imitation plays no part.
+        assert!((compliance_step(0.8, 0.0, 0.1, 0.3) - 0.72).abs() < 1e-15);
+        // The step never overshoots the target.
+        assert_eq!(compliance_step(0.9, 1.0, 0.9, 1.0), 1.0);
     }
 }

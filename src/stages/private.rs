@@ -3,20 +3,23 @@
 //! reject or close most complaints (a withdrawn complaint closes the case), rarely reconcile
 //! the parties, and acquit more often than they convict.
 
-use super::pick_in;
+use super::appeal::Appellant;
+use super::common::{pick_cdf, pick_in};
 use crate::engine::dist::{exp_days, logistic, logit, poisson};
 use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
-use crate::engine::{Case, Stage, Terminal, Verdict, World, slot};
-use crate::record::Counter;
+use crate::engine::{Case, Stage, Verdict, World, slot};
+use crate::record::recorder::counts_case;
+use crate::record::trace::{Decider, Decision, Role, Tracer};
+use crate::record::{Event, Subject, Terminal};
 use crate::scenario::Gravity;
 
-impl World<'_> {
+impl<T: Tracer> World<'_, T> {
     pub(crate) fn file_private_complaint(&mut self, id: CaseId) {
         let mut w = [0u32; CASE_WORDS];
         self.stream.case_words(id, &mut w);
         let s = self.s;
         let u = |k: usize| unit(w[k]);
-        let province = super::pick_cdf(&self.prep.province_cdf, u(slot::PROVINCE));
+        let province = pick_cdf(&self.prep.province_cdf, u(slot::PROVINCE));
         // Under total registration the police register many would-be private complaints
         // (battery and the like) as public crimes; those are inside the registered-crime inflow.
         // A complaint names its accused, so registering it costs the clearance rate nothing:
@@ -25,14 +28,24 @@ impl World<'_> {
         // ones to the private track: with selectivity 1 exactly the best-proven share
         // `registered` goes, with 0 a random one, and the share registered is the same.
         let b = &s.behaviour.private;
+        let counted = counts_case(Source::PrivateComplaint, self.rules());
         let rank = u(slot::EVIDENCE);
-        let compliance = self.compliance[province];
+        let compliance = self.provinces[province].compliance;
         let readiness = if b.police_readiness == 1.0 { compliance } else { compliance.powf(b.police_readiness) };
         let registered = readiness * b.police_registration;
         let best_proven = if rank >= 1.0 - registered { 1.0 } else { 0.0 };
         let divert = (1.0 - b.police_selectivity) * registered + b.police_selectivity * best_proven;
         if u(slot::PRIVATE_POLICE) < divert {
-            self.terminals[Terminal::PrivateRegisteredByPolice as usize] += 1;
+            let complaint = Subject {
+                id,
+                province: province as u16,
+                episodes: 1,
+                defendants: 0,
+                counted,
+                jobless: false,
+                private: true,
+            };
+            self.record(&complaint, Event::Ended(Terminal::PrivateRegisteredByPolice));
             return;
         }
         let days = exp_days(b.days_mean, u(slot::TRIAL_DAYS));
@@ -50,7 +63,7 @@ impl World<'_> {
             jobless: u(slot::JOBLESS) < s.crime.jobless_share,
             dangerous: false,
             death: false,
-            counted: true,
+            counted,
             means: 0.0,
             demand: 0.0,
             evidence: self.prep.evidence.sample(rank),
@@ -66,18 +79,18 @@ impl World<'_> {
             custodial: false,
             release_day: 0,
         };
-        let index = self.insert(case);
-        self.schedule(index, Stage::PrivateTrial, days);
+        let index = self.cases.insert(case);
+        self.calendar.schedule(index, Stage::PrivateTrial, days);
     }
 
     pub(crate) fn private_trial(&mut self, index: u32) {
         let s = self.s;
         let b = &s.behaviour.private;
         // A copy: the stage reads the case while it updates the world.
-        let c = self.cases[index as usize].clone();
+        let c = self.cases[index].clone();
         let c = &c;
         let u = |k: usize| unit(c.w[k]);
-        let n = c.defendants as u64;
+        let subject = c.subject();
         let judge = c.judge as usize;
         // A retrial after appeal cannot reject the complaint again.
         if c.visits == 0 && u(slot::PRIVATE_REJECT) < b.reject {
@@ -85,11 +98,11 @@ impl World<'_> {
         }
         self.agents.judges[judge].decided += 1;
         let judge_uid = self.agents.judges[judge].uid;
-        self.cases[index as usize].judge_uid = judge_uid;
-        self.count(Counter::PrivateCases, 1);
+        self.cases[index].judge_uid = judge_uid;
+        self.record(&subject, Event::PrivateHeard);
         // Some complaints the judge sends on rather than deciding (only at the first hearing).
         if c.visits == 0 && u(slot::PRIVATE_TRANSFER) < b.transfer {
-            self.count(Counter::PrivateTransferred, 1);
+            self.record(&subject, Event::PrivateTransferred);
             return self.finish(index, Terminal::PrivateTransferred);
         }
         // A withdrawn complaint, like a reconciliation, closes the case on the parties' accord.
@@ -101,33 +114,24 @@ impl World<'_> {
             logistic(logit(b.withdraw) + b.withdraw_weakness * (weakness - 0.3))
         };
         if u(slot::PRIVATE_WITHDRAW) < withdraw || u(slot::PRIVATE_RECONCILE) < b.reconcile {
-            self.count(Counter::PrivateClosed, 1);
-            self.count(Counter::TrialClosed, 1);
-            self.count(Counter::TrialClosedReconciled, 1);
+            self.record(&subject, Event::PrivateClosed);
             return self.finish(index, Terminal::PrivateClosed);
         }
         // No procurator, no accusatorial bias: the judge weighs the complainant's proof, and her
         // independence makes her readier to acquit.
         let independence = self.agents.judges[judge].independence;
         let x = b.acquit_logit + b.acquit_weakness * (weakness - 0.3) + independence;
-        if u(slot::PRIVATE_ACQUIT) < logistic(x) {
-            self.count(Counter::PrivateAcquitted, n);
-            self.count(Counter::TrialAcquitted, n);
-            // An acquittal is a sentence too (an acquitting one).
-            self.count(Counter::PrivateSentenceCases, 1);
-            self.count(Counter::TrialSentenceCases, 1);
-            let ab = &s.behaviour.appeal;
-            let c = &mut self.cases[index as usize];
-            if unit(c.w[slot::APPEAL_FILE]) < ab.private_appeal {
-                c.verdict = Verdict::Acquitted;
-                let days = exp_days(ab.days_mean, unit(c.w[slot::APPEAL_DAYS]));
-                self.schedule(index, Stage::Appeal, days);
-            } else {
-                self.finish(index, Terminal::Acquitted);
-            }
+        let (chance, draw) = (logistic(x), u(slot::PRIVATE_ACQUIT));
+        let by = Decider { role: Role::Judge, uid: Some(judge_uid), province: c.province };
+        self.trace.decision(self.calendar.day, c.id, move || {
+            Decision::chance("private", "verdict", by, &["acquit", "convict"], chance, draw)
+        });
+        if draw < chance {
+            self.record(&subject, Event::PrivateAcquitted);
+            let chance = s.behaviour.appeal.private_appeal;
+            self.appeal_or_end(index, Verdict::Acquitted, Appellant::Complainant, chance);
         } else {
-            self.count(Counter::PrivateSentenceCases, 1);
-            self.count(Counter::PrivateConvicted, n);
+            self.record(&subject, Event::PrivateConvicted);
             self.sentence(index);
         }
     }

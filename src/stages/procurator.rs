@@ -2,32 +2,64 @@
 //! non-rehabilitative grounds (reconciliation, active repentance), or close it on exonerating
 //! grounds. The choice weighs the indicators in force: convictions, the expected acquittal
 //! (a failure), closures counted with convictions from 2012, exonerating closures rewarded
-//! from 2013, campaigns on particular crimes.
+//! from 2013, campaigns on particular crimes. Between periods procurators learn what share of
+//! the defendants they send to court is acquitted.
 
-use super::{reconciliation_eligibility, repentance_eligible};
-use crate::engine::dist::{choose, exp_days, logistic, logit};
+use super::common::learn;
+use super::law::{reconciliation_eligibility, repentance_eligible};
+use crate::engine::agents::TrialRecord;
+use crate::engine::dist::{choose, exp_days};
 use crate::engine::draws::unit;
-use crate::engine::{Stage, Terminal, World, slot};
-use crate::record::Counter;
+use crate::engine::{Stage, World, slot};
+use crate::record::event::{Exit, Grounds};
+use crate::record::trace::{Decider, Decision, Role, Tracer};
+use crate::record::{Event, Terminal};
 use crate::scenario::Eligibility;
+
+/// The procurator's options at review, in the order of their utilities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Review {
+    Send,
+    Close(Closure),
+}
+
+impl Review {
+    const OPTIONS: [Review; 3] =
+        [Review::Send, Review::Close(Closure::NonRehabilitative), Review::Close(Closure::Exonerating)];
+    const NAMES: &[&str] = &["send to court", "close on non-rehabilitative grounds", "close on exonerating grounds"];
+    /// The option the law imposes once the parties reconciled where release is mandatory.
+    const MANDATORY_RELEASE: usize = 1;
+}
+
+const _: () = assert!(matches!(Review::OPTIONS[Review::MANDATORY_RELEASE], Review::Close(Closure::NonRehabilitative)));
+
+/// How a case is closed before trial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Closure {
+    /// Reconciliation or active repentance.
+    NonRehabilitative,
+    Exonerating,
+    /// The procurator drops a case that keeps coming back.
+    Abandoned,
+}
 
 /// Returns after which the procurator gives up on a case rather than review it again.
 const MAX_VISITS: u8 = 3;
 
-impl World<'_> {
+impl<T: Tracer> World<'_, T> {
     pub(crate) fn procurator_review(&mut self, index: u32) {
         let s = self.s;
         let b = &s.behaviour.procurator;
         let rules = self.rules();
         let inc = &self.incentives().procurator;
         // A copy: the stage reads the case while it updates the world.
-        let c = self.cases[index as usize].clone();
+        let c = self.cases[index].clone();
         let c = &c;
         let u = |k: usize| unit(c.w[k]);
         let proc = &self.agents.procurators[c.procurator as usize];
 
         if c.visits >= MAX_VISITS {
-            return self.close_before_trial(index, None);
+            return self.close_before_trial(index, Closure::Abandoned);
         }
 
         // Expected acquittal chance of this case if sent: the procurator's belief about an
@@ -48,7 +80,7 @@ impl World<'_> {
         } else {
             b.close_nonrehab_constant
                 + k * inc.nonrehab_closures
-                + self.agents.provinces[c.province as usize].reconciliation_shift
+                + self.provinces[c.province as usize].reconciliation_shift
         };
         // Exonerating grounds need weak proof, whatever the indicators reward; a campaign on
         // the case's kind may reach further (an instruction from above is the justification).
@@ -66,70 +98,62 @@ impl World<'_> {
             f64::NEG_INFINITY
         };
 
-        let choice = if nonrehab == f64::INFINITY {
-            1
-        } else {
-            choose(&[send, nonrehab, exonerate], u(slot::PROCURATOR_DECIDE))
-        };
-        match choice {
-            0 => {
-                let (episodes, defendants, counted) = (c.episodes as u64, c.defendants as u64, c.counted);
+        let utilities = [send, nonrehab, exonerate];
+        let forced = nonrehab == f64::INFINITY;
+        let draw = u(slot::PROCURATOR_DECIDE);
+        let choice = if forced { Review::MANDATORY_RELEASE } else { choose(&utilities, draw) };
+        let by = Decider { role: Role::Procurator, uid: Some(proc.uid), province: c.province };
+        self.trace.decision(self.calendar.day, c.id, move || match forced {
+            true => Decision::forced("procurator", "review", by, Review::NAMES, choice),
+            false => Decision::logit("procurator", "review", by, Review::NAMES, &utilities, draw, choice),
+        });
+        match Review::OPTIONS[choice] {
+            Review::Send => {
                 let days = exp_days(b.days_mean + s.behaviour.trial.days_mean, u(slot::PROCURATOR_DAYS));
-                self.defendants_sent_this_year += defendants as f64;
-                if counted {
-                    self.count(Counter::SentToCourt, episodes);
-                    self.count(Counter::DefendantsToCourt, defendants);
-                }
-                self.schedule(index, Stage::Trial, days);
+                self.defence_demand.sent_this_year += c.defendants as f64;
+                self.record(&c.subject(), Event::SentToCourt);
+                self.calendar.schedule(index, Stage::Trial, days);
             }
-            1 => self.close_before_trial(index, Some(true)),
-            _ => self.close_before_trial(index, Some(false)),
+            Review::Close(how) => self.close_before_trial(index, how),
         }
     }
 
-    /// Closes a case before trial: `Some(true)` on non-rehabilitative grounds, `Some(false)` on
-    /// exonerating grounds, `None` when the procurator drops a case that keeps coming back.
-    fn close_before_trial(&mut self, index: u32, nonrehab: Option<bool>) {
-        let c = &self.cases[index as usize];
-        let (episodes, defendants, counted, reconciled) =
-            (c.episodes as u64, c.defendants as u64, c.counted, c.reconciled_pretrial);
-        let terminal = match nonrehab {
-            Some(true) => Terminal::ClosedNonrehabPretrial,
-            Some(false) => Terminal::ClosedExoneratingPretrial,
-            None => Terminal::DroppedAfterReturn,
-        };
-        if counted && nonrehab.is_some() {
-            self.count(Counter::DefendantsClosed, defendants);
-            if nonrehab == Some(true) {
-                self.count(Counter::ClosedNonrehab, episodes);
-                if reconciled {
-                    self.count(Counter::ReconciledPretrial, episodes);
-                }
-            } else {
-                self.count(Counter::ClosedExonerating, episodes);
+    /// Closes a case before trial.
+    fn close_before_trial(&mut self, index: u32, how: Closure) {
+        let c = &self.cases[index];
+        let subject = c.subject();
+        // Non-rehabilitative grounds are the parties' reconciliation where they reconciled,
+        // active repentance otherwise.
+        let (grounds, terminal) = match how {
+            Closure::NonRehabilitative if c.reconciled_pretrial => {
+                (Some(Grounds::Reconciled), Terminal::ClosedNonrehabPretrial)
             }
+            Closure::NonRehabilitative => (Some(Grounds::Repentance), Terminal::ClosedNonrehabPretrial),
+            Closure::Exonerating => (Some(Grounds::Exonerating), Terminal::ClosedExoneratingPretrial),
+            Closure::Abandoned => (None, Terminal::DroppedAfterReturn),
+        };
+        if let Some(grounds) = grounds {
+            self.record(&subject, Event::ClosedPretrial(grounds));
         }
-        self.leave_detention(index, true);
+        self.leave_detention(index, Exit::Closure);
         self.finish(index, terminal);
     }
 
-    /// The campaigns on this kind of crime running today.
-    fn campaigns_today(&self, kind: usize) -> impl Iterator<Item = &crate::scenario::Campaign> {
-        let day = self.day;
-        self.s.campaigns.iter().filter(move |cp| cp.kind == kind && cp.from_day <= day && day <= cp.to_day)
+    /// Between periods: procurators' belief about the acquittal chance of an average case
+    /// moves towards what became of the defendants they sent to court, blended with their
+    /// province colleagues' experience.
+    pub(crate) fn learn_acquittal_beliefs(&mut self) {
+        let l = &self.s.behaviour.learning;
+        let rate = l.rate;
+        let mut pool = vec![TrialRecord::default(); self.s.provinces.len()];
+        for p in &self.agents.procurators {
+            pool[p.province as usize].add(&p.trials);
+        }
+        for p in &mut self.agents.procurators {
+            let (own, peers) = (p.trials, pool[p.province as usize]);
+            p.acquittal_belief =
+                learn(p.acquittal_belief, own.tried, own.acquitted, peers.tried, peers.acquitted, rate, l.peer_weight);
+            p.trials = TrialRecord::default();
+        }
     }
-
-    /// Extra utility of exonerating a case of this kind under the campaigns running today.
-    pub(crate) fn campaign_bonus(&self, kind: usize, field: impl Fn(&crate::scenario::Campaign) -> f64) -> f64 {
-        self.campaigns_today(kind).map(field).sum()
-    }
-}
-
-/// Chance that a procurator appeals an acquittal, given the acquittal weight in force.
-pub(crate) fn appeal_acquittal_chance(base: f64, acquittal_weight: f64) -> f64 {
-    // The base chance applies at the reference weight 1; the log-odds move with the weight.
-    if base <= 0.0 {
-        return 0.0;
-    }
-    logistic(logit(base) + (acquittal_weight - 1.0))
 }

@@ -5,43 +5,82 @@
 //! investigation and return to the procurator, weighing her workload, the reversal risk she
 //! believes each option carries (sharper under monitoring), the evidence (as far as her
 //! independence lets it count), and campaigns. A jury weighs only the evidence.
+//!
+//! Between periods judges learn: their workloads, how often the appellate courts overturn
+//! their acquittals and convictions, and (province by province) how readily their colleagues
+//! release reconciled defendants.
 
-use super::{bargain, pick_in, reconciliation_eligibility};
+use super::appeal::{Appellant, procurator_appeal_chance};
+use super::common::{bargain, learn, pick_in};
+use super::law::{reconciliation_eligibility, repentance_eligible};
+use crate::engine::agents::AppealRecord;
 use crate::engine::dist::{choose, exp_days, log_add_exp, logistic};
 use crate::engine::draws::unit;
-use crate::engine::{Stage, Terminal, Verdict, World, slot};
-use crate::record::{Counter, ProvinceCounter};
-use crate::scenario::Eligibility;
+use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
+use crate::record::event::{Exit, Grounds, Return, Torture};
+use crate::record::trace::{Decider, Decision, Role, Tracer};
+use crate::record::{Event, Terminal};
+use crate::scenario::{DAYS_PER_YEAR, Eligibility};
 
 /// The `judge_uid` of a case whose verdict no judge answers for (a jury's).
 const NO_JUDGE: u64 = u64::MAX;
 
-/// A judge's options, in the order of the utility array.
-const CONVICT: usize = 0;
-const ACQUIT: usize = 1;
-const CLOSE_EXONERATING: usize = 2;
-const RETURN_SUPPLEMENTARY: usize = 3;
-const RETURN_PROCURATOR: usize = 4;
+/// What a trial ends in (a jury only convicts or acquits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ruling {
+    Convict,
+    Acquit,
+    CloseExonerating,
+    Return(Return),
+}
 
-impl World<'_> {
+impl Ruling {
+    /// A judge's options, in the order of her utilities.
+    const OPTIONS: [Ruling; 5] = [
+        Ruling::Convict,
+        Ruling::Acquit,
+        Ruling::CloseExonerating,
+        Ruling::Return(Return::Supplementary),
+        Ruling::Return(Return::ToProcurator),
+    ];
+    const NAMES: &[&str] = &[
+        "convict",
+        "acquit",
+        "close on exonerating grounds",
+        "return for supplementary investigation",
+        "return to the procurator",
+    ];
+
+    /// The ruling's place in `OPTIONS` (and in the utilities).
+    const fn index(self) -> usize {
+        match self {
+            Ruling::Convict => 0,
+            Ruling::Acquit => 1,
+            Ruling::CloseExonerating => 2,
+            Ruling::Return(Return::Supplementary) => 3,
+            Ruling::Return(Return::ToProcurator) => 4,
+        }
+    }
+}
+
+impl<T: Tracer> World<'_, T> {
     pub(crate) fn trial(&mut self, index: u32) {
         let s = self.s;
         let b = &s.behaviour.trial;
         let rules = self.rules();
         let inc = self.incentives();
         // A copy: the stage reads the case while it updates the world.
-        let c = self.cases[index as usize].clone();
+        let c = self.cases[index].clone();
         let c = &c;
         let u = |k: usize| unit(c.w[k]);
         let p = c.province as usize;
-        let n = c.defendants as u64;
-        let counted = c.counted;
+        let subject = c.subject();
         let judge_index = pick_in(&self.agents.judge_rosters[p], u(slot::JUDGE));
 
         // Defence: an effective defence contests weak proof and coerced confessions. Lawyers
         // are few; one whose pay depends on law-enforcement approval rarely contests.
         let coverage = (self.staff().defence_lawyers as f64 * b.defence_cases_per_lawyer
-            / self.defendants_at_court_estimate())
+            / self.defence_demand.expected())
         .min(1.0);
         let contests = if rules.defence_independent { 1.0 } else { b.dependent_defence_contests };
         let defended = u(slot::DEFENCE) < coverage * contests;
@@ -54,7 +93,7 @@ impl World<'_> {
         }
         let weakness = (1.0 - evidence).clamp(0.0, 1.0);
         if c.coerced && u(slot::TRIAL_COMPLAINT) < s.behaviour.torture.complain_trial {
-            self.count(Counter::TortureTrialComplaints, 1);
+            self.record(&subject, Event::TortureComplaint(Torture::RaisedAtTrial));
         }
 
         // Co-defendants are tried together: where each asks on his own, one request is enough.
@@ -67,7 +106,7 @@ impl World<'_> {
         );
         let share = if c.defendants > 1 { group } else { single };
         let jury = u(slot::JURY_ELIGIBLE) < share && {
-            let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_acquittals_last_year as f64);
+            let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_news.acquitted_last_year as f64);
             let p_jury =
                 if b.jury_request_per_defendant { 1.0 - (1.0 - p_ask).powi(c.defendants as i32) } else { p_ask };
             u(slot::JURY_REQUEST) < p_jury
@@ -75,6 +114,9 @@ impl World<'_> {
 
         let judge = &self.agents.judges[judge_index as usize];
         let judge_uid = judge.uid;
+        // Copies: the stage reads the judge's beliefs while it updates the world.
+        let (belief_reverse_conviction, belief_reverse_acquittal) =
+            (judge.belief_reverse_conviction, judge.belief_reverse_acquittal);
         let load = judge.load / b.judge_capacity * inc.trial_judge.caseload;
         let fear = match &inc.monitoring {
             Some(m) => 1.0 + judge.reversals_year as f64 / m.failing_at as f64,
@@ -82,7 +124,9 @@ impl World<'_> {
         };
         let w_rev = inc.trial_judge.reversals * fear;
         let conscience = b.conscience * judge.independence;
-        let province = &self.agents.provinces[p];
+        let province = &self.provinces[p];
+        let (reconciliation_shift, acquittal_shift) = (province.reconciliation_shift, province.acquittal_shift);
+        let by_judge = Decider { role: Role::Judge, uid: Some(judge_uid), province: c.province };
 
         // Reconciliation at trial. Where the law makes release mandatory the judge must close;
         // where it is discretionary she weighs the saved work against the procurator's
@@ -91,232 +135,203 @@ impl World<'_> {
             let eligible = reconciliation_eligibility(s, rules, c);
             let pressure = b.official_pressure * (1.0 + load).min(3.0) / 2.0;
             if eligible != Eligibility::Banned && bargain(c, pressure) {
+                const RELEASE: &[&str; 2] = &["release on reconciliation", "go on to a decision"];
                 let close = match eligible {
-                    Eligibility::Mandatory => true,
+                    Eligibility::Mandatory => {
+                        self.trace.decision(self.calendar.day, c.id, move || {
+                            Decision::forced("trial", "reconciliation", by_judge, RELEASE, 0)
+                        });
+                        true
+                    }
                     _ => {
                         // Procurators oppose a release that costs them a conviction, unless their
                         // closures count as much.
                         let opposition = (inc.procurator.convictions - inc.procurator.nonrehab_closures).max(0.0);
                         let x = (b.effort_sentence - b.effort_closure) * load
                             - b.discretionary_release_cost * opposition
-                            + b.release_practice_weight * self.release_practice[p]
-                            + province.reconciliation_shift;
-                        u(slot::TRIAL_RECONCILE_JUDGE) < logistic(x)
+                            + b.release_practice_weight * self.provinces[p].release_practice
+                            + reconciliation_shift;
+                        let (chance, draw) = (logistic(x), u(slot::TRIAL_RECONCILE_JUDGE));
+                        self.trace.decision(self.calendar.day, c.id, move || {
+                            Decision::chance("trial", "reconciliation", by_judge, RELEASE, chance, draw)
+                        });
+                        draw < chance
                     }
                 };
                 // Colleagues see what judges do with reconciled cases, mandatory releases too.
-                self.release_seen[p][0] += 1;
-                self.release_seen[p][1] += close as u32;
+                self.provinces[p].releases_seen.reconciled += 1;
+                self.provinces[p].releases_seen.closed += close as u32;
                 if close {
                     self.agents.judges[judge_index as usize].decided += 1;
-                    if counted {
-                        self.count(Counter::CourtHeard, 1);
-                        self.count(Counter::TrialClosed, 1);
-                        self.count(Counter::TrialClosedReconciled, 1);
-                        self.tally.add_province(self.year, p, ProvinceCounter::ReconciledByJudges, 1);
-                        self.tally.add_province(self.year, p, ProvinceCounter::CasesHeard, 1);
-                    }
-                    self.leave_detention(index, true);
+                    self.record(&subject, Event::ClosedAtTrial(Grounds::Reconciled));
+                    self.leave_detention(index, Exit::Closure);
                     return self.finish(index, Terminal::ClosedReconciledTrial);
                 }
             }
             // Other non-rehabilitative grounds: active repentance (where the law allows it).
-            if super::repentance_eligible(s, rules, c) && u(slot::OTHER_NONREHAB) < logistic(b.other_nonrehab_logit) {
+            let repents = repentance_eligible(s, rules, c) && {
+                let (chance, draw) = (logistic(b.other_nonrehab_logit), u(slot::OTHER_NONREHAB));
+                self.trace.decision(self.calendar.day, c.id, move || {
+                    let options = &["close on active repentance", "go on to a decision"];
+                    Decision::chance("trial", "active repentance", by_judge, options, chance, draw)
+                });
+                draw < chance
+            };
+            if repents {
                 self.agents.judges[judge_index as usize].decided += 1;
-                if counted {
-                    self.count(Counter::CourtHeard, 1);
-                    self.count(Counter::TrialClosed, 1);
-                    self.count(Counter::TrialClosedOtherNonrehab, 1);
-                    self.tally.add_province(self.year, p, ProvinceCounter::CasesHeard, 1);
-                }
-                self.leave_detention(index, true);
+                self.record(&subject, Event::ClosedAtTrial(Grounds::Repentance));
+                self.leave_detention(index, Exit::Closure);
                 return self.finish(index, Terminal::ClosedOtherNonrehabTrial);
             }
         }
 
-        let choice = if jury {
+        let ruling = if jury {
             // Ten lay jurors weigh the evidence; the judge can shift the blame for an
             // acquittal onto them, so career risk does not enter.
             // The Procuracy answers last year's jury acquittals with harder prosecution.
-            let resistance = b.jury_resistance * inc.procurator.acquittals * self.jury_acquittals_last_year as f64;
+            let resistance = b.jury_resistance * inc.procurator.acquittals * self.jury_news.acquitted_last_year as f64;
             let x = b.jury_acquit_logit + b.jury_weakness_slope * (weakness - 0.5) - resistance;
-            if u(slot::JURY_DECIDE) < logistic(x) { ACQUIT } else { CONVICT }
+            let (chance, draw) = (logistic(x), u(slot::JURY_DECIDE));
+            let jurors = Decider { role: Role::Jury, uid: None, province: c.province };
+            self.trace.decision(self.calendar.day, c.id, move || {
+                Decision::chance("trial", "verdict", jurors, &["acquit", "convict"], chance, draw)
+            });
+            if draw < chance { Ruling::Acquit } else { Ruling::Convict }
         } else {
             let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.judge_exonerate);
             let mut utility = [f64::NEG_INFINITY; 5];
-            utility[CONVICT] =
-                -b.effort_sentence * load - w_rev * judge.belief_reverse_conviction - conscience * weakness;
+            utility[Ruling::Convict.index()] =
+                -b.effort_sentence * load - w_rev * belief_reverse_conviction - conscience * weakness;
             // An acquittal must be justified to higher courts, and invites the procurator's
             // accusations of incompetence or venality: a cost beyond the work of writing it.
-            utility[ACQUIT] =
-                -b.acquittal_justification - b.effort_acquittal * load - w_rev * judge.belief_reverse_acquittal
+            utility[Ruling::Acquit.index()] =
+                -b.acquittal_justification - b.effort_acquittal * load - w_rev * belief_reverse_acquittal
                     + conscience * weakness
-                    + province.acquittal_shift;
-            utility[CLOSE_EXONERATING] = b.close_exonerating_constant + campaign + conscience * weakness
-                - 0.5 * w_rev * judge.belief_reverse_acquittal;
+                    + acquittal_shift;
+            utility[Ruling::CloseExonerating.index()] = b.close_exonerating_constant + campaign + conscience * weakness
+                - 0.5 * w_rev * belief_reverse_acquittal;
             let supplementary = b.return_supplementary_constant - b.effort_return * load + conscience * weakness;
             if rules.supplementary_investigation {
-                utility[RETURN_SUPPLEMENTARY] = supplementary;
-                utility[RETURN_PROCURATOR] = b.return_to_procurator_constant;
+                utility[Ruling::Return(Return::Supplementary).index()] = supplementary;
+                utility[Ruling::Return(Return::ToProcurator).index()] = b.return_to_procurator_constant;
             } else {
                 // Banned, "the practice of returning cases continues": a judge who would have
                 // sent the case for supplementary investigation returns it to the procurator
                 // instead, as far as `returns_after_ban` says (that share of the option's
                 // weight moves to the other return; the rest goes to the other options).
-                utility[RETURN_PROCURATOR] =
+                utility[Ruling::Return(Return::ToProcurator).index()] =
                     log_add_exp(b.return_to_procurator_constant, supplementary + b.returns_after_ban.ln());
             }
-            choose(&utility, u(slot::TRIAL_DECIDE))
+            let draw = u(slot::TRIAL_DECIDE);
+            let choice = choose(&utility, draw);
+            self.trace.decision(self.calendar.day, c.id, move || {
+                Decision::logit("trial", "ruling", by_judge, Ruling::NAMES, &utility, draw, choice)
+            });
+            Ruling::OPTIONS[choice]
         };
         self.agents.judges[judge_index as usize].decided += 1;
-        let c = &mut self.cases[index as usize];
+        let c = &mut self.cases[index];
         c.judge = judge_index;
         // A jury's verdict is the jurors' (the judge shifts the blame onto them): its reversal
         // goes on no judge's record.
         c.judge_uid = if jury { NO_JUDGE } else { judge_uid };
         let procurator = c.procurator as usize;
-        if counted {
-            self.count(Counter::CourtHeard, 1);
-            self.tally.add_province(self.year, p, ProvinceCounter::CasesHeard, 1);
-            if jury {
-                self.count(Counter::JuryCases, 1);
-            }
-        }
-        match choice {
-            CONVICT => {
-                if counted {
-                    self.tally.add_province(self.year, p, ProvinceCounter::ConvictedPublic, n);
-                    if jury {
-                        self.count(Counter::JuryConvicted, n);
-                    }
-                }
-                self.agents.procurators[procurator].tried += n as u32;
+        let n = subject.defendants as u32;
+        match ruling {
+            Ruling::Convict => {
+                self.record(&subject, Event::Convicted { jury });
+                self.agents.procurators[procurator].trials.tried += n;
                 self.sentence(index);
             }
-            ACQUIT => {
-                if counted {
-                    self.count(Counter::TrialAcquitted, n);
-                    self.count(Counter::TrialAcquittedPublic, n);
-                    self.count(Counter::AcquittedPublicCases, 1);
-                    // An acquittal is a sentence too (an acquitting one).
-                    self.count(Counter::TrialSentenceCases, 1);
-                    self.tally.add_province(self.year, p, ProvinceCounter::AcquittedExoneratedPublic, n);
-                    if jury {
-                        self.count(Counter::JuryAcquitted, n);
-                    }
-                }
+            Ruling::Acquit => {
+                self.record(&subject, Event::Acquitted { jury });
                 if jury {
-                    self.jury_acquittals_this_year += n as u32;
+                    self.jury_news.acquitted_this_year += n;
                 }
                 let proc = &mut self.agents.procurators[procurator];
-                proc.tried += n as u32;
-                proc.acquitted += n as u32;
-                self.leave_detention(index, true);
-                let ab = &s.behaviour.appeal;
-                let chance = super::procurator::appeal_acquittal_chance(
-                    ab.procurator_appeal_acquittal,
-                    inc.procurator.acquittals,
-                );
-                let c = &mut self.cases[index as usize];
-                if rules.procurator_appeal_acquittals && unit(c.w[slot::APPEAL_FILE]) < chance {
-                    c.verdict = Verdict::Acquitted;
-                    let days = exp_days(ab.days_mean, unit(c.w[slot::APPEAL_DAYS]));
-                    self.schedule(index, Stage::Appeal, days);
+                proc.trials.tried += n;
+                proc.trials.acquitted += n;
+                self.leave_detention(index, Exit::Closure);
+                // Where the law lets them, procurators appeal acquittals, the more readily the
+                // more an acquittal costs them.
+                let chance = if rules.procurator_appeal_acquittals {
+                    procurator_appeal_chance(s.behaviour.appeal.procurator_appeal_acquittal, inc.procurator.acquittals)
                 } else {
-                    self.finish(index, Terminal::Acquitted);
-                }
+                    0.0
+                };
+                self.appeal_or_end(index, Verdict::Acquitted, Appellant::Procurator, chance);
             }
-            CLOSE_EXONERATING => {
-                if counted {
-                    self.count(Counter::TrialClosed, 1);
-                    self.count(Counter::TrialClosedExonerating, 1);
-                    self.tally.add_province(self.year, p, ProvinceCounter::AcquittedExoneratedPublic, n);
-                }
-                self.leave_detention(index, true);
+            Ruling::CloseExonerating => {
+                self.record(&subject, Event::ClosedAtTrial(Grounds::Exonerating));
+                self.leave_detention(index, Exit::Closure);
                 self.finish(index, Terminal::ClosedExoneratingTrial);
             }
-            returned => {
-                let counter = if returned == RETURN_SUPPLEMENTARY {
-                    Counter::ReturnedSupplementary
-                } else {
-                    Counter::ReturnedToProcurator
-                };
-                if counted {
-                    self.count(counter, 1);
-                }
+            Ruling::Return(to) => {
+                self.record(&subject, Event::Returned(to));
                 // The procurator brings back only some returned cases; the rest are dropped.
-                if u_back(self, index) < b.supplementary_return_back {
+                if self.cases[index].u(slot::SUPPLEMENTARY_BACK) < b.supplementary_return_back {
                     self.revisit(index);
-                    let c = &self.cases[index as usize];
-                    let days = exp_days(s.behaviour.investigation.days_mean, unit(c.w[slot::INVESTIGATION_DAYS]));
-                    self.schedule(index, Stage::ProcuratorReview, days);
+                    let days =
+                        exp_days(s.behaviour.investigation.days_mean, self.cases[index].u(slot::INVESTIGATION_DAYS));
+                    self.calendar.schedule(index, Stage::ProcuratorReview, days);
                 } else {
-                    self.leave_detention(index, true);
+                    self.leave_detention(index, Exit::Closure);
                     self.finish(index, Terminal::DroppedAfterReturn);
                 }
             }
         }
     }
 
-    /// Sentences a convicted case (public or private): custody where the code requires it,
-    /// otherwise the judge's choice, pushed down by the procurators' prison-population target;
-    /// then the convicted may appeal.
-    pub(crate) fn sentence(&mut self, index: u32) {
-        let s = self.s;
-        let sb = &s.behaviour.sentencing;
-        let rules = self.rules();
-        let inc = self.incentives();
-        // A copy: the stage reads the case while it updates the world.
-        let c = self.cases[index as usize].clone();
-        let c = &c;
-        let u = |k: usize| unit(c.w[k]);
-        let n = c.defendants as u64;
-        let g = c.gravity.index();
-        let must_jail = u(slot::CUSTODIAL_SCOPE) >= rules.noncustodial_scope[g];
-        let x = sb.custodial_logit[g] + if c.jobless { sb.jobless_custodial_shift } else { 0.0 }
-            - inc.procurator.prison_target;
-        let custodial = must_jail || u(slot::CUSTODIAL) < logistic(x);
-        let term = exp_days(sb.term_days[g], u(slot::TERM));
-        let (counted, jobless) = (c.counted, c.jobless);
-        let appeal_chance = if custodial {
-            s.behaviour.appeal.defendant_appeal_custodial
-        } else {
-            s.behaviour.appeal.defendant_appeal_other
-        };
-        let appeals = u(slot::APPEAL_FILE) < appeal_chance;
-        let appeal_days = exp_days(s.behaviour.appeal.days_mean, u(slot::APPEAL_DAYS));
-        if counted {
-            self.count(Counter::TrialSentenceCases, 1);
-            self.count(Counter::TrialConvicted, n);
-            self.count(Counter::SentencedDefendants, n);
-            if custodial {
-                self.count(Counter::CustodialSentences, n);
+    /// Between periods: each province's release practice moves towards the share of
+    /// reconciled cases its judges closed (mandatory releases included).
+    pub(crate) fn learn_release_practice(&mut self) {
+        let l = &self.s.behaviour.learning;
+        for p in &mut self.provinces {
+            let seen = p.releases_seen;
+            if seen.reconciled > 0 {
+                p.release_practice +=
+                    l.practice_rate * (seen.closed as f64 / seen.reconciled as f64 - p.release_practice);
             }
-            if jobless {
-                self.count(Counter::ConvictedJobless, n);
-            }
-        }
-        // A detainee sentenced to custody moves from pre-trial detention to prison.
-        self.leave_detention(index, false);
-        if custodial {
-            let release = self.add_prisoners(n as u32, term);
-            let c = &mut self.cases[index as usize];
-            c.release_day = release;
-        }
-        let c = &mut self.cases[index as usize];
-        c.custodial = custodial;
-        c.verdict = Verdict::Convicted;
-        if appeals {
-            self.schedule(index, Stage::Appeal, appeal_days);
-        } else {
-            self.finish(index, Terminal::Convicted);
+            p.releases_seen = ReleasesSeen::default();
         }
     }
 
-    /// Defendants expected at court this year, for the defence's coverage: last year's count
-    /// of defendants sent to court (never below one, so coverage is defined in the first year).
-    fn defendants_at_court_estimate(&self) -> f64 {
-        self.defendants_sent_last_year.max(1.0)
+    /// Between periods: judges' expected caseloads follow the cases they decided, and their
+    /// beliefs about reversals what the appellate courts did with their verdicts, blended with
+    /// their province colleagues' experience.
+    pub(crate) fn learn_judges(&mut self) {
+        let l = &self.s.behaviour.learning;
+        let per_year = DAYS_PER_YEAR as f64 / l.period_days as f64;
+        let rate = l.rate;
+        // Province pools of judges' observations.
+        let mut pool = vec![AppealRecord::default(); self.s.provinces.len()];
+        for j in &self.agents.judges {
+            pool[j.province as usize].add(&j.appeals);
+        }
+        for j in &mut self.agents.judges {
+            j.load = (1.0 - rate) * j.load + rate * j.decided as f64 * per_year;
+            j.decided = 0;
+            let (own, peers) = (j.appeals, pool[j.province as usize]);
+            j.belief_reverse_acquittal = learn(
+                j.belief_reverse_acquittal,
+                own.acquittals_appealed,
+                own.acquittals_overturned,
+                peers.acquittals_appealed,
+                peers.acquittals_overturned,
+                rate,
+                l.peer_weight,
+            );
+            j.belief_reverse_conviction = learn(
+                j.belief_reverse_conviction,
+                own.convictions_appealed,
+                own.convictions_overturned,
+                peers.convictions_appealed,
+                peers.convictions_overturned,
+                rate,
+                l.peer_weight,
+            );
+            j.appeals = AppealRecord::default();
+        }
     }
 }
 
@@ -340,13 +355,17 @@ pub fn jurisdiction_by_group(share: f64, weight: f64, group_share: f64) -> (f64,
     }
 }
 
-fn u_back(w: &World, index: u32) -> f64 {
-    unit(w.cases[index as usize].w[slot::SUPPLEMENTARY_BACK])
-}
-
 #[cfg(test)]
 mod tests {
-    use super::jurisdiction_by_group;
+    use super::{Ruling, jurisdiction_by_group};
+
+    #[test]
+    fn rulings_sit_at_their_index() {
+        for (i, r) in Ruling::OPTIONS.iter().enumerate() {
+            assert_eq!(r.index(), i, "{r:?}");
+        }
+        assert_eq!(Ruling::NAMES.len(), Ruling::OPTIONS.len());
+    }
 
     #[test]
     fn group_charges_weigh_more_while_the_share_of_all_charges_stays() {

@@ -1,0 +1,278 @@
+//! The world of one run: everything a run holds in memory, grouped by what it is for, and the
+//! step loop that moves it day by day. What the stages may touch is in the named parts:
+//! the calendar, the cases in flight, the stocks, the provinces' state, the jury news, the
+//! defence's demand, and the recorder.
+
+use super::agents::Agents;
+use super::arrivals::InflowCursor;
+use super::calendar::{Calendar, Stage};
+use super::case::{CaseStore, slot};
+use super::dist::normal_quantile;
+use super::draws::{RunStream, unit};
+use super::stocks::Stocks;
+use super::{Model, Prepared, RunOutput};
+use crate::record::trace::{NoTrace, Tracer};
+use crate::record::{Event, Recorder, Subject, Terminal};
+use crate::scenario::{DAYS_PER_YEAR, Incentives, Rules, Scenario, Staff};
+
+/// Everything a run has in memory.
+pub struct World<'s, T: Tracer = NoTrace> {
+    pub(crate) s: &'s Scenario,
+    pub(crate) prep: &'s Prepared,
+    pub(crate) stream: RunStream,
+    pub(crate) agents: Agents,
+    /// Today, the dated entries in force, and the cases' appointments with stages.
+    pub(crate) calendar: Calendar,
+    pub(crate) cases: CaseStore,
+    pub(crate) stocks: Stocks,
+    /// Per province (by index), what its officials share.
+    pub(crate) provinces: Vec<ProvinceState>,
+    pub(crate) jury_news: JuryNews,
+    pub(crate) defence_demand: DefenceDemand,
+    /// Counts what happens (the only place that does).
+    pub(crate) recorder: Recorder,
+    /// Where decisions and events go to be told as case stories (`NoTrace`: nowhere, at no
+    /// cost). A stage hands over a decision as `self.trace.decision(day, case, || ...)`.
+    pub(crate) trace: T,
+    pub(super) inflow: InflowCursor,
+    /// The incentive regime and period the investigators' clearance exponents were computed
+    /// for (`usize::MAX`: not yet).
+    pub(crate) clearance_key: (usize, u32),
+}
+
+/// What a province's officials share.
+pub(crate) struct ProvinceState {
+    /// Closeness of local officials: shifts on the log-odds of their decisions, drawn once.
+    pub reconciliation_shift: f64,
+    pub acquittal_shift: f64,
+    pub detention_shift: f64,
+    /// How far officials' registration practice has moved towards total registration (0: hide
+    /// what hurts the clearance rate; 1: register everything).
+    pub compliance: f64,
+    /// The share of reconciled single-judge cases its judges close (their release practice),
+    /// and what colleagues saw of it this period.
+    pub release_practice: f64,
+    pub releases_seen: ReleasesSeen,
+    /// The annualised work per investigator (in full investigations), smoothed with
+    /// `learning.workload_rate`: investigators of a department share its pile of cases.
+    pub work: f64,
+    /// The work this period's cases ask for: a case that would be solved without overload
+    /// counts 1 (`reconcile_work` once steered to reconciliation), any other report
+    /// `unsolved_work`.
+    pub worked: f64,
+}
+
+/// Reconciled single-judge cases judges saw this period, and how many of them were closed.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ReleasesSeen {
+    pub reconciled: u32,
+    pub closed: u32,
+}
+
+/// Defendants acquitted by juries in the whole country this year and last year: what the
+/// accused hear of juries, and what the Procuracy answers.
+#[derive(Default)]
+pub(crate) struct JuryNews {
+    pub acquitted_this_year: u32,
+    pub acquitted_last_year: u32,
+}
+
+/// Defendants sent to court this year and last year, for the defence's coverage.
+#[derive(Default)]
+pub(crate) struct DefenceDemand {
+    pub sent_this_year: f64,
+    pub sent_last_year: f64,
+}
+
+impl JuryNews {
+    pub fn new_year(&mut self) {
+        self.acquitted_last_year = std::mem::take(&mut self.acquitted_this_year);
+    }
+}
+
+impl DefenceDemand {
+    pub fn new_year(&mut self) {
+        self.sent_last_year = self.sent_this_year;
+        self.sent_this_year = 0.0;
+    }
+
+    /// Defendants expected at court this year: last year's count of defendants sent to court
+    /// (never below one, so coverage is defined in the first year).
+    pub fn expected(&self) -> f64 {
+        self.sent_last_year.max(1.0)
+    }
+}
+
+impl<'s, T: Tracer> World<'s, T> {
+    pub(super) fn new(model: &'s Model<'s>, master_seed: u64, run_index: u64, trace: T) -> World<'s, T> {
+        let s = model.s;
+        let prep = &model.prep;
+        let mut stream = RunStream::new(master_seed, run_index);
+        let agents = Agents::new(s, &prep.traits, &mut stream);
+        let t = &s.traits;
+        let compliance = if s.rules[0].value.total_registration { 1.0 } else { 0.0 };
+        let provinces = (0..s.provinces.len())
+            .map(|p| {
+                let w = stream.province_words(p);
+                ProvinceState {
+                    reconciliation_shift: t.province_sd_reconciliation * normal_quantile(unit(w[0])),
+                    acquittal_shift: t.province_sd_acquittal * normal_quantile(unit(w[1])),
+                    detention_shift: t.province_sd_detention * normal_quantile(unit(w[2])),
+                    compliance,
+                    release_practice: 0.0,
+                    releases_seen: ReleasesSeen::default(),
+                    work: s.behaviour.investigation.capacity,
+                    worked: 0.0,
+                }
+            })
+            .collect();
+        World {
+            s,
+            prep,
+            stream,
+            agents,
+            calendar: Calendar::new(s),
+            cases: CaseStore::default(),
+            stocks: Stocks::new(s.calendar.n_days()),
+            provinces,
+            jury_news: JuryNews::default(),
+            defence_demand: DefenceDemand::default(),
+            recorder: Recorder::new(s.calendar.n_years(), s.provinces.len()),
+            trace,
+            inflow: InflowCursor::default(),
+            clearance_key: (usize::MAX, 0),
+        }
+    }
+
+    /// Runs the calendar up to the end of `last_year` and returns what was counted (and the
+    /// tracer, with the stories it kept).
+    pub(super) fn run(mut self, last_year: i32) -> (RunOutput, T) {
+        let cal = &self.s.calendar;
+        let n_days = ((last_year - cal.first_year + 1).max(0) as u32 * DAYS_PER_YEAR).min(cal.n_days());
+        let period = self.s.behaviour.learning.period_days;
+        let mut created = 0u64;
+        let mut min_stock = 0i64;
+        for day in 0..n_days {
+            if self.calendar.advance(self.s, day) {
+                self.restaff();
+            }
+            if day > 0 && day % period == 0 {
+                self.end_period();
+            }
+            if day > 0 && day % DAYS_PER_YEAR == 0 {
+                self.end_year(self.calendar.year - 1);
+            }
+            let n = self.arrivals(day);
+            created += n;
+            self.run_appointments();
+            self.stocks.release_due(day);
+            min_stock = min_stock.min(self.stocks.prisoners).min(self.stocks.pretrial);
+        }
+        if n_days > 0 {
+            self.end_year((n_days / DAYS_PER_YEAR) as usize - 1);
+        }
+        // Cases still in flight end as pending.
+        self.recorder.pending(self.cases.in_flight());
+        let (tally, terminals) = self.recorder.finish();
+        let out = RunOutput {
+            tally,
+            terminals,
+            created,
+            min_stock,
+            final_pretrial: self.stocks.pretrial,
+            final_prisoners: self.stocks.prisoners,
+        };
+        (out, self.trace)
+    }
+
+    /// The rules in force today.
+    pub(crate) fn rules(&self) -> &'s Rules {
+        &self.s.rules[self.calendar.rules].value
+    }
+
+    /// The incentives in force today.
+    pub(crate) fn incentives(&self) -> &'s Incentives {
+        &self.s.incentives[self.calendar.incentives].value
+    }
+
+    /// The staff in force today.
+    pub(crate) fn staff(&self) -> &'s Staff {
+        &self.s.staffing[self.calendar.staffing].value
+    }
+
+    /// A dated staff change: rosters grow or shrink to the new counts, and every
+    /// investigator's clearance exponent is set again (a newcomer has none yet).
+    fn restaff(&mut self) {
+        let staff = self.staff();
+        self.agents.restaff(self.s, staff, &self.prep.traits, &mut self.stream);
+        self.clearance_key = (usize::MAX, 0);
+        self.refresh_clearance_exponents();
+    }
+
+    /// Today's appointments, in the order they were made.
+    fn run_appointments(&mut self) {
+        let today = self.calendar.take_today();
+        for a in today.iter() {
+            match a.stage {
+                Stage::ProcuratorReview => self.procurator_review(a.case),
+                Stage::Trial => self.trial(a.case),
+                Stage::PrivateTrial => self.private_trial(a.case),
+                Stage::Appeal => self.appeal(a.case),
+            }
+        }
+        self.calendar.give_back(today);
+    }
+
+    /// Reports what happened to a case (see `record::Recorder` for what it counts).
+    #[inline(always)]
+    pub(crate) fn record(&mut self, subject: &Subject, event: Event) {
+        self.recorder.record(self.calendar.year, subject, event);
+        self.trace.event(self.calendar.day, subject.id, event);
+    }
+
+    /// Ends a case: records its terminal state and frees its slot.
+    #[inline]
+    pub(crate) fn finish(&mut self, case: u32, how: Terminal) {
+        let subject = self.cases[case].subject();
+        self.record(&subject, Event::Ended(how));
+        self.cases.remove(case);
+    }
+
+    /// A case's words for revisitable stages are refreshed when it comes back.
+    pub(crate) fn revisit(&mut self, case: u32) {
+        let c = &mut self.cases[case];
+        c.visits = c.visits.saturating_add(1);
+        // Visit v reads blocks 2v-2 and 2v-1: every revisit gets numbers of its own.
+        let v = c.visits as u32;
+        let a = self.stream.revisit_words(c.id, 2 * v - 2);
+        let b = self.stream.revisit_words(c.id, 2 * v - 1);
+        let c = &mut self.cases[case];
+        c.w[slot::FIRST_REVISITABLE..slot::FIRST_REVISITABLE + 16].copy_from_slice(&a);
+        c.w[slot::FIRST_REVISITABLE + 16..].copy_from_slice(&b);
+    }
+
+    fn end_year(&mut self, year: usize) {
+        self.recorder.year_end_stocks(year, self.stocks.prisoners, self.stocks.pretrial);
+        self.new_monitoring_year();
+        self.defence_demand.new_year();
+        self.jury_news.new_year();
+    }
+
+    /// Between periods agents update what they expect, each beside the stage it belongs to.
+    /// Each step reads only what it updates (and the period's observations), so the order is
+    /// a convention; it is this one:
+    /// 1. registration practice moves towards the rule in force (`stages::investigation`);
+    /// 2. judges' release practice follows what colleagues did with reconciled cases
+    ///    (`stages::trial`);
+    /// 3. investigators' workloads and their provinces' work per investigator
+    ///    (`stages::investigation`);
+    /// 4. judges' workloads and beliefs about reversals (`stages::trial`);
+    /// 5. procurators' beliefs about acquittals (`stages::procurator`).
+    fn end_period(&mut self) {
+        self.learn_registration();
+        self.learn_release_practice();
+        self.learn_investigation_workloads();
+        self.learn_judges();
+        self.learn_acquittal_beliefs();
+    }
+}

@@ -1,0 +1,375 @@
+//! The recorder: the one place where what happened to cases becomes counts. It decides which
+//! events enter the published statistics at all, in which unit each counter counts (court
+//! cases, registered cases (episodes), defendants), which province counters they feed, and it
+//! counts every case's terminal state.
+
+use super::event::{AppealOutcome, Event, Exit, Grounds, N_TERMINALS, Return, Subject, Terminal, Torture};
+use super::{Counter, ProvinceCounter, Tally};
+use crate::engine::Verdict;
+use crate::engine::draws::Source;
+use crate::scenario::{DetentionApprover, Rules};
+
+/// Counts of one run: the tally of the published counters and the cases by terminal state.
+pub struct Recorder {
+    tally: Tally,
+    terminals: [u64; N_TERMINALS],
+}
+
+/// Whether the statistics count a case from `source` registered under `rules` (its
+/// `Subject::counted`, fixed at registration): crimes, public or private, always; criminal
+/// misdemeanours only while the rules count them with crimes (before 2015).
+pub fn counts_case(source: Source, rules: &Rules) -> bool {
+    match source {
+        Source::PublicCrime | Source::PrivateComplaint => true,
+        Source::Misdemeanour => rules.count_misdemeanours,
+    }
+}
+
+/// Whether an event about this case enters the statistics.
+///
+/// The published statistics count criminal cases; from 2015 criminal misdemeanours are a
+/// category of their own that the series leave out (`Subject::counted` is false for them
+/// then). A few events count whatever the case:
+/// - complaints of torture: they are complaints against officials, not criminal cases, and are
+///   counted whoever made them, a misdemeanour suspect too;
+/// - a judge's dismissal: it is about the judge, whatever case brought the last reversal;
+/// - leaving pre-trial detention: counted for misdemeanour detainees too, although their
+///   entering detention is not (kept as it was; see `Event::LeftDetention`);
+/// - a case's end: every case ends in exactly one terminal state, counted or not.
+///
+/// Private complaints always pass: a private prosecution is a criminal case, never a
+/// misdemeanour (`counts_case`).
+#[inline]
+fn enters_statistics(s: &Subject, event: Event) -> bool {
+    match event {
+        Event::TortureComplaint(_) | Event::JudgeDismissed | Event::LeftDetention(_) | Event::Ended(_) => true,
+        _ => s.counted,
+    }
+}
+
+impl Recorder {
+    pub fn new(n_years: usize, n_provinces: usize) -> Recorder {
+        Recorder { tally: Tally::new(n_years, n_provinces), terminals: [0; N_TERMINALS] }
+    }
+
+    /// Counts `event` about case `s` in year index `year`. Always inlined: at every call the
+    /// event is a constant, so the match folds away and only its counter additions remain.
+    #[inline(always)]
+    pub fn record(&mut self, year: usize, s: &Subject, event: Event) {
+        use Counter::*;
+        if !enters_statistics(s, event) {
+            return;
+        }
+        // Units: `n` defendants, `episodes` registered criminal cases, 1 a court case.
+        let n = s.defendants as u64;
+        let episodes = s.episodes as u64;
+        let p = s.province as usize;
+        let t = &mut self.tally;
+        match event {
+            Event::Registered => t.add(year, Registered, episodes),
+            // Closed by the procurator on exonerating grounds, with no defendant to count.
+            Event::ClosedBaseless => t.add(year, ClosedExonerating, episodes),
+            Event::Cleared => t.add(year, Cleared, episodes),
+            Event::HeldInCustody { within_48_hours } => {
+                t.add(year, CustodyHeld, n);
+                if within_48_hours {
+                    t.add(year, CustodyShort, n);
+                }
+            }
+            Event::ReleasedFromCustody => t.add(year, CustodyReleased, n),
+            // One complaint, one case against officers, whatever the number of accused.
+            Event::TortureComplaint(step) => {
+                let c = match step {
+                    Torture::Registered => TortureRegistered,
+                    Torture::CaseOpened => TortureOpened,
+                    Torture::CaseToCourt => TortureToCourt,
+                    Torture::RaisedAtTrial => TortureTrialComplaints,
+                };
+                t.add(year, c, 1);
+            }
+
+            Event::DetentionRequested => t.add(year, DetentionRequests, n),
+            Event::DetentionNotBacked => t.add(year, ProcuratorRefusals, n),
+            Event::DetentionDecided { by, approved } => {
+                match by {
+                    DetentionApprover::Procurator => {
+                        t.add(year, ProcuratorDecided, n);
+                        if approved {
+                            t.add(year, ProcuratorApproved, n);
+                        }
+                    }
+                    DetentionApprover::Judge | DetentionApprover::InvestigativeJudge => {
+                        t.add(year, JudgeDecided, n);
+                        t.add_province(year, p, ProvinceCounter::DetentionDecided, n);
+                        if approved {
+                            t.add(year, JudgeApproved, n);
+                            t.add_province(year, p, ProvinceCounter::DetentionApproved, n);
+                        }
+                    }
+                }
+                if approved {
+                    t.add(year, Detained, n);
+                }
+            }
+            Event::Bailed => t.add(year, BailReleases, n),
+            Event::LeftDetention(exit) => {
+                t.add(year, DetentionExits, n);
+                if exit == Exit::Closure {
+                    t.add(year, ReleasedOnClosure, n);
+                }
+            }
+
+            Event::SentToCourt => {
+                t.add(year, SentToCourt, episodes);
+                t.add(year, DefendantsToCourt, n);
+            }
+            Event::ClosedPretrial(grounds) => {
+                t.add(year, DefendantsClosed, n);
+                match grounds {
+                    Grounds::Reconciled => {
+                        t.add(year, ClosedNonrehab, episodes);
+                        t.add(year, ReconciledPretrial, episodes);
+                    }
+                    Grounds::Repentance => t.add(year, ClosedNonrehab, episodes),
+                    Grounds::Exonerating => t.add(year, ClosedExonerating, episodes),
+                }
+            }
+
+            // A public case decided at first instance is heard, whatever the decision; court
+            // cases count once, whatever the number of accused.
+            Event::ClosedAtTrial(grounds) => {
+                heard(t, year, p, false);
+                t.add(year, TrialClosed, 1);
+                match grounds {
+                    Grounds::Reconciled => {
+                        t.add(year, TrialClosedReconciled, 1);
+                        t.add_province(year, p, ProvinceCounter::ReconciledByJudges, 1);
+                    }
+                    Grounds::Repentance => t.add(year, TrialClosedOtherNonrehab, 1),
+                    Grounds::Exonerating => {
+                        t.add(year, TrialClosedExonerating, 1);
+                        t.add_province(year, p, ProvinceCounter::AcquittedExoneratedPublic, n);
+                    }
+                }
+            }
+            Event::Returned(to) => {
+                heard(t, year, p, false);
+                let c = match to {
+                    Return::Supplementary => ReturnedSupplementary,
+                    Return::ToProcurator => ReturnedToProcurator,
+                };
+                t.add(year, c, 1);
+            }
+            // The sentence itself is counted with `Sentenced`.
+            Event::Convicted { jury } => {
+                heard(t, year, p, jury);
+                t.add_province(year, p, ProvinceCounter::ConvictedPublic, n);
+                if jury {
+                    t.add(year, JuryConvicted, n);
+                }
+            }
+            Event::Acquitted { jury } => {
+                heard(t, year, p, jury);
+                t.add(year, TrialAcquitted, n);
+                t.add(year, TrialAcquittedPublic, n);
+                t.add(year, AcquittedPublicCases, 1);
+                // An acquittal is a sentence too (an acquitting one).
+                t.add(year, TrialSentenceCases, 1);
+                t.add_province(year, p, ProvinceCounter::AcquittedExoneratedPublic, n);
+                if jury {
+                    t.add(year, JuryAcquitted, n);
+                }
+            }
+            Event::Sentenced { custodial } => {
+                t.add(year, TrialSentenceCases, 1);
+                t.add(year, TrialConvicted, n);
+                t.add(year, SentencedDefendants, n);
+                if custodial {
+                    t.add(year, CustodialSentences, n);
+                }
+                if s.jobless {
+                    t.add(year, ConvictedJobless, n);
+                }
+            }
+
+            Event::PrivateHeard => t.add(year, PrivateCases, 1),
+            Event::PrivateTransferred => t.add(year, PrivateTransferred, 1),
+            // The trial series count private closures with the reconciliations at trial.
+            Event::PrivateClosed => {
+                t.add(year, PrivateClosed, 1);
+                t.add(year, TrialClosed, 1);
+                t.add(year, TrialClosedReconciled, 1);
+            }
+            Event::PrivateConvicted => {
+                t.add(year, PrivateSentenceCases, 1);
+                t.add(year, PrivateConvicted, n);
+            }
+            Event::PrivateAcquitted => {
+                t.add(year, PrivateAcquitted, n);
+                t.add(year, TrialAcquitted, n);
+                // An acquittal is a sentence too (an acquitting one).
+                t.add(year, PrivateSentenceCases, 1);
+                t.add(year, TrialSentenceCases, 1);
+            }
+
+            // Persons reviewed are counted for public cases only; overturned acquittals for
+            // private ones too.
+            Event::AppealDecided { verdict, outcome } => {
+                if !s.private {
+                    t.add(year, AppealReviewedPublic, n);
+                }
+                match (verdict, outcome) {
+                    (_, AppealOutcome::Upheld) => {}
+                    (Verdict::Acquitted, _) => t.add(year, AcquittalsOverturned, n),
+                    (Verdict::Convicted, outcome) => {
+                        t.add(year, SentencesOverturned, 1);
+                        if outcome == AppealOutcome::Acquitted {
+                            t.add(year, AcquittedByHigherCourts, n);
+                        }
+                    }
+                }
+            }
+            Event::JudgeDismissed => t.add(year, JudgesDismissed, 1),
+
+            Event::Ended(how) => self.terminals[how as usize] += 1,
+        }
+    }
+
+    /// Cases still in flight when the run ends.
+    pub fn pending(&mut self, cases: u64) {
+        self.terminals[Terminal::Pending as usize] += cases;
+    }
+
+    /// The stocks at the end of year index `year`: sentenced prisoners and pre-trial
+    /// detainees (never negative: the conservation tests check it; clamp only the cast).
+    pub fn year_end_stocks(&mut self, year: usize, prisoners: i64, pretrial: i64) {
+        self.tally.set(year, Counter::PrisonPopulation, (prisoners + pretrial).max(0) as u64);
+        self.tally.set(year, Counter::PretrialDetainees, pretrial.max(0) as u64);
+    }
+
+    /// What the run counted.
+    pub fn finish(self) -> (Tally, [u64; N_TERMINALS]) {
+        (self.tally, self.terminals)
+    }
+}
+
+/// A public case heard at first instance, by a jury or not.
+#[inline]
+fn heard(t: &mut Tally, year: usize, p: usize, jury: bool) {
+    t.add(year, Counter::CourtHeard, 1);
+    t.add_province(year, p, ProvinceCounter::CasesHeard, 1);
+    if jury {
+        t.add(year, Counter::JuryCases, 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::draws::CaseId;
+    use Counter::*;
+
+    fn subject(counted: bool) -> Subject {
+        Subject { id: CaseId(7), province: 1, episodes: 3, defendants: 2, counted, jobless: true, private: false }
+    }
+
+    /// What `events` about `s` count in year 1 of a two-year, three-province tally.
+    fn counted(s: Subject, events: &[Event]) -> (Tally, [u64; N_TERMINALS]) {
+        let mut r = Recorder::new(2, 3);
+        for &e in events {
+            r.record(1, &s, e);
+        }
+        r.finish()
+    }
+
+    /// The expected tally: `national` and `province` (for province 1) counts in year 1.
+    fn tally(national: &[(Counter, u64)], province: &[(ProvinceCounter, u64)]) -> Tally {
+        let mut t = Tally::new(2, 3);
+        for &(c, n) in national {
+            t.add(1, c, n);
+        }
+        for &(c, n) in province {
+            t.add_province(1, 1, c, n);
+        }
+        t
+    }
+
+    #[test]
+    fn a_jury_acquittal_counts_court_cases_and_defendants_nationally_and_in_the_province() {
+        let (t, terminals) = counted(subject(true), &[Event::Acquitted { jury: true }]);
+        let expected = tally(
+            &[
+                (CourtHeard, 1),
+                (JuryCases, 1),
+                (TrialAcquitted, 2),
+                (TrialAcquittedPublic, 2),
+                (AcquittedPublicCases, 1),
+                (TrialSentenceCases, 1),
+                (JuryAcquitted, 2),
+            ],
+            &[(ProvinceCounter::CasesHeard, 1), (ProvinceCounter::AcquittedExoneratedPublic, 2)],
+        );
+        assert_eq!(t, expected);
+        assert_eq!(terminals, [0; N_TERMINALS], "an acquittal is not yet an end (it may be appealed)");
+    }
+
+    #[test]
+    fn closures_before_trial_count_episodes_and_defendants() {
+        let (t, _) = counted(subject(true), &[Event::ClosedPretrial(Grounds::Reconciled)]);
+        assert_eq!(t, tally(&[(DefendantsClosed, 2), (ClosedNonrehab, 3), (ReconciledPretrial, 3)], &[]));
+    }
+
+    #[test]
+    fn an_uncounted_case_counts_only_what_is_not_about_a_criminal_case() {
+        let s = subject(false);
+        let (t, terminals) = counted(
+            s,
+            &[
+                Event::Registered,
+                Event::Cleared,
+                Event::DetentionRequested,
+                Event::DetentionDecided { by: DetentionApprover::Judge, approved: true },
+                Event::SentToCourt,
+                Event::Convicted { jury: false },
+                Event::Sentenced { custodial: true },
+                Event::AppealDecided { verdict: Verdict::Convicted, outcome: AppealOutcome::Acquitted },
+            ],
+        );
+        assert_eq!(t, Tally::new(2, 3), "a misdemeanour left out of the statistics counted");
+        assert_eq!(terminals, [0; N_TERMINALS]);
+        let (t, terminals) = counted(
+            s,
+            &[
+                Event::TortureComplaint(Torture::Registered),
+                Event::TortureComplaint(Torture::RaisedAtTrial),
+                Event::JudgeDismissed,
+                Event::LeftDetention(Exit::Closure),
+                Event::Ended(Terminal::AcquittedOnAppeal),
+            ],
+        );
+        let expected = tally(
+            &[
+                (TortureRegistered, 1),
+                (TortureTrialComplaints, 1),
+                (JudgesDismissed, 1),
+                (DetentionExits, 2),
+                (ReleasedOnClosure, 2),
+            ],
+            &[],
+        );
+        assert_eq!(t, expected);
+        assert_eq!(terminals[Terminal::AcquittedOnAppeal as usize], 1);
+        assert_eq!(terminals.iter().sum::<u64>(), 1);
+    }
+
+    #[test]
+    fn misdemeanours_are_counted_only_while_the_rules_say_so() {
+        let s = crate::scenario::load_path(std::path::Path::new("tests/fixtures/tiny.toml")).expect("tiny loads");
+        let mut rules = s.rules[0].value.clone();
+        for count in [true, false] {
+            rules.count_misdemeanours = count;
+            assert_eq!(counts_case(Source::Misdemeanour, &rules), count);
+            assert!(counts_case(Source::PublicCrime, &rules) && counts_case(Source::PrivateComplaint, &rules));
+        }
+    }
+}

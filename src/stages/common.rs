@@ -1,0 +1,78 @@
+//! Helpers several stages share: picking an official or a category with a uniform, the
+//! bargain between victim and accused, the campaigns running today, and how officials learn a
+//! rate from what they and their colleagues saw.
+
+use crate::engine::{Case, World};
+use crate::record::trace::Tracer;
+use crate::scenario::Campaign;
+
+/// The victim and the accused bargain: the accused pays if his means cover the victim's
+/// demand after the pressure officials put on the victim to accept less.
+pub fn bargain(c: &Case, pressure: f64) -> bool {
+    c.means >= c.demand * (1.0 - pressure.clamp(0.0, 0.95))
+}
+
+/// Picks an agent index from a province's roster with a uniform.
+#[inline]
+pub fn pick_in(roster: &[u32], u: f64) -> u32 {
+    let n = roster.len();
+    roster[((u * n as f64) as usize).min(n - 1)]
+}
+
+/// Picks an index from a cumulative distribution.
+#[inline]
+pub fn pick_cdf(cdf: &[f64], u: f64) -> usize {
+    let total = cdf.last().copied().unwrap_or(1.0);
+    let x = u * total;
+    cdf.iter().position(|&c| x < c).unwrap_or(cdf.len() - 1)
+}
+
+impl<T: Tracer> World<'_, T> {
+    /// The campaigns on this kind of crime running today.
+    pub(crate) fn campaigns_today(&self, kind: usize) -> impl Iterator<Item = &Campaign> {
+        let day = self.calendar.day;
+        self.s.campaigns.iter().filter(move |cp| cp.kind == kind && cp.from_day <= day && day <= cp.to_day)
+    }
+
+    /// Extra utility of exonerating a case of this kind under the campaigns running today.
+    pub(crate) fn campaign_bonus(&self, kind: usize, field: impl Fn(&Campaign) -> f64) -> f64 {
+        self.campaigns_today(kind).map(field).sum()
+    }
+}
+
+/// Blends an agent's belief about a rate towards what it saw this period: its own events
+/// (`own_hits` of `own_n`) weighted against its province's (`peer_hits` of `peer_n`), each
+/// counted only when observed.
+pub(crate) fn learn(
+    belief: f64,
+    own_n: u32,
+    own_hits: u32,
+    peer_n: u32,
+    peer_hits: u32,
+    rate: f64,
+    peer_weight: f64,
+) -> f64 {
+    let own = (own_n > 0).then(|| own_hits as f64 / own_n as f64);
+    let peer = (peer_n > 0).then(|| peer_hits as f64 / peer_n as f64);
+    let seen = match (own, peer) {
+        (Some(o), Some(p)) => (1.0 - peer_weight) * o + peer_weight * p,
+        (None, Some(p)) => p,
+        (Some(o), None) => o,
+        (None, None) => return belief,
+    };
+    (1.0 - rate) * belief + rate * seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::learn;
+
+    #[test]
+    fn learning_moves_towards_observation() {
+        assert_eq!(learn(0.1, 0, 0, 0, 0, 0.5, 0.3), 0.1);
+        let b = learn(0.1, 10, 5, 0, 0, 0.5, 0.3);
+        assert!((b - 0.3).abs() < 1e-12);
+        let b = learn(0.1, 10, 5, 10, 0, 0.5, 0.3);
+        assert!((b - (0.5 * 0.1 + 0.5 * 0.35)).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,53 @@
+//! Sentencing: the sentence of a convicted case, public or private. Custody where the code
+//! requires it, otherwise the judge's choice, pushed down by the procurators' prison-population
+//! target; a sentence to custody moves the convicted into prison until the term ends. Then the
+//! convicted may appeal.
+
+use super::appeal::Appellant;
+use crate::engine::dist::{exp_days, logistic};
+use crate::engine::{Verdict, World, slot};
+use crate::record::Event;
+use crate::record::event::Exit;
+use crate::record::trace::{Decider, Decision, Role, Tracer};
+
+impl<T: Tracer> World<'_, T> {
+    /// Sentences a convicted case; it then goes to appeal or ends convicted.
+    pub(crate) fn sentence(&mut self, index: u32) {
+        let s = self.s;
+        let sb = &s.behaviour.sentencing;
+        let rules = self.rules();
+        let inc = self.incentives();
+        // A copy: the stage reads the case while it updates the world.
+        let c = self.cases[index].clone();
+        let c = &c;
+        let n = c.defendants as u32;
+        let g = c.gravity.index();
+        let must_jail = c.u(slot::CUSTODIAL_SCOPE) >= rules.noncustodial_scope[g];
+        let x = sb.custodial_logit[g] + if c.jobless { sb.jobless_custodial_shift } else { 0.0 }
+            - inc.procurator.prison_target;
+        let draw = c.u(slot::CUSTODIAL);
+        let custodial = must_jail || draw < logistic(x);
+        let (judge_uid, province) = (self.agents.judges.get(c.judge as usize).map(|j| j.uid), c.province);
+        self.trace.decision(self.calendar.day, c.id, move || {
+            let judge = Decider { role: Role::Judge, uid: judge_uid, province };
+            let options = &["custody", "non-custodial"];
+            match must_jail {
+                true => Decision::forced("sentencing", "sentence", judge, options, 0),
+                false => Decision::chance("sentencing", "sentence", judge, options, logistic(x), draw),
+            }
+        });
+        let term = exp_days(sb.term_days[g], c.u(slot::TERM));
+        self.record(&c.subject(), Event::Sentenced { custodial });
+        // A detainee sentenced to custody moves from pre-trial detention to prison.
+        self.leave_detention(index, Exit::Sentence);
+        if custodial {
+            let release = self.stocks.imprison(self.calendar.day, n, term);
+            let c = &mut self.cases[index];
+            c.release_day = release;
+        }
+        self.cases[index].custodial = custodial;
+        let appeal = &s.behaviour.appeal;
+        let chance = if custodial { appeal.defendant_appeal_custodial } else { appeal.defendant_appeal_other };
+        self.appeal_or_end(index, Verdict::Convicted, Appellant::Defendant, chance);
+    }
+}
