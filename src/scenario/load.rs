@@ -1228,7 +1228,11 @@ pub(super) fn string_or_report(cx: &Ctx<'_>, value: &toml::Spanned<DeValue<'_>>,
             None
         }
         other => {
-            cx.error(value.span().start, key, format!("expected a string (the path of the base scenario), found {}", type_name(other)));
+            cx.error(
+                value.span().start,
+                key,
+                format!("expected a string (the path of the base scenario), found {}", type_name(other)),
+            );
             None
         }
     }

@@ -103,9 +103,9 @@ pub(super) fn read_question(
         Lookup::Invalid => None,
     };
     let staffing = match root.array_of_tables("staff_change", false) {
-        Lookup::Found(tables) => overlay(&scratch, tables, &base.staffing, calendar, |t, b| {
-            read_staff(t, n_provinces, b)
-        }),
+        Lookup::Found(tables) => {
+            overlay(&scratch, tables, &base.staffing, calendar, |t, b| read_staff(t, n_provinces, b))
+        }
         Lookup::Absent => Some(base.staffing.clone()),
         Lookup::Invalid => None,
     };
@@ -126,10 +126,8 @@ pub(super) fn read_question(
     };
     drop(root);
 
-    let source_text = format!(
-        "{text}{BASE_TEXT_MARK} ({}), as read with this question ----\n{}",
-        base.source_path, base.source_text
-    );
+    let source_text =
+        format!("{text}{BASE_TEXT_MARK} ({}), as read with this question ----\n{}", base.source_path, base.source_text);
     Some(Scenario {
         name: name?,
         description: description?,
@@ -172,7 +170,11 @@ fn overlay<'a, 't, T: Clone>(
             if let Some(prev) = last
                 && date < prev
             {
-                t.error(t.pos("from"), "from", format!("{date} comes before the entry above ({prev}): dates must not decrease"));
+                t.error(
+                    t.pos("from"),
+                    "from",
+                    format!("{date} comes before the entry above ({prev}): dates must not decrease"),
+                );
                 return None;
             }
             last = Some(date);
@@ -272,7 +274,8 @@ fn scale_inflow(tables: Vec<Table<'_, '_>>, base: &Scenario) -> Option<Vec<super
                 let x = (n as f64 * f).round();
                 (x <= u32::MAX as f64).then_some(x as u32)
             };
-            match (scale(y.registered_crimes, reg), scale(y.private_complaints, private), scale(y.misdemeanours, misd)) {
+            match (scale(y.registered_crimes, reg), scale(y.private_complaints, private), scale(y.misdemeanours, misd))
+            {
                 (Some(a), Some(b), Some(c)) => {
                     y.registered_crimes = a;
                     y.private_complaints = b;
