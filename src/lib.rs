@@ -16,12 +16,14 @@
 //!   same runs), each run reduced to its series values as it finishes;
 //! - [`summary`]: those values summarised across runs;
 //! - [`output`]: results written to disk (HDF5, CSV) atomically, with their provenance;
-//! - [`calibrate`]: comparison with the published figures, and fitting parameters to them.
+//! - [`calibrate`]: comparison with the published figures, and fitting parameters to them;
+//! - [`experiment`]: what-if differences, sweeps, sensitivity indices and attribution of change;
 //! - [`report`]: results as one offline HTML page and SVG figures, for reading.
 
 pub mod batch;
 pub mod calibrate;
 pub mod engine;
+pub mod experiment;
 pub mod output;
 pub mod record;
 pub mod report;

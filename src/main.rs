@@ -34,6 +34,8 @@ macro_rules! esay {
     }};
 }
 
+mod experiment_commands;
+
 /// Exit status for bad input: a scenario that does not load, results that would be overwritten.
 const EXIT_BAD_INPUT: u8 = 2;
 /// Exit status for a failure while running or writing (disk full, HDF5 error).
@@ -134,6 +136,111 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         threads: usize,
     },
+    /// What a change does: run two scenarios on the same runs (common random numbers) and
+    /// report, per series and year, the paired difference with a 90% interval. See
+    /// docs/experiments.md.
+    Diff {
+        /// The base scenario (TOML).
+        base: PathBuf,
+        /// The alternative scenario: the base with the change.
+        alt: PathBuf,
+        /// Runs per scenario; run indices 0..N.
+        #[arg(long, default_value_t = 8)]
+        seeds: u64,
+        /// Master seed, the same for both scenarios.
+        #[arg(long = "seed", default_value_t = 1)]
+        master_seed: u64,
+        /// Output directory (default: results/diffs/<base>-vs-<alt>-seed<S>-n<N>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Run the alternative on other runs (indices N..2N) instead: an unpaired difference,
+        /// with Welch's interval and its width relative to the paired one.
+        #[arg(long)]
+        independent: bool,
+        /// Overwrite results already in the output directory.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run every point of a sweep file's design on the same runs, streaming the results to
+    /// one HDF5 file; resumes an interrupted sweep. See docs/experiments.md.
+    Sweep {
+        /// The sweep file (TOML).
+        sweep: PathBuf,
+        /// Output directory (default: results/sweeps/<sweep file name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Start over: forget finished points and overwrite the results.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Sobol' (S1, ST) or Morris (mu, mu*, sigma) indices of a sweep's outputs, with bootstrap
+    /// intervals as SALib computes them; exports the design and outputs in SALib's row order.
+    Sensitivity {
+        /// A sweep's output directory (or its sweep.h5).
+        results: PathBuf,
+        /// What is measured at each point: SERIES (mean over the sweep's years), SERIES:YEAR or
+        /// SERIES:Y1-Y2 (mean over those years); each point's value is the mean over its runs.
+        /// Repeat for several outputs.
+        #[arg(long = "output", required = true)]
+        outputs: Vec<caseflow::experiment::sensitivity::OutputSpec>,
+        /// Output directory (default: the sweep's).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Bootstrap resamples for the intervals (SALib's default 100).
+        #[arg(long, default_value_t = 100)]
+        resamples: usize,
+        /// Level of the intervals (SALib's conf_level).
+        #[arg(long, default_value_t = 0.95)]
+        conf_level: f64,
+        /// Seed of the bootstrap draws.
+        #[arg(long = "seed", default_value_t = 1)]
+        seed: u64,
+        /// Overwrite an earlier analysis in the output directory.
+        #[arg(long)]
+        force: bool,
+    },
+    /// How much of the change of each series between two years each dated change in between
+    /// explains: Shapley values over the [[rules]], [[incentives]], [[staff_change]] entries
+    /// dated after FROM up to the end of TO, the campaigns that start or end, and the inflow.
+    Attribute {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// The year the change is measured from.
+        #[arg(long)]
+        from: i32,
+        /// The year the change is measured to.
+        #[arg(long)]
+        to: i32,
+        /// Series to attribute, comma-separated (default: every series).
+        #[arg(long, value_delimiter = ',')]
+        series: Option<Vec<String>>,
+        /// Runs per coalition; run indices 0..N, the same for every coalition.
+        #[arg(long, default_value_t = 8)]
+        seeds: u64,
+        /// Master seed, the same for every coalition.
+        #[arg(long = "seed", default_value_t = 1)]
+        master_seed: u64,
+        /// Beyond 12 players: permutations sampled (their own seed is --permutation-seed).
+        #[arg(long, default_value_t = 64)]
+        permutations: usize,
+        #[arg(long, default_value_t = 1)]
+        permutation_seed: u64,
+        /// Output directory (default: results/attribution/<scenario>-<from>-<to>-seed<S>-n<N>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Overwrite results already in the output directory.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -179,6 +286,42 @@ fn main() -> ExitCode {
         }
         Command::Calibrate { scenario, targets, free, budget, out, threads } => {
             calibrate_command(&scenario, &targets, &free, budget, out, threads)
+        }
+        Command::Diff { base, alt, seeds, master_seed, out, threads, independent, force } => {
+            experiment_commands::diff(&base, &alt, seeds, master_seed, out, threads, independent, force)
+        }
+        Command::Sweep { sweep, out, threads, force } => experiment_commands::sweep(&sweep, out, threads, force),
+        Command::Sensitivity { results, outputs, out, resamples, conf_level, seed, force } => {
+            if resamples < 2 || !(conf_level > 0.0 && conf_level < 1.0) {
+                esay!("error: --resamples must be at least 2 and --conf-level between 0 and 1");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+            let boot = caseflow::experiment::sensitivity::Bootstrap { resamples, conf_level, seed };
+            experiment_commands::sensitivity(&results, &outputs, out, boot, force)
+        }
+        Command::Attribute {
+            scenario,
+            from,
+            to,
+            series,
+            seeds,
+            master_seed,
+            permutations,
+            permutation_seed,
+            out,
+            threads,
+            force,
+        } => {
+            let spec = caseflow::experiment::attribution::AttributionSpec {
+                from,
+                to,
+                series,
+                master_seed,
+                seeds,
+                permutations,
+                permutation_seed,
+            };
+            experiment_commands::attribute(&scenario, &spec, out, threads, force)
         }
     }
 }

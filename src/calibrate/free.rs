@@ -18,7 +18,8 @@
 //!                               # costs nothing, as for the hit rule (default false)
 //!
 //! [[free]]
-//! key = "behaviour.trial.effort_acquittal"  # dotted path; `name[i]` picks element i of an array
+//! key = "behaviour.trial.effort_acquittal"  # dotted path; `name[i]` picks element i of an array,
+//!                                           # `name[YYYY-MM-DD]` the dated entry from that date
 //! min = 2.0
 //! max = 15.0
 //! ```
@@ -28,6 +29,7 @@
 //! every other byte of the scenario, comments and layout included, stays as it was, which is
 //! all toml_edit would give us, without a second TOML library. Floats are written in Rust's
 //! shortest round-trip form, so the scenario loaded back holds exactly the candidate's value.
+//! The key paths and the editing are `scenario::edit`'s, shared with sweeps and attribution.
 
 use std::collections::HashSet;
 use std::ops::{Range, RangeInclusive};
@@ -35,10 +37,11 @@ use std::path::Path;
 
 use serde::Deserialize;
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::DeTable;
 
 use super::{CalibrateError, Problem, line_col, toml_problem};
-use crate::scenario::{self, closest};
+use crate::scenario;
+use crate::scenario::edit::{self, ValueKind, format_number, parse_key_path, splice};
 
 /// One parameter calibration may move.
 #[derive(Clone, Debug, PartialEq)]
@@ -339,42 +342,6 @@ impl Reader<'_> {
     }
 }
 
-/// One step of a key path: a table key, optionally indexing an array.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Segment {
-    name: String,
-    index: Option<usize>,
-}
-
-/// Splits `behaviour.trial.effort_acquittal` or `incentives[1].trial_judge.reversals` into
-/// segments. Keys are bare TOML keys (letters, digits, `_`, `-`).
-fn parse_key_path(path: &str) -> Result<Vec<Segment>, String> {
-    let bad = |why: &str| {
-        Err(format!(
-            "`{path}` is not a key path ({why}); write dotted bare keys such as `behaviour.trial.effort_acquittal` \
-             or `incentives[1].trial_judge.reversals`"
-        ))
-    };
-    if path.is_empty() {
-        return bad("it is empty");
-    }
-    let mut out = Vec::new();
-    for part in path.split('.') {
-        let (name, index) = match part.split_once('[') {
-            None => (part, None),
-            Some((name, rest)) => match rest.strip_suffix(']').map(str::parse::<usize>) {
-                Some(Ok(i)) => (name, Some(i)),
-                _ => return bad("an index must be `[N]` at the end of a key"),
-            },
-        };
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return bad("empty key or a character other than letters, digits, `_` and `-`");
-        }
-        out.push(Segment { name: name.to_string(), index });
-    }
-    Ok(out)
-}
-
 /// Where one free parameter sits in the scenario text.
 #[derive(Clone, Debug)]
 struct Slot {
@@ -420,11 +387,11 @@ impl Template {
                 field: format!("key `{}`", p.key),
                 message,
             };
-            match locate(doc.get_ref(), &p.key) {
+            match locate_number(doc.get_ref(), &p.key) {
                 Ok((span, original, is_integer)) => {
                     let mut slot = Slot { span, integral: false, original, min: p.min, max: p.max };
                     if is_integer {
-                        slot.integral = wants_integer(scenario_text, scenario_label, &slot);
+                        slot.integral = edit::wants_integer(scenario_text, scenario_label, &slot.span, slot.original);
                     }
                     if slot.integral && slot.min.ceil() > slot.max.floor() {
                         problems.push(problem(format!(
@@ -437,7 +404,8 @@ impl Template {
                     // would make every candidate near it fail).
                     let mut bounds_ok = true;
                     for (name, v) in [("min", p.min), ("max", p.max)] {
-                        let text = splice(scenario_text, &[(&slot.span, format_value(slot.clamp(v), slot.integral))]);
+                        let text =
+                            splice(scenario_text, &[(slot.span.clone(), format_number(slot.clamp(v), slot.integral))]);
                         if let Err(e) = scenario::load_str(&text, scenario_label) {
                             let why = e.diagnostics.first().map_or_else(String::new, |d| d.message.clone());
                             problems.push(problem(format!("the scenario does not accept {name} = {v} here: {why}")));
@@ -485,8 +453,8 @@ impl Template {
 
     /// The scenario text with the free parameters set to `values`.
     pub fn text_with(&self, values: &[f64]) -> String {
-        let edits: Vec<(&Range<usize>, String)> =
-            self.slots.iter().zip(values).map(|(s, &v)| (&s.span, format_value(v, s.integral))).collect();
+        let edits: Vec<(Range<usize>, String)> =
+            self.slots.iter().zip(values).map(|(s, &v)| (s.span.clone(), format_number(v, s.integral))).collect();
         splice(&self.text, &edits)
     }
 
@@ -508,99 +476,15 @@ impl Slot {
     }
 }
 
-/// A parameter value as it is written into the scenario: an integer, or a float in Rust's
-/// shortest round-trip form (always with a `.` or an exponent, so TOML reads a float back).
-pub(crate) fn format_value(v: f64, integral: bool) -> String {
-    if integral { format!("{}", v as i64) } else { format!("{v:?}") }
-}
-
-/// `text` with each byte range replaced (ranges must not overlap).
-fn splice(text: &str, edits: &[(&Range<usize>, String)]) -> String {
-    let mut order: Vec<usize> = (0..edits.len()).collect();
-    order.sort_by_key(|&i| edits[i].0.start);
-    let mut out = String::with_capacity(text.len() + 16 * edits.len());
-    let mut at = 0;
-    for i in order {
-        let (range, replacement) = &edits[i];
-        out.push_str(&text[at..range.start]);
-        out.push_str(replacement);
-        at = range.end;
-    }
-    out.push_str(&text[at..]);
-    out
-}
-
-/// Whether the loader insists on an integer at `slot`: write a non-integer there and see
-/// whether the scenario still loads. (The loader reads most parameters as floats, which accept
-/// integers, and a few, such as `behaviour.learning.period_days`, as integers.)
-fn wants_integer(text: &str, label: &str, slot: &Slot) -> bool {
-    let probe = splice(text, &[(&slot.span, format!("{:?}", slot.original + 0.5))]);
-    scenario::load_str(&probe, label).is_err()
-}
-
 /// The byte span of the number at `path`, its value, and whether it is a TOML integer.
-fn locate(root: &DeTable<'_>, path: &str) -> Result<(Range<usize>, f64, bool), String> {
-    let segments = parse_key_path(path)?;
-    let mut table = root;
-    let mut walked = String::new();
-    for (i, seg) in segments.iter().enumerate() {
-        let last = i + 1 == segments.len();
-        let Some(value) = table.get(seg.name.as_str()) else {
-            let keys: Vec<&str> = table.keys().map(|k| k.get_ref().as_ref()).collect();
-            let hint = closest(&seg.name, &keys).map_or_else(String::new, |k| format!("; did you mean `{k}`?"));
-            let place = if walked.is_empty() { "at the top level".to_string() } else { format!("in `{walked}`") };
-            return Err(format!("there is no key `{}` {place}{hint}", seg.name));
-        };
-        if !walked.is_empty() {
-            walked.push('.');
-        }
-        walked.push_str(&seg.name);
-        let value = match seg.index {
-            None => value,
-            Some(index) => match value.get_ref() {
-                DeValue::Array(items) => match items.get(index) {
-                    Some(item) => {
-                        walked.push_str(&format!("[{index}]"));
-                        item
-                    }
-                    None => return Err(format!("`{walked}` has {} elements, so no [{index}]", items.len())),
-                },
-                _ => return Err(format!("`{walked}` is not an array, so it cannot be indexed")),
-            },
-        };
-        match (value.get_ref(), last) {
-            (DeValue::Table(t), false) => table = t,
-            (DeValue::Array(_), false) => {
-                return Err(format!("`{walked}` is an array: pick an element with `{}[N]`", seg.name));
-            }
-            (_, false) => return Err(format!("`{walked}` is a value, not a table")),
-            (DeValue::Integer(n), true) => {
-                let x = i64::from_str_radix(n.as_str(), n.radix())
-                    .map_err(|_| format!("`{walked}` is an integer too large to calibrate"))?;
-                return Ok((value.span(), x as f64, true));
-            }
-            (DeValue::Float(f), true) => {
-                let x = f.as_str().replace('_', "").parse::<f64>().ok().filter(|x| x.is_finite());
-                let x = x.ok_or_else(|| format!("`{walked}` is not a finite number"))?;
-                return Ok((value.span(), x, false));
-            }
-            (DeValue::Table(_), true) => {
-                return Err(format!("`{walked}` is a table, not a number: name one of its keys"));
-            }
-            (other, true) => {
-                let kind = match other {
-                    DeValue::String(_) => "a string",
-                    DeValue::Boolean(_) => "a boolean",
-                    DeValue::Datetime(_) => "a date",
-                    DeValue::Array(_) => "an array",
-                    _ => "not a number",
-                };
-                return Err(format!("`{walked}` is {kind}, not a number"));
-            }
-        }
+fn locate_number(root: &DeTable<'_>, path: &str) -> Result<(Range<usize>, f64, bool), String> {
+    let found = edit::locate(root, path)?;
+    match (found.kind, found.number) {
+        (ValueKind::Integer, Some(x)) => Ok((found.span, x, true)),
+        (ValueKind::Float, Some(x)) => Ok((found.span, x, false)),
+        (ValueKind::Float, None) => Err(format!("`{}` is not a finite number", found.walked)),
+        (kind, _) => Err(format!("`{}` is {}, not a number", found.walked, kind.described())),
     }
-    // parse_key_path never returns an empty path.
-    Err(format!("`{path}` is empty"))
 }
 
 #[cfg(test)]
@@ -608,49 +492,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn key_paths() {
-        assert_eq!(parse_key_path("a.b").unwrap().len(), 2);
-        let s = parse_key_path("incentives[1].trial_judge.reversals").unwrap();
-        assert_eq!(s[0], Segment { name: "incentives".into(), index: Some(1) });
-        assert!(parse_key_path("a..b").is_err());
-        assert!(parse_key_path("a[x]").is_err());
-        assert!(parse_key_path("a b").is_err());
-    }
-
-    #[test]
     fn locate_numbers_in_tables_inline_tables_and_arrays() {
         let text = "x = 1\n[a]\nb = { c = 2.5, d = \"s\" }\n[[r]]\nv = 3\n[[r]]\nv = -4e-2\n";
         let doc = DeTable::parse(text).unwrap();
-        let (span, v, int) = locate(doc.get_ref(), "a.b.c").unwrap();
+        let (span, v, int) = locate_number(doc.get_ref(), "a.b.c").unwrap();
         assert_eq!((&text[span], v, int), ("2.5", 2.5, false));
-        let (span, v, int) = locate(doc.get_ref(), "r[1].v").unwrap();
+        let (span, v, int) = locate_number(doc.get_ref(), "r[1].v").unwrap();
         assert_eq!((&text[span], v, int), ("-4e-2", -0.04, false));
-        assert!(locate(doc.get_ref(), "x").unwrap().2);
-        assert!(locate(doc.get_ref(), "a.b.d").unwrap_err().contains("a string"));
-        assert!(locate(doc.get_ref(), "a.b").unwrap_err().contains("a table"));
-        assert!(locate(doc.get_ref(), "r[2].v").unwrap_err().contains("2 elements"));
-        assert!(locate(doc.get_ref(), "a.b.cc").unwrap_err().contains("did you mean `c`"));
-    }
-
-    #[test]
-    fn splice_keeps_everything_else() {
-        let text = "a = 1.0 # one\nb = { c = 2, d = 3 }\n";
-        let r1 = 4..7;
-        let r2 = 31..32;
-        assert_eq!(
-            splice(text, &[(&r2, "30".to_string()), (&r1, "0.1".to_string())]),
-            "a = 0.1 # one\nb = { c = 2, d = 30 }\n"
-        );
-    }
-
-    #[test]
-    fn formatted_values_round_trip() {
-        for v in [0.1, 1.0 / 3.0, 1e-7, 12345678.9, -2.5, 1e16, 5e-324] {
-            let s = format_value(v, false);
-            assert_eq!(s.parse::<f64>().unwrap().to_bits(), v.to_bits(), "{s}");
-            assert!(s.contains(['.', 'e']), "{s} would read back as a TOML integer");
-        }
-        assert_eq!(format_value(30.0, true), "30");
+        assert!(locate_number(doc.get_ref(), "x").unwrap().2);
+        assert!(locate_number(doc.get_ref(), "a.b.d").unwrap_err().contains("a string"));
+        assert!(locate_number(doc.get_ref(), "a.b").unwrap_err().contains("a table"));
+        assert!(locate_number(doc.get_ref(), "r[2].v").unwrap_err().contains("2 elements"));
+        assert!(locate_number(doc.get_ref(), "a.b.cc").unwrap_err().contains("did you mean `c`"));
     }
 
     #[test]

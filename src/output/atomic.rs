@@ -53,11 +53,17 @@ impl TempFiles {
     /// created exclusively, so a leftover temporary of a crashed run is never reused.
     pub fn create(&mut self, dir: &Path, final_name: &str) -> io::Result<PathBuf> {
         let mut guard = live();
-        let file = tempfile::Builder::new()
-            .prefix(&format!(".{final_name}.{}.", std::process::id()))
-            .suffix(".tmp")
-            .rand_bytes(8)
-            .tempfile_in(dir)?;
+        let prefix = format!(".{final_name}.{}.", std::process::id());
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp").rand_bytes(8);
+        // tempfile makes its files private (0600); results are ordinary files, created with the
+        // mode any other file gets (0666 less the umask), so colleagues can read them.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(fs::Permissions::from_mode(0o666));
+        }
+        let file = builder.tempfile_in(dir)?;
         let path = file.path().to_path_buf();
         if let Some(name) = path.file_name() {
             guard.get_or_insert_with(HashSet::new).insert(name.to_os_string());

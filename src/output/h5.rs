@@ -8,6 +8,9 @@
 //! - `/runs/values` (f64 `[n_runs, n_series, n_years]`, runs in ascending run index);
 //! - `/summary/{mean,sd,p05,p95}` (f64 `[n_series, n_years]`).
 //!
+//! Objects are created without tracked times (see the helpers below), so the file depends only
+//! on its contents, here including `created_utc`.
+//!
 //! Datasets are contiguous and uncompressed: simplest to read from any tool, and the sizes
 //! involved (runs x series x years doubles) do not call for chunking.
 
@@ -15,7 +18,10 @@ use std::path::Path;
 use std::str::FromStr;
 
 use hdf5::types::VarLenUnicode;
-use hdf5::{File, Group, H5Type, Location};
+use hdf5::{
+    Dataset, Extent, Extents, File, Group, H5Type, Hyperslab, Location, Selection, SimpleExtents, SliceOrIndex,
+};
+use ndarray::{ArrayViewD, IxDyn};
 
 use super::{CRATE_VERSION, GIT_REVISION, Provenance, RunValues, SummaryRow};
 
@@ -36,7 +42,7 @@ pub(crate) struct H5Contents<'a> {
 /// Creates (or truncates) the HDF5 file at `path` and writes `c` into it, closing it before
 /// returning so that the caller may fsync and rename it.
 pub(crate) fn write_hdf5(path: &Path, c: &H5Contents<'_>) -> hdf5::Result<()> {
-    let file = File::create(path)?;
+    let file = create_file(path)?;
     write_contents(&file, c)?;
     // Push HDF5's metadata cache to the OS now, so a write error (disk full) surfaces here
     // rather than being lost in a destructor. Every object handle opened above has been
@@ -66,9 +72,10 @@ fn write_contents(file: &File, c: &H5Contents<'_>) -> hdf5::Result<()> {
     // HDF5 has no portable boolean; 0/1 in a u8 is what h5py and numpy expect.
     scalar_attr(file, "complete", &u8::from(prov.complete))?;
 
-    let provenance = file.create_group("provenance")?;
+    let provenance = group(file, "provenance")?;
     provenance
         .new_dataset::<VarLenUnicode>()
+        .obj_track_times(false)
         .shape(())
         .create("scenario_text")?
         .write_scalar(&to_varlen("scenario text", &prov.scenario_text)?)?;
@@ -76,21 +83,19 @@ fn write_contents(file: &File, c: &H5Contents<'_>) -> hdf5::Result<()> {
     let run_indices = &prov.run_indices;
     dataset(&provenance, "run_indices", &[run_indices.len()], run_indices)?;
 
-    let series = file.create_group("series")?;
-    let names = c.series.iter().map(|s| to_varlen("series name", s)).collect::<hdf5::Result<Vec<_>>>()?;
-    dataset(&series, "names", &[n_series], &names)?;
-    let units = c.units.iter().map(|s| to_varlen("series unit", s)).collect::<hdf5::Result<Vec<_>>>()?;
-    dataset(&series, "units", &[n_series], &units)?;
+    let series = group(file, "series")?;
+    strings(&series, "names", "series name", c.series)?;
+    strings(&series, "units", "series unit", c.units)?;
 
     dataset(file, "years", &[n_years], c.years)?;
 
     // Each run's values are already row-major [series, year], so concatenating them in run
     // order gives row-major [run, series, year].
-    let runs = file.create_group("runs")?;
+    let runs = group(file, "runs")?;
     let values: Vec<f64> = c.runs.iter().flat_map(|r| r.values.iter().copied()).collect();
     dataset(&runs, "values", &[c.runs.len(), n_series, n_years], &values)?;
 
-    let summary = file.create_group("summary")?;
+    let summary = group(file, "summary")?;
     type Stat = fn(&SummaryRow) -> f64;
     let stats: [(&str, Stat); 4] = [("mean", |r| r.mean), ("sd", |r| r.sd), ("p05", |r| r.p05), ("p95", |r| r.p95)];
     for (name, stat) in stats {
@@ -100,9 +105,24 @@ fn write_contents(file: &File, c: &H5Contents<'_>) -> hdf5::Result<()> {
     Ok(())
 }
 
+// Helpers for every HDF5 file caseflow writes (these results, and the experiments' diff.h5 and
+// sweep.h5). Objects are created without tracked times (HDF5 stamps each object header with
+// its creation time by default), so the same contents give the same bytes: a resumed sweep
+// must end with the file an uninterrupted one writes.
+
+/// Creates (or truncates) an HDF5 file at `path`, its root group's times untracked.
+pub(crate) fn create_file(path: &Path) -> hdf5::Result<File> {
+    File::with_options().with_fcpl(|p| p.obj_track_times(false)).create(path)
+}
+
+/// A group of `parent`, its times untracked.
+pub(crate) fn group(parent: &Group, name: &str) -> hdf5::Result<Group> {
+    parent.create_group_builder().obj_track_times(false).create(name)
+}
+
 /// Writes `data` (row-major, `shape.iter().product()` elements) as dataset `name` in `group`.
-fn dataset<T: H5Type>(group: &Group, name: &str, shape: &[usize], data: &[T]) -> hdf5::Result<()> {
-    let ds = group.new_dataset::<T>().shape(shape.to_vec()).create(name)?;
+pub(crate) fn dataset<T: H5Type>(group: &Group, name: &str, shape: &[usize], data: &[T]) -> hdf5::Result<()> {
+    let ds = group.new_dataset::<T>().obj_track_times(false).shape(shape.to_vec()).create(name)?;
     // HDF5 rejects a write of zero elements on some versions; an empty dataset needs none.
     if !data.is_empty() {
         ds.write_raw(data)?;
@@ -110,17 +130,62 @@ fn dataset<T: H5Type>(group: &Group, name: &str, shape: &[usize], data: &[T]) ->
     Ok(())
 }
 
-fn string_attr(loc: &Location, name: &str, value: &str) -> hdf5::Result<()> {
+/// A scalar string dataset (e.g. a scenario's text).
+pub(crate) fn scalar_string(group: &Group, name: &str, text: &str) -> hdf5::Result<()> {
+    group
+        .new_dataset::<VarLenUnicode>()
+        .obj_track_times(false)
+        .shape(())
+        .create(name)?
+        .write_scalar(&to_varlen(name, text)?)
+}
+
+/// A string dataset `[items.len()]`; `what` names the strings in an error.
+pub(crate) fn strings(group: &Group, name: &str, what: &str, items: &[String]) -> hdf5::Result<()> {
+    let values = items.iter().map(|s| to_varlen(what, s)).collect::<hdf5::Result<Vec<_>>>()?;
+    dataset(group, name, &[items.len()], &values)
+}
+
+pub(crate) fn string_attr(loc: &Location, name: &str, value: &str) -> hdf5::Result<()> {
     scalar_attr(loc, name, &to_varlen(name, value)?)
 }
 
-fn scalar_attr<T: H5Type>(loc: &Location, name: &str, value: &T) -> hdf5::Result<()> {
+pub(crate) fn scalar_attr<T: H5Type>(loc: &Location, name: &str, value: &T) -> hdf5::Result<()> {
     loc.new_attr::<T>().shape(()).create(name)?.write_scalar(value)
+}
+
+/// An extendable f64 dataset of `inner`-shaped items, one item per chunk, none yet.
+pub(crate) fn extendable(group: &Group, name: &str, inner: &[usize]) -> hdf5::Result<Dataset> {
+    let mut shape = vec![Extent::resizable(0)];
+    let mut chunk = vec![1];
+    for &n in inner {
+        shape.push(Extent::fixed(n));
+        chunk.push(n.max(1));
+    }
+    group
+        .new_dataset::<f64>()
+        .obj_track_times(false)
+        .chunk(chunk)
+        .shape(Extents::Simple(SimpleExtents::from_vec(shape)))
+        .create(name)
+}
+
+/// Appends `data` (one item, `inner`-shaped, row-major) as item `i` of an extendable dataset.
+pub(crate) fn append(ds: &Dataset, i: usize, inner: &[usize], data: &[f64]) -> hdf5::Result<()> {
+    let mut shape = vec![i + 1];
+    shape.extend_from_slice(inner);
+    ds.resize(shape)?;
+    let mut one = vec![1];
+    one.extend_from_slice(inner);
+    let view = ArrayViewD::from_shape(IxDyn(&one), data).map_err(|e| hdf5::Error::from(e.to_string()))?;
+    let slices: Vec<SliceOrIndex> =
+        std::iter::once(SliceOrIndex::from(i..i + 1)).chain(inner.iter().map(|_| SliceOrIndex::from(..))).collect();
+    ds.write_slice(view, Selection::from(Hyperslab::from(slices)))
 }
 
 /// HDF5 strings are NUL-terminated, so a string with an interior NUL cannot be stored;
 /// `what` names the string in the error (the string itself may be a whole scenario).
-fn to_varlen(what: &str, s: &str) -> hdf5::Result<VarLenUnicode> {
+pub(crate) fn to_varlen(what: &str, s: &str) -> hdf5::Result<VarLenUnicode> {
     VarLenUnicode::from_str(s).map_err(|e| {
         hdf5::Error::from(format!("cannot store the {what} as an HDF5 string: {e} (it contains a NUL character)"))
     })

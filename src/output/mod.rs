@@ -13,7 +13,8 @@
 
 mod atomic;
 mod csv_text;
-mod h5;
+mod files;
+pub(crate) mod h5;
 mod provenance;
 
 use std::collections::HashSet;
@@ -24,6 +25,7 @@ use std::time::SystemTime;
 
 pub use atomic::write_file_atomic;
 pub use csv_text::{csv_text, summary_csv};
+pub use files::{Content, prepare_dir_for, write_files};
 pub use provenance::{Provenance, ProvenanceRecord, TomlU64, read_provenance_toml, sha256_hex};
 
 use crate::summary::{RunValues, SummaryRow};
@@ -102,18 +104,7 @@ impl std::error::Error for OutputError {
 /// [`OutputError::Exists`] as [`write_results`]; [`OutputError::Io`] when `dir` cannot be
 /// created or written to (with a message naming the path component that is in the way).
 pub fn prepare_dir(dir: &Path, force: bool) -> Result<bool, OutputError> {
-    if !force {
-        let finals = RESULT_FILES.map(|name| dir.join(name));
-        refuse_existing(&finals.iter().collect::<Vec<_>>())?;
-    }
-    let existed = dir.is_dir();
-    create_dir(dir)?;
-    atomic::remove_stale(dir, &RESULT_FILES);
-    // Creating (and deleting) an empty temporary tells whether files can be made here at all.
-    let mut probe = TempFiles::default();
-    probe.create(dir, HDF5_NAME).map_err(io_err(dir))?;
-    drop(probe);
-    Ok(!existed)
+    prepare_dir_for(dir, force, &RESULT_FILES)
 }
 
 /// `create_dir_all`, with an error that says which component is in the way when one is a

@@ -1,6 +1,7 @@
 //! The scenario: everything a run takes as input, read from TOML and validated.
 
 mod diagnostic;
+pub mod edit;
 mod load;
 mod question;
 mod toml_walk;
