@@ -69,12 +69,15 @@ pub(crate) struct ReleasesSeen {
     pub closed: u32,
 }
 
-/// Defendants acquitted by juries in the whole country this year and last year: what the
-/// accused hear of juries, and what the Procuracy answers.
+/// Defendants tried and acquitted by juries in the whole country this year, and the juries'
+/// acquittal rate as the country has come to know it over the years: what the accused hear of
+/// juries, and what the Procuracy answers.
 #[derive(Default)]
 pub(crate) struct JuryNews {
+    pub tried_this_year: u32,
     pub acquitted_this_year: u32,
-    pub acquitted_last_year: u32,
+    /// Smoothed acquittal rate of juries in past years (0 before any jury sat).
+    pub known_rate: f64,
 }
 
 /// Defendants sent to court this year and last year, for the defence's coverage.
@@ -85,8 +88,13 @@ pub(crate) struct DefenceDemand {
 }
 
 impl JuryNews {
-    pub fn new_year(&mut self) {
-        self.acquitted_last_year = std::mem::take(&mut self.acquitted_this_year);
+    /// The year's rate joins the known one (`memory` of the old carries over); a year with no
+    /// jury verdicts brings no news.
+    pub fn new_year(&mut self, memory: f64) {
+        let (tried, acquitted) = (std::mem::take(&mut self.tried_this_year), std::mem::take(&mut self.acquitted_this_year));
+        if tried > 0 {
+            self.known_rate = memory * self.known_rate + (1.0 - memory) * acquitted as f64 / tried as f64;
+        }
     }
 }
 
@@ -260,7 +268,7 @@ impl<'s, T: Tracer> World<'s, T> {
         self.recorder.year_end_stocks(year, self.stocks.prisoners, self.stocks.pretrial);
         self.new_monitoring_year();
         self.defence_demand.new_year();
-        self.jury_news.new_year();
+        self.jury_news.new_year(self.s.behaviour.trial.jury_news_memory);
     }
 
     /// Between periods agents update what they expect, each beside the stage it belongs to.

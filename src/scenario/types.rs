@@ -306,6 +306,12 @@ pub struct Rules {
     pub reconciliation: ReconciliationRules,
     /// Share of charges of each gravity within jury jurisdiction.
     pub jury_jurisdiction: PerGravity<f64>,
+    /// Share of charges of each gravity that a jury tries whether or not the accused asks
+    /// (compulsory jury trial; such charges are within the jurisdiction whatever
+    /// `jury_jurisdiction` says).
+    pub jury_compulsory: PerGravity<f64>,
+    /// Every case in which a death was caused is tried by a jury, whatever its gravity.
+    pub jury_death_compulsory: bool,
     /// Courts may return a case for supplementary investigation.
     pub supplementary_investigation: bool,
     /// Non-registration of crimes and complaints is itself a crime.
@@ -422,8 +428,8 @@ pub struct InvestigationBehaviour {
     /// dropping hard cases first: the cleared share is coverage^overload_elasticity times what
     /// it is without overload, coverage = min(1, capacity x effort / caseload). At 1 clearances
     /// stay at capacity however many cases come in; below 1 they still grow with the caseload
-    /// (at 0 overload costs nothing); above 1 they fall as it grows (every registered report
-    /// takes time, solved or not).
+    /// (at 0 overload costs nothing). Above 1 is refused: clearances would fall as the caseload
+    /// grows, and a justice system under load saturates, it does not bend backward.
     pub overload_elasticity: f64,
     /// How strongly the clearance weight raises effort.
     pub clearance_effort: f64,
@@ -583,14 +589,18 @@ pub struct TrialBehaviour {
     /// Jury acquittal log-odds: intercept and slope on weakness of the evidence.
     pub jury_acquit_logit: f64,
     pub jury_weakness_slope: f64,
-    /// Log-odds added to each defendant's jury request per jury acquittal in the whole country
-    /// the year before: word of juries that acquit spreads among the accused and their
-    /// lawyers. Default 0.
+    /// Log-odds added to each defendant's jury request per unit of the juries' acquittal rate
+    /// as the country has come to know it (`JuryNews::known_rate`): word of juries that acquit
+    /// spreads among the accused and their lawyers. Default 0.
     pub jury_news: f64,
-    /// Log-odds taken off a jury's acquittal per jury acquittal in the whole country the year
-    /// before, per unit of the procurators' acquittal weight: the Procuracy resists juries and
-    /// answers their acquittals with harder prosecution before the next juries. Default 0.
+    /// Log-odds taken off a jury's acquittal per unit of that known acquittal rate, per unit of
+    /// the procurators' acquittal weight: the Procuracy resists juries and answers their
+    /// acquittals with harder prosecution before the next juries. A rate, not a count, so a
+    /// large jury caseload does not make the answer swing from year to year. Default 0.
     pub jury_resistance: f64,
+    /// How much of the known jury acquittal rate carries over from one year to the next (the
+    /// rest is the year just ended): news and resistance follow a smoothed rate. Default 0.5.
+    pub jury_news_memory: f64,
     /// Pressure officials put on victims to accept less (fraction of demand waived).
     pub official_pressure: f64,
     /// Chance a case returned for supplementary investigation is brought back to court.

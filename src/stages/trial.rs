@@ -114,8 +114,11 @@ impl<T: Tracer> World<'_, T> {
             self.prep.group_share,
         );
         let share = if c.defendants > 1 { group } else { single };
-        let jury = u(slot::JURY_ELIGIBLE) < share && {
-            let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_news.acquitted_last_year as f64);
+        // Where the law makes jury trial compulsory, no one has to ask.
+        let compulsory = (rules.jury_death_compulsory && c.death)
+            || u(slot::JURY_ELIGIBLE) < rules.jury_compulsory[c.gravity.index()];
+        let jury = compulsory || u(slot::JURY_ELIGIBLE) < share && {
+            let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_news.known_rate);
             let p_jury =
                 if b.jury_request_per_defendant { 1.0 - (1.0 - p_ask).powi(c.defendants as i32) } else { p_ask };
             u(slot::JURY_REQUEST) < p_jury
@@ -191,8 +194,8 @@ impl<T: Tracer> World<'_, T> {
         let ruling = if jury {
             // Ten lay jurors weigh the evidence; the judge can shift the blame for an
             // acquittal onto them, so career risk does not enter.
-            // The Procuracy answers last year's jury acquittals with harder prosecution.
-            let resistance = b.jury_resistance * inc.procurator.acquittals * self.jury_news.acquitted_last_year as f64;
+            // The Procuracy answers the juries' known acquittal rate with harder prosecution.
+            let resistance = b.jury_resistance * inc.procurator.acquittals * self.jury_news.known_rate;
             let x = b.jury_acquit_logit + b.jury_weakness_slope * (weakness - 0.5) - resistance;
             let (chance, draw) = (logistic(x), u(slot::JURY_DECIDE));
             let jurors = Decider { role: Role::Jury, uid: None, province: c.province };
@@ -243,6 +246,9 @@ impl<T: Tracer> World<'_, T> {
         }
         match ruling {
             Ruling::Convict => {
+                if jury {
+                    self.jury_news.tried_this_year += n;
+                }
                 self.record(&subject, Event::Convicted { jury });
                 self.agents.procurators[procurator].trials.tried += n;
                 self.sentence(index);
@@ -250,6 +256,7 @@ impl<T: Tracer> World<'_, T> {
             Ruling::Acquit => {
                 self.record(&subject, Event::Acquitted { jury });
                 if jury {
+                    self.jury_news.tried_this_year += n;
                     self.jury_news.acquitted_this_year += n;
                 }
                 let proc = &mut self.agents.procurators[procurator];
