@@ -91,7 +91,8 @@ impl JuryNews {
     /// The year's rate joins the known one (`memory` of the old carries over); a year with no
     /// jury verdicts brings no news.
     pub fn new_year(&mut self, memory: f64) {
-        let (tried, acquitted) = (std::mem::take(&mut self.tried_this_year), std::mem::take(&mut self.acquitted_this_year));
+        let (tried, acquitted) =
+            (std::mem::take(&mut self.tried_this_year), std::mem::take(&mut self.acquitted_this_year));
         if tried > 0 {
             self.known_rate = memory * self.known_rate + (1.0 - memory) * acquitted as f64 / tried as f64;
         }
@@ -236,6 +237,23 @@ impl<'s, T: Tracer> World<'s, T> {
     pub(crate) fn record(&mut self, subject: &Subject, event: Event) {
         self.recorder.record(self.calendar.year, subject, event);
         self.trace.event(self.calendar.day, subject.id, event);
+    }
+
+    /// How hard the prison-population target pushes now, in units of the procurators' prison
+    /// weight: the weight in force times the gap between the prison population (sentenced and
+    /// pre-trial) and the target level, as a share of `prison_gap_scale` x the level, bounded
+    /// to [0, 1]; the full weight where the scenario sets no level.
+    pub(crate) fn prison_pressure(&self) -> f64 {
+        let inc = self.incentives();
+        let w = inc.procurator.prison_target;
+        match inc.prison_population_target {
+            None => w,
+            Some(level) => {
+                let stock = (self.stocks.prisoners + self.stocks.pretrial) as f64;
+                let gap = (stock - level) / (level * self.s.behaviour.procurator.prison_gap_scale);
+                w * gap.clamp(0.0, 1.0)
+            }
+        }
     }
 
     /// Reports what happened to an official outside any case (a dismissal between periods).

@@ -387,6 +387,11 @@ pub struct Incentives {
     pub appellate: AppellateWeights,
     /// `None`: judges' reversals are not monitored.
     pub monitoring: Option<Monitoring>,
+    /// The prison population (persons, sentenced and pre-trial) the Procurator General has to
+    /// bring the country down to. Procurators are pushed by the gap between the actual stock
+    /// and it (`World::prison_pressure`). `None`: no level; the prison-target weight acts in
+    /// full whatever the population.
+    pub prison_population_target: Option<f64>,
 }
 
 /// A dated campaign on one kind of crime: officials are rewarded for exonerating in it.
@@ -458,6 +463,8 @@ pub struct InvestigationBehaviour {
     pub reconcile_closure_response: f64,
     /// Log-odds of lowering a grave charge to medium so that reconciliation becomes legal.
     pub reclassify_logit: f64,
+    /// Log-odds added to reclassifying per unit of the investigator's venality. Default 3.
+    pub reclassify_venality: f64,
     /// Log-odds of coercing a confession, before clearance pressure.
     pub coercion_logit: f64,
     /// How clearance pressure (weight x load) raises coercion.
@@ -499,8 +506,18 @@ pub struct ProcuratorBehaviour {
     pub custody_release_own_approval: f64,
     /// Log-odds of backing an investigator's detention request.
     pub back_detention_logit: f64,
+    /// Log-odds taken off backing a request per unit of prison pressure: the procurator who
+    /// backs a request answers for it to the prison-population target himself.
+    pub back_detention_target_response: f64,
+    /// How far above the target level (as a share of it) the prison population must be for the
+    /// prison-target weight to act in full; below the level it does not act, in between it
+    /// grows in proportion. Bounds the pressure, so a gap never pushes beyond the weight.
+    pub prison_gap_scale: f64,
     /// Weight of the weakness of the evidence in favour of an exonerating closure.
     pub evidence_weight: f64,
+    /// How many times `evidence_weight` weakness weighs in an exonerating closure: weak proof
+    /// is its very ground. Default 2.
+    pub exonerating_weakness_factor: f64,
     /// Constant utilities of the options (sending is the reference option).
     pub close_nonrehab_constant: f64,
     pub close_exonerating_constant: f64,
@@ -603,6 +620,9 @@ pub struct TrialBehaviour {
     pub jury_news_memory: f64,
     /// Pressure officials put on victims to accept less (fraction of demand waived).
     pub official_pressure: f64,
+    /// A judge's pressure on the victim grows with her load, (1 + load) / 2 times
+    /// `official_pressure`, up to this many times (1 + load) / 2 can reach. Default 3.
+    pub pressure_load_cap: f64,
     /// Chance a case returned for supplementary investigation is brought back to court.
     pub supplementary_return_back: f64,
     /// Constant utility of returning a case to the procurator.
@@ -674,6 +694,13 @@ pub struct AppealBehaviour {
     /// Chance a convicted defendant appeals (custodial, non-custodial).
     pub defendant_appeal_custodial: f64,
     pub defendant_appeal_other: f64,
+    /// Log-odds an appellate judge overturns a verdict per unit of the procuracy's alignment
+    /// (its acquittal appeals carry weight with deferent judges). Default 2.
+    pub alignment_weight: f64,
+    /// Log-odds an appellate judge overturns a verdict per unit of evidence against it (weak
+    /// evidence for a conviction, strong evidence for an acquittal), from the reference
+    /// weakness 0.5. Default 2.
+    pub weakness_weight: f64,
     /// Log-odds an appellate judge overturns an acquittal / a conviction.
     pub overturn_acquittal_logit: f64,
     pub overturn_conviction_logit: f64,

@@ -5,6 +5,7 @@
 //! judge's record while she holds the post: under monitoring, reversals in a year mark a
 //! failing judge and then dismiss her.
 
+use super::common::REFERENCE_WEAKNESS;
 use super::common::pick_in;
 use crate::engine::agents::VerdictKind;
 use crate::engine::dist::{exp_days, logistic, logit, poisson};
@@ -84,13 +85,16 @@ impl<T: Tracer> World<'_, T> {
                 // The procuracy's appeal carries weight with deferent judges; a strong case
                 // makes the acquittal look wrong. Private complainants carry no such weight.
                 let alignment = if public { inc.procuracy_alignment * deference } else { 0.0 };
-                let x = b.overturn_acquittal_logit + 2.0 * alignment - inc.reversal_cost + 2.0 * (0.5 - weakness);
+                let x = b.overturn_acquittal_logit + b.alignment_weight * alignment - inc.reversal_cost
+                    + b.weakness_weight * (REFERENCE_WEAKNESS - weakness);
                 logistic(x)
             }
             Verdict::Convicted => {
                 // A campaign against, say, fabricated drug cases reaches the higher courts too.
                 let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.appellate_overturn);
-                let x = b.overturn_conviction_logit - inc.reversal_cost + 2.0 * (weakness - 0.5) + campaign;
+                let x = b.overturn_conviction_logit - inc.reversal_cost
+                    + b.weakness_weight * (weakness - REFERENCE_WEAKNESS)
+                    + campaign;
                 logistic(x)
             }
         };

@@ -31,10 +31,13 @@ impl<T: Tracer> World<'_, T> {
         let zeal = procurator.zeal;
         let procurator = Decider { role: Role::Procurator, uid: Some(procurator.uid), province: p as u16 };
         let by = rules.detention_approver;
+        // Where the code makes detention mandatory, no target overrides it: the procurator
+        // must back the request and the judge approve it.
+        let mandatory = u(slot::DETENTION_MANDATORY) < rules.mandatory_detention[case.gravity.index()];
         const OPTIONS: &[&str; 2] = &["detain", "release"];
         let approved = match by {
             DetentionApprover::Procurator => {
-                let x = b.procurator_approve_logit - inc.procurator.prison_target + zeal + shift;
+                let x = b.procurator_approve_logit - self.prison_pressure() + zeal + shift;
                 let chance = logistic(x);
                 let draw = u(slot::DETENTION_DECIDE);
                 self.trace.decision(self.calendar.day, case.id, move || {
@@ -46,19 +49,19 @@ impl<T: Tracer> World<'_, T> {
             }
             DetentionApprover::Judge | DetentionApprover::InvestigativeJudge => {
                 let pb = &s.behaviour.procurator;
-                let back = pb.back_detention_logit - 2.0 * inc.procurator.prison_target + zeal + shift;
+                let back =
+                    pb.back_detention_logit - pb.back_detention_target_response * self.prison_pressure() + zeal + shift;
                 let chance = logistic(back);
                 let draw = u(slot::DETENTION_BACK);
                 self.trace.decision(self.calendar.day, case.id, move || {
                     Decision::chance("detention", "back the request", procurator, &["back", "refuse"], chance, draw)
                 });
-                if draw >= chance {
+                if !mandatory && draw >= chance {
                     self.record(&subject, Event::DetentionNotBacked);
                     false
                 } else {
                     // The judge weighs the risk that a released accused absconds (greater the
                     // graver the charge) against nothing much: releases are not rewarded.
-                    let mandatory = u(slot::DETENTION_MANDATORY) < rules.mandatory_detention[case.gravity.index()];
                     let gravity_risk = case.gravity.index() as f64 / 3.0;
                     let x = b.judge_approve_logit + inc.trial_judge.abscond_risk * gravity_risk + shift;
                     let chance = logistic(x);

@@ -14,6 +14,10 @@ use crate::record::trace::{Decider, Decision, Role, Tracer};
 use crate::record::{Event, Subject, Terminal};
 use crate::scenario::Gravity;
 
+/// The weakness of a complainant's proof at which `withdraw` and `acquit_logit` are the chance
+/// and the log-odds: a reference point, fixed because moving it only moves those intercepts.
+const PRIVATE_REFERENCE_WEAKNESS: f64 = 0.3;
+
 impl<T: Tracer> World<'_, T> {
     pub(crate) fn file_private_complaint(&mut self, id: CaseId) {
         let mut w = [0u32; CASE_WORDS];
@@ -112,7 +116,7 @@ impl<T: Tracer> World<'_, T> {
         let withdraw = if b.withdraw_weakness == 0.0 {
             b.withdraw
         } else {
-            logistic(logit(b.withdraw) + b.withdraw_weakness * (weakness - 0.3))
+            logistic(logit(b.withdraw) + b.withdraw_weakness * (weakness - PRIVATE_REFERENCE_WEAKNESS))
         };
         if u(slot::PRIVATE_WITHDRAW) < withdraw || u(slot::PRIVATE_RECONCILE) < b.reconcile {
             self.record(&subject, Event::PrivateClosed);
@@ -123,8 +127,11 @@ impl<T: Tracer> World<'_, T> {
         // she expects to be appealed and overturned more often costs her more.
         let independence = self.agents.judges[judge].independence;
         let career = self.career_costs(judge, false);
-        let x =
-            b.acquit_logit + b.acquit_weakness * (weakness - 0.3) + independence + career.conviction - career.acquittal;
+        let x = b.acquit_logit
+            + b.acquit_weakness * (weakness - PRIVATE_REFERENCE_WEAKNESS)
+            + independence
+            + career.conviction
+            - career.acquittal;
         let (chance, draw) = (logistic(x), u(slot::PRIVATE_ACQUIT));
         let by = Decider { role: Role::Judge, uid: Some(judge_uid), province: c.province };
         self.trace.decision(self.calendar.day, c.id, move || {

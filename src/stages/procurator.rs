@@ -93,7 +93,10 @@ impl<T: Tracer> World<'_, T> {
             b.exonerating_evidence_max
         };
         let exonerate = if c.evidence < ceiling {
-            b.close_exonerating_constant + k * inc.exonerating_closures + 2.0 * b.evidence_weight * weakness + campaign
+            b.close_exonerating_constant
+                + k * inc.exonerating_closures
+                + b.exonerating_weakness_factor * b.evidence_weight * weakness
+                + campaign
         } else {
             f64::NEG_INFINITY
         };

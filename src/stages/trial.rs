@@ -11,6 +11,7 @@
 //! release reconciled defendants.
 
 use super::appeal::{Appellant, procurator_appeal_chance};
+use super::common::REFERENCE_WEAKNESS;
 use super::common::{bargain, learn, pick_in};
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::{Risk, VerdictKind, VerdictRecord};
@@ -117,12 +118,13 @@ impl<T: Tracer> World<'_, T> {
         // Where the law makes jury trial compulsory, no one has to ask.
         let compulsory = (rules.jury_death_compulsory && c.death)
             || u(slot::JURY_ELIGIBLE) < rules.jury_compulsory[c.gravity.index()];
-        let jury = compulsory || u(slot::JURY_ELIGIBLE) < share && {
-            let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_news.known_rate);
-            let p_jury =
-                if b.jury_request_per_defendant { 1.0 - (1.0 - p_ask).powi(c.defendants as i32) } else { p_ask };
-            u(slot::JURY_REQUEST) < p_jury
-        };
+        let jury = compulsory
+            || u(slot::JURY_ELIGIBLE) < share && {
+                let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_news.known_rate);
+                let p_jury =
+                    if b.jury_request_per_defendant { 1.0 - (1.0 - p_ask).powi(c.defendants as i32) } else { p_ask };
+                u(slot::JURY_REQUEST) < p_jury
+            };
 
         let judge = &self.agents.judges[judge_index as usize];
         let judge_uid = judge.uid;
@@ -139,7 +141,8 @@ impl<T: Tracer> World<'_, T> {
         // opposition (a release costs him a conviction) and what comes of crossing him.
         if !jury {
             let eligible = reconciliation_eligibility(s, rules, c);
-            let pressure = b.official_pressure * (1.0 + load).min(3.0) / 2.0;
+            // At the reference load (1) the pressure is `official_pressure`.
+            let pressure = b.official_pressure * (1.0 + load).min(b.pressure_load_cap) / 2.0;
             if eligible != Eligibility::Banned && bargain(c, pressure) {
                 const RELEASE: &[&str; 2] = &["release on reconciliation", "go on to a decision"];
                 let close = match eligible {
@@ -196,7 +199,7 @@ impl<T: Tracer> World<'_, T> {
             // acquittal onto them, so career risk does not enter.
             // The Procuracy answers the juries' known acquittal rate with harder prosecution.
             let resistance = b.jury_resistance * inc.procurator.acquittals * self.jury_news.known_rate;
-            let x = b.jury_acquit_logit + b.jury_weakness_slope * (weakness - 0.5) - resistance;
+            let x = b.jury_acquit_logit + b.jury_weakness_slope * (weakness - REFERENCE_WEAKNESS) - resistance;
             let (chance, draw) = (logistic(x), u(slot::JURY_DECIDE));
             let jurors = Decider { role: Role::Jury, uid: None, province: c.province };
             self.trace.decision(self.calendar.day, c.id, move || {
