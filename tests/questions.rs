@@ -39,6 +39,8 @@ enum Effect {
     Falls(f64),
     /// In no year below the base's mean.
     NeverLower,
+    /// Changes by at most this share either way: the lever matters little in the model.
+    Within(f64),
 }
 
 struct Expectation {
@@ -65,6 +67,10 @@ const fn falls(series: &'static str, by: f64, brief: &'static str) -> Expectatio
     Expectation { series, effect: Effect::Falls(by), brief }
 }
 
+const fn within(series: &'static str, by: f64, brief: &'static str) -> Expectation {
+    Expectation { series, effect: Effect::Within(by), brief }
+}
+
 const fn never_lower(series: &'static str, brief: &'static str) -> Expectation {
     Expectation { series, effect: Effect::NeverLower, brief }
 }
@@ -73,6 +79,12 @@ const CAREER: &str = "Acquittals are overturned far more often than convictions 
 const JURY: &str = "jury trials acquit 6-13% of defendants, against well under 1% in single-judge trials";
 const LOAD: &str =
     "registered crime tripled ... while staff did not, so the effort terms shift choices towards cheap outcomes";
+const CLOSURES: &str =
+    "From 2012 cases they close before trial on non-rehabilitative grounds ... are counted together with convictions";
+const CONFESSIONS: &str = "Confessions obtained early ... are routinely admitted in court; coercion and torture happen";
+const DEFENCE: &str =
+    "Defence lawyers are few ... and depend on law-enforcement approval for their legal-aid pay, so defence is weak";
+const PRISON: &str = "The Procurator General reports to the President on lowering the prison population, so procurators are pushed from the top to ask for fewer detentions";
 const CHEAP: &str = "closing a case (for reconciliation) is much less work than writing a sentence";
 
 const QUESTIONS: &[Question] = &[
@@ -86,7 +98,7 @@ const QUESTIONS: &[Question] = &[
     Question {
         file: "no-appeal-of-acquittals.toml",
         from: 2009,
-        expect: &[rises("trial.acquitted_public", 0.2, CAREER)],
+        expect: &[rises("trial.acquitted_public", 1.0, CAREER)],
         abolishes: &[
             "appeal.acquittals_overturned",
             "appeal.acquittals_overturned_share",
@@ -97,32 +109,31 @@ const QUESTIONS: &[Question] = &[
         file: "jury-especially-grave.toml",
         from: 2016,
         expect: &[
-            rises("jury.cases", 1.0, JURY),
-            rises("jury.acquitted", 0.5, JURY),
-            rises("trial.acquitted", 0.1, JURY),
+            rises("jury.cases", 2.0, JURY),
+            rises("jury.acquitted", 1.0, JURY),
+            rises("trial.acquitted", 0.2, JURY),
         ],
         abolishes: &[],
     },
     Question {
         file: "jury-causing-death.toml",
         from: 2018,
-        expect: &[rises("jury.cases", 0.5, JURY), rises("jury.acquitted", 0.2, JURY)],
+        expect: &[rises("jury.cases", 1.0, JURY), rises("jury.acquitted", 0.5, JURY)],
         abolishes: &[],
     },
     Question {
         file: "procurators-convictions-only.toml",
         from: 2012,
-        expect: &[falls(
-            "procurator.closed_nonrehabilitative",
-            0.05,
-            "from 2012 non-rehabilitative closures counted together with convictions",
-        )],
+        expect: &[
+            falls("procurator.closed_nonrehabilitative", 0.1, CLOSURES),
+            rises("procurator.sent_to_court", 0.1, CLOSURES),
+        ],
         abolishes: &[],
     },
     Question {
         file: "no-reconciliation.toml",
         from: 2009,
-        expect: &[falls("reconciliation.total", 0.9, CHEAP), rises("trial.convicted", 0.05, CHEAP)],
+        expect: &[falls("reconciliation.total", 0.8, CHEAP), rises("trial.convicted", 0.2, CHEAP)],
         abolishes: &[
             "reconciliation.total",
             "reconciliation.pretrial",
@@ -142,32 +153,36 @@ const QUESTIONS: &[Question] = &[
     Question {
         file: "confessions-before-judge.toml",
         from: 2009,
-        expect: &[falls(
+        expect: &[falls("torture.complaints_registered", 0.3, CONFESSIONS)],
+        // In the model investigators coerce under pressure only for a confession that counts as
+        // evidence; with none, only the baseline coercion remains and torture complaints
+        // almost vanish (docs/questions.md says this is likely too large: the model knows no
+        // other motive for coercion).
+        abolishes: &[
             "torture.complaints_registered",
-            0.1,
-            "investigators extract confessions to clear cases; torture complaints follow",
-        )],
-        abolishes: &[],
+            "torture.cases_opened",
+            "torture.cases_to_court",
+            "torture.trial_complaints",
+        ],
     },
     Question {
         file: "independent-defence.toml",
         from: 2009,
-        expect: &[rises("trial.acquitted_public", 0.05, "legal-aid lawyers depend on law-enforcement approval")],
+        expect: &[rises("trial.acquitted_public", 0.2, DEFENCE)],
         abolishes: &[],
     },
     Question {
         file: "defence-doubled.toml",
         from: 2009,
-        expect: &[rises("trial.acquitted_public", 0.02, "3,870 defence lawyers in 2009")],
+        // More lawyers who still depend on law-enforcement approval contest no more: the lever
+        // is their independence, not their number.
+        expect: &[within("trial.acquitted_public", 0.15, DEFENCE)],
         abolishes: &[],
     },
     Question {
         file: "tighter-prison-target.toml",
         from: 2013,
-        expect: &[
-            falls("prison.population", 0.02, "the Procurator General reports on lowering the prison population"),
-            falls("detention.detained", 0.05, "the Procurator General reports on lowering the prison population"),
-        ],
+        expect: &[falls("prison.population", 0.05, PRISON), falls("detention.detained", 0.2, PRISON)],
         abolishes: &[],
     },
     Question {
@@ -184,7 +199,7 @@ const QUESTIONS: &[Question] = &[
     Question {
         file: "staff-plus-50.toml",
         from: 2013,
-        expect: &[rises("investigation.cleared", 0.05, LOAD)],
+        expect: &[rises("investigation.cleared", 0.2, LOAD), rises("trial.convicted", 0.2, LOAD)],
         abolishes: &[],
     },
 ];
@@ -247,6 +262,7 @@ fn policy_questions_move_what_the_brief_says_they_move() {
                 Effect::Rises(by) => rel >= by,
                 Effect::Falls(by) => rel <= -by,
                 Effect::NeverLower => bv.iter().zip(av).all(|(b, a)| a >= b),
+                Effect::Within(by) => rel.abs() <= by,
             };
             if !ok {
                 failures.push(format!(

@@ -175,8 +175,10 @@ pub enum Event {
     /// A judge took up a complaint (not rejected).
     PrivateHeard,
     PrivateTransferred,
-    /// Withdrawn or reconciled: closed on the parties' accord.
-    PrivateClosed,
+    /// Closed on the parties' accord: withdrawn by the complainant, or reconciled.
+    PrivateClosed {
+        withdrawn: bool,
+    },
     PrivateConvicted,
     PrivateAcquitted,
 

@@ -45,6 +45,7 @@ pub enum Counter {
     CourtHeard,               // public cases decided at first instance
     PrivateCases,             // private-prosecution cases decided
     PrivateClosed,
+    PrivateWithdrawn,     // closed because the complainant withdrew (part of PrivateClosed)
     PrivateTransferred,   // sent on to the procurator or another court
     PrivateSentenceCases, // convicting or acquitting
     PrivateConvicted,     // defendants

@@ -55,6 +55,7 @@ fn national_defs() -> Vec<(&'static str, &'static str, Def)> {
         ("court.cases_heard", "cases", Def::Count(CourtHeard)),
         ("private.cases", "cases", Def::Count(PrivateCases)),
         ("private.closed", "cases", Def::Count(PrivateClosed)),
+        ("private.withdrawn", "cases", Def::Count(PrivateWithdrawn)),
         ("private.transferred", "cases", Def::Count(PrivateTransferred)),
         ("private.cases_with_sentence", "cases", Def::Count(PrivateSentenceCases)),
         ("private.convicted", "defendants", Def::Count(PrivateConvicted)),

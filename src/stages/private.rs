@@ -118,8 +118,9 @@ impl<T: Tracer> World<'_, T> {
         } else {
             logistic(logit(b.withdraw) + b.withdraw_weakness * (weakness - PRIVATE_REFERENCE_WEAKNESS))
         };
-        if u(slot::PRIVATE_WITHDRAW) < withdraw || u(slot::PRIVATE_RECONCILE) < b.reconcile {
-            self.record(&subject, Event::PrivateClosed);
+        let withdrawn = u(slot::PRIVATE_WITHDRAW) < withdraw;
+        if withdrawn || u(slot::PRIVATE_RECONCILE) < b.reconcile {
+            self.record(&subject, Event::PrivateClosed { withdrawn });
             return self.finish(index, Terminal::PrivateClosed);
         }
         // No procurator, no accusatorial bias: the judge weighs the complainant's proof, and her
