@@ -145,6 +145,10 @@ impl Tally {
         self.province[(year * self.n_provinces + province) * N_PROVINCE_COUNTERS + c as usize]
     }
 
+    pub fn n_provinces(&self) -> usize {
+        self.n_provinces
+    }
+
     pub fn n_years(&self) -> usize {
         self.national.len()
     }
