@@ -27,6 +27,7 @@ fn command_line() -> String {
 }
 
 fn runner(threads: usize) -> Result<Runner, ExitCode> {
+    let threads = super::threads_from(threads)?;
     Runner::new(threads).map_err(|e| {
         esay!("error: {e}");
         ExitCode::from(EXIT_FAILURE)
@@ -43,6 +44,7 @@ fn provenance(s: &Scenario, path: &Path, master_seed: u64, runs: &[u64], complet
         run_indices: runs.to_vec(),
         command_line: command_line(),
         complete,
+        shard: None,
     }
 }
 
@@ -179,8 +181,8 @@ fn stem(path: &Path) -> String {
 
 /// Progress of a long job: a bar on a terminal; otherwise (a batch system's log) one line
 /// every 30 seconds with done/total, rate and time left.
-struct Progress {
-    bar: ProgressBar,
+pub(crate) struct Progress {
+    pub(crate) bar: ProgressBar,
     what: &'static str,
     started: Instant,
     last_line: Instant,
@@ -189,7 +191,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(what: &'static str) -> Progress {
+    pub(crate) fn new(what: &'static str) -> Progress {
         let bar = if std::io::stderr().is_terminal() {
             let bar = ProgressBar::new(0);
             let template = format!("{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {what}, {{per_sec}}, eta {{eta}}");
@@ -205,7 +207,7 @@ impl Progress {
         Progress { bar, what, started: Instant::now(), last_line: Instant::now(), first: 0 }
     }
 
-    fn start(&mut self, done: u64, total: u64) {
+    pub(crate) fn start(&mut self, done: u64, total: u64) {
         self.bar.set_length(total);
         self.bar.set_position(done);
         self.bar.reset_eta();
@@ -214,9 +216,9 @@ impl Progress {
         self.last_line = Instant::now();
     }
 
-    fn set(&mut self, done: u64, total: u64) {
+    pub(crate) fn set(&mut self, done: u64, total: u64) {
         self.bar.set_position(done);
-        if self.bar.is_hidden() && (self.last_line.elapsed() >= Duration::from_secs(30) || done == total) {
+        if self.bar.is_hidden() && (self.last_line.elapsed() >= log_interval() || done == total) {
             self.last_line = Instant::now();
             let secs = self.started.elapsed().as_secs_f64().max(1e-9);
             let rate = (done - self.first) as f64 / secs;
@@ -225,9 +227,16 @@ impl Progress {
         }
     }
 
-    fn note(&self, line: String) {
+    pub(crate) fn note(&self, line: String) {
         if self.bar.is_hidden() { esay!("{line}") } else { self.bar.println(line) }
     }
+}
+
+/// How often progress is logged when stderr is not a terminal (a Slurm log): every 30 s, or
+/// every `CASEFLOW_PROGRESS_SECONDS` (for tests).
+fn log_interval() -> Duration {
+    let secs = std::env::var("CASEFLOW_PROGRESS_SECONDS").ok().and_then(|v| v.parse::<f64>().ok());
+    Duration::from_secs_f64(secs.filter(|s| s.is_finite() && *s >= 0.0).unwrap_or(30.0))
 }
 
 fn format_duration(secs: f64) -> String {

@@ -211,6 +211,7 @@ fn header(plan: &SweepPlan, points: &[Point], command_line: &str) -> SweepH5 {
         run_indices: (0..spec.runs).collect(),
         command_line: command_line.to_string(),
         complete: true,
+        shard: None,
     };
     record.scenario.push(ScenarioRecord::new("base", &prov));
     SweepH5 {
