@@ -5,8 +5,8 @@ use std::io::IsTerminal;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
@@ -573,7 +573,13 @@ fn merge_command(shards: Vec<PathBuf>, out: PathBuf, force: bool, job_script: St
             for note in &m.notes {
                 esay!("note: {note}");
             }
-            say!("merged {} shards: {} runs of `{}` (master seed {})", m.shards, m.runs, m.scenario_name, m.master_seed);
+            say!(
+                "merged {} shards: {} runs of `{}` (master seed {})",
+                m.shards,
+                m.runs,
+                m.scenario_name,
+                m.master_seed
+            );
             say!("results: {}", m.written.dir.display());
             say!("  summary (mean, sd, p05, p95 across runs): {}", m.written.summary_csv.display());
             say!("  every run, every year, with provenance:   {}", m.written.hdf5.display());

@@ -232,12 +232,10 @@ mod tests {
         let c = choose(Some("0/2"), env(&[(ENV_TASK_ID, "3"), (ENV_TASK_COUNT, "4")])).unwrap().unwrap();
         assert_eq!((c.shard.index, c.source.as_str()), (0, "--shard"));
         // An array numbered from 1.
-        let c = choose(
-            None,
-            env(&[(ENV_TASK_ID, "1"), (ENV_TASK_COUNT, "4"), (ENV_TASK_MIN, "1"), (ENV_TASK_MAX, "4")]),
-        )
-        .unwrap()
-        .unwrap();
+        let c =
+            choose(None, env(&[(ENV_TASK_ID, "1"), (ENV_TASK_COUNT, "4"), (ENV_TASK_MIN, "1"), (ENV_TASK_MAX, "4")]))
+                .unwrap()
+                .unwrap();
         assert_eq!(c.shard, Shard { index: 0, count: 4, base: 1 });
         // A rerun of tasks 1 and 3 of 0-3.
         let rerun = [
@@ -260,11 +258,9 @@ mod tests {
         let e = choose(None, env(&[(ENV_TASK_ID, "x"), (ENV_TASK_COUNT, "3")])).unwrap_err();
         assert!(e.0.contains("SLURM_ARRAY_TASK_ID=\"x\""), "{e}");
         // Gaps: --array=1,3 without the rerun variables.
-        let e = choose(
-            None,
-            env(&[(ENV_TASK_ID, "3"), (ENV_TASK_COUNT, "2"), (ENV_TASK_MIN, "1"), (ENV_TASK_MAX, "3")]),
-        )
-        .unwrap_err();
+        let e =
+            choose(None, env(&[(ENV_TASK_ID, "3"), (ENV_TASK_COUNT, "2"), (ENV_TASK_MIN, "1"), (ENV_TASK_MAX, "3")]))
+                .unwrap_err();
         assert!(e.0.contains("gaps"), "{e}");
         let e = choose(None, env(&[(ENV_TASK_ID, "7"), (ENV_TASK_COUNT, "4")])).unwrap_err();
         assert!(e.0.contains("task id 7"), "{e}");

@@ -149,8 +149,7 @@ pub fn merge(request: &MergeRequest) -> Result<Merged, MergeError> {
             continue;
         }
         let h5 = s.dir.join("results.h5");
-        let read =
-            read_results_h5(&h5).map_err(|e| MergeError::Input(format!("cannot read {}: {e}", h5.display())))?;
+        let read = read_results_h5(&h5).map_err(|e| MergeError::Input(format!("cannot read {}: {e}", h5.display())))?;
         if super::sha256_hex(read.scenario_text.as_bytes()) != s.record.scenario_sha256 {
             return Err(MergeError::Input(format!(
                 "{}: the scenario text does not match its provenance's scenario_sha256",
@@ -233,38 +232,20 @@ pub fn merge(request: &MergeRequest) -> Result<Merged, MergeError> {
         complete: true,
         shard: None,
     };
-    let written = write_results(
-        &request.out,
-        request.force,
-        &prov,
-        &all.series,
-        &all.units,
-        &all.years,
-        &all.runs,
-        &summary,
-    )
-    .map_err(MergeError::Output)?;
-    Ok(Merged {
-        written,
-        shards: count,
-        runs: batch_runs,
-        scenario_name: prov.scenario_name,
-        master_seed,
-        notes,
-    })
+    let written =
+        write_results(&request.out, request.force, &prov, &all.series, &all.units, &all.years, &all.runs, &summary)
+            .map_err(MergeError::Output)?;
+    Ok(Merged { written, shards: count, runs: batch_runs, scenario_name: prov.scenario_name, master_seed, notes })
 }
 
-/// The shard directories among `inputs`: each input that holds results (or is empty, a shard
-/// that did not finish) is one; a directory holding `shard-*` directories stands for them.
+/// The shard directories among `inputs`: a directory holding `shard-*` directories stands for
+/// them (it may also hold their merged results, `caseflow merge OUT --out OUT`); any other is
+/// one shard (with no results yet when it did not finish).
 fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, MergeError> {
     let mut dirs = Vec::new();
     for input in inputs {
         if !input.is_dir() {
             return Err(MergeError::Input(format!("{}: no such directory", input.display())));
-        }
-        if input.join("provenance.toml").exists() {
-            dirs.push(input.clone());
-            continue;
         }
         let mut inner: Vec<PathBuf> = std::fs::read_dir(input)
             .map_err(|e| MergeError::Input(format!("cannot list {}: {e}", input.display())))?
