@@ -196,7 +196,9 @@ fn a_missing_shard_is_named_with_its_rerun_line_and_another_seed_is_refused() {
 fn bad_shard_input_is_refused_before_running() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let cases: [(&[(&str, &str)], &[&str], &str); 6] = [
+    // (environment, arguments, what the message says)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
+    let cases: [Case<'_>; 6] = [
         (&[("SLURM_ARRAY_TASK_ID", "1")], &[], "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not"),
         (&[("SLURM_ARRAY_TASK_COUNT", "4")], &[], "SLURM_ARRAY_TASK_COUNT is set but SLURM_ARRAY_TASK_ID is not"),
         (&[("SLURM_ARRAY_TASK_ID", "x"), ("SLURM_ARRAY_TASK_COUNT", "4")], &[], "SLURM_ARRAY_TASK_ID=\"x\""),
