@@ -260,7 +260,7 @@ fn bad_input(problems: &[caseflow::scenario::Diagnostic]) -> ExitCode {
 }
 
 /// `caseflow sweep SWEEP.toml`.
-pub fn sweep(sweep_path: &Path, out: Option<PathBuf>, threads: usize, force: bool) -> ExitCode {
+pub fn sweep(sweep_path: &Path, out: Option<PathBuf>, threads: usize, force: bool, shard: Option<&str>) -> ExitCode {
     let spec = match sweep_file::load_sweep(sweep_path) {
         Ok(s) => s,
         Err(problems) => return bad_input(&problems),
@@ -275,6 +275,14 @@ pub fn sweep(sweep_path: &Path, out: Option<PathBuf>, threads: usize, force: boo
         Err(problems) => return bad_input(&problems),
     };
     let out_dir = out.unwrap_or_else(|| PathBuf::from(format!("results/sweeps/{}", stem(sweep_path))));
+    let shard = match super::shard_of(shard, plan.points().len() as u64, "points", "the design's") {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let out_dir = match shard {
+        Some(s) => out_dir.join(s.dir_name()),
+        None => out_dir,
+    };
     let runner = match runner(threads) {
         Ok(r) => r,
         Err(code) => return code,
@@ -292,7 +300,10 @@ pub fn sweep(sweep_path: &Path, out: Option<PathBuf>, threads: usize, force: boo
         SweepProgress::PointDone { done, total } => progress.set(done as u64, total as u64),
         SweepProgress::Writing => progress.note("every point is done: writing the results".to_string()),
     };
-    let result = sweep::run_sweep(&plan, &out_dir, force, &runner, &command_line(), &stop, &mut on_progress);
+    let result = match shard {
+        Some(s) => sweep::run_sweep_shard(&plan, s, &out_dir, force, &runner, &command_line(), &stop, &mut on_progress),
+        None => sweep::run_sweep(&plan, &out_dir, force, &runner, &command_line(), &stop, &mut on_progress),
+    };
     progress.bar.finish_and_clear();
     let outcome = match result {
         Ok(o) => o,
@@ -312,6 +323,9 @@ pub fn sweep(sweep_path: &Path, out: Option<PathBuf>, threads: usize, force: boo
                 outcome.resumed,
                 started.elapsed().as_secs_f64()
             );
+            if let Some(s) = shard {
+                say!("shard {s} of the sweep's points; join the shards with `caseflow merge`");
+            }
             say!("results: {}", path.display());
             ExitCode::SUCCESS
         }
@@ -323,6 +337,48 @@ pub fn sweep(sweep_path: &Path, out: Option<PathBuf>, threads: usize, force: boo
                 outcome.out_dir.join(sweep::JOURNAL).display()
             );
             ExitCode::from(EXIT_INTERRUPTED)
+        }
+    }
+}
+
+/// `caseflow merge` of a sweep's shards.
+pub fn merge_sweep(dirs: &[PathBuf], request: &caseflow::output::merge::MergeRequest) -> ExitCode {
+    use caseflow::output::merge::MergeError;
+    let runner = match runner(1) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let stop = stop_on_interrupt("stopping");
+    let mut progress = |_: SweepProgress| {};
+    let result = sweep::merge_sweep_shards(
+        dirs,
+        &request.out,
+        request.force,
+        &runner,
+        &request.command_line,
+        &request.job_script,
+        &stop,
+        &mut progress,
+    );
+    match result {
+        Ok(outcome) => {
+            say!("merged the sweep's shards: {} points", outcome.points);
+            if let Some(path) = outcome.results {
+                say!("results: {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(MergeError::Output(e)) => {
+            esay!("error: {e}");
+            ExitCode::from(output_exit_code(&e))
+        }
+        Err(e @ MergeError::Missing { .. }) => {
+            esay!("{e}");
+            ExitCode::from(super::EXIT_SHARDS_MISSING)
+        }
+        Err(e) => {
+            esay!("error: {e}");
+            ExitCode::from(EXIT_BAD_INPUT)
         }
     }
 }

@@ -200,6 +200,11 @@ enum Command {
         /// Start over: forget finished points and overwrite the results.
         #[arg(long)]
         force: bool,
+        /// Compute only shard I of N (0 <= I < N) of the points, into OUT/shard-IIII-of-NNNN;
+        /// `caseflow merge` joins the shards. Default: from SLURM_ARRAY_TASK_ID and
+        /// SLURM_ARRAY_TASK_COUNT when set, else every point.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
     },
     /// Sobol' (S1, ST) or Morris (mu, mu*, sigma) indices of a sweep's outputs, with bootstrap
     /// intervals as SALib computes them; exports the design and outputs in SALib's row order.
@@ -322,7 +327,9 @@ fn main() -> ExitCode {
         Command::Diff { base, alt, seeds, master_seed, out, threads, independent, force } => {
             experiment_commands::diff(&base, &alt, seeds, master_seed, out, threads, independent, force)
         }
-        Command::Sweep { sweep, out, threads, force } => experiment_commands::sweep(&sweep, out, threads, force),
+        Command::Sweep { sweep, out, threads, force, shard } => {
+            experiment_commands::sweep(&sweep, out, threads, force, shard.as_deref())
+        }
         Command::Sensitivity { results, outputs, out, resamples, conf_level, seed, force } => {
             if resamples < 2 || !(conf_level > 0.0 && conf_level < 1.0) {
                 esay!("error: --resamples must be at least 2 and --conf-level between 0 and 1");
@@ -376,6 +383,11 @@ fn load(path: &Path) -> Result<Scenario, ExitCode> {
 
 /// The shard to compute (`--shard`, else a Slurm job array's variables), said on stderr.
 fn shard_choice(flag: Option<&str>, seeds: u64) -> Result<Option<Shard>, ExitCode> {
+    shard_of(flag, seeds, "runs", "--seeds")
+}
+
+/// The shard of `total` `what` to compute, said on stderr (`flag` names the total's option).
+fn shard_of(flag: Option<&str>, seeds: u64, what: &str, total_flag: &str) -> Result<Option<Shard>, ExitCode> {
     let bad = |message: String| {
         esay!("error: {message}");
         ExitCode::from(EXIT_BAD_INPUT)
@@ -384,10 +396,13 @@ fn shard_choice(flag: Option<&str>, seeds: u64) -> Result<Option<Shard>, ExitCod
     let Some(choice) = choice else { return Ok(None) };
     let shard = choice.shard;
     if shard.count > seeds {
-        return Err(bad(format!("shard {shard} (from {}): more shards than runs (--seeds {seeds})", choice.source)));
+        return Err(bad(format!(
+            "shard {shard} (from {}): more shards than {what} ({total_flag} {seeds})",
+            choice.source
+        )));
     }
     let runs = shard.runs(seeds);
-    esay!("shard {shard} (from {}): runs {}..{} of 0..{seeds}", choice.source, runs.start, runs.end);
+    esay!("shard {shard} (from {}): {what} {}..{} of 0..{seeds}", choice.source, runs.start, runs.end);
     Ok(Some(shard))
 }
 
@@ -568,6 +583,13 @@ fn merge_command(shards: Vec<PathBuf>, out: PathBuf, force: bool, job_script: St
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
         job_script,
     };
+    // Shards of a sweep (a journal and shard.toml each) or of a run batch?
+    match caseflow::output::merge::expand(&request.inputs) {
+        Ok(dirs) if dirs.iter().any(|d| d.join("shard.toml").exists() || d.join("sweep.journal").exists()) => {
+            return experiment_commands::merge_sweep(&dirs, &request);
+        }
+        _ => {}
+    }
     match merge(&request) {
         Ok(m) => {
             for note in &m.notes {

@@ -311,3 +311,57 @@ fn a_shard_killed_with_sigkill_leaves_no_half_written_file_and_its_rerun_complet
     assert_exit(&o, 0, "one machine");
     assert_same_as_one_machine(&one, &merged);
 }
+
+/// The datasets of a `sweep.h5` that hold the design and the values, bit for bit.
+fn sweep_values(path: &Path) -> Vec<(String, Vec<u64>)> {
+    let file = hdf5::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    ["points/values", "points/mean", "design/values", "design/unit", "design/real"]
+        .iter()
+        .map(|name| {
+            let values = file.dataset(name).and_then(|d| d.read_raw::<f64>()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            (name.to_string(), values.iter().map(|v| v.to_bits()).collect())
+        })
+        .collect()
+}
+
+#[test]
+fn sweep_shards_merge_to_the_values_of_one_machine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = tmp.path().join("grid.toml");
+    fs::write(
+        &sweep,
+        format!(
+            "scenario = \"{}\"\nruns = 2\nseries = [\"trial.convicted\", \"detention.detained\"]\n[design]\n\
+             kind = \"grid\"\n[[param]]\nkey = \"behaviour.trial.conscience\"\nmin = 2.0\nmax = 10.0\nlevels = 4\n\
+             [[param]]\nkey = \"incentives[2012-01-01].procurator.prison_target\"\nvalues = [0.0, 1.0]\n",
+            tiny().display()
+        ),
+    )
+    .unwrap();
+    let sweep_cmd = |out: &Path| {
+        let mut cmd = caseflow();
+        cmd.arg("sweep").arg(&sweep).arg("--out").arg(out);
+        cmd
+    };
+    let one = tmp.path().join("one");
+    assert_exit(&output(&mut sweep_cmd(&one)), 0, "sweep on one machine");
+
+    let batch = tmp.path().join("batch");
+    assert_exit(&output(sweep_cmd(&batch).args(["--shard", "0/3"])), 0, "sweep shard 0");
+    let o = output(sweep_cmd(&batch).env("SLURM_ARRAY_TASK_ID", "2").env("SLURM_ARRAY_TASK_COUNT", "3"));
+    assert_exit(&o, 0, "sweep shard 2 from the environment");
+    assert!(text(&o.stderr).contains("shard 2/3 (from SLURM_ARRAY_TASK_ID=2"), "{}", text(&o.stderr));
+
+    let merged = tmp.path().join("merged");
+    let o = merge(&[&batch], &merged);
+    assert_exit(&o, 3, "sweep merge with shard 1 missing");
+    let rerun =
+        "sbatch --array=1 --export=ALL,CASEFLOW_SHARD_COUNT=3,CASEFLOW_SHARD_BASE=0 scripts/slurm/caseflow-array.sh";
+    assert!(text(&o.stderr).lines().any(|l| l.trim() == rerun), "{}", text(&o.stderr));
+    assert!(!merged.join("sweep.h5").exists());
+
+    assert_exit(&output(sweep_cmd(&batch).args(["--shard", "1/3"])), 0, "sweep shard 1");
+    // Shard 1 given twice.
+    assert_exit(&merge(&[&batch, &batch.join("shard-0001-of-0003")], &merged), 0, "sweep merge");
+    assert_eq!(sweep_values(&one.join("sweep.h5")), sweep_values(&merged.join("sweep.h5")));
+}

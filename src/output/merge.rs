@@ -241,7 +241,7 @@ pub fn merge(request: &MergeRequest) -> Result<Merged, MergeError> {
 /// The shard directories among `inputs`: a directory holding `shard-*` directories stands for
 /// them (it may also hold their merged results, `caseflow merge OUT --out OUT`); any other is
 /// one shard (with no results yet when it did not finish).
-fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, MergeError> {
+pub fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, MergeError> {
     let mut dirs = Vec::new();
     for input in inputs {
         if !input.is_dir() {

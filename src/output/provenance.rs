@@ -238,7 +238,7 @@ fn toml_u64(v: u64) -> String {
 }
 
 /// `s` as a TOML basic string, escaping what the TOML spec requires.
-pub(crate) fn toml_string(s: &str) -> String {
+pub fn toml_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
