@@ -24,7 +24,14 @@ set -euo pipefail
 SCENARIO=${SCENARIO:-scenarios/kazakhstan.toml}   # EDIT (scenario)
 RUNS=${RUNS:-1000}                               # EDIT (runs: run indices 0..RUNS, master seed SEED)
 SEED=${SEED:-1}
-OUT=${OUT:-results/runs/$(basename "$SCENARIO" .toml)-seed$SEED-n$RUNS}
+# For a sweep instead (its points are sharded; SCENARIO, RUNS and SEED come from the sweep
+# file): SWEEP=scenarios/sweeps/<file>.toml
+SWEEP=${SWEEP:-}
+if [[ -n "$SWEEP" ]]; then
+    OUT=${OUT:-results/sweeps/$(basename "$SWEEP" .toml)}
+else
+    OUT=${OUT:-results/runs/$(basename "$SCENARIO" .toml)-seed$SEED-n$RUNS}
+fi
 CASEFLOW=${CASEFLOW:-target/release/caseflow}
 
 if [[ "${1:-}" == merge ]]; then
@@ -35,5 +42,9 @@ if [[ -z "${SLURM_ARRAY_TASK_ID:-}" ]]; then
     exit 2
 fi
 # The shard comes from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (caseflow says so on
-# stderr); --force replaces what an interrupted earlier try of this shard left.
+# stderr). A sweep shard resumes from its journal; a run shard's --force replaces what an
+# interrupted earlier try left.
+if [[ -n "$SWEEP" ]]; then
+    exec "$CASEFLOW" sweep "$SWEEP" --out "$OUT"
+fi
 exec "$CASEFLOW" run "$SCENARIO" --seeds "$RUNS" --seed "$SEED" --out "$OUT" --force
