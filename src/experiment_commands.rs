@@ -188,6 +188,8 @@ pub(crate) struct Progress {
     last_line: Instant,
     /// Done when the job started (resumed work), left out of the rate.
     first: u64,
+    /// Whether a log line was printed: then the last step gets one too (a short job, none).
+    logged: bool,
 }
 
 impl Progress {
@@ -204,7 +206,7 @@ impl Progress {
         } else {
             ProgressBar::hidden()
         };
-        Progress { bar, what, started: Instant::now(), last_line: Instant::now(), first: 0 }
+        Progress { bar, what, started: Instant::now(), last_line: Instant::now(), first: 0, logged: false }
     }
 
     pub(crate) fn start(&mut self, done: u64, total: u64) {
@@ -218,8 +220,9 @@ impl Progress {
 
     pub(crate) fn set(&mut self, done: u64, total: u64) {
         self.bar.set_position(done);
-        if self.bar.is_hidden() && (self.last_line.elapsed() >= log_interval() || done == total) {
+        if self.bar.is_hidden() && (self.last_line.elapsed() >= log_interval() || (done == total && self.logged)) {
             self.last_line = Instant::now();
+            self.logged = true;
             let secs = self.started.elapsed().as_secs_f64().max(1e-9);
             let rate = (done - self.first) as f64 / secs;
             let left = if rate > 0.0 { format_duration((total - done) as f64 / rate) } else { "?".to_string() };
