@@ -364,4 +364,18 @@ fn sweep_shards_merge_to_the_values_of_one_machine() {
     // Shard 1 given twice.
     assert_exit(&merge(&[&batch, &batch.join("shard-0001-of-0003")], &merged), 0, "sweep merge");
     assert_eq!(sweep_values(&one.join("sweep.h5")), sweep_values(&merged.join("sweep.h5")));
+
+    // A shard of another sweep (another master seed) is refused, naming both directories.
+    let other = tmp.path().join("other.toml");
+    fs::write(&other, fs::read_to_string(&sweep).unwrap().replace("runs = 2\n", "runs = 2\nseed = 9\n")).unwrap();
+    let odd = tmp.path().join("odd");
+    let o = output(caseflow().arg("sweep").arg(&other).args(["--shard", "1/3", "--out"]).arg(&odd));
+    assert_exit(&o, 0, "shard of another sweep");
+    let o = merge(
+        &[&batch.join("shard-0000-of-0003"), &odd.join("shard-0001-of-0003"), &batch.join("shard-0002-of-0003")],
+        &tmp.path().join("mixed"),
+    );
+    assert_exit(&o, 2, "merge of two sweeps");
+    let stderr = text(&o.stderr);
+    assert!(stderr.contains("shards of different sweeps") && stderr.contains("odd/shard-0001-of-0003"), "{stderr}");
 }
