@@ -27,6 +27,7 @@ fn command_line() -> String {
 }
 
 fn runner(threads: usize) -> Result<Runner, ExitCode> {
+    let threads = super::threads_from(threads)?;
     Runner::new(threads).map_err(|e| {
         esay!("error: {e}");
         ExitCode::from(EXIT_FAILURE)
@@ -43,6 +44,7 @@ fn provenance(s: &Scenario, path: &Path, master_seed: u64, runs: &[u64], complet
         run_indices: runs.to_vec(),
         command_line: command_line(),
         complete,
+        shard: None,
     }
 }
 
@@ -179,17 +181,19 @@ fn stem(path: &Path) -> String {
 
 /// Progress of a long job: a bar on a terminal; otherwise (a batch system's log) one line
 /// every 30 seconds with done/total, rate and time left.
-struct Progress {
-    bar: ProgressBar,
+pub(crate) struct Progress {
+    pub(crate) bar: ProgressBar,
     what: &'static str,
     started: Instant,
     last_line: Instant,
     /// Done when the job started (resumed work), left out of the rate.
     first: u64,
+    /// Whether a log line was printed: then the last step gets one too (a short job, none).
+    logged: bool,
 }
 
 impl Progress {
-    fn new(what: &'static str) -> Progress {
+    pub(crate) fn new(what: &'static str) -> Progress {
         let bar = if std::io::stderr().is_terminal() {
             let bar = ProgressBar::new(0);
             let template = format!("{{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {what}, {{per_sec}}, eta {{eta}}");
@@ -202,10 +206,10 @@ impl Progress {
         } else {
             ProgressBar::hidden()
         };
-        Progress { bar, what, started: Instant::now(), last_line: Instant::now(), first: 0 }
+        Progress { bar, what, started: Instant::now(), last_line: Instant::now(), first: 0, logged: false }
     }
 
-    fn start(&mut self, done: u64, total: u64) {
+    pub(crate) fn start(&mut self, done: u64, total: u64) {
         self.bar.set_length(total);
         self.bar.set_position(done);
         self.bar.reset_eta();
@@ -214,10 +218,11 @@ impl Progress {
         self.last_line = Instant::now();
     }
 
-    fn set(&mut self, done: u64, total: u64) {
+    pub(crate) fn set(&mut self, done: u64, total: u64) {
         self.bar.set_position(done);
-        if self.bar.is_hidden() && (self.last_line.elapsed() >= Duration::from_secs(30) || done == total) {
+        if self.bar.is_hidden() && (self.last_line.elapsed() >= log_interval() || (done == total && self.logged)) {
             self.last_line = Instant::now();
+            self.logged = true;
             let secs = self.started.elapsed().as_secs_f64().max(1e-9);
             let rate = (done - self.first) as f64 / secs;
             let left = if rate > 0.0 { format_duration((total - done) as f64 / rate) } else { "?".to_string() };
@@ -225,9 +230,16 @@ impl Progress {
         }
     }
 
-    fn note(&self, line: String) {
+    pub(crate) fn note(&self, line: String) {
         if self.bar.is_hidden() { esay!("{line}") } else { self.bar.println(line) }
     }
+}
+
+/// How often progress is logged when stderr is not a terminal (a Slurm log): every 30 s, or
+/// every `CASEFLOW_PROGRESS_SECONDS` (for tests).
+fn log_interval() -> Duration {
+    let secs = std::env::var("CASEFLOW_PROGRESS_SECONDS").ok().and_then(|v| v.parse::<f64>().ok());
+    Duration::from_secs_f64(secs.filter(|s| s.is_finite() && *s >= 0.0).unwrap_or(30.0))
 }
 
 fn format_duration(secs: f64) -> String {
@@ -251,7 +263,7 @@ fn bad_input(problems: &[caseflow::scenario::Diagnostic]) -> ExitCode {
 }
 
 /// `caseflow sweep SWEEP.toml`.
-pub fn sweep(sweep_path: &Path, out: Option<PathBuf>, threads: usize, force: bool) -> ExitCode {
+pub fn sweep(sweep_path: &Path, out: Option<PathBuf>, threads: usize, force: bool, shard: Option<&str>) -> ExitCode {
     let spec = match sweep_file::load_sweep(sweep_path) {
         Ok(s) => s,
         Err(problems) => return bad_input(&problems),
@@ -266,6 +278,14 @@ pub fn sweep(sweep_path: &Path, out: Option<PathBuf>, threads: usize, force: boo
         Err(problems) => return bad_input(&problems),
     };
     let out_dir = out.unwrap_or_else(|| PathBuf::from(format!("results/sweeps/{}", stem(sweep_path))));
+    let shard = match super::shard_of(shard, plan.points().len() as u64, "points", "the design's") {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let out_dir = match shard {
+        Some(s) => out_dir.join(s.dir_name()),
+        None => out_dir,
+    };
     let runner = match runner(threads) {
         Ok(r) => r,
         Err(code) => return code,
@@ -283,7 +303,10 @@ pub fn sweep(sweep_path: &Path, out: Option<PathBuf>, threads: usize, force: boo
         SweepProgress::PointDone { done, total } => progress.set(done as u64, total as u64),
         SweepProgress::Writing => progress.note("every point is done: writing the results".to_string()),
     };
-    let result = sweep::run_sweep(&plan, &out_dir, force, &runner, &command_line(), &stop, &mut on_progress);
+    let result = match shard {
+        Some(s) => sweep::run_sweep_shard(&plan, s, &out_dir, force, &runner, &command_line(), &stop, &mut on_progress),
+        None => sweep::run_sweep(&plan, &out_dir, force, &runner, &command_line(), &stop, &mut on_progress),
+    };
     progress.bar.finish_and_clear();
     let outcome = match result {
         Ok(o) => o,
@@ -303,6 +326,9 @@ pub fn sweep(sweep_path: &Path, out: Option<PathBuf>, threads: usize, force: boo
                 outcome.resumed,
                 started.elapsed().as_secs_f64()
             );
+            if let Some(s) = shard {
+                say!("shard {s} of the sweep's points; join the shards with `caseflow merge`");
+            }
             say!("results: {}", path.display());
             ExitCode::SUCCESS
         }
@@ -314,6 +340,48 @@ pub fn sweep(sweep_path: &Path, out: Option<PathBuf>, threads: usize, force: boo
                 outcome.out_dir.join(sweep::JOURNAL).display()
             );
             ExitCode::from(EXIT_INTERRUPTED)
+        }
+    }
+}
+
+/// `caseflow merge` of a sweep's shards.
+pub fn merge_sweep(dirs: &[PathBuf], request: &caseflow::output::merge::MergeRequest) -> ExitCode {
+    use caseflow::output::merge::MergeError;
+    let runner = match runner(1) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let stop = stop_on_interrupt("stopping");
+    let mut progress = |_: SweepProgress| {};
+    let result = sweep::merge_sweep_shards(
+        dirs,
+        &request.out,
+        request.force,
+        &runner,
+        &request.command_line,
+        &request.job_script,
+        &stop,
+        &mut progress,
+    );
+    match result {
+        Ok(outcome) => {
+            say!("merged the sweep's shards: {} points", outcome.points);
+            if let Some(path) = outcome.results {
+                say!("results: {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(MergeError::Output(e)) => {
+            esay!("error: {e}");
+            ExitCode::from(output_exit_code(&e))
+        }
+        Err(e @ MergeError::Missing { .. }) => {
+            esay!("{e}");
+            ExitCode::from(super::EXIT_SHARDS_MISSING)
+        }
+        Err(e) => {
+            esay!("error: {e}");
+            ExitCode::from(EXIT_BAD_INPUT)
         }
     }
 }

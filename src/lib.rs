@@ -15,7 +15,9 @@
 //! - [`batch`]: the one runner of many runs in parallel (for one scenario or several on the
 //!   same runs), each run reduced to its series values as it finishes;
 //! - [`summary`]: those values summarised across runs;
-//! - [`output`]: results written to disk (HDF5, CSV) atomically, with their provenance;
+//! - [`output`]: results written to disk (HDF5, CSV) atomically, with their provenance, and
+//!   shards of a batch merged into one result;
+//! - [`shard`]: which share of a batch a cluster task computes, and its threads;
 //! - [`calibrate`]: comparison with the published figures, and fitting parameters to them;
 //! - [`experiment`]: what-if differences, sweeps, sensitivity indices and attribution of change;
 //! - [`report`]: results as one offline HTML page and SVG figures, for reading.
@@ -28,5 +30,6 @@ pub mod output;
 pub mod record;
 pub mod report;
 pub mod scenario;
+pub mod shard;
 pub mod stages;
 pub mod summary;

@@ -5,8 +5,8 @@ use std::io::IsTerminal;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
@@ -16,6 +16,7 @@ use caseflow::batch::{Batch, Runner};
 use caseflow::calibrate::{self, CalibrateError, Progress, StopReason};
 use caseflow::output::{self, Provenance};
 use caseflow::scenario::{self, Scenario};
+use caseflow::shard::Shard;
 
 /// `println!` that ignores a closed stdout (`caseflow run ... | head -1`): the results are on
 /// disk by then, and a panic over a report nobody reads would only hide that.
@@ -74,6 +75,27 @@ enum Command {
         /// Print throughput: cases simulated per second, per core used.
         #[arg(long)]
         timings: bool,
+        /// Compute only shard I of N (0 <= I < N) of the runs, into OUT/shard-IIII-of-NNNN;
+        /// `caseflow merge` joins the shards. Default: from SLURM_ARRAY_TASK_ID and
+        /// SLURM_ARRAY_TASK_COUNT when set, else every run.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+    },
+    /// Join the shards of a batch (`run --shard`, a Slurm job array) into the result one
+    /// machine writes; lists missing shards and the sbatch line that reruns them.
+    Merge {
+        /// Shard directories, or a directory holding shard-* directories.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Output directory of the merged results.
+        #[arg(long)]
+        out: PathBuf,
+        /// Overwrite results already in the output directory.
+        #[arg(long)]
+        force: bool,
+        /// The job script named in the rerun line for missing shards.
+        #[arg(long, default_value = "scripts/slurm/caseflow-array.sh")]
+        job_script: String,
     },
     /// Validate a scenario without running it.
     Check {
@@ -178,6 +200,11 @@ enum Command {
         /// Start over: forget finished points and overwrite the results.
         #[arg(long)]
         force: bool,
+        /// Compute only shard I of N (0 <= I < N) of the points, into OUT/shard-IIII-of-NNNN;
+        /// `caseflow merge` joins the shards. Default: from SLURM_ARRAY_TASK_ID and
+        /// SLURM_ARRAY_TASK_COUNT when set, else every point.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
     },
     /// Sobol' (S1, ST) or Morris (mu, mu*, sigma) indices of a sweep's outputs, with bootstrap
     /// intervals as SALib computes them; exports the design and outputs in SALib's row order.
@@ -265,13 +292,22 @@ fn main() -> ExitCode {
             }
             Err(code) => code,
         },
-        Command::Run { scenario, seeds, master_seed, threads, out, force, timings } => {
+        Command::Run { scenario, seeds, master_seed, threads, out, force, timings, shard } => {
             let s = match load(&scenario) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            run(&s, &scenario, seeds, master_seed, threads, out, force, timings)
+            let shard = match shard_choice(shard.as_deref(), seeds) {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            let threads = match threads_from(threads) {
+                Ok(t) => t,
+                Err(code) => return code,
+            };
+            run(&s, &scenario, seeds, master_seed, threads, out, force, timings, shard)
         }
+        Command::Merge { shards, out, force, job_script } => merge_command(shards, out, force, job_script),
         Command::Compare { results, targets, years, out } => compare(&results, &targets, years, out.as_deref()),
         Command::Report { results, out, targets, years, svg_dir, force } => {
             report_command(caseflow::report::ReportRequest {
@@ -284,13 +320,16 @@ fn main() -> ExitCode {
                 command_line: std::env::args().collect::<Vec<_>>().join(" "),
             })
         }
-        Command::Calibrate { scenario, targets, free, budget, out, threads } => {
-            calibrate_command(&scenario, &targets, &free, budget, out, threads)
-        }
+        Command::Calibrate { scenario, targets, free, budget, out, threads } => match threads_from(threads) {
+            Ok(threads) => calibrate_command(&scenario, &targets, &free, budget, out, threads),
+            Err(code) => code,
+        },
         Command::Diff { base, alt, seeds, master_seed, out, threads, independent, force } => {
             experiment_commands::diff(&base, &alt, seeds, master_seed, out, threads, independent, force)
         }
-        Command::Sweep { sweep, out, threads, force } => experiment_commands::sweep(&sweep, out, threads, force),
+        Command::Sweep { sweep, out, threads, force, shard } => {
+            experiment_commands::sweep(&sweep, out, threads, force, shard.as_deref())
+        }
         Command::Sensitivity { results, outputs, out, resamples, conf_level, seed, force } => {
             if resamples < 2 || !(conf_level > 0.0 && conf_level < 1.0) {
                 esay!("error: --resamples must be at least 2 and --conf-level between 0 and 1");
@@ -342,6 +381,46 @@ fn load(path: &Path) -> Result<Scenario, ExitCode> {
     })
 }
 
+/// The shard to compute (`--shard`, else a Slurm job array's variables), said on stderr.
+fn shard_choice(flag: Option<&str>, seeds: u64) -> Result<Option<Shard>, ExitCode> {
+    shard_of(flag, seeds, "runs", "--seeds")
+}
+
+/// The shard of `total` `what` to compute, said on stderr (`flag` names the total's option).
+fn shard_of(flag: Option<&str>, seeds: u64, what: &str, total_flag: &str) -> Result<Option<Shard>, ExitCode> {
+    let bad = |message: String| {
+        esay!("error: {message}");
+        ExitCode::from(EXIT_BAD_INPUT)
+    };
+    let choice = caseflow::shard::choose(flag, |k| std::env::var(k).ok()).map_err(|e| bad(e.to_string()))?;
+    let Some(choice) = choice else { return Ok(None) };
+    let shard = choice.shard;
+    if shard.count > seeds {
+        return Err(bad(format!(
+            "shard {shard} (from {}): more shards than {what} ({total_flag} {seeds})",
+            choice.source
+        )));
+    }
+    let runs = shard.runs(seeds);
+    esay!("shard {shard} (from {}): {what} {}..{} of 0..{seeds}", choice.source, runs.start, runs.end);
+    Ok(Some(shard))
+}
+
+/// Worker threads: `--threads`, else SLURM_CPUS_PER_TASK (said on stderr), else one per core.
+fn threads_from(flag: usize) -> Result<usize, ExitCode> {
+    match caseflow::shard::threads(flag, |k| std::env::var(k).ok()) {
+        Ok((n, Some(source))) => {
+            esay!("threads: {n} (from {source})");
+            Ok(n)
+        }
+        Ok((n, None)) => Ok(n),
+        Err(e) => {
+            esay!("error: {e}");
+            Err(ExitCode::from(EXIT_BAD_INPUT))
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run(
     s: &Scenario,
@@ -352,13 +431,22 @@ fn run(
     out: Option<PathBuf>,
     force: bool,
     timings: bool,
+    shard: Option<Shard>,
 ) -> ExitCode {
     if seeds == 0 {
         esay!("error: --seeds must be at least 1");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
-    let out_dir =
+    let batch_dir =
         out.unwrap_or_else(|| PathBuf::from(format!("results/runs/{}-seed{}-n{}", s.name, master_seed, seeds)));
+    // A shard writes into its own directory inside the batch's, so that the tasks of an array
+    // can share one --out and `caseflow merge OUT` finds them.
+    let out_dir = match shard {
+        Some(shard) => batch_dir.join(shard.dir_name()),
+        None => batch_dir,
+    };
+    let run_indices = shard.map_or(0..seeds, |sh| sh.runs(seeds));
+    let n_runs = run_indices.end - run_indices.start;
     // Refuse before running, not after: a long batch must not end in "already exists" or
     // "cannot write".
     let created_dir = match output::prepare_dir(&out_dir, force) {
@@ -379,21 +467,27 @@ fn run(
     // First Ctrl-C: finish the runs under way, keep them, write them marked incomplete.
     // Second Ctrl-C: leave at once (nothing is half-written: files are renamed into place).
     let stop = stop_on_interrupt("finishing the runs under way, then writing them");
-    let bar = progress_bar(seeds, "{elapsed_precise} [{bar:40}] {pos}/{len} runs, eta {eta}");
     let runner = match Runner::new(threads) {
         Ok(r) => r,
         Err(e) => {
-            bar.abandon();
             esay!("error: {e}");
             discard_dir();
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let on_done = |_| bar.inc(1);
+    // A bar on a terminal; in a log (a Slurm job's output), a line every 30 s or so.
+    let progress = Mutex::new((experiment_commands::Progress::new("runs"), 0u64));
+    lock(&progress).0.start(0, n_runs);
+    let on_done = |_| {
+        let mut p = lock(&progress);
+        p.1 += 1;
+        let done = p.1;
+        p.0.set(done, n_runs);
+    };
     let started = Instant::now();
-    let result = runner.run(s, &Batch::new(master_seed, 0..seeds).stop_on(&stop).on_run_done(&on_done));
+    let result = runner.run(s, &Batch::new(master_seed, run_indices).stop_on(&stop).on_run_done(&on_done));
     let elapsed = started.elapsed();
-    bar.finish_and_clear();
+    lock(&progress).0.bar.finish_and_clear();
 
     if result.runs.is_empty() {
         esay!("interrupted before any run finished: nothing written");
@@ -409,6 +503,7 @@ fn run(
         run_indices: result.runs.iter().map(|r| r.run_index).collect(),
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
         complete: result.complete,
+        shard: shard.map(|shard| output::ShardOf { shard, batch_runs: seeds }),
     };
     let written = match output::write_results(
         &out_dir,
@@ -424,7 +519,7 @@ fn run(
         Err(e) => {
             esay!("error: {e}");
             if !result.complete {
-                esay!("interrupted: {} of {} runs had finished, but could not be written", result.runs.len(), seeds);
+                esay!("interrupted: {} of {} runs had finished, but could not be written", result.runs.len(), n_runs);
             }
             discard_dir();
             return ExitCode::from(output_exit_code(&e));
@@ -452,6 +547,9 @@ fn run(
             result.cases as f64 / secs / threads_used as f64
         );
     }
+    if let Some(shard) = shard {
+        say!("shard {shard} of a batch of {seeds} runs; join the shards with `caseflow merge`");
+    }
     say!("results: {}", written.dir.display());
     say!("  summary (mean, sd, p05, p95 across runs): {}", written.summary_csv.display());
     say!("  every run, every year, with provenance:   {}", written.hdf5.display());
@@ -460,11 +558,69 @@ fn run(
         esay!(
             "interrupted: {} of {} runs finished and were written; the results are marked incomplete",
             result.runs.len(),
-            seeds
+            n_runs
         );
         return ExitCode::from(EXIT_INTERRUPTED);
     }
     ExitCode::SUCCESS
+}
+
+/// A mutex that a panicking holder did not leave unusable (progress only).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Exit status when shards are missing or incomplete (`caseflow merge`): nothing written,
+/// rerun the shards listed.
+const EXIT_SHARDS_MISSING: u8 = 3;
+
+fn merge_command(shards: Vec<PathBuf>, out: PathBuf, force: bool, job_script: String) -> ExitCode {
+    use caseflow::output::merge::{MergeError, MergeRequest, merge};
+    let request = MergeRequest {
+        inputs: shards,
+        out,
+        force,
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+        job_script,
+    };
+    // Shards of a sweep (a journal and shard.toml each) or of a run batch?
+    match caseflow::output::merge::expand(&request.inputs) {
+        Ok(dirs) if dirs.iter().any(|d| d.join("shard.toml").exists() || d.join("sweep.journal").exists()) => {
+            return experiment_commands::merge_sweep(&dirs, &request);
+        }
+        _ => {}
+    }
+    match merge(&request) {
+        Ok(m) => {
+            for note in &m.notes {
+                esay!("note: {note}");
+            }
+            say!(
+                "merged {} shards: {} runs of `{}` (master seed {})",
+                m.shards,
+                m.runs,
+                m.scenario_name,
+                m.master_seed
+            );
+            say!("results: {}", m.written.dir.display());
+            say!("  summary (mean, sd, p05, p95 across runs): {}", m.written.summary_csv.display());
+            say!("  every run, every year, with provenance:   {}", m.written.hdf5.display());
+            say!("  how it was made:                          {}", m.written.provenance.display());
+            ExitCode::SUCCESS
+        }
+        Err(MergeError::Output(e)) => {
+            esay!("error: {e}");
+            ExitCode::from(output_exit_code(&e))
+        }
+        Err(e @ MergeError::Missing { .. }) => {
+            esay!("{e}");
+            ExitCode::from(EXIT_SHARDS_MISSING)
+        }
+        Err(e) => {
+            esay!("error: {e}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
 }
 
 /// Prints a comparison or calibration error and picks the exit status.

@@ -7,11 +7,14 @@
 //! Every test runs the built binary. A run costs about half a second of CPU per seed in the
 //! debug profile, so the seed counts are small.
 
+mod common;
+use common::*;
+
 use std::fs;
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
@@ -19,15 +22,10 @@ use std::time::{Duration, Instant};
 const RESULT_FILES: [&str; 3] = ["results.h5", "summary.csv", "provenance.toml"];
 
 /// Exit statuses of the binary.
-const EXIT_BAD_INPUT: i32 = 2;
 const EXIT_FAILURE: i32 = 1;
 const EXIT_INTERRUPTED: i32 = 130;
 
 // ---------------------------------------------------------------- helpers
-
-fn repo_path(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
-}
 
 fn tiny() -> PathBuf {
     repo_path("tests/fixtures/tiny.toml")
@@ -46,37 +44,6 @@ fn hdf5_files_shared() -> RwLockReadGuard<'static, ()> {
 
 fn hdf5_files_exclusive() -> RwLockWriteGuard<'static, ()> {
     HDF5_FILES.write().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The binary, with a backtrace asked for, so that any panic would be plain to see.
-fn caseflow() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_caseflow"));
-    cmd.env("RUST_BACKTRACE", "1").stdin(Stdio::null());
-    cmd
-}
-
-fn run<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    caseflow().args(args).output().expect("the caseflow binary starts")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Panics (with everything the process printed) unless it exited with `code`.
-fn assert_exit(output: &Output, code: i32, what: &str) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "{what}: expected exit status {code}, got {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        text(&output.stdout),
-        text(&output.stderr)
-    );
 }
 
 fn assert_no_panic(stderr: &str, what: &str) {
@@ -339,6 +306,14 @@ fn run_writes_results_and_refuses_to_overwrite_without_force() {
         fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
     assert_eq!(names, ["provenance.toml", "results.h5", "summary.csv"], "exactly the three results, no temporaries");
+    // Results are shared on clusters and lab machines: the usual permissions (0666 less the
+    // umask), not the owner-only mode of a temporary file. The test process's umask is at most
+    // 022 in CI, so group and others can read.
+    for name in &names {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(out.join(name)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o044, 0o044, "{name} is readable by group and others (mode {mode:o})");
+    }
     let result = check_complete(&out, None);
     assert!(result.complete);
     assert_eq!(result.run_indices, [0, 1]);

@@ -6,46 +6,18 @@
 //!
 //! `CASEFLOW_SALIB=1` also runs `scripts/salib-check.sh` (SALib from PyPI; slow).
 
+mod common;
+use common::*;
+
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use caseflow::batch::{Batch, Runner, ScenarioRuns};
 use caseflow::scenario::edit::{entry_ranges, locate, splice};
 use caseflow::scenario::{self, Scenario};
 use toml::de::DeTable;
-
-const EXIT_BAD_INPUT: i32 = 2;
-
-fn repo_path(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
-}
-
-fn caseflow() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_caseflow"));
-    cmd.env("RUST_BACKTRACE", "1").stdin(Stdio::null());
-    cmd
-}
-
-fn run(args: &[&str]) -> Output {
-    caseflow().args(args).output().expect("the caseflow binary starts")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn assert_exit(output: &Output, code: i32, what: &str) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "{what}: expected exit status {code}, got {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-}
 
 /// A fresh directory under the system's temporary folder.
 fn scratch(name: &str) -> PathBuf {
@@ -207,7 +179,7 @@ fn diff_writes_paired_differences_and_refuses_to_overwrite() {
     let out = dir.join("out");
     let (tiny, alt, out_s) = (tiny(), alt.display().to_string(), out.display().to_string());
     let args = ["diff", tiny.to_str().unwrap(), &alt, "--seeds", "3", "--out", &out_s];
-    let first = run(&args);
+    let first = run(args);
     assert_exit(&first, 0, "diff");
     let stdout = text(&first.stdout);
     assert!(stdout.contains("How to read it"), "{stdout}");
@@ -229,7 +201,7 @@ fn diff_writes_paired_differences_and_refuses_to_overwrite() {
     assert!(h5.dataset("provenance/alternative_scenario_text").is_ok());
     drop(h5);
 
-    let again = run(&args);
+    let again = run(args);
     assert_exit(&again, EXIT_BAD_INPUT, "diff into existing results");
     assert!(text(&again.stderr).contains("--force"), "{}", text(&again.stderr));
     let mut forced = args.to_vec();
@@ -238,7 +210,7 @@ fn diff_writes_paired_differences_and_refuses_to_overwrite() {
 
     // Independent runs: Welch intervals, wider than the paired ones.
     let out2 = dir.join("independent").display().to_string();
-    let ind = run(&["diff", tiny.to_str().unwrap(), &alt, "--seeds", "4", "--out", &out2, "--independent"]);
+    let ind = run(["diff", tiny.to_str().unwrap(), &alt, "--seeds", "4", "--out", &out2, "--independent"]);
     assert_exit(&ind, 0, "diff --independent");
     assert!(text(&ind.stdout).contains("Interval widths, independent runs / common random numbers: median"));
     let rows = csv_rows(&Path::new(&out2).join("diff.csv"));
@@ -252,7 +224,7 @@ fn diff_refuses_bad_scenarios_with_located_errors() {
     let bad = dir.join("bad.toml");
     let broken = fs::read_to_string(tiny()).unwrap().replace("conscience = 6.0", "consciense = 6.0");
     fs::write(&bad, broken).unwrap();
-    let out = run(&["diff", tiny().to_str().unwrap(), bad.to_str().unwrap(), "--out", dir.join("o").to_str().unwrap()]);
+    let out = run(["diff", tiny().to_str().unwrap(), bad.to_str().unwrap(), "--out", dir.join("o").to_str().unwrap()]);
     assert_exit(&out, EXIT_BAD_INPUT, "diff with a bad alternative");
     let stderr = text(&out.stderr);
     assert!(stderr.contains("bad.toml:") && stderr.contains("consciense"), "{stderr}");
@@ -292,7 +264,7 @@ fn sweep_files_are_checked_with_located_errors_before_anything_runs() {
     ];
     for (body, expected) in cases {
         let path = write_sweep(&dir, "sweep.toml", body);
-        let out = run(&["sweep", path.to_str().unwrap(), "--out", dir.join("o").to_str().unwrap()]);
+        let out = run(["sweep", path.to_str().unwrap(), "--out", dir.join("o").to_str().unwrap()]);
         assert_exit(&out, EXIT_BAD_INPUT, expected);
         let stderr = text(&out.stderr).replace(&format!("{}/", dir.display()), "");
         assert!(stderr.contains(expected), "expected `{expected}` in:\n{stderr}");
@@ -339,7 +311,7 @@ fn a_killed_sweep_resumes_to_the_same_bytes() {
     let out = dir.join("out");
     let args = ["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap(), "--threads", "2"];
     let started = Instant::now();
-    assert_exit(&run(&args), 0, "uninterrupted sweep");
+    assert_exit(&run(args), 0, "uninterrupted sweep");
     let full_time = started.elapsed();
     let reference = fs::read(out.join("sweep.h5")).unwrap();
     fs::remove_file(out.join("sweep.h5")).unwrap();
@@ -366,7 +338,7 @@ fn a_killed_sweep_resumes_to_the_same_bytes() {
     assert!(!out.join("sweep.h5").exists(), "killed before the end: no results file yet");
     assert!(journal.exists(), "the journal keeps the finished points");
 
-    let resumed = run(&args);
+    let resumed = run(args);
     assert_exit(&resumed, 0, "resumed sweep");
     assert!(text(&resumed.stderr).contains("resuming:"), "{}", text(&resumed.stderr));
     let after = fs::read(out.join("sweep.h5")).unwrap();
@@ -374,7 +346,7 @@ fn a_killed_sweep_resumes_to_the_same_bytes() {
     assert!(!journal.exists(), "the journal goes once the results are written");
 
     // Results are not overwritten without --force.
-    assert_exit(&run(&args), EXIT_BAD_INPUT, "sweep into existing results");
+    assert_exit(&run(args), EXIT_BAD_INPUT, "sweep into existing results");
     let _ = fs::remove_dir_all(&dir);
 }
 
@@ -408,7 +380,7 @@ fn an_interrupted_sweep_says_how_to_resume() {
         assert_exit(&output, 130, "interrupted sweep");
         assert!(stderr.contains("run the same command again to resume"), "{stderr}");
         assert!(!out.join("sweep.h5").exists());
-        let resumed = run(&args);
+        let resumed = run(args);
         assert_exit(&resumed, 0, "resumed after Ctrl-C");
         assert!(text(&resumed.stderr).contains("resuming:"), "{}", text(&resumed.stderr));
     }
@@ -429,8 +401,8 @@ fn sensitivity_of_a_small_sobol_sweep_and_refusals() {
          [[param]]\nkey = \"incentives[2012-01-01].procurator.prison_target\"\nmin = 0.0\nmax = 2.0\n",
     );
     let out = dir.join("out");
-    assert_exit(&run(&["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap()]), 0, "sobol sweep");
-    let s = run(&["sensitivity", out.to_str().unwrap(), "--output", "detention.detained:2012"]);
+    assert_exit(&run(["sweep", sweep.to_str().unwrap(), "--out", out.to_str().unwrap()]), 0, "sobol sweep");
+    let s = run(["sensitivity", out.to_str().unwrap(), "--output", "detention.detained:2012"]);
     assert_exit(&s, 0, "sensitivity");
     let rows = csv_rows(&out.join("sobol_indices.csv"));
     assert_eq!(rows[0].join(","), "output,param,S1,S1_conf,ST,ST_conf,N,runs");
@@ -462,7 +434,7 @@ fn sensitivity_of_a_small_sobol_sweep_and_refusals() {
 fn attribution_adds_up_and_names_its_players() {
     let dir = scratch("attribute");
     let out = dir.join("out");
-    let r = run(&[
+    let r = run([
         "attribute",
         tiny().to_str().unwrap(),
         "--from",
@@ -502,7 +474,7 @@ fn attribution_adds_up_and_names_its_players() {
         assert!((players + value("(other effects)") - value("(observed change")).abs() < 1e-9);
     }
     let bad =
-        run(&["attribute", tiny().to_str().unwrap(), "--from", "2012", "--to", "2011", "--out", out.to_str().unwrap()]);
+        run(["attribute", tiny().to_str().unwrap(), "--from", "2012", "--to", "2011", "--out", out.to_str().unwrap()]);
     assert_exit(&bad, EXIT_BAD_INPUT, "attribute backwards");
     let _ = fs::remove_dir_all(&dir);
 }

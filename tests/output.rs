@@ -67,6 +67,7 @@ impl Fixture {
             run_indices: vec![2, 4, 7],
             command_line: "caseflow run scenarios/kazakhstan.toml --runs 3\t--out \"x\"".to_owned(),
             complete: false,
+            shard: None,
         };
         Self { prov, series, units, years, runs }
     }

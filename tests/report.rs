@@ -5,53 +5,22 @@
 //! series and its provenance, the same inputs give the same bytes, and bad inputs exit with
 //! status 2 naming the file (and line) at fault, writing nothing.
 
+mod common;
+use common::*;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 use caseflow::calibrate::{self, Status, TargetKind};
 
-const EXIT_BAD_INPUT: i32 = 2;
 /// Runs of the tiny scenario behind every test (about half a second each in the test profile).
 const SEEDS: &str = "3";
 const MASTER_SEED: &str = "5";
 
-fn repo_path(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
-}
-
 fn targets_csv() -> PathBuf {
     repo_path("data/targets.csv")
-}
-
-fn caseflow<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_caseflow"))
-        .args(args)
-        .env("RUST_BACKTRACE", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the caseflow binary starts")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn assert_exit(output: &Output, code: i32, what: &str) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "{what}: expected exit status {code}, got {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status,
-        text(&output.stdout),
-        text(&output.stderr)
-    );
 }
 
 /// A scratch directory of this test binary, emptied when the process first asks for it (one
@@ -82,7 +51,7 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let results = scratch("fixture").join("tiny");
-        let run = caseflow([
+        let ran = run([
             "run".as_ref(),
             repo_path("tests/fixtures/tiny.toml").as_os_str(),
             "--seeds".as_ref(),
@@ -92,9 +61,8 @@ fn fixture() -> &'static Fixture {
             "--out".as_ref(),
             results.as_os_str(),
         ]);
-        assert_exit(&run, 0, "caseflow run of the tiny scenario");
-        let report =
-            caseflow(["report".as_ref(), results.as_os_str(), "--targets".as_ref(), targets_csv().as_os_str()]);
+        assert_exit(&ran, 0, "caseflow run of the tiny scenario");
+        let report = run(["report".as_ref(), results.as_os_str(), "--targets".as_ref(), targets_csv().as_os_str()]);
         assert_exit(&report, 0, "caseflow report");
         let html_path = results.join("report.html");
         let html = fs::read_to_string(&html_path).expect("report.html is written into the results directory");
@@ -345,7 +313,7 @@ fn svg_figures_are_well_formed_with_one_line_per_series_and_the_provenance() {
 fn same_inputs_give_the_same_bytes_and_an_existing_report_is_kept_without_force() {
     let f = fixture();
     let before = fs::read(&f.html_path).expect("report");
-    let again = caseflow(["report".as_ref(), f.results.as_os_str(), "--targets".as_ref(), targets_csv().as_os_str()]);
+    let again = run(["report".as_ref(), f.results.as_os_str(), "--targets".as_ref(), targets_csv().as_os_str()]);
     assert_exit(&again, EXIT_BAD_INPUT, "a second report without --force");
     let stderr = text(&again.stderr);
     assert!(stderr.contains("report.html already exists; pass --force"), "{stderr}");
@@ -364,15 +332,15 @@ fn same_inputs_give_the_same_bytes_and_an_existing_report_is_kept_without_force(
         }
         a
     };
-    assert_exit(&caseflow(args(true)), 0, "first report");
+    assert_exit(&run(args(true)), 0, "first report");
     let first = fs::read(&out).expect("r.html");
     let svg = fs::read(dir.join("r-svg/trial.convicted.svg")).expect("the SVG beside r.html");
-    assert_exit(&caseflow(args(true)), 0, "report again with --force");
+    assert_exit(&run(args(true)), 0, "report again with --force");
     assert_eq!(fs::read(&out).expect("r.html"), first, "byte-identical page");
     assert_eq!(fs::read(dir.join("r-svg/trial.convicted.svg")).expect("svg"), svg, "byte-identical SVG");
     // An SVG alone in the way is refused too, before anything is written.
     fs::remove_file(&out).expect("remove r.html");
-    let refused = caseflow(args(false));
+    let refused = run(args(false));
     assert_exit(&refused, EXIT_BAD_INPUT, "an SVG already there");
     assert!(text(&refused.stderr).contains("r-svg/"), "{}", text(&refused.stderr));
     assert!(!out.exists(), "nothing written");
@@ -392,7 +360,7 @@ fn svg_dir_option_puts_figures_elsewhere_and_links_them() {
     let dir = scratch("svg-dir");
     let out = dir.join("page.html");
     let figures = dir.join("figures for the paper");
-    let output = caseflow([
+    let output = run([
         "report".as_ref(),
         f.results.as_os_str(),
         "-o".as_ref(),
@@ -423,7 +391,7 @@ fn svg_dir_option_puts_figures_elsewhere_and_links_them() {
 fn a_missing_results_directory_exits_2_naming_it() {
     let dir = scratch("missing");
     let missing = dir.join("no-such-run");
-    let output = caseflow(["report".as_ref(), missing.as_os_str(), "--targets".as_ref(), targets_csv().as_os_str()]);
+    let output = run(["report".as_ref(), missing.as_os_str(), "--targets".as_ref(), targets_csv().as_os_str()]);
     assert_exit(&output, EXIT_BAD_INPUT, "missing results");
     let stderr = text(&output.stderr);
     assert!(stderr.contains(&format!("{}: no such directory", missing.display())), "{stderr}");
@@ -442,7 +410,7 @@ fn a_summary_that_does_not_parse_exits_2_naming_file_and_line() {
     let mut lines: Vec<&str> = text_in.lines().collect();
     lines[2] = "procurator.sent_to_court,2012,lots,0,1,2";
     fs::write(&path, lines.join("\n") + "\n").expect("write");
-    let output = caseflow(["report".as_ref(), dir.as_os_str(), "--targets".as_ref(), targets_csv().as_os_str()]);
+    let output = run(["report".as_ref(), dir.as_os_str(), "--targets".as_ref(), targets_csv().as_os_str()]);
     assert_exit(&output, EXIT_BAD_INPUT, "malformed summary.csv");
     let stderr = text(&output.stderr);
     assert!(stderr.contains(&format!("{}:3:", path.display())), "file and line named: {stderr}");
@@ -455,7 +423,7 @@ fn missing_targets_or_provenance_exit_2_naming_the_file() {
     let f = fixture();
     let missing = scratch("no-targets").join("targets.csv");
     let out = scratch("no-targets").join("r.html");
-    let output = caseflow([
+    let output = run([
         "report".as_ref(),
         f.results.as_os_str(),
         "--targets".as_ref(),
@@ -469,7 +437,7 @@ fn missing_targets_or_provenance_exit_2_naming_the_file() {
 
     let dir = scratch("no-provenance");
     fs::copy(f.results.join("summary.csv"), dir.join("summary.csv")).expect("copy");
-    let output = caseflow(["report".as_ref(), dir.as_os_str(), "--targets".as_ref(), targets_csv().as_os_str()]);
+    let output = run(["report".as_ref(), dir.as_os_str(), "--targets".as_ref(), targets_csv().as_os_str()]);
     assert_exit(&output, EXIT_BAD_INPUT, "results without provenance");
     assert!(text(&output.stderr).contains("provenance.toml"), "{}", text(&output.stderr));
 }
@@ -483,7 +451,7 @@ fn results_of_an_interrupted_batch_are_marked_incomplete() {
     assert!(provenance.contains("complete = true\n"));
     fs::write(dir.join("provenance.toml"), provenance.replace("complete = true\n", "complete = false\n"))
         .expect("write");
-    let output = caseflow(["report".as_ref(), dir.as_os_str(), "--targets".as_ref(), targets_csv().as_os_str()]);
+    let output = run(["report".as_ref(), dir.as_os_str(), "--targets".as_ref(), targets_csv().as_os_str()]);
     assert_exit(&output, 0, "report of incomplete results");
     assert!(text(&output.stderr).contains("incomplete"), "{}", text(&output.stderr));
     let html = fs::read_to_string(dir.join("report.html")).expect("page");

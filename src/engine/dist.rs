@@ -1,6 +1,12 @@
 //! Distributions sampled from exactly one uniform each, so a draw always occupies one fixed
 //! slot (see `draws`): Beta by a tabulated quantile function, the normal by its quantile
 //! function, Poisson by inversion, and the logistic choice among options.
+//!
+//! Why hand-written rather than `rand_distr`/`statrs` samplers: those draw a variable number of
+//! uniforms per variate (rejection, Ziggurat), which would shift every later draw of the case
+//! whenever a parameter changes and break common random numbers between a scenario and its
+//! counterfactual. Inversion from one uniform keeps each decision on its own slot. The samplers
+//! are checked against `statrs` as an oracle and pinned at fixed uniforms in `tests/samplers.rs`.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};

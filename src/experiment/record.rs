@@ -139,6 +139,7 @@ mod tests {
             run_indices: vec![0, 1],
             command_line: "caseflow diff".into(),
             complete: true,
+            shard: None,
         };
         let mut r = Record::new("diff", "caseflow diff a b");
         r.set("interval", "90% Student t");

@@ -71,6 +71,16 @@ fn write_contents(file: &File, c: &H5Contents<'_>) -> hdf5::Result<()> {
     scalar_attr(file, "master_seed", &prov.master_seed)?;
     // HDF5 has no portable boolean; 0/1 in a u8 is what h5py and numpy expect.
     scalar_attr(file, "complete", &u8::from(prov.complete))?;
+    if let Some(of) = prov.shard {
+        for (name, value) in [
+            ("shard_index", of.shard.index),
+            ("shard_count", of.shard.count),
+            ("shard_task_base", of.shard.base),
+            ("batch_runs", of.batch_runs),
+        ] {
+            scalar_attr(file, name, &value)?;
+        }
+    }
 
     let provenance = group(file, "provenance")?;
     provenance
@@ -103,6 +113,53 @@ fn write_contents(file: &File, c: &H5Contents<'_>) -> hdf5::Result<()> {
         dataset(&summary, name, &[n_series, n_years], &column)?;
     }
     Ok(())
+}
+
+/// What `caseflow merge` reads back from a `results.h5`: the tables, not the provenance
+/// (that comes from `provenance.toml`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultsRead {
+    pub scenario_text: String,
+    pub series: Vec<String>,
+    pub units: Vec<String>,
+    pub years: Vec<i32>,
+    /// Ascending run index, as stored.
+    pub runs: Vec<RunValues>,
+}
+
+/// Reads the scenario text, series, years and every run's values of a `results.h5`.
+///
+/// # Errors
+/// When the file is missing, not HDF5, or lacks a dataset of the layout above, or its shapes
+/// disagree.
+pub fn read_results_h5(path: &Path) -> hdf5::Result<ResultsRead> {
+    let file = File::open(path)?;
+    let texts = |name: &str| -> hdf5::Result<Vec<String>> {
+        Ok(file.dataset(name)?.read_raw::<VarLenUnicode>()?.iter().map(|s| s.as_str().to_string()).collect())
+    };
+    let scenario_text = file.dataset("provenance/scenario_text")?.read_scalar::<VarLenUnicode>()?.as_str().to_string();
+    let series = texts("series/names")?;
+    let units = texts("series/units")?;
+    let years = file.dataset("years")?.read_raw::<i32>()?;
+    let indices = file.dataset("provenance/run_indices")?.read_raw::<u64>()?;
+    let values = file.dataset("runs/values")?;
+    let cells = series.len() * years.len();
+    let flat = values.read_raw::<f64>()?;
+    if flat.len() != indices.len() * cells {
+        return Err(hdf5::Error::from(format!(
+            "/runs/values holds {} values, expected {} runs x {} series x {} years",
+            flat.len(),
+            indices.len(),
+            series.len(),
+            years.len()
+        )));
+    }
+    let runs = indices
+        .iter()
+        .enumerate()
+        .map(|(k, &run_index)| RunValues { run_index, values: flat[k * cells..(k + 1) * cells].to_vec() })
+        .collect();
+    Ok(ResultsRead { scenario_text, series, units, years, runs })
 }
 
 // Helpers for every HDF5 file caseflow writes (these results, and the experiments' diff.h5 and

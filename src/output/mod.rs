@@ -15,6 +15,7 @@ mod atomic;
 mod csv_text;
 mod files;
 pub(crate) mod h5;
+pub mod merge;
 mod provenance;
 
 use std::collections::HashSet;
@@ -26,7 +27,9 @@ use std::time::SystemTime;
 pub use atomic::write_file_atomic;
 pub use csv_text::{csv_text, summary_csv};
 pub use files::{Content, prepare_dir_for, write_files};
-pub use provenance::{Provenance, ProvenanceRecord, TomlU64, read_provenance_toml, sha256_hex};
+pub use h5::{ResultsRead, read_results_h5};
+pub use provenance::toml_string as toml_quoted;
+pub use provenance::{Provenance, ProvenanceRecord, ShardOf, ShardRecord, TomlU64, read_provenance_toml, sha256_hex};
 
 use crate::summary::{RunValues, SummaryRow};
 

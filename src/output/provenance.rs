@@ -7,6 +7,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::{CRATE_VERSION, GIT_REVISION};
+use crate::shard::Shard;
 
 /// How a result was made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +26,17 @@ pub struct Provenance {
     pub command_line: String,
     /// False when the batch was interrupted; the results then cover the finished runs only.
     pub complete: bool,
+    /// Set when these results are one shard of a larger batch (`--shard`, a Slurm job array).
+    pub shard: Option<ShardOf>,
+}
+
+/// Which share of which batch a shard's results are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardOf {
+    pub shard: Shard,
+    /// Runs of the whole batch (run indices `0..batch_runs`); the shard owns
+    /// `shard.runs(batch_runs)`.
+    pub batch_runs: u64,
 }
 
 impl Provenance {
@@ -61,6 +73,20 @@ pub struct ProvenanceRecord {
     pub n_runs: u64,
     pub run_indices: Vec<TomlU64>,
     pub files: Vec<String>,
+    /// Present in a shard's results only.
+    #[serde(default)]
+    pub shard: Option<ShardRecord>,
+}
+
+/// The `[shard]` table of a shard's `provenance.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardRecord {
+    pub index: u64,
+    pub count: u64,
+    /// The Slurm array task id of shard 0 (0 unless the array was numbered otherwise).
+    pub task_base: u64,
+    pub batch_runs: u64,
 }
 
 /// A u64 as `provenance.toml` holds it: a TOML integer, or a decimal string above i64::MAX.
@@ -155,6 +181,18 @@ pub(crate) fn provenance_toml(file: &ProvenanceFile<'_>) -> String {
     let n_runs = prov.run_indices.len();
     let run_indices = join(prov.run_indices.iter().map(|&i| toml_u64(i)));
     let files = join(file.files.iter().map(|f| toml_string(f)));
+    let shard = match prov.shard {
+        None => String::new(),
+        Some(ShardOf { shard, batch_runs }) => format!(
+            "\n# One shard of a batch of {batch_runs} runs (`caseflow merge` joins the shards); it owns the runs\n\
+             # {:?}. task_base is the Slurm array task id of shard 0.\n\
+             [shard]\nindex = {}\ncount = {}\ntask_base = {}\nbatch_runs = {batch_runs}\n",
+            shard.runs(batch_runs),
+            shard.index,
+            shard.count,
+            shard.base
+        ),
+    };
     format!(
         r#"# Provenance of the results in this directory, written by caseflow {CRATE_VERSION}.
 # The scenario text itself is stored in {h5} (/provenance/scenario_text).
@@ -186,7 +224,7 @@ n_runs = {n_runs}
 run_indices = [{run_indices}]
 
 files = [{files}]
-"#
+{shard}"#
     )
 }
 
@@ -200,7 +238,7 @@ fn toml_u64(v: u64) -> String {
 }
 
 /// `s` as a TOML basic string, escaping what the TOML spec requires.
-pub(crate) fn toml_string(s: &str) -> String {
+pub fn toml_string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -277,6 +315,7 @@ mod tests {
             run_indices: vec![0, 3, u64::MAX],
             command_line: "caseflow run".into(),
             complete: false,
+            shard: Some(ShardOf { shard: Shard { index: 1, count: 3, base: 1 }, batch_runs: 10 }),
         };
         let text = provenance_toml(&ProvenanceFile {
             prov: &prov,
@@ -294,6 +333,7 @@ mod tests {
             ["0", "3", &u64::MAX.to_string()]
         );
         assert_eq!((read.n_runs, read.complete), (3, false));
+        assert_eq!(read.shard, Some(ShardRecord { index: 1, count: 3, task_base: 1, batch_runs: 10 }));
         let unknown = read_provenance_toml(&format!("{text}extra = 1\n")).unwrap_err();
         assert!(unknown.message().contains("unknown field `extra`"), "{unknown}");
     }
