@@ -11,7 +11,9 @@
 //! answers, with their spread across runs, are in `docs/questions.md`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+
+mod common;
+use common::repo_path;
 
 use caseflow::batch::{Batch, Runner, ScenarioRuns};
 use caseflow::scenario::{self, Scenario};
@@ -21,10 +23,6 @@ use caseflow::scenario::{self, Scenario};
 const RUNS: u64 = 3;
 const MASTER_SEED: u64 = 1;
 const LAST_YEAR: i32 = 2018;
-
-fn repo_path(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
-}
 
 fn load(relative: &str) -> Scenario {
     scenario::load_path(&repo_path(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
