@@ -10,7 +10,7 @@
 
 use super::common::{bargain, pick_cdf, pick_in};
 use super::law::reconciliation_eligibility;
-use crate::engine::dist::{exp_days, logistic, normal_quantile, poisson};
+use crate::engine::dist::{exp_days, logistic, normal_quantile};
 use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
 use crate::engine::{Case, Stage, Verdict, World, slot};
 use crate::record::event::Torture;
@@ -37,7 +37,7 @@ impl<T: Tracer> World<'_, T> {
         let episodes = if source == Source::Misdemeanour {
             1
         } else {
-            (1 + poisson(crime.extra_episodes_mean, u(slot::EPISODES))).min(max_episodes)
+            (1 + self.prep.extra_episodes.sample(u(slot::EPISODES))).min(max_episodes)
         };
         // What the recorder knows of the report before a suspect is found.
         let report = Subject {
@@ -111,7 +111,7 @@ impl<T: Tracer> World<'_, T> {
             kind: kind as u8,
             gravity,
             episodes: episodes as u8,
-            defendants: 1 + poisson(crime.extra_defendants_mean, u(slot::DEFENDANTS)) as u8,
+            defendants: 1 + self.prep.extra_defendants.sample(u(slot::DEFENDANTS)) as u8,
             juvenile: u(slot::JUVENILE) < crime.juvenile_share,
             first_offence: u(slot::FIRST_OFFENCE) < crime.first_offence_share,
             jobless,

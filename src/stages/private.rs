@@ -5,7 +5,7 @@
 
 use super::appeal::Appellant;
 use super::common::{pick_cdf, pick_in};
-use crate::engine::dist::{exp_days, logistic, logit, poisson};
+use crate::engine::dist::{exp_days, logistic, logit};
 use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
 use crate::engine::{Case, Stage, Verdict, World, slot};
 use crate::record::recorder::counts_case;
@@ -57,7 +57,7 @@ impl<T: Tracer> World<'_, T> {
             kind: 0,
             gravity: Gravity::Minor,
             episodes: 1,
-            defendants: 1 + poisson(s.crime.private_extra_defendants_mean, u(slot::DEFENDANTS)) as u8,
+            defendants: 1 + self.prep.private_extra_defendants.sample(u(slot::DEFENDANTS)) as u8,
             juvenile: false,
             first_offence: u(slot::FIRST_OFFENCE) < s.crime.first_offence_share,
             jobless: u(slot::JOBLESS) < s.crime.jobless_share,
