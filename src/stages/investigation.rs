@@ -79,13 +79,16 @@ impl<T: Tracer> World<'_, T> {
             self.prep.solvability_selected.sample((us - w_all) / (1.0 - w_all))
         };
         let solvability = (drawn + k.solvability_shift).clamp(0.0, 1.0);
-        let p_clear = if clear_exponent == 1.0 { solvability } else { solvability.powf(clear_exponent) };
+        // p_clear = s^e with e >= 1 (`TriageTable::exponent`) never exceeds s, nor does libm's
+        // `powf` of s in [0, 1] (within an ulp of the true value, which is below s): a draw at
+        // or above s is unsolved whatever the exponent, so `powf` is needed only below s.
+        let p_clear = move || if clear_exponent == 1.0 { solvability } else { solvability.powf(clear_exponent) };
         let draw = u(slot::CLEAR);
         self.trace.decision(self.calendar.day, id, move || {
             let by = Decider { role: Role::Investigator, uid: Some(investigator_uid), province: province as u16 };
-            Decision::chance("investigation", "find a suspect", by, &["found", "unsolved"], p_clear, draw)
+            Decision::chance("investigation", "find a suspect", by, &["found", "unsolved"], p_clear(), draw)
         });
-        if draw >= p_clear {
+        if draw >= solvability || draw >= p_clear() {
             // Coverage compares capacity with the work the caseload asks for: a report that
             // would be solved without overload needs a full investigation even when triage
             // drops it; one that would not takes only `unsolved_work`.
