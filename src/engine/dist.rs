@@ -403,7 +403,7 @@ pub fn exp_days(mean: f64, u: f64) -> u32 {
 /// inputs cast to 0 either way, and values past `u32::MAX` saturate either way.
 #[inline]
 fn round_half_away(x: f64) -> f64 {
-    if !(x >= 0.0 && x < 4_503_599_627_370_496.0) {
+    if !(0.0..4_503_599_627_370_496.0).contains(&x) {
         return x;
     }
     let t = x as u64 as f64;
