@@ -11,7 +11,7 @@
 use super::common::{bargain, pick_cdf, pick_in};
 use super::law::reconciliation_eligibility;
 use crate::engine::dist::{exp_days, logistic, normal_quantile};
-use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
+use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, Verdict, World, slot};
 use crate::record::event::Torture;
 use crate::record::recorder::counts_case;
@@ -23,11 +23,10 @@ impl<T: Tracer> World<'_, T> {
     /// A crime is registered (public prosecution, or a criminal misdemeanour). Returns the
     /// episodes (registered criminal cases) it joins, at most `max_episodes`.
     pub(crate) fn register(&mut self, id: CaseId, source: Source, max_episodes: u32) -> u32 {
-        let mut w = [0u32; CASE_WORDS];
-        self.stream.case_words(id, &mut w);
+        let draws = self.stream.case_draws(id);
         let s = self.s;
         let crime = &s.crime;
-        let u = |k: usize| unit(w[k]);
+        let u = |k: usize| draws.u(0, k);
         // What registration and the clearance decision need; the rest of the case is drawn
         // only once a suspect is found (about half the cases end here).
         let kind = pick_cdf(&self.prep.kind_cdf, u(slot::KIND));
@@ -108,7 +107,7 @@ impl<T: Tracer> World<'_, T> {
         let means_mu = if jobless { crime.means_log_mean_jobless } else { crime.means_log_mean_employed };
         let mut case = Case {
             id,
-            w,
+            draws,
             source,
             province: province as u16,
             kind: kind as u8,
@@ -302,7 +301,7 @@ impl<T: Tracer> World<'_, T> {
     /// non-registration is itself a crime; few complaints become cases, fewer reach court.
     fn torture_complaint(&mut self, case: &Case) {
         let t = &self.s.behaviour.torture;
-        let u = |k: usize| unit(case.w[k]);
+        let u = |k: usize| case.u(k);
         if u(slot::COMPLAIN) >= t.complain_investigation {
             return;
         }
