@@ -7,14 +7,17 @@
 //! 8 logistic choices `1 / (1 + exp(-x))` against a draw, each updating a counter of the
 //! agent handling the case; 4,000 agents with counters in a `Vec` of structs; ChaCha8. It is
 //! written independently of caseflow's engine: nothing here calls it except the
-//! `case_words` variant, which takes only caseflow's draw layout.
+//! `case_words` and `case_draws` variants, which take only caseflow's draw layout.
 //!
 //! Variants (same decisions, different ways of getting the 10 uniforms):
 //! - `sequential_10`: a sequential ChaCha8 stream, 10 words per case (the reference limit);
 //! - `sequential_64`: a sequential stream, 64 words per case of which 10 are used (the amount
 //!   of keystream caseflow's layout generates per case, without the seeks);
-//! - `case_words`: caseflow's counter-based layout, one `RunStream::case_words` fill of 64
-//!   words per case (a seek to the case's window and one 4-block ChaCha8 refill).
+//! - `case_words`: caseflow's counter-based layout, all 64 words of a case's first visit per
+//!   case (`RunStream::case_words`: 64 SplitMix64 outputs addressed by (case, slot); until
+//!   issue 24 this was a seek to the case's ChaCha8 window and one 4-block refill);
+//! - `case_draws`: the same layout as the engine reads it, only the 10 words used
+//!   (`RunStream::case_draws`, then `CaseDraws::word` per slot).
 //!
 //! Run: `cargo bench --bench minimal_loop`.
 
@@ -121,11 +124,20 @@ fn sequential_64() -> u64 {
 }
 
 fn case_words() -> u64 {
-    let mut stream = RunStream::new(SEED, 0);
+    let stream = RunStream::new(SEED, 0);
     run(|case| {
         let mut w = [0u32; CASE_WORDS];
         stream.case_words(CaseId(case), &mut w);
+        let w = black_box(w);
         std::array::from_fn(|k| unit(w[k]))
+    })
+}
+
+fn case_draws() -> u64 {
+    let stream = RunStream::new(SEED, 0);
+    run(|case| {
+        let d = stream.case_draws(CaseId(case));
+        std::array::from_fn(|k| unit(d.word(0, k)))
     })
 }
 
@@ -139,6 +151,7 @@ fn minimal_loop(c: &mut Criterion) {
     g.bench_function("sequential_10", |b| b.iter(|| black_box(sequential_10())));
     g.bench_function("sequential_64", |b| b.iter(|| black_box(sequential_64())));
     g.bench_function("case_words", |b| b.iter(|| black_box(case_words())));
+    g.bench_function("case_draws", |b| b.iter(|| black_box(case_draws())));
     g.finish();
 }
 

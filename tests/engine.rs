@@ -129,8 +129,8 @@ fn exact_counts_tiny_fixture() {
     assert_eq!(out.terminals, EXPECTED_TERMINALS, "terminal states changed");
 }
 
-const EXPECTED_2011: [u64; 8] = [3300, 1399, 33, 885, 25, 135, 276, 761];
-const EXPECTED_TERMINALS: [u64; N_TERMINALS] = [3153, 59, 66, 0, 43, 1956, 70, 355, 4, 35, 2, 73, 188, 40, 0, 484];
+const EXPECTED_2011: [u64; 8] = [3300, 1395, 47, 890, 27, 131, 301, 799];
+const EXPECTED_TERMINALS: [u64; N_TERMINALS] = [3205, 89, 64, 0, 42, 1990, 75, 346, 4, 36, 2, 74, 176, 26, 0, 465];
 
 #[test]
 fn same_seed_same_tally_different_seed_different_tally() {
@@ -524,7 +524,8 @@ fn overload_elasticity_sets_how_clearances_follow_the_caseload() {
 fn cheap_outcomes_free_capacity() {
     // Three times the fixture's inflow: investigators are overloaded. When a reconciled case or
     // an unsolvable report takes no work, the same capacity covers more of the solvable cases,
-    // so more are cleared, under the same draws.
+    // so more are cleared, under the same draws. Summed over four seeds: the gain from free
+    // reconciliation is about 3 % and varies between 1.9 % and 4.2 % from seed to seed.
     let cleared = |edits: &[(&str, &str)]| {
         let text = scaled(&tiny().source_text, 3);
         let text = edits.iter().fold(text, |t, (old, new)| {
@@ -532,8 +533,13 @@ fn cheap_outcomes_free_capacity() {
             t.replacen(old, new, 1)
         });
         let s = scenario::load_str(&text, "work").expect("loads");
-        let out = simulate(&s, 23, 0);
-        (total(&out.tally, Counter::Cleared) as f64, total(&out.tally, Counter::ReconciledPretrial))
+        let (mut cleared, mut reconciled) = (0.0, 0);
+        for seed in 23..27 {
+            let out = simulate(&s, seed, 0);
+            cleared += total(&out.tally, Counter::Cleared) as f64;
+            reconciled += total(&out.tally, Counter::ReconciledPretrial);
+        }
+        (cleared, reconciled)
     };
     let (full, reconciled) = cleared(&[("reconcile_work = 0.5", "reconcile_work = 1.0")]);
     let (cheap, _) = cleared(&[("reconcile_work = 0.5", "reconcile_work = 0.0")]);

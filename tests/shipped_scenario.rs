@@ -36,8 +36,10 @@ fn every_2010_target_within_a_factor_of_two() {
 /// The fit the README and `results/calibration/README.md` report: the default eight runs of the
 /// shipped scenario, compared with the 169 published figures of 2000-2012, give exactly this
 /// many hits. The runs are deterministic, so a change of this count means the model or the
-/// shipped parameters changed: recalibrate, or re-state the fit in both READMEs.
-const DOCUMENTED_HITS_2000_2012: usize = 148;
+/// shipped parameters changed: recalibrate, or re-state the fit in both READMEs. (148 with the
+/// ChaCha8 case windows the calibration ran on; 137 since the counter-based case draws of
+/// issue 24 gave every case new numbers.)
+const DOCUMENTED_HITS_2000_2012: usize = 137;
 
 #[test]
 fn the_documented_fit_holds() {

@@ -4,7 +4,7 @@
 
 use std::ops::{Index, IndexMut};
 
-use super::draws::{self, CASE_WORDS, CaseId, Source};
+use super::draws::{CaseDraws, CaseId, Source};
 use crate::record::Subject;
 use crate::scenario::Gravity;
 
@@ -15,11 +15,12 @@ pub enum Verdict {
     Acquitted,
 }
 
-/// A case in flight. Its random numbers are fixed at creation (see `draws`).
+/// A case in flight. Its random numbers are fixed by its identity (see `draws`).
 #[derive(Clone, Debug)]
 pub struct Case {
     pub id: CaseId,
-    pub w: [u32; CASE_WORDS],
+    /// Its random numbers, read through [`Case::u`].
+    pub draws: CaseDraws,
     pub source: Source,
     pub province: u16,
     pub kind: u8,
@@ -55,10 +56,13 @@ pub struct Case {
 }
 
 impl Case {
-    /// The uniform in (0, 1) of the case's word in `slot`.
+    /// The uniform in (0, 1) of the case's word in `slot`: slots from
+    /// [`slot::FIRST_REVISITABLE`] on are read at the case's current visit, the others at its
+    /// first.
     #[inline]
     pub fn u(&self, slot: usize) -> f64 {
-        draws::unit(self.w[slot])
+        let visit = if slot >= slot::FIRST_REVISITABLE { self.visits } else { 0 };
+        self.draws.u(visit, slot)
     }
 
     /// What the recorder needs to know about the case.
@@ -77,7 +81,7 @@ impl Case {
 }
 
 /// Slots of a case's random words. Slots below 32 are read once; slots from 32 on belong to
-/// stages a case can revisit and are refreshed on each revisit.
+/// stages a case can revisit and take new words on each revisit (`Case::visits`).
 pub mod slot {
     pub const PROVINCE: usize = 0;
     pub const KIND: usize = 1;

@@ -1,16 +1,34 @@
 //! Random numbers, laid out for common random numbers.
 //!
 //! A run has one `ChaCha8Rng` keyed by the master seed, on the stream numbered by the run index.
-//! Nothing draws from it sequentially: every case and every agent owns a fixed window of the
-//! stream, addressed by its identity, and every decision reads a fixed slot of that window.
-//! So the same case meets the same random numbers in a counterfactual run whatever other rules
-//! changed: a rule that removes an option does not shift anyone else's draws.
+//! Nothing draws from it sequentially: every case and every agent owns its numbers, addressed
+//! by its identity, and every decision reads a fixed slot of them. So the same case meets the
+//! same random numbers in a counterfactual run whatever other rules changed: a rule that
+//! removes an option does not shift anyone else's draws.
 //!
-//! Layout of the stream (in 32-bit words):
-//! - case `id` (see [`CaseId`]): words `[id * 64, id * 64 + 64)`; 64 words are exactly one
-//!   refill of the generator's 4-block buffer, so a case costs one ChaCha8 refill;
-//! - repeat visits of a case to a stage (a retrial, a second review): 16-word blocks at
-//!   `REVISIT_BASE` + (id * 512 + block) * 16, two blocks per visit (up to 255 visits);
+//! Cases (see [`CaseId`], [`CaseDraws`]): a case's word in slot `k` on visit `v` is output
+//! number `v * 64 + k + 1` of SplitMix64 started from the case's key, computed directly from
+//! that counter (`mix64(key + n * GAMMA)`), so a case pays for the words it reads and nothing
+//! else (a case closed at clearance reads about ten of its 64 slots). Slots below
+//! [`FIRST_REVISITABLE`](crate::engine::slot::FIRST_REVISITABLE) are read at visit 0 only;
+//! a case that comes back to a stage reads the revisitable slots at its visit count. The
+//! case's key is `mix64(mix64(id ^ k0) ^ k1)`, where `(k0, k1)` are two 64-bit words of the
+//! run's ChaCha8 stream at `CASE_KEY_POS`: a bijection of the identity, so two cases of a
+//! run never share a key.
+//!
+//! Why SplitMix64 (Steele, Lea and Flood, "Fast splittable pseudorandom number generators",
+//! OOPSLA 2014; the generator of Java's `SplittableRandom` and the seeder recommended for the
+//! xoshiro family): its output sequence passes TestU01's BigCrush, and its n-th output is a
+//! function of (state, n) alone, so a word is one multiply-add and one 64-bit mix (about ten
+//! instructions) instead of a ChaCha8 block. The ChaCha8 window this replaces cost a 4-block
+//! refill (64 words) per case whether read or not. Two cases' sequences overlap only if their
+//! keys are within 2^14 steps of GAMMA of each other: a chance of about 2^-49 per pair of
+//! cases. Words are the upper 32 bits of the 64-bit output (its best bits). The crates that
+//! implement SplitMix64 (e.g. `rand_xoshiro`) are sequential generators without random
+//! access, which is the whole point here, so the two lines are written out; the tests pin
+//! them against the reference implementation's published outputs.
+//!
+//! Agents and provinces keep 16-word blocks of the ChaCha8 stream (there are few of them):
 //! - agents: 16-word blocks at `AGENT_BASE` + uid * 16 (traits of the agent with that uid);
 //! - agents' periods: 16-word blocks at `AGENT_PERIOD_BASE` + (uid * 2^13 + period) * 16
 //!   (what happens to an agent in a period outside the cases, e.g. a judge's other caseload);
@@ -19,12 +37,16 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// Words per case window.
+/// Slots per case and visit: a case's words on one visit are slots `0..CASE_WORDS`.
 pub const CASE_WORDS: usize = 64;
-const REVISIT_BASE: u128 = 1 << 60;
+/// Where the run's two case-key words sit in its ChaCha8 stream (inside the region that held
+/// the revisit windows of the former layout, which is no longer read).
+const CASE_KEY_POS: u128 = 1 << 60;
 const AGENT_PERIOD_BASE: u128 = 1 << 61;
 const AGENT_BASE: u128 = 1 << 62;
 const PROVINCE_BASE: u128 = 3 << 62;
+/// SplitMix64's increment: the odd integer nearest 2^64 / golden ratio.
+const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// Identity of a case: its source, the year index and its sequence number within the year.
 /// Built from the case's place in the inflow, not from processing order, so a counterfactual
@@ -50,9 +72,36 @@ impl CaseId {
     }
 }
 
-/// The run's generator: ChaCha8 keyed by the master seed, stream = run index.
+/// The run's generator: ChaCha8 keyed by the master seed, stream = run index, and the key of
+/// its cases' numbers drawn from it.
 pub struct RunStream {
     rng: ChaCha8Rng,
+    case_key: (u64, u64),
+}
+
+/// The random numbers of one case, addressed by (visit, slot): every draw a stage makes for a
+/// case goes through [`CaseDraws::word`]. Eight bytes: a case carries it and computes a word
+/// when a decision reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CaseDraws {
+    key: u64,
+}
+
+impl CaseDraws {
+    /// The case's word in `slot` (0..CASE_WORDS) on visit `visit` (0: the first): output
+    /// number `visit * 64 + slot + 1` of SplitMix64 started from the case's key.
+    #[inline]
+    pub fn word(self, visit: u8, slot: usize) -> u32 {
+        debug_assert!(slot < CASE_WORDS);
+        let n = ((visit as u64) << 6 | slot as u64) + 1;
+        (mix64(self.key.wrapping_add(n.wrapping_mul(GAMMA))) >> 32) as u32
+    }
+
+    /// The uniform in (0, 1) of the word in `slot` on visit `visit`.
+    #[inline]
+    pub fn u(self, visit: u8, slot: usize) -> f64 {
+        unit(self.word(visit, slot))
+    }
 }
 
 /// A ChaCha8 generator keyed by a 64-bit seed, on the given stream. The seed is expanded to a
@@ -71,14 +120,17 @@ pub fn chacha8(seed: u64, stream: u64) -> ChaCha8Rng {
 
 impl RunStream {
     pub fn new(master_seed: u64, run_index: u64) -> RunStream {
-        RunStream { rng: chacha8(master_seed, run_index) }
+        let mut rng = chacha8(master_seed, run_index);
+        rng.set_word_pos(CASE_KEY_POS);
+        let case_key = (rng.next_u64(), rng.next_u64());
+        RunStream { rng, case_key }
     }
 
     fn fill(&mut self, word_pos: u128, out: &mut [u32]) {
         self.rng.set_word_pos(word_pos);
         // Bulk copy out of the generator's buffer, then read the words back little-endian:
         // the same words as `next_u32` one by one, without a bounds check per word.
-        let mut bytes = [0u8; 4 * CASE_WORDS];
+        let mut bytes = [0u8; 4 * 16];
         let bytes = &mut bytes[..4 * out.len()];
         self.rng.fill_bytes(bytes);
         for (w, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
@@ -86,17 +138,20 @@ impl RunStream {
         }
     }
 
-    /// The 64 words of a case.
-    pub fn case_words(&mut self, id: CaseId, out: &mut [u32; CASE_WORDS]) {
-        self.fill(id.0 as u128 * CASE_WORDS as u128, out);
+    /// The random numbers of a case.
+    #[inline]
+    pub fn case_draws(&self, id: CaseId) -> CaseDraws {
+        let (k0, k1) = self.case_key;
+        CaseDraws { key: mix64(mix64(id.0 ^ k0) ^ k1) }
     }
 
-    /// The `block`-th 16-word block (0..512) of a case's windows for revisits.
-    pub fn revisit_words(&mut self, id: CaseId, block: u32) -> [u32; 16] {
-        let mut out = [0u32; 16];
-        let pos = REVISIT_BASE + (id.0 as u128 * 512 + (block as u128 & 511)) * 16;
-        self.fill(pos, &mut out);
-        out
+    /// The 64 words of a case's first visit (all of them; a stage reads single words through
+    /// [`CaseDraws::word`]).
+    pub fn case_words(&self, id: CaseId, out: &mut [u32; CASE_WORDS]) {
+        let d = self.case_draws(id);
+        for (slot, w) in out.iter_mut().enumerate() {
+            *w = d.word(0, slot);
+        }
     }
 
     /// 16 words for the agent with this uid.
@@ -122,12 +177,17 @@ impl RunStream {
     }
 }
 
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
+/// SplitMix64's output function (a bijection of 64-bit words; Stafford's "Mix13" variant).
+#[inline]
+fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(GAMMA);
+    mix64(*state)
 }
 
 /// A uniform in the open interval (0, 1) from one 32-bit word.
@@ -141,13 +201,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn case_windows_do_not_depend_on_order_of_access() {
+    fn case_numbers_do_not_depend_on_order_of_access() {
         let mut a = RunStream::new(7, 3);
-        let mut b = RunStream::new(7, 3);
+        let b = RunStream::new(7, 3);
         let id1 = CaseId::new(Source::PublicCrime, 2, 10);
         let id2 = CaseId::new(Source::PrivateComplaint, 0, 1);
         let (mut x1, mut x2, mut y1, mut y2) = ([0; 64], [0; 64], [0; 64], [0; 64]);
         a.case_words(id1, &mut x1);
+        a.agent_words(5);
         a.case_words(id2, &mut x2);
         b.case_words(id2, &mut y2);
         b.case_words(id1, &mut y1);
@@ -170,31 +231,73 @@ mod tests {
     }
 
     #[test]
-    fn revisit_blocks_are_distinct_for_many_visits_and_cases() {
-        let mut s = RunStream::new(3, 0);
-        let a = CaseId::new(Source::PublicCrime, 1, 5);
-        let b = CaseId::new(Source::PublicCrime, 1, 6);
+    fn visits_and_cases_have_numbers_of_their_own() {
+        let s = RunStream::new(3, 0);
         let mut seen = std::collections::BTreeSet::new();
-        for id in [a, b] {
-            for block in 0..40 {
-                assert!(seen.insert(s.revisit_words(id, block)), "block {block} of {id:?} repeats");
+        for id in [CaseId::new(Source::PublicCrime, 1, 5), CaseId::new(Source::PublicCrime, 1, 6)] {
+            let d = s.case_draws(id);
+            for visit in 0..=u8::MAX {
+                let words: Vec<u32> = (32..CASE_WORDS).map(|k| d.word(visit, k)).collect();
+                assert!(seen.insert(words), "visit {visit} of {id:?} repeats");
             }
         }
-        let mut case = [0; 64];
-        s.case_words(a, &mut case);
-        assert!(!seen.contains(&<[u32; 16]>::try_from(&case[..16]).unwrap()));
     }
 
-    /// Pins the exact stream: a change of rand_chacha, of the key expansion or of the layout
-    /// changes every result, and must be a deliberate, announced change. The expected words
+    /// The counter-based words are SplitMix64's outputs: the first ones against the outputs
+    /// of the reference implementation (Vigna's splitmix64.c, as published in the tests of
+    /// the `rand_xoshiro` crate) for the state 1477776061723855037, upper 32 bits; a later
+    /// visit against a plain sequential SplitMix64 stepped to the same place.
+    #[test]
+    fn case_words_are_splitmix64_outputs() {
+        const REFERENCE: [u64; 6] = [
+            1_985_237_415_132_408_290,
+            2_979_275_885_539_914_483,
+            13_511_426_838_097_143_398,
+            8_488_337_342_461_049_707,
+            15_141_737_807_933_549_159,
+            17_093_170_987_380_407_015,
+        ];
+        let d = CaseDraws { key: 1_477_776_061_723_855_037 };
+        for (slot, r) in REFERENCE.iter().enumerate() {
+            assert_eq!(d.word(0, slot), (r >> 32) as u32, "slot {slot}");
+        }
+        let sequential = |steps: u64| {
+            let (mut state, mut out) = (d.key, 0);
+            for _ in 0..steps {
+                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = state;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                out = z ^ (z >> 31);
+            }
+            (out >> 32) as u32
+        };
+        assert_eq!(d.word(3, 40), sequential(3 * 64 + 40 + 1));
+        assert_eq!(d.word(255, 63), sequential(256 * 64));
+    }
+
+    /// Pins the exact streams: a change of rand_chacha, of the key expansion or of the layout
+    /// changes every result, and must be a deliberate, announced change. The ChaCha8 words
     /// were computed by an independent implementation of ChaCha (8 rounds, 64-bit counter and
-    /// stream words as in rand_chacha) keyed by SplitMix64(42), not read back from this code.
+    /// stream words as in rand_chacha) keyed by SplitMix64(42), not read back from this code;
+    /// a case's key is those words' successors at `CASE_KEY_POS` put through `mix64` twice,
+    /// recomputed here step by step, and the case's first words were read back from this code
+    /// when the layout was introduced.
     #[test]
     fn value_stability() {
-        let mut s = RunStream::new(42, 0);
+        let mut rng = chacha8(42, 0);
+        let first: [u32; 4] = std::array::from_fn(|_| rng.next_u32());
+        assert_eq!(first, PINNED_CHACHA_WORDS);
+        rng.set_word_pos(CASE_KEY_POS);
+        let w: [u64; 4] = std::array::from_fn(|_| rng.next_u32() as u64);
+        let (k0, k1) = (w[0] | w[1] << 32, w[2] | w[3] << 32);
+        let s = RunStream::new(42, 0);
+        let id = CaseId::new(Source::PublicCrime, 0, 0);
+        assert_eq!(s.case_draws(id), CaseDraws { key: mix64(mix64(id.0 ^ k0) ^ k1) });
         let mut out = [0; 64];
-        s.case_words(CaseId::new(Source::PublicCrime, 0, 0), &mut out);
-        assert_eq!(&out[..4], &PINNED_FIRST_WORDS);
+        s.case_words(id, &mut out);
+        assert_eq!(&out[..4], &PINNED_CASE_WORDS);
     }
-    const PINNED_FIRST_WORDS: [u32; 4] = [2_278_103_804, 823_500_537, 3_021_377_537, 391_485_508];
+    const PINNED_CHACHA_WORDS: [u32; 4] = [2_278_103_804, 823_500_537, 3_021_377_537, 391_485_508];
+    const PINNED_CASE_WORDS: [u32; 4] = [3_514_696_841, 3_470_956_572, 2_096_683_314, 2_810_555_353];
 }

@@ -34,7 +34,7 @@ use crate::record::Tally;
 use crate::record::trace::{NoTrace, Trace};
 use crate::scenario::{Beta, Scenario};
 use agents::TraitTables;
-use dist::{BetaTable, TriageTable};
+use dist::{BetaTable, Poisson, TriageTable};
 
 pub use crate::record::{N_TERMINALS, Terminal};
 pub use calendar::Stage;
@@ -93,6 +93,10 @@ pub(crate) struct Prepared {
     /// Share of public cases with more than one accused, 1 - exp(-extra_defendants_mean): how
     /// a partial jury jurisdiction splits between single and group charges.
     pub group_share: f64,
+    /// Extra episodes of a public case, extra defendants of a public and of a private case.
+    pub extra_episodes: Poisson,
+    pub extra_defendants: Poisson,
+    pub private_extra_defendants: Poisson,
 }
 
 impl Prepared {
@@ -127,6 +131,9 @@ impl Prepared {
                 })
                 .collect(),
             group_share: 1.0 - (-s.crime.extra_defendants_mean).exp(),
+            extra_episodes: Poisson::new(s.crime.extra_episodes_mean),
+            extra_defendants: Poisson::new(s.crime.extra_defendants_mean),
+            private_extra_defendants: Poisson::new(s.crime.private_extra_defendants_mean),
         }
     }
 }

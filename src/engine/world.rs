@@ -6,7 +6,7 @@
 use super::agents::Agents;
 use super::arrivals::InflowCursor;
 use super::calendar::{Calendar, Stage};
-use super::case::{CaseStore, slot};
+use super::case::CaseStore;
 use super::dist::normal_quantile;
 use super::draws::{RunStream, unit};
 use super::stocks::Stocks;
@@ -269,17 +269,11 @@ impl<'s, T: Tracer> World<'s, T> {
         self.cases.remove(case);
     }
 
-    /// A case's words for revisitable stages are refreshed when it comes back.
+    /// A case that comes back to a stage reads new words in the revisitable slots: those of
+    /// its next visit (see `Case::u`), so every revisit gets numbers of its own.
     pub(crate) fn revisit(&mut self, case: u32) {
         let c = &mut self.cases[case];
         c.visits = c.visits.saturating_add(1);
-        // Visit v reads blocks 2v-2 and 2v-1: every revisit gets numbers of its own.
-        let v = c.visits as u32;
-        let a = self.stream.revisit_words(c.id, 2 * v - 2);
-        let b = self.stream.revisit_words(c.id, 2 * v - 1);
-        let c = &mut self.cases[case];
-        c.w[slot::FIRST_REVISITABLE..slot::FIRST_REVISITABLE + 16].copy_from_slice(&a);
-        c.w[slot::FIRST_REVISITABLE + 16..].copy_from_slice(&b);
     }
 
     fn end_year(&mut self, year: usize) {

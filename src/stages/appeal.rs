@@ -70,7 +70,7 @@ impl<T: Tracer> World<'_, T> {
         // A copy: the stage reads the case while it updates the world.
         let c = self.cases[index].clone();
         let c = &c;
-        let u = |k: usize| unit(c.w[k]);
+        let u = |k: usize| c.u(k);
         let subject = c.subject();
         let public = c.source != Source::PrivateComplaint;
         let appellate = pick_in(&self.agents.appellate_rosters[c.province as usize], u(slot::APPEAL_JUDGE));

@@ -24,12 +24,13 @@ pub fn pick_in(roster: &[u32], u: f64) -> u32 {
     roster[((u * n as f64) as usize).min(n - 1)]
 }
 
-/// Picks an index from a cumulative distribution.
+/// Picks an index from a cumulative distribution: the first entry above `u` times the total
+/// (found by bisection: the entries are cumulative sums, never decreasing).
 #[inline]
 pub fn pick_cdf(cdf: &[f64], u: f64) -> usize {
     let total = cdf.last().copied().unwrap_or(1.0);
     let x = u * total;
-    cdf.iter().position(|&c| x < c).unwrap_or(cdf.len() - 1)
+    cdf.partition_point(|&c| c <= x).min(cdf.len() - 1)
 }
 
 impl<T: Tracer> World<'_, T> {

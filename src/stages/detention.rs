@@ -7,7 +7,6 @@
 
 use super::common::pick_in;
 use crate::engine::dist::logistic;
-use crate::engine::draws::unit;
 use crate::engine::{Case, World, slot};
 use crate::record::Event;
 use crate::record::event::Exit;
@@ -21,7 +20,7 @@ impl<T: Tracer> World<'_, T> {
         let b = &s.behaviour.detention;
         let rules = self.rules();
         let inc = self.incentives();
-        let u = |k: usize| unit(case.w[k]);
+        let u = |k: usize| case.u(k);
         let n = case.defendants as u64;
         let p = case.province as usize;
         let shift = self.provinces[p].detention_shift;

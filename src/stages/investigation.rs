@@ -10,8 +10,8 @@
 
 use super::common::{bargain, pick_cdf, pick_in};
 use super::law::reconciliation_eligibility;
-use crate::engine::dist::{exp_days, logistic, normal_quantile, poisson};
-use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
+use crate::engine::dist::{exp_days, logistic, normal_quantile};
+use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, Verdict, World, slot};
 use crate::record::event::Torture;
 use crate::record::recorder::counts_case;
@@ -29,11 +29,10 @@ impl<T: Tracer> World<'_, T> {
     /// A crime is registered (public prosecution, or a criminal misdemeanour). Returns the
     /// episodes (registered criminal cases) it joins, at most `max_episodes`.
     pub(crate) fn register(&mut self, id: CaseId, source: Source, max_episodes: u32) -> u32 {
-        let mut w = [0u32; CASE_WORDS];
-        self.stream.case_words(id, &mut w);
+        let draws = self.stream.case_draws(id);
         let s = self.s;
         let crime = &s.crime;
-        let u = |k: usize| unit(w[k]);
+        let u = |k: usize| draws.u(0, k);
         // What registration and the clearance decision need; the rest of the case is drawn
         // only once a suspect is found (about half the cases end here).
         let kind = pick_cdf(&self.prep.kind_cdf, u(slot::KIND));
@@ -43,7 +42,7 @@ impl<T: Tracer> World<'_, T> {
         let episodes = if source == Source::Misdemeanour {
             1
         } else {
-            (1 + poisson(crime.extra_episodes_mean, u(slot::EPISODES))).min(max_episodes)
+            (1 + self.prep.extra_episodes.sample(u(slot::EPISODES))).min(max_episodes)
         };
         // What the recorder knows of the report before a suspect is found.
         let report = Subject {
@@ -85,13 +84,16 @@ impl<T: Tracer> World<'_, T> {
             self.prep.solvability_selected.sample((us - w_all) / (1.0 - w_all))
         };
         let solvability = (drawn + k.solvability_shift).clamp(0.0, 1.0);
-        let p_clear = if clear_exponent == 1.0 { solvability } else { solvability.powf(clear_exponent) };
+        // p_clear = s^e with e >= 1 (`TriageTable::exponent`) never exceeds s, nor does libm's
+        // `powf` of s in [0, 1] (within an ulp of the true value, which is below s): a draw at
+        // or above s is unsolved whatever the exponent, so `powf` is needed only below s.
+        let p_clear = move || if clear_exponent == 1.0 { solvability } else { solvability.powf(clear_exponent) };
         let draw = u(slot::CLEAR);
         self.trace.decision(self.calendar.day, id, move || {
             let by = Decider { role: Role::Investigator, uid: Some(investigator_uid), province: province as u16 };
-            Decision::chance("investigation", "find a suspect", by, &["found", "unsolved"], p_clear, draw)
+            Decision::chance("investigation", "find a suspect", by, &["found", "unsolved"], p_clear(), draw)
         });
-        if draw >= p_clear {
+        if draw >= solvability || draw >= p_clear() {
             // Coverage compares capacity with the work the caseload asks for: a report that
             // would be solved without overload needs a full investigation even when triage
             // drops it; one that would not takes only `unsolved_work`.
@@ -111,13 +113,13 @@ impl<T: Tracer> World<'_, T> {
         let means_mu = if jobless { crime.means_log_mean_jobless } else { crime.means_log_mean_employed };
         let mut case = Case {
             id,
-            w,
+            draws,
             source,
             province: province as u16,
             kind: kind as u8,
             gravity,
             episodes: episodes as u8,
-            defendants: 1 + poisson(crime.extra_defendants_mean, u(slot::DEFENDANTS)) as u8,
+            defendants: 1 + self.prep.extra_defendants.sample(u(slot::DEFENDANTS)) as u8,
             juvenile: u(slot::JUVENILE) < crime.juvenile_share,
             first_offence: u(slot::FIRST_OFFENCE) < crime.first_offence_share,
             jobless,
@@ -309,7 +311,7 @@ impl<T: Tracer> World<'_, T> {
     /// non-registration is itself a crime; few complaints become cases, fewer reach court.
     fn torture_complaint(&mut self, case: &Case) {
         let t = &self.s.behaviour.torture;
-        let u = |k: usize| unit(case.w[k]);
+        let u = |k: usize| case.u(k);
         if u(slot::COMPLAIN) >= t.complain_investigation {
             return;
         }

@@ -6,8 +6,8 @@
 use super::appeal::Appellant;
 use super::common::{pick_cdf, pick_in};
 use crate::engine::agents::VerdictKind;
-use crate::engine::dist::{exp_days, logistic, logit, poisson};
-use crate::engine::draws::{CASE_WORDS, CaseId, Source, unit};
+use crate::engine::dist::{exp_days, logistic, logit};
+use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, Verdict, World, slot};
 use crate::record::recorder::counts_case;
 use crate::record::trace::{Decider, Decision, Role, Tracer};
@@ -20,10 +20,9 @@ const PRIVATE_REFERENCE_WEAKNESS: f64 = 0.3;
 
 impl<T: Tracer> World<'_, T> {
     pub(crate) fn file_private_complaint(&mut self, id: CaseId) {
-        let mut w = [0u32; CASE_WORDS];
-        self.stream.case_words(id, &mut w);
+        let draws = self.stream.case_draws(id);
         let s = self.s;
-        let u = |k: usize| unit(w[k]);
+        let u = |k: usize| draws.u(0, k);
         let province = pick_cdf(&self.prep.province_cdf, u(slot::PROVINCE));
         // Under total registration the police register many would-be private complaints
         // (battery and the like) as public crimes; those are inside the registered-crime inflow.
@@ -56,13 +55,13 @@ impl<T: Tracer> World<'_, T> {
         let days = exp_days(b.days_mean, u(slot::TRIAL_DAYS));
         let case = Case {
             id,
-            w,
+            draws,
             source: Source::PrivateComplaint,
             province: province as u16,
             kind: 0,
             gravity: Gravity::Minor,
             episodes: 1,
-            defendants: 1 + poisson(s.crime.private_extra_defendants_mean, u(slot::DEFENDANTS)) as u8,
+            defendants: 1 + self.prep.private_extra_defendants.sample(u(slot::DEFENDANTS)) as u8,
             juvenile: false,
             first_offence: u(slot::FIRST_OFFENCE) < s.crime.first_offence_share,
             jobless: u(slot::JOBLESS) < s.crime.jobless_share,
@@ -94,7 +93,7 @@ impl<T: Tracer> World<'_, T> {
         // A copy: the stage reads the case while it updates the world.
         let c = self.cases[index].clone();
         let c = &c;
-        let u = |k: usize| unit(c.w[k]);
+        let u = |k: usize| c.u(k);
         let subject = c.subject();
         let judge = c.judge as usize;
         // A retrial after appeal cannot reject the complaint again.

@@ -9,7 +9,6 @@ use super::common::learn;
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::TrialRecord;
 use crate::engine::dist::{choose, exp_days};
-use crate::engine::draws::unit;
 use crate::engine::{Stage, World, slot};
 use crate::record::event::{Exit, Grounds};
 use crate::record::trace::{Decider, Decision, Role, Tracer};
@@ -55,7 +54,7 @@ impl<T: Tracer> World<'_, T> {
         // A copy: the stage reads the case while it updates the world.
         let c = self.cases[index].clone();
         let c = &c;
-        let u = |k: usize| unit(c.w[k]);
+        let u = |k: usize| c.u(k);
         let proc = &self.agents.procurators[c.procurator as usize];
 
         if c.visits >= MAX_VISITS {

@@ -16,7 +16,6 @@ use super::common::{bargain, learn, pick_in};
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::{Risk, VerdictKind, VerdictRecord};
 use crate::engine::dist::{choose, exp_days, log_add_exp, logistic};
-use crate::engine::draws::unit;
 use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
 use crate::record::event::{Exit, Grounds, Return, Torture};
 use crate::record::trace::{Decider, Decision, Role, Tracer};
@@ -82,7 +81,7 @@ impl<T: Tracer> World<'_, T> {
         // A copy: the stage reads the case while it updates the world.
         let c = self.cases[index].clone();
         let c = &c;
-        let u = |k: usize| unit(c.w[k]);
+        let u = |k: usize| c.u(k);
         let p = c.province as usize;
         let subject = c.subject();
         let judge_index = pick_in(&self.agents.judge_rosters[p], u(slot::JUDGE));
