@@ -28,5 +28,7 @@ pub mod output;
 pub mod record;
 pub mod report;
 pub mod scenario;
+pub mod serve;
 pub mod stages;
+pub mod story;
 pub mod summary;
