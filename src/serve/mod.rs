@@ -10,7 +10,7 @@
 //! - Runs are scaled down (inflow and staff times `scale`, counts divided by it again) so an
 //!   answer comes within about two seconds on two cores; the page says so.
 //! - Results are cached by (scenario text, seeds, scale); work goes through a bounded queue:
-//!   one computation at a time, a few waiting, anyone beyond told 503 "busy, retry in N s"
+//!   one computation at a time, eight waiting, anyone beyond told 503 "busy, retry in N s"
 //!   with `Retry-After`.
 //! - Hostile requests get a 4xx: bodies over [`MAX_BODY`] (413), unknown keys or controls
 //!   (422), static paths outside the compiled-in list (404), more seeds than
@@ -47,7 +47,7 @@ pub const DEFAULT_SCALE: f64 = 0.1;
 /// Largest request body accepted (a request is a year and at most twenty changes).
 pub const MAX_BODY: usize = 16 * 1024;
 /// Requests allowed to wait for the one computation slot; beyond them, 503.
-pub const QUEUE: usize = 4;
+pub const QUEUE: usize = 8;
 /// Results kept in the cache (each a few tens of kilobytes).
 pub const CACHE_ENTRIES: usize = 64;
 /// Case stories shown with each answer.
