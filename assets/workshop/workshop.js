@@ -103,9 +103,13 @@
         { series: [3, 4], fill: "rgba(228,87,46,0.18)" }
       ],
       scales: { x: { time: false } },
-      axes: [{}, { size: 64, values: function (u, s) { return s.map(function (v) { return format(v, share); }); } }],
+      axes: [
+        { values: function (u, s) { return s.map(function (v) { return String(v); }); } },
+        { size: 64, values: function (u, s) { return s.map(function (v) { return format(v, share); }); } }
+      ],
       cursor: { drag: { x: false, y: false } },
-      legend: { live: true }
+      // The colours are explained above the controls; the numbers are in the table.
+      legend: { show: false }
     };
   }
 
