@@ -48,6 +48,8 @@ pub const DEFAULT_SCALE: f64 = 0.1;
 pub const MAX_BODY: usize = 16 * 1024;
 /// Requests allowed to wait for the one computation slot; beyond them, 503.
 pub const QUEUE: usize = 8;
+/// Requests checked at once (each loads the scenario: a few milliseconds); beyond them, 503.
+pub const CHECKS: usize = 8;
 /// Results kept in the cache (each a few tens of kilobytes).
 pub const CACHE_ENTRIES: usize = 64;
 /// Case stories shown with each answer.
@@ -143,6 +145,8 @@ struct Shared {
     queue: Semaphore,
     /// The one computation slot.
     work: Semaphore,
+    /// Checks of requests (a scenario load each) running at once; none left is 503 too.
+    checks: Semaphore,
     /// Seconds the last computations took (a moving average), for "retry in N s".
     seconds: Mutex<f64>,
     controls: Value,
@@ -212,6 +216,7 @@ impl Server {
             baselines: Mutex::new(BTreeMap::new()),
             queue: Semaphore::new(QUEUE),
             work: Semaphore::new(1),
+            checks: Semaphore::new(CHECKS),
             seconds: Mutex::new(1.0),
             controls,
         };
@@ -345,7 +350,10 @@ async fn run(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             return error(status, format!("bad request: {e}"));
         }
     };
-    // Validation is quick (a scenario load): done here, before any queue.
+    // Validation is quick (a scenario load): done before the queue, a few at a time.
+    let Ok(_checking) = shared.checks.try_acquire() else {
+        return busy(&shared);
+    };
     let checked = {
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || prepare(&shared, &request)).await
