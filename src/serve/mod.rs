@@ -351,13 +351,14 @@ async fn run(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         }
     };
     // Validation is quick (a scenario load): done before the queue, a few at a time.
-    let Ok(_checking) = shared.checks.try_acquire() else {
+    let Ok(checking) = shared.checks.try_acquire() else {
         return busy(&shared);
     };
     let checked = {
         let shared = shared.clone();
         tokio::task::spawn_blocking(move || prepare(&shared, &request)).await
     };
+    drop(checking);
     let job = match checked {
         Ok(Ok(job)) => job,
         Ok(Err(invalid)) => {
