@@ -276,3 +276,22 @@ fn thirty_participants_at_once_get_answers_or_a_retry_and_memory_stays_flat() {
     assert_eq!(request(addr, "GET", "/api/setup", b"").status, 200, "still serving");
     server.stop();
 }
+
+#[test]
+fn bad_settings_are_exit_2_before_anything_listens() {
+    let tiny = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny.toml");
+    let tiny = tiny.to_str().expect("utf-8 path");
+    let cases: [(&[&str], &str); 4] = [
+        (&["serve", "no/such/scenario.toml", "--port", "0"], "no/such/scenario.toml"),
+        (&["serve", tiny, "--port", "0", "--scale", "2"], "--scale must be in (0, 1], not 2"),
+        (&["serve", tiny, "--port", "0", "--seeds", "5000"], "--seeds must be from 1 to 16, not 5000"),
+        (&["serve", tiny, "--port", "0", "--host", "no host here"], "--host no host here: not an address to listen on"),
+    ];
+    for (args, says) in cases {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_caseflow")).args(args).output().expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: expected {says:?} in {stderr}");
+        assert!(!stderr.contains("panicked"));
+    }
+}

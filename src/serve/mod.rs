@@ -201,6 +201,13 @@ impl Server {
         if config.seeds == 0 || config.seeds > variant::MAX_SEEDS {
             return Err(ServeError(format!("--seeds must be from 1 to {}, not {}", variant::MAX_SEEDS, config.seeds)));
         }
+        use std::net::ToSocketAddrs;
+        if (config.host.as_str(), config.port).to_socket_addrs().map_or(true, |mut a| a.next().is_none()) {
+            return Err(ServeError(format!(
+                "--host {}: not an address to listen on (use 127.0.0.1, or 0.0.0.0 for a LAN)",
+                config.host
+            )));
+        }
         let base = scenario::load_path(&config.scenario).map_err(|e| ServeError(e.to_string()))?;
         let base_path = std::fs::canonicalize(&config.scenario)
             .map_err(|e| ServeError(format!("{}: {e}", config.scenario.display())))?;
