@@ -408,6 +408,10 @@ pub fn to_text(s: &Scenario, st: &Stories) -> String {
                         let _ = writeln!(out, "      draw {draw:.3} -> {}", d.outcome());
                     }
                     match d.weighed_most() {
+                        Some(p) if p.change().abs() < 0.005 => {
+                            let _ =
+                                writeln!(out, "      no incentive weight moved this choice by half a point or more");
+                        }
                         Some(p) => {
                             let t = &d.terms[p.term];
                             let w = t.weight.map_or(String::new(), |w| format!("{} = {}", w.key, w.value));
