@@ -10,7 +10,7 @@ use crate::engine::dist::{exp_days, logistic, logit};
 use crate::engine::draws::Source;
 use crate::engine::{Stage, Verdict, World, slot};
 use crate::record::event::AppealOutcome;
-use crate::record::trace::{Decider, Decision, Role, Tracer};
+use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
 use crate::record::{Event, Subject, Terminal};
 
 /// Who may appeal a verdict.
@@ -74,24 +74,55 @@ impl<T: Tracer> World<'_, T> {
         // The decision goes on the trial judge's record only if she still holds the post (a
         // dismissed judge's successor does not inherit her reversals).
         let on_record = self.agents.judges[judge].uid == c.judge_uid;
-        let chance = match verdict {
+        // The parts of the log-odds of overturning, named for case stories: (leaning,
+        // procuracy's pull, evidence, campaign).
+        let (chance, leaning, alignment, evidence, campaign) = match verdict {
             Verdict::Acquitted => {
                 // The procuracy's appeal carries weight with deferent judges; a strong case
                 // makes the acquittal look wrong. Private complainants carry no such weight.
                 let alignment = if public { inc.procuracy_alignment * deference } else { 0.0 };
                 let x = b.overturn_acquittal_logit + 2.0 * alignment - inc.reversal_cost + 2.0 * (0.5 - weakness);
-                logistic(x)
+                (logistic(x), b.overturn_acquittal_logit, 2.0 * alignment, 2.0 * (0.5 - weakness), 0.0)
             }
             Verdict::Convicted => {
                 // A campaign against, say, fabricated drug cases reaches the higher courts too.
                 let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.appellate_overturn);
                 let x = b.overturn_conviction_logit - inc.reversal_cost + 2.0 * (weakness - 0.5) + campaign;
-                logistic(x)
+                (logistic(x), b.overturn_conviction_logit, 0.0, 2.0 * (weakness - 0.5), campaign)
             }
         };
         let draw = u(slot::APPEAL_DECIDE);
         self.trace.decision(self.calendar.day, c.id, move || {
-            Decision::chance("appeal", "overturn", by, &["overturn", "uphold"], chance, draw)
+            let mut terms = vec![
+                Term::part(0, "appellate courts' leaning to overturn such a verdict", leaning),
+                Term::weighted(
+                    0,
+                    "the cost of reversing",
+                    "appellate.reversal_cost",
+                    inc.reversal_cost,
+                    -inc.reversal_cost,
+                ),
+                Term::part(0, "how the evidence makes the verdict look", evidence),
+            ];
+            if alignment != 0.0 {
+                terms.push(Term::weighted(
+                    0,
+                    "the pull of the procuracy's appeal",
+                    "appellate.procuracy_alignment",
+                    inc.procuracy_alignment,
+                    alignment,
+                ));
+            }
+            if campaign != 0.0 {
+                terms.push(Term::weighted(
+                    0,
+                    "a campaign on this kind of crime",
+                    "campaign.appellate_overturn",
+                    campaign,
+                    campaign,
+                ));
+            }
+            Decision::chance("appeal", "overturn", by, &["overturn", "uphold"], chance, draw).with_terms(terms)
         });
         let overturn = draw < chance;
         if on_record {

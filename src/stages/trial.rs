@@ -17,7 +17,7 @@ use crate::engine::agents::AppealRecord;
 use crate::engine::dist::{choose, exp_days, log_add_exp, logistic};
 use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
 use crate::record::event::{Exit, Grounds, Return, Torture};
-use crate::record::trace::{Decider, Decision, Role, Tracer};
+use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
 use crate::record::{Event, Terminal};
 use crate::scenario::{DAYS_PER_YEAR, Eligibility};
 
@@ -151,8 +151,32 @@ impl<T: Tracer> World<'_, T> {
                             + b.release_practice_weight * self.provinces[p].release_practice
                             + reconciliation_shift;
                         let (chance, draw) = (logistic(x), u(slot::TRIAL_RECONCILE_JUDGE));
+                        let release_practice = self.provinces[p].release_practice;
                         self.trace.decision(self.calendar.day, c.id, move || {
-                            Decision::chance("trial", "reconciliation", by_judge, RELEASE, chance, draw)
+                            Decision::chance("trial", "reconciliation", by_judge, RELEASE, chance, draw).with_terms(
+                                vec![
+                                    Term::weighted(
+                                        0,
+                                        "the work a sentence would take (her caseload)",
+                                        "trial_judge.caseload",
+                                        inc.trial_judge.caseload,
+                                        (b.effort_sentence - b.effort_closure) * load,
+                                    ),
+                                    Term::weighted(
+                                        0,
+                                        "the procurator's opposition (a release costs him a conviction)",
+                                        "procurator.convictions",
+                                        inc.procurator.convictions,
+                                        -b.discretionary_release_cost * opposition,
+                                    ),
+                                    Term::part(
+                                        0,
+                                        "what colleagues in the province do",
+                                        b.release_practice_weight * release_practice,
+                                    ),
+                                    Term::part(0, "the province's leaning", reconciliation_shift),
+                                ],
+                            )
                         });
                         draw < chance
                     }
@@ -192,8 +216,20 @@ impl<T: Tracer> World<'_, T> {
             let x = b.jury_acquit_logit + b.jury_weakness_slope * (weakness - 0.5) - resistance;
             let (chance, draw) = (logistic(x), u(slot::JURY_DECIDE));
             let jurors = Decider { role: Role::Jury, uid: None, province: c.province };
+            let jury_acquit_logit = b.jury_acquit_logit;
+            let weakness_part = b.jury_weakness_slope * (weakness - 0.5);
             self.trace.decision(self.calendar.day, c.id, move || {
-                Decision::chance("trial", "verdict", jurors, &["acquit", "convict"], chance, draw)
+                Decision::chance("trial", "verdict", jurors, &["acquit", "convict"], chance, draw).with_terms(vec![
+                    Term::part(0, "jurors' leaning to acquit", jury_acquit_logit),
+                    Term::part(0, "the weakness of the evidence", weakness_part),
+                    Term::weighted(
+                        0,
+                        "harder prosecution after last year's jury acquittals",
+                        "procurator.acquittals",
+                        inc.procurator.acquittals,
+                        -resistance,
+                    ),
+                ])
             });
             if draw < chance { Ruling::Acquit } else { Ruling::Convict }
         } else {
@@ -223,8 +259,74 @@ impl<T: Tracer> World<'_, T> {
             }
             let draw = u(slot::TRIAL_DECIDE);
             let choice = choose(&utility, draw);
+            let supplementary_allowed = rules.supplementary_investigation;
             self.trace.decision(self.calendar.day, c.id, move || {
-                Decision::logit("trial", "ruling", by_judge, Ruling::NAMES, &utility, draw, choice)
+                let (caseload, reversals) = (inc.trial_judge.caseload, inc.trial_judge.reversals);
+                let (convict, acquit, close) = (0, 1, 2);
+                let mut terms = vec![
+                    Term::weighted(
+                        convict,
+                        "the work of a sentence",
+                        "trial_judge.caseload",
+                        caseload,
+                        -b.effort_sentence * load,
+                    ),
+                    Term::weighted(
+                        convict,
+                        "the reversal risk she believes a conviction carries",
+                        "trial_judge.reversals",
+                        reversals,
+                        -w_rev * belief_reverse_conviction,
+                    ),
+                    Term::part(convict, "her conscience, against convicting on weak evidence", -conscience * weakness),
+                    Term::part(acquit, "justifying an acquittal to higher courts", -b.acquittal_justification),
+                    Term::weighted(
+                        acquit,
+                        "the work of an acquittal",
+                        "trial_judge.caseload",
+                        caseload,
+                        -b.effort_acquittal * load,
+                    ),
+                    Term::weighted(
+                        acquit,
+                        "the reversal risk she believes an acquittal carries",
+                        "trial_judge.reversals",
+                        reversals,
+                        -w_rev * belief_reverse_acquittal,
+                    ),
+                    Term::part(acquit, "her conscience, for acquitting on weak evidence", conscience * weakness),
+                    Term::part(acquit, "the province's leaning", acquittal_shift),
+                    Term::part(close, "closing on exonerating grounds, as such", b.close_exonerating_constant),
+                    Term::part(close, "her conscience, for closing on weak evidence", conscience * weakness),
+                    Term::weighted(
+                        close,
+                        "the reversal risk of a closure (half an acquittal's)",
+                        "trial_judge.reversals",
+                        reversals,
+                        -0.5 * w_rev * belief_reverse_acquittal,
+                    ),
+                ];
+                if campaign != 0.0 {
+                    terms.push(Term::weighted(
+                        close,
+                        "a campaign on this kind of crime",
+                        "campaign.judge_exonerate",
+                        campaign,
+                        campaign,
+                    ));
+                }
+                if supplementary_allowed {
+                    let ret = Ruling::Return(Return::Supplementary).index();
+                    terms.push(Term::weighted(
+                        ret,
+                        "the work of a return",
+                        "trial_judge.caseload",
+                        caseload,
+                        -b.effort_return * load,
+                    ));
+                    terms.push(Term::part(ret, "her conscience, for returning a weak case", conscience * weakness));
+                }
+                Decision::logit("trial", "ruling", by_judge, Ruling::NAMES, &utility, draw, choice).with_terms(terms)
             });
             Ruling::OPTIONS[choice]
         };
