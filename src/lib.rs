@@ -20,7 +20,9 @@
 //! - [`shard`]: which share of a batch a cluster task computes, and its threads;
 //! - [`calibrate`]: comparison with the published figures, and fitting parameters to them;
 //! - [`experiment`]: what-if differences, sweeps, sensitivity indices and attribution of change;
-//! - [`report`]: results as one offline HTML page and SVG figures, for reading.
+//! - [`report`]: results as one offline HTML page and SVG figures, for reading;
+//! - [`story`]: case stories (`caseflow trace`): sampled cases told decision by decision;
+//! - [`serve`]: the workshop page (`caseflow serve`), a local server with a bounded queue.
 
 pub mod batch;
 pub mod calibrate;
@@ -30,6 +32,8 @@ pub mod output;
 pub mod record;
 pub mod report;
 pub mod scenario;
+pub mod serve;
 pub mod shard;
 pub mod stages;
+pub mod story;
 pub mod summary;

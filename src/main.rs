@@ -53,6 +53,48 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Tell the stories of a few cases, stage by stage: who decided, the options with their
+    /// utilities and chances, the draw, the outcome, and the incentive that pushed hardest.
+    Trace {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// How many cases (a random sample of those registered in the year).
+        #[arg(long, default_value_t = 3)]
+        cases: usize,
+        /// Master seed; the stories are of run 0.
+        #[arg(long = "seed", default_value_t = 1)]
+        seed: u64,
+        /// Only cases of this crime kind (as named in the scenario), e.g. theft.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Cases registered in this year (default: the first reported year).
+        #[arg(long)]
+        year: Option<i32>,
+        /// Only cases that reached a trial.
+        #[arg(long)]
+        tried: bool,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve the workshop page: participants move incentive weights and rules of a year, run,
+    /// and see their variant beside the baseline, with a few case stories.
+    Serve {
+        /// The baseline scenario (default: scenarios/kazakhstan.toml).
+        scenario: Option<PathBuf>,
+        /// Port (0: any free port).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on; 0.0.0.0 serves a classroom on the LAN.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Seeds per run (each answer runs this many seeds of the scaled-down scenario).
+        #[arg(long, default_value_t = caseflow::serve::DEFAULT_SEEDS)]
+        seeds: u64,
+        /// Scale of the runs: inflow and staff multiplied by it, counts divided by it.
+        #[arg(long, default_value_t = caseflow::serve::DEFAULT_SCALE)]
+        scale: f64,
+    },
     /// Run a scenario for many seeds in parallel and write the results.
     Run {
         /// The scenario file (TOML), e.g. scenarios/kazakhstan.toml.
@@ -273,6 +315,48 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Trace { scenario, cases, seed, kind, year, tried, json } => {
+            let s = match load(&scenario) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let request = caseflow::story::StoryRequest { cases, seed, kind, year, tried };
+            match caseflow::story::tell(&s, &request) {
+                Ok(stories) => {
+                    if json {
+                        say!("{:#}", caseflow::story::to_json(&s, &stories));
+                    } else {
+                        say!("{}", caseflow::story::to_text(&s, &stories).trim_end());
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    esay!("error: {e}");
+                    ExitCode::from(EXIT_BAD_INPUT)
+                }
+            }
+        }
+        Command::Serve { scenario, port, host, seeds, scale } => {
+            let path = scenario.unwrap_or_else(|| PathBuf::from("scenarios/kazakhstan.toml"));
+            let config = caseflow::serve::Config { scenario: path, host, port, seeds, scale };
+            let server = match caseflow::serve::Server::new(&config) {
+                Ok(s) => s,
+                Err(e) => {
+                    esay!("{e}");
+                    return ExitCode::from(EXIT_BAD_INPUT);
+                }
+            };
+            let result = server.run(|addr| {
+                say!("workshop page: http://{addr}/  (Ctrl-C to stop)");
+            });
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    esay!("error: {e}");
+                    ExitCode::from(EXIT_FAILURE)
+                }
+            }
+        }
         Command::Check { scenario } => match load(&scenario) {
             Ok(s) => {
                 say!(

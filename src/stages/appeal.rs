@@ -12,7 +12,7 @@ use crate::engine::dist::{exp_days, logistic, logit, poisson};
 use crate::engine::draws::{Source, unit};
 use crate::engine::{Stage, Verdict, World, slot};
 use crate::record::event::AppealOutcome;
-use crate::record::trace::{Decider, Decision, Role, Tracer};
+use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
 use crate::record::{Event, Subject, Terminal};
 use crate::scenario::DAYS_PER_YEAR;
 
@@ -80,27 +80,58 @@ impl<T: Tracer> World<'_, T> {
         let weakness = 1.0 - c.evidence;
         let verdict = c.verdict;
         let on_record = self.verdict_judge(index);
-        let chance = match verdict {
+        // The parts of the log-odds of overturning, named for case stories: (leaning,
+        // procuracy's pull, evidence, campaign).
+        let (chance, leaning, alignment, evidence, campaign) = match verdict {
             Verdict::Acquitted => {
                 // The procuracy's appeal carries weight with deferent judges; a strong case
                 // makes the acquittal look wrong. Private complainants carry no such weight.
                 let alignment = if public { inc.procuracy_alignment * deference } else { 0.0 };
-                let x = b.overturn_acquittal_logit + b.alignment_weight * alignment - inc.reversal_cost
-                    + b.weakness_weight * (REFERENCE_WEAKNESS - weakness);
-                logistic(x)
+                let (pull, evidence) =
+                    (b.alignment_weight * alignment, b.weakness_weight * (REFERENCE_WEAKNESS - weakness));
+                let x = b.overturn_acquittal_logit + pull - inc.reversal_cost + evidence;
+                (logistic(x), b.overturn_acquittal_logit, pull, evidence, 0.0)
             }
             Verdict::Convicted => {
                 // A campaign against, say, fabricated drug cases reaches the higher courts too.
                 let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.appellate_overturn);
-                let x = b.overturn_conviction_logit - inc.reversal_cost
-                    + b.weakness_weight * (weakness - REFERENCE_WEAKNESS)
-                    + campaign;
-                logistic(x)
+                let evidence = b.weakness_weight * (weakness - REFERENCE_WEAKNESS);
+                let x = b.overturn_conviction_logit - inc.reversal_cost + evidence + campaign;
+                (logistic(x), b.overturn_conviction_logit, 0.0, evidence, campaign)
             }
         };
         let draw = u(slot::APPEAL_DECIDE);
         self.trace.decision(self.calendar.day, c.id, move || {
-            Decision::chance("appeal", "overturn", by, &["overturn", "uphold"], chance, draw)
+            let mut terms = vec![
+                Term::part(0, "appellate courts' leaning to overturn such a verdict", leaning),
+                Term::weighted(
+                    0,
+                    "the cost of reversing",
+                    "appellate.reversal_cost",
+                    inc.reversal_cost,
+                    -inc.reversal_cost,
+                ),
+                Term::part(0, "how the evidence makes the verdict look", evidence),
+            ];
+            if alignment != 0.0 {
+                terms.push(Term::weighted(
+                    0,
+                    "the pull of the procuracy's appeal",
+                    "appellate.procuracy_alignment",
+                    inc.procuracy_alignment,
+                    alignment,
+                ));
+            }
+            if campaign != 0.0 {
+                terms.push(Term::weighted(
+                    0,
+                    "a campaign on this kind of crime",
+                    "campaign.appellate_overturn",
+                    campaign,
+                    campaign,
+                ));
+            }
+            Decision::chance("appeal", "overturn", by, &["overturn", "uphold"], chance, draw).with_terms(terms)
         });
         let overturn = draw < chance;
         if !overturn {

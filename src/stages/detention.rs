@@ -10,7 +10,7 @@ use crate::engine::dist::logistic;
 use crate::engine::{Case, World, slot};
 use crate::record::Event;
 use crate::record::event::Exit;
-use crate::record::trace::{Decider, Decision, Role, Tracer};
+use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
 use crate::scenario::DetentionApprover;
 
 impl<T: Tracer> World<'_, T> {
@@ -36,11 +36,23 @@ impl<T: Tracer> World<'_, T> {
         const OPTIONS: &[&str; 2] = &["detain", "release"];
         let approved = match by {
             DetentionApprover::Procurator => {
-                let x = b.procurator_approve_logit - self.prison_pressure() + zeal + shift;
+                let pressure = self.prison_pressure();
+                let x = b.procurator_approve_logit - pressure + zeal + shift;
                 let chance = logistic(x);
                 let draw = u(slot::DETENTION_DECIDE);
                 self.trace.decision(self.calendar.day, case.id, move || {
-                    Decision::chance("detention", "approve", procurator, OPTIONS, chance, draw)
+                    Decision::chance("detention", "approve", procurator, OPTIONS, chance, draw).with_terms(vec![
+                        Term::part(0, "procurators' leaning to approve", b.procurator_approve_logit),
+                        Term::weighted(
+                            0,
+                            "the prison-population target (its pressure now)",
+                            "procurator.prison_target",
+                            inc.procurator.prison_target,
+                            -pressure,
+                        ),
+                        Term::part(0, "his zeal", zeal),
+                        Term::part(0, "the province's leaning", shift),
+                    ])
                 });
                 let ok = draw < chance;
                 self.record(&subject, Event::DetentionDecided { by, approved: ok });
@@ -48,12 +60,24 @@ impl<T: Tracer> World<'_, T> {
             }
             DetentionApprover::Judge | DetentionApprover::InvestigativeJudge => {
                 let pb = &s.behaviour.procurator;
-                let back =
-                    pb.back_detention_logit - pb.back_detention_target_response * self.prison_pressure() + zeal + shift;
+                let pressure = pb.back_detention_target_response * self.prison_pressure();
+                let back = pb.back_detention_logit - pressure + zeal + shift;
                 let chance = logistic(back);
                 let draw = u(slot::DETENTION_BACK);
                 self.trace.decision(self.calendar.day, case.id, move || {
                     Decision::chance("detention", "back the request", procurator, &["back", "refuse"], chance, draw)
+                        .with_terms(vec![
+                            Term::part(0, "procurators' leaning to back a request", pb.back_detention_logit),
+                            Term::weighted(
+                                0,
+                                "the prison-population target (its pressure now)",
+                                "procurator.prison_target",
+                                inc.procurator.prison_target,
+                                -pressure,
+                            ),
+                            Term::part(0, "his zeal", zeal),
+                            Term::part(0, "the province's leaning", shift),
+                        ])
                 });
                 if !mandatory && draw >= chance {
                     self.record(&subject, Event::DetentionNotBacked);
@@ -73,7 +97,19 @@ impl<T: Tracer> World<'_, T> {
                     let judge = Decider { role: Role::DetentionJudge, uid: Some(judge.uid), province: p as u16 };
                     self.trace.decision(self.calendar.day, case.id, move || match mandatory {
                         true => Decision::forced("detention", "approve", judge, OPTIONS, 0),
-                        false => Decision::chance("detention", "approve", judge, OPTIONS, chance, draw),
+                        false => {
+                            Decision::chance("detention", "approve", judge, OPTIONS, chance, draw).with_terms(vec![
+                                Term::part(0, "judges' leaning to approve", b.judge_approve_logit),
+                                Term::weighted(
+                                    0,
+                                    "the risk that a released accused absconds",
+                                    "trial_judge.abscond_risk",
+                                    inc.trial_judge.abscond_risk,
+                                    inc.trial_judge.abscond_risk * gravity_risk,
+                                ),
+                                Term::part(0, "the province's leaning", shift),
+                            ])
+                        }
                     });
                     self.record(&subject, Event::DetentionDecided { by, approved: ok });
                     ok

@@ -15,7 +15,7 @@ use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, Verdict, World, slot};
 use crate::record::event::Torture;
 use crate::record::recorder::counts_case;
-use crate::record::trace::{Decider, Decision, Role, Tracer};
+use crate::record::trace::{CaseFacts, Decider, Decision, Role, Tracer, case_details, case_facts};
 use crate::record::{Event, Subject, Terminal};
 use crate::scenario::{DAYS_PER_YEAR, DetentionApprover, Eligibility, Gravity};
 
@@ -54,6 +54,13 @@ impl<T: Tracer> World<'_, T> {
             jobless: false,
             private: false,
         };
+        self.trace.facts(self.calendar.day, id, || CaseFacts {
+            source,
+            kind: Some(kind as u8),
+            province: province as u16,
+            episodes: episodes as u8,
+            details: None,
+        });
         self.record(&report, Event::Registered);
         let investigator = pick_in(&self.agents.investigator_rosters[province], u(slot::INVESTIGATOR));
         self.refresh_clearance_exponents();
@@ -234,6 +241,8 @@ impl<T: Tracer> World<'_, T> {
         let work = if case.reconciled_pretrial { b.reconcile_work } else { 1.0 };
         self.add_work(province, episodes, work);
 
+        self.trace
+            .facts(self.calendar.day, id, || CaseFacts { details: Some(case_details(&case)), ..case_facts(&case) });
         let days = exp_days(b.days_mean * load_ratio.max(1.0).sqrt(), u(slot::INVESTIGATION_DAYS));
         let episodes = case.episodes as u32;
         let index = self.cases.insert(case);

@@ -10,7 +10,7 @@ use crate::engine::dist::{exp_days, logistic, logit};
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, Verdict, World, slot};
 use crate::record::recorder::counts_case;
-use crate::record::trace::{Decider, Decision, Role, Tracer};
+use crate::record::trace::{CaseFacts, Decider, Decision, Role, Tracer, case_details, case_facts};
 use crate::record::{Event, Subject, Terminal};
 use crate::scenario::Gravity;
 
@@ -83,6 +83,11 @@ impl<T: Tracer> World<'_, T> {
             custodial: false,
             release_day: 0,
         };
+        self.trace.facts(self.calendar.day, id, || CaseFacts {
+            kind: None,
+            details: Some(case_details(&case)),
+            ..case_facts(&case)
+        });
         let index = self.cases.insert(case);
         self.calendar.schedule(index, Stage::PrivateTrial, days);
     }

@@ -5,13 +5,14 @@
 //! from 2013, campaigns on particular crimes. Between periods procurators learn what share of
 //! the defendants they send to court is acquitted.
 
+use super::common::REFERENCE_WEAKNESS;
 use super::common::learn;
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::TrialRecord;
 use crate::engine::dist::{choose, exp_days};
 use crate::engine::{Stage, World, slot};
 use crate::record::event::{Exit, Grounds};
-use crate::record::trace::{Decider, Decision, Role, Tracer};
+use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
 use crate::record::{Event, Terminal};
 use crate::scenario::Eligibility;
 
@@ -62,12 +63,14 @@ impl<T: Tracer> World<'_, T> {
         }
 
         // Expected acquittal chance of this case if sent: the procurator's belief about an
-        // average case, higher for weak evidence.
+        // average case (of weakness REFERENCE_WEAKNESS), in proportion to this case's weakness.
         let weakness = 1.0 - c.evidence;
-        let p_acquit = (proc.acquittal_belief * 2.0 * weakness).min(1.0);
+        let p_acquit = (proc.acquittal_belief * weakness / REFERENCE_WEAKNESS).min(1.0);
         // How strongly procurators respond to their indicators (a behavioural constant).
         let k = b.indicator_sensitivity;
-        let send = k * (inc.convictions * (1.0 - p_acquit) - inc.acquittals * p_acquit) + proc.zeal;
+        let zeal = proc.zeal;
+        let send = k * (inc.convictions * (1.0 - p_acquit) - inc.acquittals * p_acquit) + zeal;
+        let reconciliation_shift = self.provinces[c.province as usize].reconciliation_shift;
 
         let eligible = reconciliation_eligibility(s, rules, c);
         let nonrehab_grounds = c.reconciled_pretrial || repentance_eligible(s, rules, c);
@@ -77,9 +80,7 @@ impl<T: Tracer> World<'_, T> {
             // The law obliges release once the parties have reconciled.
             f64::INFINITY
         } else {
-            b.close_nonrehab_constant
-                + k * inc.nonrehab_closures
-                + self.provinces[c.province as usize].reconciliation_shift
+            b.close_nonrehab_constant + k * inc.nonrehab_closures + reconciliation_shift
         };
         // Exonerating grounds need weak proof, whatever the indicators reward; a campaign on
         // the case's kind may reach further (an instruction from above is the justification).
@@ -107,7 +108,65 @@ impl<T: Tracer> World<'_, T> {
         let by = Decider { role: Role::Procurator, uid: Some(proc.uid), province: c.province };
         self.trace.decision(self.calendar.day, c.id, move || match forced {
             true => Decision::forced("procurator", "review", by, Review::NAMES, choice),
-            false => Decision::logit("procurator", "review", by, Review::NAMES, &utilities, draw, choice),
+            false => {
+                let mut terms = vec![
+                    Term::weighted(
+                        0,
+                        "the conviction he expects",
+                        "procurator.convictions",
+                        inc.convictions,
+                        k * inc.convictions * (1.0 - p_acquit),
+                    ),
+                    Term::weighted(
+                        0,
+                        "the acquittal he fears",
+                        "procurator.acquittals",
+                        inc.acquittals,
+                        -k * inc.acquittals * p_acquit,
+                    ),
+                    Term::part(0, "his zeal", zeal),
+                ];
+                if nonrehab.is_finite() {
+                    terms.push(Term::part(
+                        1,
+                        "closing on non-rehabilitative grounds, as such",
+                        b.close_nonrehab_constant,
+                    ));
+                    terms.push(Term::weighted(
+                        1,
+                        "closures counted as results",
+                        "procurator.nonrehab_closures",
+                        inc.nonrehab_closures,
+                        k * inc.nonrehab_closures,
+                    ));
+                    terms.push(Term::part(1, "the province's leaning", reconciliation_shift));
+                }
+                if exonerate.is_finite() {
+                    terms.push(Term::part(2, "closing on exonerating grounds, as such", b.close_exonerating_constant));
+                    terms.push(Term::weighted(
+                        2,
+                        "exonerating closures rewarded or penalised",
+                        "procurator.exonerating_closures",
+                        inc.exonerating_closures,
+                        k * inc.exonerating_closures,
+                    ));
+                    terms.push(Term::part(
+                        2,
+                        "the weakness of the evidence",
+                        b.exonerating_weakness_factor * b.evidence_weight * weakness,
+                    ));
+                    if campaign != 0.0 {
+                        terms.push(Term::weighted(
+                            2,
+                            "a campaign on this kind of crime",
+                            "campaign.procurator_exonerate",
+                            campaign,
+                            campaign,
+                        ));
+                    }
+                }
+                Decision::logit("procurator", "review", by, Review::NAMES, &utilities, draw, choice).with_terms(terms)
+            }
         });
         match Review::OPTIONS[choice] {
             Review::Send => {

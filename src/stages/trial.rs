@@ -18,7 +18,7 @@ use crate::engine::agents::{Risk, VerdictKind, VerdictRecord};
 use crate::engine::dist::{choose, exp_days, log_add_exp, logistic};
 use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
 use crate::record::event::{Exit, Grounds, Return, Torture};
-use crate::record::trace::{Decider, Decision, Role, Tracer};
+use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
 use crate::record::{Event, Terminal};
 use crate::scenario::{DAYS_PER_YEAR, Eligibility, Monitoring, TrialBehaviour};
 
@@ -160,8 +160,32 @@ impl<T: Tracer> World<'_, T> {
                             + b.release_practice_weight * self.provinces[p].release_practice
                             + reconciliation_shift;
                         let (chance, draw) = (logistic(x), u(slot::TRIAL_RECONCILE_JUDGE));
+                        let release_practice = self.provinces[p].release_practice;
                         self.trace.decision(self.calendar.day, c.id, move || {
-                            Decision::chance("trial", "reconciliation", by_judge, RELEASE, chance, draw)
+                            Decision::chance("trial", "reconciliation", by_judge, RELEASE, chance, draw).with_terms(
+                                vec![
+                                    Term::weighted(
+                                        0,
+                                        "the work a sentence would take (her caseload)",
+                                        "trial_judge.caseload",
+                                        inc.trial_judge.caseload,
+                                        (b.effort_sentence - b.effort_closure) * load,
+                                    ),
+                                    Term::weighted(
+                                        0,
+                                        "the procurator's opposition (a release costs him a conviction)",
+                                        "procurator.convictions",
+                                        inc.procurator.convictions,
+                                        -b.discretionary_release_cost * opposition,
+                                    ),
+                                    Term::part(
+                                        0,
+                                        "what colleagues in the province do",
+                                        b.release_practice_weight * release_practice,
+                                    ),
+                                    Term::part(0, "the province's leaning", reconciliation_shift),
+                                ],
+                            )
                         });
                         draw < chance
                     }
@@ -201,8 +225,20 @@ impl<T: Tracer> World<'_, T> {
             let x = b.jury_acquit_logit + b.jury_weakness_slope * (weakness - REFERENCE_WEAKNESS) - resistance;
             let (chance, draw) = (logistic(x), u(slot::JURY_DECIDE));
             let jurors = Decider { role: Role::Jury, uid: None, province: c.province };
+            let jury_acquit_logit = b.jury_acquit_logit;
+            let weakness_part = b.jury_weakness_slope * (weakness - REFERENCE_WEAKNESS);
             self.trace.decision(self.calendar.day, c.id, move || {
-                Decision::chance("trial", "verdict", jurors, &["acquit", "convict"], chance, draw)
+                Decision::chance("trial", "verdict", jurors, &["acquit", "convict"], chance, draw).with_terms(vec![
+                    Term::part(0, "jurors' leaning to acquit", jury_acquit_logit),
+                    Term::part(0, "the weakness of the evidence", weakness_part),
+                    Term::weighted(
+                        0,
+                        "harder prosecution, answering the juries' known acquittal rate",
+                        "procurator.acquittals",
+                        inc.procurator.acquittals,
+                        -resistance,
+                    ),
+                ])
             });
             if draw < chance { Ruling::Acquit } else { Ruling::Convict }
         } else {
@@ -230,8 +266,88 @@ impl<T: Tracer> World<'_, T> {
             }
             let draw = u(slot::TRIAL_DECIDE);
             let choice = choose(&utility, draw);
+            let supplementary_allowed = rules.supplementary_investigation;
             self.trace.decision(self.calendar.day, c.id, move || {
-                Decision::logit("trial", "ruling", by_judge, Ruling::NAMES, &utility, draw, choice)
+                let (caseload, reversals) = (inc.trial_judge.caseload, inc.trial_judge.reversals);
+                let procurator_acquittals = inc.procurator.acquittals;
+                let (convict, acquit, close) = (0, 1, 2);
+                let mut terms = vec![
+                    Term::weighted(
+                        convict,
+                        "the work of a sentence",
+                        "trial_judge.caseload",
+                        caseload,
+                        -b.effort_sentence * load,
+                    ),
+                    Term::weighted(
+                        convict,
+                        "the appeals and reversals she expects a conviction to bring her career",
+                        "trial_judge.reversals",
+                        reversals,
+                        -career.conviction,
+                    ),
+                    Term::part(convict, "her conscience, against convicting on weak evidence", -conscience * weakness),
+                    Term::weighted(
+                        acquit,
+                        "the procurator's accusations against a judge who acquits",
+                        "procurator.acquittals",
+                        procurator_acquittals,
+                        -pressure,
+                    ),
+                    Term::weighted(
+                        acquit,
+                        "the work of an acquittal",
+                        "trial_judge.caseload",
+                        caseload,
+                        -b.effort_acquittal * load,
+                    ),
+                    Term::weighted(
+                        acquit,
+                        "the appeals and reversals she expects an acquittal to bring her career",
+                        "trial_judge.reversals",
+                        reversals,
+                        -career.acquittal,
+                    ),
+                    Term::part(acquit, "her conscience, for acquitting on weak evidence", conscience * weakness),
+                    Term::part(acquit, "the province's leaning", acquittal_shift),
+                    Term::part(close, "closing on exonerating grounds, as such", b.close_exonerating_constant),
+                    Term::part(close, "her conscience, for closing on weak evidence", conscience * weakness),
+                    Term::weighted(
+                        close,
+                        "the scrutiny of an exonerating closure (a share of an acquittal's career costs)",
+                        "trial_judge.reversals",
+                        reversals,
+                        -b.closure_scrutiny * career.acquittal,
+                    ),
+                    Term::weighted(
+                        close,
+                        "the procurator's accusations, in part",
+                        "procurator.acquittals",
+                        procurator_acquittals,
+                        -b.closure_scrutiny * pressure,
+                    ),
+                ];
+                if campaign != 0.0 {
+                    terms.push(Term::weighted(
+                        close,
+                        "a campaign on this kind of crime",
+                        "campaign.judge_exonerate",
+                        campaign,
+                        campaign,
+                    ));
+                }
+                if supplementary_allowed {
+                    let ret = Ruling::Return(Return::Supplementary).index();
+                    terms.push(Term::weighted(
+                        ret,
+                        "the work of a return",
+                        "trial_judge.caseload",
+                        caseload,
+                        -b.effort_return * load,
+                    ));
+                    terms.push(Term::part(ret, "her conscience, for returning a weak case", conscience * weakness));
+                }
+                Decision::logit("trial", "ruling", by_judge, Ruling::NAMES, &utility, draw, choice).with_terms(terms)
             });
             Ruling::OPTIONS[choice]
         };
