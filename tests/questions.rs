@@ -140,6 +140,7 @@ const QUESTIONS: &[Question] = &[
             "reconciliation.share_of_judicial_nonrehab_closures",
             "trial.closed_reconciliation",
             "province.*.reconciled_by_judges",
+            "province.*.reconciled_share_of_cases",
         ],
     },
     Question {
