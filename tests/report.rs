@@ -185,7 +185,7 @@ fn embedded_data_are_the_numbers_of_summary_csv() {
             let i = years.iter().position(|y| *y == i64::from(*year)).unwrap_or_else(|| panic!("{name} {year}"));
             assert!(same(as_number(&mean["values"][i]), *m), "{name} {year} mean: page {} csv {m}", mean["values"][i]);
             assert!(same(as_number(&band["lo"][i]), *p05), "{name} {year} p05");
-            assert!(same(as_number(&band["hi"][i]), *p95), "{name} {year} p95");
+            assert!(same(as_number(&band["hi"][i]), *p95), "{name} {year} p95: page {} csv {p95}", band["hi"][i]);
             checked += 1;
         }
         // The published figures are the targets file's.

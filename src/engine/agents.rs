@@ -45,17 +45,132 @@ pub struct Judge {
     pub uid: u64,
     pub province: u16,
     pub independence: f64,
-    /// Decisions overturned on appeal in the current calendar year (the monitored indicator).
+    /// Decisions overturned on appeal in the current calendar year (the monitored indicator):
+    /// her criminal verdicts, and those of her other caseload (civil and administrative cases,
+    /// outside the model; see `World::background_reversals`).
     pub reversals_year: u32,
     /// Cases decided in the current period.
     pub decided: u32,
     /// Annualised caseload (smoothed).
     pub load: f64,
-    /// Beliefs: chance an acquittal / a conviction of hers is overturned.
-    pub belief_reverse_acquittal: f64,
-    pub belief_reverse_conviction: f64,
-    /// Appeals against her verdicts decided this period, and reversals among them.
-    pub appeals: AppealRecord,
+    /// What she believes becomes of each kind of verdict of hers: how often it is appealed and
+    /// how often overturned, learned from her own and her province colleagues' verdicts.
+    pub risks: VerdictRisks,
+    /// Her verdicts this period, and the appeals against them filed and decided.
+    pub record: VerdictRecord,
+}
+
+/// The kinds of verdict whose fate a judge learns apart: acquittals and convictions, in public
+/// cases (the procurator appeals acquittals) and private ones (the complainant does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerdictKind {
+    PublicAcquittal,
+    PublicConviction,
+    PrivateAcquittal,
+    PrivateConviction,
+}
+
+impl VerdictKind {
+    pub const ALL: [VerdictKind; 4] = [
+        VerdictKind::PublicAcquittal,
+        VerdictKind::PublicConviction,
+        VerdictKind::PrivateAcquittal,
+        VerdictKind::PrivateConviction,
+    ];
+
+    pub fn of(public: bool, verdict: Verdict) -> VerdictKind {
+        match (public, verdict) {
+            (true, Verdict::Acquitted) => VerdictKind::PublicAcquittal,
+            (true, Verdict::Convicted) => VerdictKind::PublicConviction,
+            (false, Verdict::Acquitted) => VerdictKind::PrivateAcquittal,
+            (false, Verdict::Convicted) => VerdictKind::PrivateConviction,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A judge's belief about one kind of verdict: the chance it is appealed, and the chance it is
+/// overturned (both per verdict given, not per appeal: what a verdict exposes her to).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Risk {
+    pub appealed: f64,
+    pub overturned: f64,
+}
+
+/// A judge's beliefs for each kind of verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct VerdictRisks([Risk; 4]);
+
+impl VerdictRisks {
+    pub fn get(&self, kind: VerdictKind) -> Risk {
+        self.0[kind.index()]
+    }
+
+    pub fn get_mut(&mut self, kind: VerdictKind) -> &mut Risk {
+        &mut self.0[kind.index()]
+    }
+
+    /// The mean of several judges' beliefs (a newcomer takes on her colleagues').
+    pub fn mean<'a>(all: impl Iterator<Item = &'a VerdictRisks>) -> Option<VerdictRisks> {
+        let mut sum = VerdictRisks::default();
+        let mut n = 0.0;
+        for r in all {
+            for (s, x) in sum.0.iter_mut().zip(&r.0) {
+                s.appealed += x.appealed;
+                s.overturned += x.overturned;
+            }
+            n += 1.0;
+        }
+        (n > 0.0).then(|| {
+            for s in &mut sum.0 {
+                s.appealed /= n;
+                s.overturned /= n;
+            }
+            sum
+        })
+    }
+}
+
+/// Counts of one kind of verdict in a period: given, appealed, overturned.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerdictCount {
+    pub given: u32,
+    pub appealed: u32,
+    pub overturned: u32,
+}
+
+/// A judge's verdicts of a period and the appeals against them filed and decided in it (or
+/// the sum of a province's judges').
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerdictRecord([VerdictCount; 4]);
+
+impl VerdictRecord {
+    pub fn get(&self, kind: VerdictKind) -> VerdictCount {
+        self.0[kind.index()]
+    }
+
+    pub fn given(&mut self, kind: VerdictKind) {
+        self.0[kind.index()].given += 1;
+    }
+
+    pub fn appealed(&mut self, kind: VerdictKind) {
+        self.0[kind.index()].appealed += 1;
+    }
+
+    pub fn overturned(&mut self, kind: VerdictKind) {
+        self.0[kind.index()].overturned += 1;
+    }
+
+    pub fn add(&mut self, other: &VerdictRecord) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            a.given += b.given;
+            a.appealed += b.appealed;
+            a.overturned += b.overturned;
+        }
+    }
 }
 
 /// Defendants whose trial ended, and how many of them were acquitted: a procurator's record
@@ -70,35 +185,6 @@ impl TrialRecord {
     pub fn add(&mut self, other: &TrialRecord) {
         self.tried += other.tried;
         self.acquitted += other.acquitted;
-    }
-}
-
-/// Appeals decided against a judge's acquittals and convictions, and how many of each were
-/// overturned: a judge's record for a period (or the sum of a province's judges').
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AppealRecord {
-    pub acquittals_appealed: u32,
-    pub acquittals_overturned: u32,
-    pub convictions_appealed: u32,
-    pub convictions_overturned: u32,
-}
-
-impl AppealRecord {
-    /// An appeal against a verdict was decided.
-    pub fn decided(&mut self, verdict: Verdict, overturned: bool) {
-        let (appealed, reversed) = match verdict {
-            Verdict::Acquitted => (&mut self.acquittals_appealed, &mut self.acquittals_overturned),
-            Verdict::Convicted => (&mut self.convictions_appealed, &mut self.convictions_overturned),
-        };
-        *appealed += 1;
-        *reversed += overturned as u32;
-    }
-
-    pub fn add(&mut self, other: &AppealRecord) {
-        self.acquittals_appealed += other.acquittals_appealed;
-        self.acquittals_overturned += other.acquittals_overturned;
-        self.convictions_appealed += other.convictions_appealed;
-        self.convictions_overturned += other.convictions_overturned;
     }
 }
 
@@ -192,12 +278,17 @@ fn roster_mean<A>(agents: &[A], roster: &[u32], value: impl Fn(&A) -> f64, fallb
     roster.iter().map(|&i| value(&agents[i as usize])).sum::<f64>() / roster.len() as f64
 }
 
-/// Initial beliefs of a judge: what the appellate system would do at its base rates.
-pub fn prior_reversal_beliefs(s: &Scenario) -> (f64, f64) {
+/// Initial beliefs of a judge: what the appellate system would do at its base rates, before
+/// she has seen any of it (the warm-up years let her learn the rest).
+pub fn prior_risks(s: &Scenario) -> VerdictRisks {
     let a = &s.behaviour.appeal;
-    let acq = a.procurator_appeal_acquittal * logistic(a.overturn_acquittal_logit);
-    let conv = a.defendant_appeal_custodial * logistic(a.overturn_conviction_logit);
-    (acq, conv)
+    let risk = |appealed: f64, overturn_logit: f64| Risk { appealed, overturned: appealed * logistic(overturn_logit) };
+    let mut r = VerdictRisks::default();
+    *r.get_mut(VerdictKind::PublicAcquittal) = risk(a.procurator_appeal_acquittal, a.overturn_acquittal_logit);
+    *r.get_mut(VerdictKind::PublicConviction) = risk(a.defendant_appeal_custodial, a.overturn_conviction_logit);
+    *r.get_mut(VerdictKind::PrivateAcquittal) = risk(a.private_appeal, a.overturn_acquittal_logit);
+    *r.get_mut(VerdictKind::PrivateConviction) = risk(a.defendant_appeal_other, a.overturn_conviction_logit);
+    r
 }
 
 impl Agents {
@@ -208,7 +299,7 @@ impl Agents {
         let n_proc = split_staff(procurators, &shares);
         let n_judge = split_staff(trial_judges, &shares);
         let n_app = split_staff(appellate_judges, &shares);
-        let (acq0, conv0) = prior_reversal_beliefs(s);
+        let risks0 = prior_risks(s);
         let capacity = s.behaviour.investigation.capacity;
         let judge_capacity = s.behaviour.trial.judge_capacity;
         // Initial agents are numbered in creation order; their uid addresses their draws.
@@ -262,7 +353,7 @@ impl Agents {
                     p as u16,
                     tables.independence.sample(unit(w[0])),
                     judge_capacity,
-                    (acq0, conv0),
+                    risks0,
                 ));
             }
         }
@@ -288,16 +379,10 @@ impl Agents {
         let uid = self.hire_uid();
         let province = self.judges[index].province;
         let roster = &self.judge_rosters[province as usize];
-        let n = roster.len() as f64;
-        let (mut acq, mut conv) = (0.0, 0.0);
-        for &j in roster {
-            let j = &self.judges[j as usize];
-            acq += j.belief_reverse_acquittal / n;
-            conv += j.belief_reverse_conviction / n;
-        }
+        let risks = VerdictRisks::mean(roster.iter().map(|&j| &self.judges[j as usize].risks)).unwrap_or_default();
         let w = stream.agent_words(uid);
         let independence = tables.independence.sample(unit(w[0]));
-        self.judges[index] = new_judge(uid, province, independence, capacity, (acq, conv));
+        self.judges[index] = new_judge(uid, province, independence, capacity, risks);
     }
 
     /// Brings every roster to the national counts of `staff` (split by staff share, as at the
@@ -307,7 +392,7 @@ impl Agents {
     /// arrivals go (they finish the cases they hold).
     pub fn restaff(&mut self, s: &Scenario, staff: &Staff, tables: &TraitTables, stream: &mut RunStream) {
         let shares: Vec<f64> = s.provinces.iter().map(|p| p.staff_share).collect();
-        let (acq0, conv0) = prior_reversal_beliefs(s);
+        let risks0 = prior_risks(s);
         let uid = &mut self.next_uid;
         for (p, n) in split_staff(staff.investigators, &shares).into_iter().enumerate() {
             let roster = &mut self.investigator_rosters[p];
@@ -348,11 +433,10 @@ impl Agents {
         for (p, n) in split_staff(staff.trial_judges, &shares).into_iter().enumerate() {
             let roster = &mut self.judge_rosters[p];
             let load = roster_mean(&self.judges, roster, |j| j.load, s.behaviour.trial.judge_capacity);
-            let acq = roster_mean(&self.judges, roster, |j| j.belief_reverse_acquittal, acq0);
-            let conv = roster_mean(&self.judges, roster, |j| j.belief_reverse_conviction, conv0);
+            let risks = VerdictRisks::mean(roster.iter().map(|&j| &self.judges[j as usize].risks)).unwrap_or(risks0);
             fill_roster(&mut self.judges, roster, n, uid, |uid| {
                 let independence = tables.independence.sample(unit(stream.agent_words(uid)[0]));
-                new_judge(uid, p as u16, independence, load, (acq, conv))
+                new_judge(uid, p as u16, independence, load, risks)
             });
         }
         for (p, n) in split_staff(staff.appellate_judges, &shares).into_iter().enumerate() {
@@ -387,18 +471,8 @@ fn fill_roster<A>(
     roster.truncate(n as usize);
 }
 
-fn new_judge(uid: u64, province: u16, independence: f64, load: f64, beliefs: (f64, f64)) -> Judge {
-    Judge {
-        uid,
-        province,
-        independence,
-        reversals_year: 0,
-        decided: 0,
-        load,
-        belief_reverse_acquittal: beliefs.0,
-        belief_reverse_conviction: beliefs.1,
-        appeals: AppealRecord::default(),
-    }
+fn new_judge(uid: u64, province: u16, independence: f64, load: f64, risks: VerdictRisks) -> Judge {
+    Judge { uid, province, independence, reversals_year: 0, decided: 0, load, risks, record: VerdictRecord::default() }
 }
 
 #[cfg(test)]
@@ -428,9 +502,10 @@ mod tests {
         let initial_uids: Vec<u64> = agents.judges.iter().map(|j| j.uid).collect();
         // Beliefs the province's judges hold when the newcomers arrive.
         for (k, j) in agents.judges.iter_mut().enumerate() {
-            j.belief_reverse_acquittal = 0.01 * k as f64;
+            j.risks.get_mut(VerdictKind::PublicAcquittal).overturned = 0.01 * k as f64;
         }
-        let before: Vec<f64> = agents.judges.iter().map(|j| j.belief_reverse_acquittal).collect();
+        let before: Vec<f64> =
+            agents.judges.iter().map(|j| j.risks.get(VerdictKind::PublicAcquittal).overturned).collect();
         let mean_of = |roster: &[u32]| roster.iter().map(|&i| before[i as usize]).sum::<f64>() / roster.len() as f64;
         let province_means: Vec<f64> = agents.judge_rosters.iter().map(|r| mean_of(r)).collect();
 
@@ -465,7 +540,8 @@ mod tests {
         uids.dedup();
         assert_eq!(uids.len(), agents.judges.len());
         for j in &agents.judges[initial_uids.len()..] {
-            assert_eq!(j.belief_reverse_acquittal, province_means[j.province as usize]);
+            let got = j.risks.get(VerdictKind::PublicAcquittal).overturned;
+            assert!((got - province_means[j.province as usize]).abs() < 1e-15);
             assert!(j.uid >= 1 << 32);
         }
 

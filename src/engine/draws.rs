@@ -30,6 +30,8 @@
 //!
 //! Agents and provinces keep 16-word blocks of the ChaCha8 stream (there are few of them):
 //! - agents: 16-word blocks at `AGENT_BASE` + uid * 16 (traits of the agent with that uid);
+//! - agents' periods: 16-word blocks at `AGENT_PERIOD_BASE` + (uid * 2^13 + period) * 16
+//!   (what happens to an agent in a period outside the cases, e.g. a judge's other caseload);
 //! - provinces: 16-word blocks at `PROVINCE_BASE` + index * 16.
 
 use rand::{Rng, SeedableRng};
@@ -40,6 +42,7 @@ pub const CASE_WORDS: usize = 64;
 /// Where the run's two case-key words sit in its ChaCha8 stream (inside the region that held
 /// the revisit windows of the former layout, which is no longer read).
 const CASE_KEY_POS: u128 = 1 << 60;
+const AGENT_PERIOD_BASE: u128 = 1 << 61;
 const AGENT_BASE: u128 = 1 << 62;
 const PROVINCE_BASE: u128 = 3 << 62;
 /// SplitMix64's increment: the odd integer nearest 2^64 / golden ratio.
@@ -155,6 +158,14 @@ impl RunStream {
     pub fn agent_words(&mut self, uid: u64) -> [u32; 16] {
         let mut out = [0u32; 16];
         self.fill(AGENT_BASE + uid as u128 * 16, &mut out);
+        out
+    }
+
+    /// 16 words for the agent with this uid in period `period` (below 2^13: 8,192 periods).
+    pub fn agent_period_words(&mut self, uid: u64, period: u32) -> [u32; 16] {
+        let mut out = [0u32; 16];
+        let block = (uid as u128) << 13 | (period as u128 & 0x1FFF);
+        self.fill(AGENT_PERIOD_BASE + block * 16, &mut out);
         out
     }
 

@@ -69,12 +69,15 @@ pub(crate) struct ReleasesSeen {
     pub closed: u32,
 }
 
-/// Defendants acquitted by juries in the whole country this year and last year: what the
-/// accused hear of juries, and what the Procuracy answers.
+/// Defendants tried and acquitted by juries in the whole country this year, and the juries'
+/// acquittal rate as the country has come to know it over the years: what the accused hear of
+/// juries, and what the Procuracy answers.
 #[derive(Default)]
 pub(crate) struct JuryNews {
+    pub tried_this_year: u32,
     pub acquitted_this_year: u32,
-    pub acquitted_last_year: u32,
+    /// Smoothed acquittal rate of juries in past years (0 before any jury sat).
+    pub known_rate: f64,
 }
 
 /// Defendants sent to court this year and last year, for the defence's coverage.
@@ -85,8 +88,14 @@ pub(crate) struct DefenceDemand {
 }
 
 impl JuryNews {
-    pub fn new_year(&mut self) {
-        self.acquitted_last_year = std::mem::take(&mut self.acquitted_this_year);
+    /// The year's rate joins the known one (`memory` of the old carries over); a year with no
+    /// jury verdicts brings no news.
+    pub fn new_year(&mut self, memory: f64) {
+        let (tried, acquitted) =
+            (std::mem::take(&mut self.tried_this_year), std::mem::take(&mut self.acquitted_this_year));
+        if tried > 0 {
+            self.known_rate = memory * self.known_rate + (1.0 - memory) * acquitted as f64 / tried as f64;
+        }
     }
 }
 
@@ -157,7 +166,7 @@ impl<'s, T: Tracer> World<'s, T> {
                 self.restaff();
             }
             if day > 0 && day % period == 0 {
-                self.end_period();
+                self.end_period(day / period);
             }
             if day > 0 && day % DAYS_PER_YEAR == 0 {
                 self.end_year(self.calendar.year - 1);
@@ -230,6 +239,28 @@ impl<'s, T: Tracer> World<'s, T> {
         self.trace.event(self.calendar.day, subject.id, event);
     }
 
+    /// How hard the prison-population target pushes now, in units of the procurators' prison
+    /// weight: the weight in force times the gap between the prison population (sentenced and
+    /// pre-trial) and the target level, as a share of `prison_gap_scale` x the level, bounded
+    /// to [0, 1]; the full weight where the scenario sets no level.
+    pub(crate) fn prison_pressure(&self) -> f64 {
+        let inc = self.incentives();
+        let w = inc.procurator.prison_target;
+        match inc.prison_population_target {
+            None => w,
+            Some(level) => {
+                let stock = (self.stocks.prisoners + self.stocks.pretrial) as f64;
+                let gap = (stock - level) / (level * self.s.behaviour.procurator.prison_gap_scale);
+                w * gap.clamp(0.0, 1.0)
+            }
+        }
+    }
+
+    /// Reports what happened to an official outside any case (a dismissal between periods).
+    pub(crate) fn record_official(&mut self, province: u16, event: Event) {
+        self.recorder.record(self.calendar.year, &Subject::official(province), event);
+    }
+
     /// Ends a case: records its terminal state and frees its slot.
     #[inline]
     pub(crate) fn finish(&mut self, case: u32, how: Terminal) {
@@ -249,7 +280,7 @@ impl<'s, T: Tracer> World<'s, T> {
         self.recorder.year_end_stocks(year, self.stocks.prisoners, self.stocks.pretrial);
         self.new_monitoring_year();
         self.defence_demand.new_year();
-        self.jury_news.new_year();
+        self.jury_news.new_year(self.s.behaviour.trial.jury_news_memory);
     }
 
     /// Between periods agents update what they expect, each beside the stage it belongs to.
@@ -261,12 +292,15 @@ impl<'s, T: Tracer> World<'s, T> {
     /// 3. investigators' workloads and their provinces' work per investigator
     ///    (`stages::investigation`);
     /// 4. judges' workloads and beliefs about reversals (`stages::trial`);
-    /// 5. procurators' beliefs about acquittals (`stages::procurator`).
-    fn end_period(&mut self) {
+    /// 5. procurators' beliefs about acquittals (`stages::procurator`);
+    /// 6. reversals of judges' other caseload go on their records (`stages::appeal`), which
+    ///    under monitoring may dismiss some; `period` numbers the period that starts now.
+    fn end_period(&mut self, period: u32) {
         self.learn_registration();
         self.learn_release_practice();
         self.learn_investigation_workloads();
         self.learn_judges();
         self.learn_acquittal_beliefs();
+        self.background_reversals(period);
     }
 }

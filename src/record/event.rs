@@ -23,6 +23,22 @@ pub struct Subject {
     pub private: bool,
 }
 
+impl Subject {
+    /// The subject of an event about an official, not a case (a dismissal between periods):
+    /// counted, with no case behind it.
+    pub fn official(province: u16) -> Subject {
+        Subject {
+            id: CaseId(u64::MAX),
+            province,
+            episodes: 0,
+            defendants: 0,
+            counted: true,
+            jobless: false,
+            private: false,
+        }
+    }
+}
+
 /// How a case ended: every case ends in exactly one of these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Terminal {
@@ -159,8 +175,10 @@ pub enum Event {
     /// A judge took up a complaint (not rejected).
     PrivateHeard,
     PrivateTransferred,
-    /// Withdrawn or reconciled: closed on the parties' accord.
-    PrivateClosed,
+    /// Closed on the parties' accord: withdrawn by the complainant, or reconciled.
+    PrivateClosed {
+        withdrawn: bool,
+    },
     PrivateConvicted,
     PrivateAcquitted,
 

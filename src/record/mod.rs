@@ -45,6 +45,7 @@ pub enum Counter {
     CourtHeard,               // public cases decided at first instance
     PrivateCases,             // private-prosecution cases decided
     PrivateClosed,
+    PrivateWithdrawn,     // closed because the complainant withdrew (part of PrivateClosed)
     PrivateTransferred,   // sent on to the procurator or another court
     PrivateSentenceCases, // convicting or acquitting
     PrivateConvicted,     // defendants
@@ -142,6 +143,10 @@ impl Tally {
 
     pub fn get_province(&self, year: usize, province: usize, c: ProvinceCounter) -> u64 {
         self.province[(year * self.n_provinces + province) * N_PROVINCE_COUNTERS + c as usize]
+    }
+
+    pub fn n_provinces(&self) -> usize {
+        self.n_provinces
     }
 
     pub fn n_years(&self) -> usize {

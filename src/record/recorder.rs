@@ -194,11 +194,16 @@ impl Recorder {
 
             Event::PrivateHeard => t.add(year, PrivateCases, 1),
             Event::PrivateTransferred => t.add(year, PrivateTransferred, 1),
-            // The trial series count private closures with the reconciliations at trial.
-            Event::PrivateClosed => {
+            // The trial series count private reconciliations with the reconciliations at trial;
+            // a withdrawn complaint is a closure but no reconciliation.
+            Event::PrivateClosed { withdrawn } => {
                 t.add(year, PrivateClosed, 1);
                 t.add(year, TrialClosed, 1);
-                t.add(year, TrialClosedReconciled, 1);
+                if withdrawn {
+                    t.add(year, PrivateWithdrawn, 1);
+                } else {
+                    t.add(year, TrialClosedReconciled, 1);
+                }
             }
             Event::PrivateConvicted => {
                 t.add(year, PrivateSentenceCases, 1);

@@ -15,6 +15,10 @@ enum Def {
     Custom(fn(&Tally, usize) -> f64),
     ProvinceCount(ProvinceCounter),
     ProvinceRatio(ProvinceCounter, ProvinceCounter),
+    /// The coefficient of variation (population standard deviation over mean) across
+    /// provinces of a province ratio, over the provinces where it is defined: how far
+    /// provinces drift apart.
+    ProvinceCv(ProvinceCounter, ProvinceCounter),
 }
 
 /// A published (or extra) series: its name, unit and definition.
@@ -105,6 +109,22 @@ fn national_defs() -> Vec<(&'static str, &'static str, Def)> {
         ("torture.cases_to_court", "cases", Def::Count(TortureToCourt)),
         ("torture.trial_complaints", "complaints", Def::Count(TortureTrialComplaints)),
         ("judges.dismissed", "persons", Def::Count(JudgesDismissed)),
+        ("private.withdrawn", "cases", Def::Count(PrivateWithdrawn)),
+        (
+            "provinces.cv.reconciled_share_of_cases",
+            "ratio",
+            Def::ProvinceCv(ProvinceCounter::ReconciledByJudges, ProvinceCounter::CasesHeard),
+        ),
+        (
+            "provinces.cv.detention_approval_rate",
+            "ratio",
+            Def::ProvinceCv(ProvinceCounter::DetentionApproved, ProvinceCounter::DetentionDecided),
+        ),
+        (
+            "provinces.cv.acquittals_per_conviction",
+            "ratio",
+            Def::ProvinceCv(ProvinceCounter::AcquittedExoneratedPublic, ProvinceCounter::ConvictedPublic),
+        ),
     ]
 }
 
@@ -146,6 +166,19 @@ impl SeriesDef {
             Def::ProvinceRatio(a, b) => {
                 let p = self.province.unwrap_or(0);
                 ratio(t.get_province(y, p, a), t.get_province(y, p, b))
+            }
+            Def::ProvinceCv(a, b) => {
+                let shares: Vec<f64> = (0..t.n_provinces())
+                    .map(|p| ratio(t.get_province(y, p, a), t.get_province(y, p, b)))
+                    .filter(|r| !r.is_nan())
+                    .collect();
+                let n = shares.len() as f64;
+                let mean = shares.iter().sum::<f64>() / n;
+                if shares.len() < 2 || mean == 0.0 {
+                    return f64::NAN;
+                }
+                let var = shares.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / n;
+                var.sqrt() / mean
             }
         }
     }

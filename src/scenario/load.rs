@@ -812,6 +812,8 @@ pub(super) fn read_rules(t: &mut Table<'_, '_>, base: Base<'_, Rules>) -> Option
             economic_detention_allowed: bool(base.need(|b| b.economic_detention_allowed)),
             reconciliation: patch(base.sub(|b| &b.reconciliation), read_reconciliation),
             jury_jurisdiction: per_gravity(Num::Prob, base.need(|b| b.jury_jurisdiction)),
+            jury_compulsory: per_gravity(Num::Prob, base.need(|b| b.jury_compulsory)),
+            jury_death_compulsory: bool(base.need(|b| b.jury_death_compulsory)),
             supplementary_investigation: bool(base.need(|b| b.supplementary_investigation)),
             total_registration: bool(base.need(|b| b.total_registration)),
             count_misdemeanours: bool(base.need(|b| b.count_misdemeanours)),
@@ -884,13 +886,33 @@ pub(super) fn read_incentives(t: &mut Table<'_, '_>, base: Base<'_, Incentives>)
         )
     });
     let monitoring = read_monitoring(t, base.sub(|b| &b.monitoring));
+    let prison_population_target = read_prison_level(t, base.sub(|b| &b.prison_population_target));
     Some(Incentives {
         investigator: investigator?,
         procurator: procurator?,
         trial_judge: trial_judge?,
         appellate: appellate?,
         monitoring: monitoring?,
+        prison_population_target: prison_population_target?,
     })
+}
+
+/// `prison_population_target = 60000` (persons, > 0), or `false` for none. Absent: none in the
+/// first entry, unchanged in later ones. The outer `Option` is `None` when the value could not
+/// be read.
+fn read_prison_level(t: &mut Table<'_, '_>, base: Base<'_, Option<f64>>) -> Option<Option<f64>> {
+    const KEY: &str = "prison_population_target";
+    let Some(value) = t.value(KEY) else {
+        return match base {
+            Base::First => Some(None),
+            Base::Patch(previous) => Some(*previous),
+            Base::Orphan => None,
+        };
+    };
+    match value.get_ref() {
+        DeValue::Boolean(false) => Some(None),
+        _ => t.f64(KEY, Num::Positive, Need::Required).map(Some),
+    }
 }
 
 /// `monitoring = { failing_at, dismissed_at }`, or `monitoring = false` for none (the way a
@@ -1049,7 +1071,7 @@ fn read_investigation(t: &mut Table<'_, '_>) -> Option<InvestigationBehaviour> {
         t,
         InvestigationBehaviour {
             capacity: f64(Num::Positive, REQ),
-            overload_elasticity: f64(Num::NonNeg, REQ),
+            overload_elasticity: f64(Num::Unit, REQ),
             clearance_effort: f64(Num::NonNeg, REQ),
             days_mean: f64(Num::Positive, REQ),
             custody: per_gravity(Num::Prob, Need::Required),
@@ -1061,6 +1083,7 @@ fn read_investigation(t: &mut Table<'_, '_>) -> Option<InvestigationBehaviour> {
             reconcile_venality_gain: f64(Num::NonNeg, REQ),
             reconcile_closure_response: f64(Num::NonNeg, Need::Or(1.0)),
             reclassify_logit: f64(Num::Finite, REQ),
+            reclassify_venality: f64(Num::NonNeg, Need::Or(3.0)),
             coercion_logit: f64(Num::Finite, REQ),
             coercion_pressure: f64(Num::NonNeg, REQ),
             confession_evidence: f64(Num::Unit, REQ),
@@ -1082,7 +1105,10 @@ fn read_procurator(t: &mut Table<'_, '_>) -> Option<ProcuratorBehaviour> {
             custody_grounds_threshold: f64(Num::Unit, REQ),
             custody_release_own_approval: f64(Num::NonNeg, Need::Or(0.0)),
             back_detention_logit: f64(Num::Finite, REQ),
+            back_detention_target_response: f64(Num::NonNeg, REQ),
+            prison_gap_scale: f64(Num::Positive, REQ),
             evidence_weight: f64(Num::NonNeg, REQ),
+            exonerating_weakness_factor: f64(Num::NonNeg, Need::Or(2.0)),
             close_nonrehab_constant: f64(Num::Finite, REQ),
             close_exonerating_constant: f64(Num::Finite, REQ),
             exonerating_evidence_max: f64(Num::Unit, Need::Or(1.0)),
@@ -1115,7 +1141,14 @@ fn read_trial(t: &mut Table<'_, '_>) -> Option<TrialBehaviour> {
             effort_acquittal: f64(Num::NonNeg, REQ),
             effort_closure: f64(Num::NonNeg, REQ),
             effort_return: f64(Num::NonNeg, REQ),
-            acquittal_justification: f64(Num::NonNeg, REQ),
+            appeal_scrutiny: f64(Num::NonNeg, REQ),
+            reversal_penalty: f64(Num::NonNeg, REQ),
+            failing_cost: f64(Num::NonNeg, REQ),
+            dismissal_cost: f64(Num::NonNeg, REQ),
+            procurator_pressure: f64(Num::NonNeg, REQ),
+            closure_scrutiny: f64(Num::Unit, REQ),
+            other_decisions_per_year: f64(Num::NonNeg, REQ),
+            other_reversal_rate: f64(Num::Prob, REQ),
             judge_capacity: f64(Num::Positive, REQ),
             conscience: f64(Num::NonNeg, REQ),
             return_supplementary_constant: f64(Num::Finite, REQ),
@@ -1126,7 +1159,9 @@ fn read_trial(t: &mut Table<'_, '_>) -> Option<TrialBehaviour> {
             jury_weakness_slope: f64(Num::NonNeg, REQ),
             jury_news: f64(Num::NonNeg, Need::Or(0.0)),
             jury_resistance: f64(Num::NonNeg, Need::Or(0.0)),
+            jury_news_memory: f64(Num::Unit, Need::Or(0.5)),
             official_pressure: f64(Num::Prob, REQ),
+            pressure_load_cap: f64(Num::Positive, Need::Or(3.0)),
             supplementary_return_back: f64(Num::Prob, REQ),
             return_to_procurator_constant: f64(Num::Finite, REQ),
             returns_after_ban: f64(Num::Prob, Need::Or(1.0)),
@@ -1168,6 +1203,8 @@ fn read_appeal(t: &mut Table<'_, '_>) -> Option<AppealBehaviour> {
             procurator_appeal_acquittal: f64(Num::Prob, REQ),
             defendant_appeal_custodial: f64(Num::Prob, REQ),
             defendant_appeal_other: f64(Num::Prob, REQ),
+            alignment_weight: f64(Num::NonNeg, Need::Or(2.0)),
+            weakness_weight: f64(Num::NonNeg, Need::Or(2.0)),
             overturn_acquittal_logit: f64(Num::Finite, REQ),
             overturn_conviction_logit: f64(Num::Finite, REQ),
             acquit_on_overturn: f64(Num::Prob, REQ),

@@ -306,6 +306,12 @@ pub struct Rules {
     pub reconciliation: ReconciliationRules,
     /// Share of charges of each gravity within jury jurisdiction.
     pub jury_jurisdiction: PerGravity<f64>,
+    /// Share of charges of each gravity that a jury tries whether or not the accused asks
+    /// (compulsory jury trial; such charges are within the jurisdiction whatever
+    /// `jury_jurisdiction` says).
+    pub jury_compulsory: PerGravity<f64>,
+    /// Every case in which a death was caused is tried by a jury, whatever its gravity.
+    pub jury_death_compulsory: bool,
     /// Courts may return a case for supplementary investigation.
     pub supplementary_investigation: bool,
     /// Non-registration of crimes and complaints is itself a crime.
@@ -381,6 +387,11 @@ pub struct Incentives {
     pub appellate: AppellateWeights,
     /// `None`: judges' reversals are not monitored.
     pub monitoring: Option<Monitoring>,
+    /// The prison population (persons, sentenced and pre-trial) the Procurator General has to
+    /// bring the country down to. Procurators are pushed by the gap between the actual stock
+    /// and it (`World::prison_pressure`). `None`: no level; the prison-target weight acts in
+    /// full whatever the population.
+    pub prison_population_target: Option<f64>,
 }
 
 /// A dated campaign on one kind of crime: officials are rewarded for exonerating in it.
@@ -422,8 +433,8 @@ pub struct InvestigationBehaviour {
     /// dropping hard cases first: the cleared share is coverage^overload_elasticity times what
     /// it is without overload, coverage = min(1, capacity x effort / caseload). At 1 clearances
     /// stay at capacity however many cases come in; below 1 they still grow with the caseload
-    /// (at 0 overload costs nothing); above 1 they fall as it grows (every registered report
-    /// takes time, solved or not).
+    /// (at 0 overload costs nothing). Above 1 is refused: clearances would fall as the caseload
+    /// grows, and a justice system under load saturates, it does not bend backward.
     pub overload_elasticity: f64,
     /// How strongly the clearance weight raises effort.
     pub clearance_effort: f64,
@@ -452,6 +463,8 @@ pub struct InvestigationBehaviour {
     pub reconcile_closure_response: f64,
     /// Log-odds of lowering a grave charge to medium so that reconciliation becomes legal.
     pub reclassify_logit: f64,
+    /// Log-odds added to reclassifying per unit of the investigator's venality. Default 3.
+    pub reclassify_venality: f64,
     /// Log-odds of coercing a confession, before clearance pressure.
     pub coercion_logit: f64,
     /// How clearance pressure (weight x load) raises coercion.
@@ -493,8 +506,18 @@ pub struct ProcuratorBehaviour {
     pub custody_release_own_approval: f64,
     /// Log-odds of backing an investigator's detention request.
     pub back_detention_logit: f64,
+    /// Log-odds taken off backing a request per unit of prison pressure: the procurator who
+    /// backs a request answers for it to the prison-population target himself.
+    pub back_detention_target_response: f64,
+    /// How far above the target level (as a share of it) the prison population must be for the
+    /// prison-target weight to act in full; below the level it does not act, in between it
+    /// grows in proportion. Bounds the pressure, so a gap never pushes beyond the weight.
+    pub prison_gap_scale: f64,
     /// Weight of the weakness of the evidence in favour of an exonerating closure.
     pub evidence_weight: f64,
+    /// How many times `evidence_weight` weakness weighs in an exonerating closure: weak proof
+    /// is its very ground. Default 2.
+    pub exonerating_weakness_factor: f64,
     /// Constant utilities of the options (sending is the reference option).
     pub close_nonrehab_constant: f64,
     pub close_exonerating_constant: f64,
@@ -537,9 +560,30 @@ pub struct TrialBehaviour {
     pub effort_acquittal: f64,
     pub effort_closure: f64,
     pub effort_return: f64,
-    /// Cost of an acquittal beyond its work: justifying it to higher courts, the procurator's
-    /// accusations of incompetence or venality.
-    pub acquittal_justification: f64,
+    /// What a verdict costs the judge's career, per unit of her stability-of-sentences weight
+    /// (`incentives.trial_judge.reversals`), in units of utility: defending a verdict the
+    /// losing party appealed before the higher court (per appeal she expects), ...
+    pub appeal_scrutiny: f64,
+    /// ... and a reversal on her record (per reversal she expects).
+    pub reversal_penalty: f64,
+    /// Under monitoring, the cost of the reversal that marks her a failing judge and of the one
+    /// that dismisses her, in reversal penalties, weighted by the chance that a reversal of
+    /// this verdict is that one (her reversals so far this year plus those she expects in the
+    /// rest of it, as a Poisson count).
+    pub failing_cost: f64,
+    pub dismissal_cost: f64,
+    /// What a procurator's accusations of incompetence or venality cost a judge who acquits,
+    /// per unit of his acquittal weight (`incentives.procurator.acquittals`): he fights the
+    /// acquittals that count against him.
+    pub procurator_pressure: f64,
+    /// The share of an acquittal's career costs (appeal, reversal, the procurator's pressure)
+    /// that a closure on exonerating grounds carries: it clears the accused too, but is less
+    /// often contested.
+    pub closure_scrutiny: f64,
+    /// A judge's decisions a year outside the model (civil and administrative cases) and the
+    /// share of them overturned: their reversals count in her monitored record too.
+    pub other_decisions_per_year: f64,
+    pub other_reversal_rate: f64,
     /// Cases one judge hears a year at reference load.
     pub judge_capacity: f64,
     /// Utility of acting on the evidence, scaled by the judge's independence.
@@ -562,16 +606,23 @@ pub struct TrialBehaviour {
     /// Jury acquittal log-odds: intercept and slope on weakness of the evidence.
     pub jury_acquit_logit: f64,
     pub jury_weakness_slope: f64,
-    /// Log-odds added to each defendant's jury request per jury acquittal in the whole country
-    /// the year before: word of juries that acquit spreads among the accused and their
-    /// lawyers. Default 0.
+    /// Log-odds added to each defendant's jury request per unit of the juries' acquittal rate
+    /// as the country has come to know it (`JuryNews::known_rate`): word of juries that acquit
+    /// spreads among the accused and their lawyers. Default 0.
     pub jury_news: f64,
-    /// Log-odds taken off a jury's acquittal per jury acquittal in the whole country the year
-    /// before, per unit of the procurators' acquittal weight: the Procuracy resists juries and
-    /// answers their acquittals with harder prosecution before the next juries. Default 0.
+    /// Log-odds taken off a jury's acquittal per unit of that known acquittal rate, per unit of
+    /// the procurators' acquittal weight: the Procuracy resists juries and answers their
+    /// acquittals with harder prosecution before the next juries. A rate, not a count, so a
+    /// large jury caseload does not make the answer swing from year to year. Default 0.
     pub jury_resistance: f64,
+    /// How much of the known jury acquittal rate carries over from one year to the next (the
+    /// rest is the year just ended): news and resistance follow a smoothed rate. Default 0.5.
+    pub jury_news_memory: f64,
     /// Pressure officials put on victims to accept less (fraction of demand waived).
     pub official_pressure: f64,
+    /// A judge's pressure on the victim grows with her load, (1 + load) / 2 times
+    /// `official_pressure`, up to this many times (1 + load) / 2 can reach. Default 3.
+    pub pressure_load_cap: f64,
     /// Chance a case returned for supplementary investigation is brought back to court.
     pub supplementary_return_back: f64,
     /// Constant utility of returning a case to the procurator.
@@ -643,6 +694,13 @@ pub struct AppealBehaviour {
     /// Chance a convicted defendant appeals (custodial, non-custodial).
     pub defendant_appeal_custodial: f64,
     pub defendant_appeal_other: f64,
+    /// Log-odds an appellate judge overturns a verdict per unit of the procuracy's alignment
+    /// (its acquittal appeals carry weight with deferent judges). Default 2.
+    pub alignment_weight: f64,
+    /// Log-odds an appellate judge overturns a verdict per unit of evidence against it (weak
+    /// evidence for a conviction, strong evidence for an acquittal), from the reference
+    /// weakness 0.5. Default 2.
+    pub weakness_weight: f64,
     /// Log-odds an appellate judge overturns an acquittal / a conviction.
     pub overturn_acquittal_logit: f64,
     pub overturn_conviction_logit: f64,

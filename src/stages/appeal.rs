@@ -5,13 +5,16 @@
 //! judge's record while she holds the post: under monitoring, reversals in a year mark a
 //! failing judge and then dismiss her.
 
+use super::common::REFERENCE_WEAKNESS;
 use super::common::pick_in;
-use crate::engine::dist::{exp_days, logistic, logit};
-use crate::engine::draws::Source;
+use crate::engine::agents::VerdictKind;
+use crate::engine::dist::{exp_days, logistic, logit, poisson};
+use crate::engine::draws::{Source, unit};
 use crate::engine::{Stage, Verdict, World, slot};
 use crate::record::event::AppealOutcome;
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
 use crate::record::{Event, Subject, Terminal};
+use crate::scenario::DAYS_PER_YEAR;
 
 /// Who may appeal a verdict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +47,11 @@ impl<T: Tracer> World<'_, T> {
             Decision::chance("appeal", "file an appeal", decider, &["appeal", "accept the verdict"], chance, draw)
         });
         if draw < chance {
+            // The judge who gave the verdict sees it appealed (while she holds the post).
+            if let Some(j) = self.verdict_judge(index) {
+                let public = self.cases[index].source != Source::PrivateComplaint;
+                self.agents.judges[j].record.appealed(VerdictKind::of(public, verdict));
+            }
             let days = exp_days(days_mean, self.cases[index].u(slot::APPEAL_DAYS));
             self.calendar.schedule(index, Stage::Appeal, days);
         } else {
@@ -70,10 +78,8 @@ impl<T: Tracer> World<'_, T> {
         let deference = appellate.deference;
         let by = Decider { role: Role::AppellateJudge, uid: Some(appellate.uid), province: c.province };
         let weakness = 1.0 - c.evidence;
-        let (verdict, judge) = (c.verdict, c.judge as usize);
-        // The decision goes on the trial judge's record only if she still holds the post (a
-        // dismissed judge's successor does not inherit her reversals).
-        let on_record = self.agents.judges[judge].uid == c.judge_uid;
+        let verdict = c.verdict;
+        let on_record = self.verdict_judge(index);
         // The parts of the log-odds of overturning, named for case stories: (leaning,
         // procuracy's pull, evidence, campaign).
         let (chance, leaning, alignment, evidence, campaign) = match verdict {
@@ -81,14 +87,17 @@ impl<T: Tracer> World<'_, T> {
                 // The procuracy's appeal carries weight with deferent judges; a strong case
                 // makes the acquittal look wrong. Private complainants carry no such weight.
                 let alignment = if public { inc.procuracy_alignment * deference } else { 0.0 };
-                let x = b.overturn_acquittal_logit + 2.0 * alignment - inc.reversal_cost + 2.0 * (0.5 - weakness);
-                (logistic(x), b.overturn_acquittal_logit, 2.0 * alignment, 2.0 * (0.5 - weakness), 0.0)
+                let (pull, evidence) =
+                    (b.alignment_weight * alignment, b.weakness_weight * (REFERENCE_WEAKNESS - weakness));
+                let x = b.overturn_acquittal_logit + pull - inc.reversal_cost + evidence;
+                (logistic(x), b.overturn_acquittal_logit, pull, evidence, 0.0)
             }
             Verdict::Convicted => {
                 // A campaign against, say, fabricated drug cases reaches the higher courts too.
                 let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.appellate_overturn);
-                let x = b.overturn_conviction_logit - inc.reversal_cost + 2.0 * (weakness - 0.5) + campaign;
-                (logistic(x), b.overturn_conviction_logit, 0.0, 2.0 * (weakness - 0.5), campaign)
+                let evidence = b.weakness_weight * (weakness - REFERENCE_WEAKNESS);
+                let x = b.overturn_conviction_logit - inc.reversal_cost + evidence + campaign;
+                (logistic(x), b.overturn_conviction_logit, 0.0, evidence, campaign)
             }
         };
         let draw = u(slot::APPEAL_DECIDE);
@@ -125,15 +134,13 @@ impl<T: Tracer> World<'_, T> {
             Decision::chance("appeal", "overturn", by, &["overturn", "uphold"], chance, draw).with_terms(terms)
         });
         let overturn = draw < chance;
-        if on_record {
-            self.agents.judges[judge].appeals.decided(verdict, overturn);
-        }
         if !overturn {
             self.record(&subject, Event::AppealDecided { verdict, outcome: AppealOutcome::Upheld });
             let how = if verdict == Verdict::Acquitted { Terminal::Acquitted } else { Terminal::Convicted };
             return self.finish(index, how);
         }
-        if on_record {
+        if let Some(judge) = on_record {
+            self.agents.judges[judge].record.overturned(VerdictKind::of(public, verdict));
             self.record_reversal(judge, &subject);
         }
         if verdict == Verdict::Convicted {
@@ -156,18 +163,54 @@ impl<T: Tracer> World<'_, T> {
         self.calendar.schedule(index, stage, days);
     }
 
+    /// The judge who gave a case's verdict, if she still holds the post: the appeal goes on her
+    /// record and into her experience (a dismissed judge's successor inherits neither).
+    fn verdict_judge(&self, index: u32) -> Option<usize> {
+        let c = &self.cases[index];
+        let j = c.judge as usize;
+        (self.agents.judges.get(j).map(|judge| judge.uid) == Some(c.judge_uid)).then_some(j)
+    }
+
     /// A reversal goes on the trial judge's yearly record; under monitoring enough of them
     /// dismiss her and a newcomer takes the post.
     fn record_reversal(&mut self, judge: usize, case: &Subject) {
-        let j = &mut self.agents.judges[judge];
-        j.reversals_year += 1;
-        let reversals = j.reversals_year;
-        if let Some(m) = &self.incentives().monitoring
-            && reversals >= m.dismissed_at
-        {
-            let capacity = self.s.behaviour.trial.judge_capacity;
-            self.agents.replace_judge(judge, &self.prep.traits, &mut self.stream, capacity);
+        self.agents.judges[judge].reversals_year += 1;
+        if self.dismissal_due(judge) {
+            self.dismiss(judge);
             self.record(case, Event::JudgeDismissed);
+        }
+    }
+
+    /// Whether monitoring in force dismisses judge `j` for the reversals on her record.
+    fn dismissal_due(&self, j: usize) -> bool {
+        self.incentives().monitoring.as_ref().is_some_and(|m| self.agents.judges[j].reversals_year >= m.dismissed_at)
+    }
+
+    fn dismiss(&mut self, j: usize) {
+        let capacity = self.s.behaviour.trial.judge_capacity;
+        self.agents.replace_judge(j, &self.prep.traits, &mut self.stream, capacity);
+    }
+
+    /// Between periods: the reversals of each serving judge's other caseload (civil and
+    /// administrative cases, outside the model) in the period go on her monitored record,
+    /// drawn from her own words for the period; under monitoring they can dismiss her too.
+    pub(crate) fn background_reversals(&mut self, period: u32) {
+        let b = &self.s.behaviour.trial;
+        let l = &self.s.behaviour.learning;
+        let mean = b.other_decisions_per_year * b.other_reversal_rate * l.period_days as f64 / DAYS_PER_YEAR as f64;
+        if mean <= 0.0 {
+            return;
+        }
+        for p in 0..self.agents.judge_rosters.len() {
+            for k in 0..self.agents.judge_rosters[p].len() {
+                let j = self.agents.judge_rosters[p][k] as usize;
+                let u = unit(self.stream.agent_period_words(self.agents.judges[j].uid, period)[0]);
+                self.agents.judges[j].reversals_year += poisson(mean, u);
+                if self.dismissal_due(j) {
+                    self.dismiss(j);
+                    self.record_official(p as u16, Event::JudgeDismissed);
+                }
+            }
         }
     }
 

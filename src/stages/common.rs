@@ -6,6 +6,11 @@ use crate::engine::{Case, World};
 use crate::record::trace::Tracer;
 use crate::scenario::Campaign;
 
+/// The weakness of the evidence (0 proven, 1 nothing) at which a jury's and an appellate
+/// court's intercepts are their log-odds: the middle of the scale, fixed because moving it only
+/// moves those intercepts.
+pub const REFERENCE_WEAKNESS: f64 = 0.5;
+
 /// The victim and the accused bargain: the accused pays if his means cover the victim's
 /// demand after the pressure officials put on the victim to accept less.
 pub fn bargain(c: &Case, pressure: f64) -> bool {

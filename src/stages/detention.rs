@@ -30,10 +30,14 @@ impl<T: Tracer> World<'_, T> {
         let zeal = procurator.zeal;
         let procurator = Decider { role: Role::Procurator, uid: Some(procurator.uid), province: p as u16 };
         let by = rules.detention_approver;
+        // Where the code makes detention mandatory, no target overrides it: the procurator
+        // must back the request and the judge approve it.
+        let mandatory = u(slot::DETENTION_MANDATORY) < rules.mandatory_detention[case.gravity.index()];
         const OPTIONS: &[&str; 2] = &["detain", "release"];
         let approved = match by {
             DetentionApprover::Procurator => {
-                let x = b.procurator_approve_logit - inc.procurator.prison_target + zeal + shift;
+                let pressure = self.prison_pressure();
+                let x = b.procurator_approve_logit - pressure + zeal + shift;
                 let chance = logistic(x);
                 let draw = u(slot::DETENTION_DECIDE);
                 self.trace.decision(self.calendar.day, case.id, move || {
@@ -41,10 +45,10 @@ impl<T: Tracer> World<'_, T> {
                         Term::part(0, "procurators' leaning to approve", b.procurator_approve_logit),
                         Term::weighted(
                             0,
-                            "the prison-population target",
+                            "the prison-population target (its pressure now)",
                             "procurator.prison_target",
                             inc.procurator.prison_target,
-                            -inc.procurator.prison_target,
+                            -pressure,
                         ),
                         Term::part(0, "his zeal", zeal),
                         Term::part(0, "the province's leaning", shift),
@@ -56,7 +60,8 @@ impl<T: Tracer> World<'_, T> {
             }
             DetentionApprover::Judge | DetentionApprover::InvestigativeJudge => {
                 let pb = &s.behaviour.procurator;
-                let back = pb.back_detention_logit - 2.0 * inc.procurator.prison_target + zeal + shift;
+                let pressure = pb.back_detention_target_response * self.prison_pressure();
+                let back = pb.back_detention_logit - pressure + zeal + shift;
                 let chance = logistic(back);
                 let draw = u(slot::DETENTION_BACK);
                 self.trace.decision(self.calendar.day, case.id, move || {
@@ -65,22 +70,21 @@ impl<T: Tracer> World<'_, T> {
                             Term::part(0, "procurators' leaning to back a request", pb.back_detention_logit),
                             Term::weighted(
                                 0,
-                                "the prison-population target",
+                                "the prison-population target (its pressure now)",
                                 "procurator.prison_target",
                                 inc.procurator.prison_target,
-                                -2.0 * inc.procurator.prison_target,
+                                -pressure,
                             ),
                             Term::part(0, "his zeal", zeal),
                             Term::part(0, "the province's leaning", shift),
                         ])
                 });
-                if draw >= chance {
+                if !mandatory && draw >= chance {
                     self.record(&subject, Event::DetentionNotBacked);
                     false
                 } else {
                     // The judge weighs the risk that a released accused absconds (greater the
                     // graver the charge) against nothing much: releases are not rewarded.
-                    let mandatory = u(slot::DETENTION_MANDATORY) < rules.mandatory_detention[case.gravity.index()];
                     let gravity_risk = case.gravity.index() as f64 / 3.0;
                     let x = b.judge_approve_logit + inc.trial_judge.abscond_risk * gravity_risk + shift;
                     let chance = logistic(x);

@@ -19,6 +19,12 @@ use crate::record::trace::{CaseFacts, Decider, Decision, Role, Tracer, case_deta
 use crate::record::{Event, Subject, Terminal};
 use crate::scenario::{DAYS_PER_YEAR, DetentionApprover, Eligibility, Gravity};
 
+/// What a trait adds to its base: an investigator of no diligence still works, and one of no
+/// venality still leans on a victim, at half the reference (a trait of 0.5, the middle of its
+/// range, gives the reference 1). Fixed because the scale of the trait's distribution is the
+/// scenario's to set.
+const HONEST_SHARE: f64 = 0.5;
+
 impl<T: Tracer> World<'_, T> {
     /// A crime is registered (public prosecution, or a criminal misdemeanour). Returns the
     /// episodes (registered criminal cases) it joins, at most `max_episodes`.
@@ -170,9 +176,11 @@ impl<T: Tracer> World<'_, T> {
         }
 
         // Coercion: pressure to clear (the clearance weight times the caseload) pushes
-        // investigators to extract confessions from suspects they hold.
+        // investigators to extract confessions from suspects they hold, as long as a confession
+        // to the police counts as evidence; where it does not, the pressure gains them nothing.
         if in_custody {
-            let x = b.coercion_logit + b.coercion_pressure * w_inv.clearance * load_ratio + venality;
+            let pays = if rules.police_confessions_admissible { 1.0 } else { 0.0 };
+            let x = b.coercion_logit + pays * b.coercion_pressure * w_inv.clearance * load_ratio + venality;
             if u(slot::COERCE) < logistic(x) {
                 case.coerced = true;
                 if rules.police_confessions_admissible {
@@ -186,11 +194,13 @@ impl<T: Tracer> World<'_, T> {
         let economic_barred = k.economic && !rules.economic_detention_allowed;
         if in_custody && !economic_barred {
             let shift = self.provinces[province].detention_shift;
-            let prison_target = self.incentives().procurator.prison_target;
+            let prison_target = self.prison_pressure();
             let x = b.detention_request_logit[gravity.index()] + b.detention_ease * w_inv.sent_to_court
                 - b.prison_target_response * prison_target
                 + shift;
-            if u(slot::DETENTION_REQUEST) < logistic(x) {
+            // Where the code makes detention mandatory the investigator must ask.
+            let mandatory = u(slot::DETENTION_MANDATORY) < rules.mandatory_detention[gravity.index()];
+            if mandatory || u(slot::DETENTION_REQUEST) < logistic(x) {
                 self.decide_detention(&mut case);
             }
         }
@@ -201,7 +211,7 @@ impl<T: Tracer> World<'_, T> {
             let mut lowered = case.clone();
             lowered.gravity = Gravity::Medium;
             if reconciliation_eligibility(s, rules, &lowered) != Eligibility::Banned
-                && u(slot::RECLASSIFY) < logistic(b.reclassify_logit + 3.0 * venality)
+                && u(slot::RECLASSIFY) < logistic(b.reclassify_logit + b.reclassify_venality * venality)
             {
                 case.gravity = Gravity::Medium;
             }
@@ -221,7 +231,7 @@ impl<T: Tracer> World<'_, T> {
                 + b.reconcile_closure_response * w_proc.nonrehab_closures
                 + shift;
             let offered = rules.reconciliation.investigator_duty || u(slot::STEER) < logistic(x);
-            let pressure = s.behaviour.trial.official_pressure * (0.5 + venality);
+            let pressure = s.behaviour.trial.official_pressure * (HONEST_SHARE + venality);
             if offered && bargain(&case, pressure) {
                 case.reconciled_pretrial = true;
             }
@@ -263,7 +273,7 @@ impl<T: Tracer> World<'_, T> {
         let w_clearance = self.incentives().investigator.clearance;
         let w_all: Vec<f64> = (0..self.s.provinces.len()).map(|p| self.share_from_all_reports(p)).collect();
         for inv in &mut self.agents.investigators {
-            let effort = (0.5 + inv.diligence) * (1.0 + b.clearance_effort * w_clearance);
+            let effort = (HONEST_SHARE + inv.diligence) * (1.0 + b.clearance_effort * w_clearance);
             let work = self.provinces[inv.province as usize].work;
             let coverage = (b.capacity * effort / work.max(1.0)).min(1.0);
             inv.clear_exponent =

@@ -5,6 +5,7 @@
 
 use super::appeal::Appellant;
 use super::common::{pick_cdf, pick_in};
+use crate::engine::agents::VerdictKind;
 use crate::engine::dist::{exp_days, logistic, logit};
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, Verdict, World, slot};
@@ -12,6 +13,10 @@ use crate::record::recorder::counts_case;
 use crate::record::trace::{CaseFacts, Decider, Decision, Role, Tracer, case_details, case_facts};
 use crate::record::{Event, Subject, Terminal};
 use crate::scenario::Gravity;
+
+/// The weakness of a complainant's proof at which `withdraw` and `acquit_logit` are the chance
+/// and the log-odds: a reference point, fixed because moving it only moves those intercepts.
+const PRIVATE_REFERENCE_WEAKNESS: f64 = 0.3;
 
 impl<T: Tracer> World<'_, T> {
     pub(crate) fn file_private_complaint(&mut self, id: CaseId) {
@@ -115,22 +120,31 @@ impl<T: Tracer> World<'_, T> {
         let withdraw = if b.withdraw_weakness == 0.0 {
             b.withdraw
         } else {
-            logistic(logit(b.withdraw) + b.withdraw_weakness * (weakness - 0.3))
+            logistic(logit(b.withdraw) + b.withdraw_weakness * (weakness - PRIVATE_REFERENCE_WEAKNESS))
         };
-        if u(slot::PRIVATE_WITHDRAW) < withdraw || u(slot::PRIVATE_RECONCILE) < b.reconcile {
-            self.record(&subject, Event::PrivateClosed);
+        let withdrawn = u(slot::PRIVATE_WITHDRAW) < withdraw;
+        if withdrawn || u(slot::PRIVATE_RECONCILE) < b.reconcile {
+            self.record(&subject, Event::PrivateClosed { withdrawn });
             return self.finish(index, Terminal::PrivateClosed);
         }
         // No procurator, no accusatorial bias: the judge weighs the complainant's proof, and her
-        // independence makes her readier to acquit.
+        // independence makes her readier to acquit. Her career still counts: whichever verdict
+        // she expects to be appealed and overturned more often costs her more.
         let independence = self.agents.judges[judge].independence;
-        let x = b.acquit_logit + b.acquit_weakness * (weakness - 0.3) + independence;
+        let career = self.career_costs(judge, false);
+        let x = b.acquit_logit
+            + b.acquit_weakness * (weakness - PRIVATE_REFERENCE_WEAKNESS)
+            + independence
+            + career.conviction
+            - career.acquittal;
         let (chance, draw) = (logistic(x), u(slot::PRIVATE_ACQUIT));
         let by = Decider { role: Role::Judge, uid: Some(judge_uid), province: c.province };
         self.trace.decision(self.calendar.day, c.id, move || {
             Decision::chance("private", "verdict", by, &["acquit", "convict"], chance, draw)
         });
-        if draw < chance {
+        let verdict = if draw < chance { Verdict::Acquitted } else { Verdict::Convicted };
+        self.agents.judges[judge].record.given(VerdictKind::of(false, verdict));
+        if verdict == Verdict::Acquitted {
             self.record(&subject, Event::PrivateAcquitted);
             let chance = s.behaviour.appeal.private_appeal;
             self.appeal_or_end(index, Verdict::Acquitted, Appellant::Complainant, chance);

@@ -5,6 +5,7 @@
 //! from 2013, campaigns on particular crimes. Between periods procurators learn what share of
 //! the defendants they send to court is acquitted.
 
+use super::common::REFERENCE_WEAKNESS;
 use super::common::learn;
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::TrialRecord;
@@ -62,9 +63,9 @@ impl<T: Tracer> World<'_, T> {
         }
 
         // Expected acquittal chance of this case if sent: the procurator's belief about an
-        // average case, higher for weak evidence.
+        // average case (of weakness REFERENCE_WEAKNESS), in proportion to this case's weakness.
         let weakness = 1.0 - c.evidence;
-        let p_acquit = (proc.acquittal_belief * 2.0 * weakness).min(1.0);
+        let p_acquit = (proc.acquittal_belief * weakness / REFERENCE_WEAKNESS).min(1.0);
         // How strongly procurators respond to their indicators (a behavioural constant).
         let k = b.indicator_sensitivity;
         let zeal = proc.zeal;
@@ -92,7 +93,10 @@ impl<T: Tracer> World<'_, T> {
             b.exonerating_evidence_max
         };
         let exonerate = if c.evidence < ceiling {
-            b.close_exonerating_constant + k * inc.exonerating_closures + 2.0 * b.evidence_weight * weakness + campaign
+            b.close_exonerating_constant
+                + k * inc.exonerating_closures
+                + b.exonerating_weakness_factor * b.evidence_weight * weakness
+                + campaign
         } else {
             f64::NEG_INFINITY
         };
@@ -146,7 +150,11 @@ impl<T: Tracer> World<'_, T> {
                         inc.exonerating_closures,
                         k * inc.exonerating_closures,
                     ));
-                    terms.push(Term::part(2, "the weakness of the evidence", 2.0 * b.evidence_weight * weakness));
+                    terms.push(Term::part(
+                        2,
+                        "the weakness of the evidence",
+                        b.exonerating_weakness_factor * b.evidence_weight * weakness,
+                    ));
                     if campaign != 0.0 {
                         terms.push(Term::weighted(
                             2,

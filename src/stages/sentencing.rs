@@ -16,15 +16,14 @@ impl<T: Tracer> World<'_, T> {
         let s = self.s;
         let sb = &s.behaviour.sentencing;
         let rules = self.rules();
-        let inc = self.incentives();
         // A copy: the stage reads the case while it updates the world.
         let c = self.cases[index].clone();
         let c = &c;
         let n = c.defendants as u32;
         let g = c.gravity.index();
         let must_jail = c.u(slot::CUSTODIAL_SCOPE) >= rules.noncustodial_scope[g];
-        let x = sb.custodial_logit[g] + if c.jobless { sb.jobless_custodial_shift } else { 0.0 }
-            - inc.procurator.prison_target;
+        let x =
+            sb.custodial_logit[g] + if c.jobless { sb.jobless_custodial_shift } else { 0.0 } - self.prison_pressure();
         let draw = c.u(slot::CUSTODIAL);
         let custodial = must_jail || draw < logistic(x);
         let (judge_uid, province) = (self.agents.judges.get(c.judge as usize).map(|j| j.uid), c.province);

@@ -11,15 +11,16 @@
 //! release reconciled defendants.
 
 use super::appeal::{Appellant, procurator_appeal_chance};
+use super::common::REFERENCE_WEAKNESS;
 use super::common::{bargain, learn, pick_in};
 use super::law::{reconciliation_eligibility, repentance_eligible};
-use crate::engine::agents::AppealRecord;
+use crate::engine::agents::{Risk, VerdictKind, VerdictRecord};
 use crate::engine::dist::{choose, exp_days, log_add_exp, logistic};
 use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
 use crate::record::event::{Exit, Grounds, Return, Torture};
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
 use crate::record::{Event, Terminal};
-use crate::scenario::{DAYS_PER_YEAR, Eligibility};
+use crate::scenario::{DAYS_PER_YEAR, Eligibility, Monitoring, TrialBehaviour};
 
 /// The `judge_uid` of a case whose verdict no judge answers for (a jury's).
 const NO_JUDGE: u64 = u64::MAX;
@@ -49,6 +50,15 @@ impl Ruling {
         "return for supplementary investigation",
         "return to the procurator",
     ];
+
+    /// The verdict a ruling gives, if it gives one (closures and returns do not).
+    const fn verdict(self) -> Option<Verdict> {
+        match self {
+            Ruling::Convict => Some(Verdict::Convicted),
+            Ruling::Acquit => Some(Verdict::Acquitted),
+            Ruling::CloseExonerating | Ruling::Return(_) => None,
+        }
+    }
 
     /// The ruling's place in `OPTIONS` (and in the utilities).
     const fn index(self) -> usize {
@@ -104,24 +114,22 @@ impl<T: Tracer> World<'_, T> {
             self.prep.group_share,
         );
         let share = if c.defendants > 1 { group } else { single };
-        let jury = u(slot::JURY_ELIGIBLE) < share && {
-            let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_news.acquitted_last_year as f64);
-            let p_jury =
-                if b.jury_request_per_defendant { 1.0 - (1.0 - p_ask).powi(c.defendants as i32) } else { p_ask };
-            u(slot::JURY_REQUEST) < p_jury
-        };
+        // Where the law makes jury trial compulsory, no one has to ask.
+        let compulsory = (rules.jury_death_compulsory && c.death)
+            || u(slot::JURY_ELIGIBLE) < rules.jury_compulsory[c.gravity.index()];
+        let jury = compulsory
+            || u(slot::JURY_ELIGIBLE) < share && {
+                let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_news.known_rate);
+                let p_jury =
+                    if b.jury_request_per_defendant { 1.0 - (1.0 - p_ask).powi(c.defendants as i32) } else { p_ask };
+                u(slot::JURY_REQUEST) < p_jury
+            };
 
         let judge = &self.agents.judges[judge_index as usize];
         let judge_uid = judge.uid;
-        // Copies: the stage reads the judge's beliefs while it updates the world.
-        let (belief_reverse_conviction, belief_reverse_acquittal) =
-            (judge.belief_reverse_conviction, judge.belief_reverse_acquittal);
         let load = judge.load / b.judge_capacity * inc.trial_judge.caseload;
-        let fear = match &inc.monitoring {
-            Some(m) => 1.0 + judge.reversals_year as f64 / m.failing_at as f64,
-            None => 1.0,
-        };
-        let w_rev = inc.trial_judge.reversals * fear;
+        // What a conviction and an acquittal would cost her career (`career_costs`).
+        let career = self.career_costs(judge_index as usize, true);
         let conscience = b.conscience * judge.independence;
         let province = &self.provinces[p];
         let (reconciliation_shift, acquittal_shift) = (province.reconciliation_shift, province.acquittal_shift);
@@ -132,7 +140,8 @@ impl<T: Tracer> World<'_, T> {
         // opposition (a release costs him a conviction) and what comes of crossing him.
         if !jury {
             let eligible = reconciliation_eligibility(s, rules, c);
-            let pressure = b.official_pressure * (1.0 + load).min(3.0) / 2.0;
+            // At the reference load (1) the pressure is `official_pressure`.
+            let pressure = b.official_pressure * (1.0 + load).min(b.pressure_load_cap) / 2.0;
             if eligible != Eligibility::Banned && bargain(c, pressure) {
                 const RELEASE: &[&str; 2] = &["release on reconciliation", "go on to a decision"];
                 let close = match eligible {
@@ -211,20 +220,20 @@ impl<T: Tracer> World<'_, T> {
         let ruling = if jury {
             // Ten lay jurors weigh the evidence; the judge can shift the blame for an
             // acquittal onto them, so career risk does not enter.
-            // The Procuracy answers last year's jury acquittals with harder prosecution.
-            let resistance = b.jury_resistance * inc.procurator.acquittals * self.jury_news.acquitted_last_year as f64;
-            let x = b.jury_acquit_logit + b.jury_weakness_slope * (weakness - 0.5) - resistance;
+            // The Procuracy answers the juries' known acquittal rate with harder prosecution.
+            let resistance = b.jury_resistance * inc.procurator.acquittals * self.jury_news.known_rate;
+            let x = b.jury_acquit_logit + b.jury_weakness_slope * (weakness - REFERENCE_WEAKNESS) - resistance;
             let (chance, draw) = (logistic(x), u(slot::JURY_DECIDE));
             let jurors = Decider { role: Role::Jury, uid: None, province: c.province };
             let jury_acquit_logit = b.jury_acquit_logit;
-            let weakness_part = b.jury_weakness_slope * (weakness - 0.5);
+            let weakness_part = b.jury_weakness_slope * (weakness - REFERENCE_WEAKNESS);
             self.trace.decision(self.calendar.day, c.id, move || {
                 Decision::chance("trial", "verdict", jurors, &["acquit", "convict"], chance, draw).with_terms(vec![
                     Term::part(0, "jurors' leaning to acquit", jury_acquit_logit),
                     Term::part(0, "the weakness of the evidence", weakness_part),
                     Term::weighted(
                         0,
-                        "harder prosecution after last year's jury acquittals",
+                        "harder prosecution, answering the juries' known acquittal rate",
                         "procurator.acquittals",
                         inc.procurator.acquittals,
                         -resistance,
@@ -235,16 +244,14 @@ impl<T: Tracer> World<'_, T> {
         } else {
             let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.judge_exonerate);
             let mut utility = [f64::NEG_INFINITY; 5];
-            utility[Ruling::Convict.index()] =
-                -b.effort_sentence * load - w_rev * belief_reverse_conviction - conscience * weakness;
-            // An acquittal must be justified to higher courts, and invites the procurator's
-            // accusations of incompetence or venality: a cost beyond the work of writing it.
+            // The procurator fights an acquittal that counts against him: his accusations of
+            // incompetence or venality are a cost of acquitting beyond its work and its risks.
+            let pressure = b.procurator_pressure * inc.procurator.acquittals.max(0.0);
+            utility[Ruling::Convict.index()] = -b.effort_sentence * load - career.conviction - conscience * weakness;
             utility[Ruling::Acquit.index()] =
-                -b.acquittal_justification - b.effort_acquittal * load - w_rev * belief_reverse_acquittal
-                    + conscience * weakness
-                    + acquittal_shift;
+                -b.effort_acquittal * load - career.acquittal - pressure + conscience * weakness + acquittal_shift;
             utility[Ruling::CloseExonerating.index()] = b.close_exonerating_constant + campaign + conscience * weakness
-                - 0.5 * w_rev * belief_reverse_acquittal;
+                - b.closure_scrutiny * (career.acquittal + pressure);
             let supplementary = b.return_supplementary_constant - b.effort_return * load + conscience * weakness;
             if rules.supplementary_investigation {
                 utility[Ruling::Return(Return::Supplementary).index()] = supplementary;
@@ -262,6 +269,7 @@ impl<T: Tracer> World<'_, T> {
             let supplementary_allowed = rules.supplementary_investigation;
             self.trace.decision(self.calendar.day, c.id, move || {
                 let (caseload, reversals) = (inc.trial_judge.caseload, inc.trial_judge.reversals);
+                let procurator_acquittals = inc.procurator.acquittals;
                 let (convict, acquit, close) = (0, 1, 2);
                 let mut terms = vec![
                     Term::weighted(
@@ -273,13 +281,19 @@ impl<T: Tracer> World<'_, T> {
                     ),
                     Term::weighted(
                         convict,
-                        "the reversal risk she believes a conviction carries",
+                        "the appeals and reversals she expects a conviction to bring her career",
                         "trial_judge.reversals",
                         reversals,
-                        -w_rev * belief_reverse_conviction,
+                        -career.conviction,
                     ),
                     Term::part(convict, "her conscience, against convicting on weak evidence", -conscience * weakness),
-                    Term::part(acquit, "justifying an acquittal to higher courts", -b.acquittal_justification),
+                    Term::weighted(
+                        acquit,
+                        "the procurator's accusations against a judge who acquits",
+                        "procurator.acquittals",
+                        procurator_acquittals,
+                        -pressure,
+                    ),
                     Term::weighted(
                         acquit,
                         "the work of an acquittal",
@@ -289,10 +303,10 @@ impl<T: Tracer> World<'_, T> {
                     ),
                     Term::weighted(
                         acquit,
-                        "the reversal risk she believes an acquittal carries",
+                        "the appeals and reversals she expects an acquittal to bring her career",
                         "trial_judge.reversals",
                         reversals,
-                        -w_rev * belief_reverse_acquittal,
+                        -career.acquittal,
                     ),
                     Term::part(acquit, "her conscience, for acquitting on weak evidence", conscience * weakness),
                     Term::part(acquit, "the province's leaning", acquittal_shift),
@@ -300,10 +314,17 @@ impl<T: Tracer> World<'_, T> {
                     Term::part(close, "her conscience, for closing on weak evidence", conscience * weakness),
                     Term::weighted(
                         close,
-                        "the reversal risk of a closure (half an acquittal's)",
+                        "the scrutiny of an exonerating closure (a share of an acquittal's career costs)",
                         "trial_judge.reversals",
                         reversals,
-                        -0.5 * w_rev * belief_reverse_acquittal,
+                        -b.closure_scrutiny * career.acquittal,
+                    ),
+                    Term::weighted(
+                        close,
+                        "the procurator's accusations, in part",
+                        "procurator.acquittals",
+                        procurator_acquittals,
+                        -b.closure_scrutiny * pressure,
                     ),
                 ];
                 if campaign != 0.0 {
@@ -338,8 +359,14 @@ impl<T: Tracer> World<'_, T> {
         c.judge_uid = if jury { NO_JUDGE } else { judge_uid };
         let procurator = c.procurator as usize;
         let n = subject.defendants as u32;
+        if !jury && let Some(verdict) = ruling.verdict() {
+            self.agents.judges[judge_index as usize].record.given(VerdictKind::of(true, verdict));
+        }
         match ruling {
             Ruling::Convict => {
+                if jury {
+                    self.jury_news.tried_this_year += n;
+                }
                 self.record(&subject, Event::Convicted { jury });
                 self.agents.procurators[procurator].trials.tried += n;
                 self.sentence(index);
@@ -347,6 +374,7 @@ impl<T: Tracer> World<'_, T> {
             Ruling::Acquit => {
                 self.record(&subject, Event::Acquitted { jury });
                 if jury {
+                    self.jury_news.tried_this_year += n;
                     self.jury_news.acquitted_this_year += n;
                 }
                 let proc = &mut self.agents.procurators[procurator];
@@ -397,43 +425,94 @@ impl<T: Tracer> World<'_, T> {
         }
     }
 
+    /// What a conviction and an acquittal would cost judge `j`'s career now, for a public
+    /// (`public`) or private case: for each, the appeal she expects to defend
+    /// (`appeal_scrutiny`) and the reversal she expects (`reversal_penalty`), weighted by the
+    /// stability-of-sentences weight in force and, under monitoring, by how likely a reversal
+    /// is to be the one that marks her failing or dismisses her (`reversal_weight`).
+    pub(crate) fn career_costs(&self, j: usize, public: bool) -> CareerCosts {
+        let b = &self.s.behaviour.trial;
+        let inc = self.incentives();
+        let judge = &self.agents.judges[j];
+        let w = inc.trial_judge.reversals;
+        if w == 0.0 {
+            return CareerCosts::default();
+        }
+        let acquittal = judge.risks.get(VerdictKind::of(public, Verdict::Acquitted));
+        let conviction = judge.risks.get(VerdictKind::of(public, Verdict::Convicted));
+        let weight = match &inc.monitoring {
+            Some(m) => {
+                let year_left = 1.0 - (self.calendar.day % DAYS_PER_YEAR) as f64 / DAYS_PER_YEAR as f64;
+                let per_year = judge.load * conviction.overturned + b.other_decisions_per_year * b.other_reversal_rate;
+                reversal_weight(m, judge.reversals_year, per_year * year_left, b)
+            }
+            None => 1.0,
+        };
+        let cost = |r: Risk| w * (r.appealed * b.appeal_scrutiny + r.overturned * b.reversal_penalty * weight);
+        CareerCosts { conviction: cost(conviction), acquittal: cost(acquittal) }
+    }
+
     /// Between periods: judges' expected caseloads follow the cases they decided, and their
-    /// beliefs about reversals what the appellate courts did with their verdicts, blended with
-    /// their province colleagues' experience.
+    /// beliefs about each kind of verdict what became of their verdicts (how many were
+    /// appealed, how many overturned, per verdict given), blended with their province
+    /// colleagues' experience.
     pub(crate) fn learn_judges(&mut self) {
         let l = &self.s.behaviour.learning;
         let per_year = DAYS_PER_YEAR as f64 / l.period_days as f64;
         let rate = l.rate;
         // Province pools of judges' observations.
-        let mut pool = vec![AppealRecord::default(); self.s.provinces.len()];
+        let mut pool = vec![VerdictRecord::default(); self.s.provinces.len()];
         for j in &self.agents.judges {
-            pool[j.province as usize].add(&j.appeals);
+            pool[j.province as usize].add(&j.record);
         }
         for j in &mut self.agents.judges {
             j.load = (1.0 - rate) * j.load + rate * j.decided as f64 * per_year;
             j.decided = 0;
-            let (own, peers) = (j.appeals, pool[j.province as usize]);
-            j.belief_reverse_acquittal = learn(
-                j.belief_reverse_acquittal,
-                own.acquittals_appealed,
-                own.acquittals_overturned,
-                peers.acquittals_appealed,
-                peers.acquittals_overturned,
-                rate,
-                l.peer_weight,
-            );
-            j.belief_reverse_conviction = learn(
-                j.belief_reverse_conviction,
-                own.convictions_appealed,
-                own.convictions_overturned,
-                peers.convictions_appealed,
-                peers.convictions_overturned,
-                rate,
-                l.peer_weight,
-            );
-            j.appeals = AppealRecord::default();
+            let peers = &pool[j.province as usize];
+            for kind in VerdictKind::ALL {
+                let (own, theirs) = (j.record.get(kind), peers.get(kind));
+                let risk = j.risks.get_mut(kind);
+                // Appeals and reversals of a period answer verdicts of earlier ones, so a
+                // period's ratio may pass 1; a chance does not.
+                let seen = |belief: f64, own_hits: u32, peer_hits: u32| {
+                    learn(belief, own.given, own_hits, theirs.given, peer_hits, rate, l.peer_weight).min(1.0)
+                };
+                risk.appealed = seen(risk.appealed, own.appealed, theirs.appealed);
+                risk.overturned = seen(risk.overturned, own.overturned, theirs.overturned);
+            }
+            j.record = VerdictRecord::default();
         }
     }
+}
+
+/// What verdicts cost a judge's career, in utility (`World::career_costs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct CareerCosts {
+    pub conviction: f64,
+    pub acquittal: f64,
+}
+
+/// The weight of one more reversal under monitoring, in reversal penalties: 1, plus
+/// `failing_cost` times the chance that it is the reversal that marks her failing, plus
+/// `dismissal_cost` times the chance that it is the one that dismisses her. With `reversals`
+/// on record and `expected_rest` more expected in the rest of the year (a Poisson count X), one
+/// more makes the year end at the threshold T instead of below it when reversals + X = T - 1.
+pub fn reversal_weight(m: &Monitoring, reversals: u32, expected_rest: f64, b: &TrialBehaviour) -> f64 {
+    let tips = |threshold: u32| match (threshold as i64 - 1 - reversals as i64).try_into() {
+        Ok(k) => poisson_pmf(k, expected_rest),
+        // Past the threshold already: one more changes nothing there.
+        Err(_) => 0.0,
+    };
+    1.0 + b.failing_cost * tips(m.failing_at) + b.dismissal_cost * tips(m.dismissed_at)
+}
+
+/// P(X = k) for X ~ Poisson(mean).
+fn poisson_pmf(k: u32, mean: f64) -> f64 {
+    let mut p = (-mean).exp();
+    for i in 1..=k {
+        p *= mean / i as f64;
+    }
+    p
 }
 
 /// The chances that a charge against one accused and one against a group are within a
