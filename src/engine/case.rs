@@ -56,6 +56,42 @@ pub struct Case {
 }
 
 impl Case {
+    /// A case as it enters the flow: who it is (the caller fills in what it knows with struct
+    /// update syntax) and nothing yet happened to it: no official assigned, not coerced, not
+    /// detained, no verdict, no visit.
+    pub(crate) fn arriving(id: CaseId, draws: CaseDraws, source: Source, province: u16, counted: bool) -> Case {
+        Case {
+            id,
+            draws,
+            source,
+            province,
+            kind: 0,
+            gravity: Gravity::Minor,
+            episodes: 1,
+            defendants: 1,
+            juvenile: false,
+            first_offence: false,
+            jobless: false,
+            dangerous: false,
+            death: false,
+            counted,
+            means: 0.0,
+            demand: 0.0,
+            evidence: 0.0,
+            investigator: 0,
+            procurator: 0,
+            judge: 0,
+            coerced: false,
+            detained: false,
+            reconciled_pretrial: false,
+            verdict: Verdict::Convicted,
+            visits: 0,
+            judge_uid: 0,
+            custodial: false,
+            release_day: 0,
+        }
+    }
+
     /// The uniform in (0, 1) of the case's word in `slot`: slots from
     /// [`slot::FIRST_REVISITABLE`] on are read at the case's current visit, the others at its
     /// first.

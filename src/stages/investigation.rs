@@ -12,7 +12,7 @@ use super::common::{bargain, pick_cdf, pick_in};
 use super::law::reconciliation_eligibility;
 use crate::engine::dist::{exp_days, logistic, normal_quantile};
 use crate::engine::draws::{CaseId, Source};
-use crate::engine::{Case, Stage, Verdict, World, slot};
+use crate::engine::{Case, Stage, World, slot};
 use crate::record::event::Torture;
 use crate::record::recorder::counts_case;
 use crate::record::trace::{CaseFacts, Decider, Decision, Role, Tracer, case_details, case_facts};
@@ -119,10 +119,6 @@ impl<T: Tracer> World<'_, T> {
         let jobless = u(slot::JOBLESS) < crime.jobless_share;
         let means_mu = if jobless { crime.means_log_mean_jobless } else { crime.means_log_mean_employed };
         let mut case = Case {
-            id,
-            draws,
-            source,
-            province: province as u16,
             kind: kind as u8,
             gravity,
             episodes: episodes as u8,
@@ -132,22 +128,13 @@ impl<T: Tracer> World<'_, T> {
             jobless,
             dangerous: gravity == Gravity::EspeciallyGrave && u(slot::DANGEROUS) < k.dangerous_share,
             death: k.negligence && u(slot::DEATH) < k.death_share,
-            counted,
             means: (means_mu + crime.means_log_sd * normal_quantile(u(slot::MEANS))).exp(),
             demand: (crime.demand_log_mean[gravity.index()] + crime.demand_log_sd * normal_quantile(u(slot::DEMAND)))
                 .exp(),
             evidence: self.prep.evidence.sample(u(slot::EVIDENCE)),
             investigator,
             procurator: pick_in(&self.agents.procurator_rosters[province], u(slot::PROCURATOR)),
-            judge: 0,
-            coerced: false,
-            detained: false,
-            reconciled_pretrial: false,
-            verdict: Verdict::Convicted,
-            visits: 0,
-            judge_uid: 0,
-            custodial: false,
-            release_day: 0,
+            ..Case::arriving(id, draws, source, province as u16, counted)
         };
         let b = &s.behaviour.investigation;
         let w_inv = &self.incentives().investigator;

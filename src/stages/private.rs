@@ -12,7 +12,6 @@ use crate::engine::{Case, Stage, Verdict, World, slot};
 use crate::record::recorder::counts_case;
 use crate::record::trace::{CaseFacts, Decider, Decision, Role, Tracer, case_details, case_facts};
 use crate::record::{Event, Subject, Terminal};
-use crate::scenario::Gravity;
 
 /// The weakness of a complainant's proof at which `withdraw` and `acquit_logit` are the chance
 /// and the log-odds: a reference point, fixed because moving it only moves those intercepts.
@@ -54,34 +53,12 @@ impl<T: Tracer> World<'_, T> {
         }
         let days = exp_days(b.days_mean, u(slot::TRIAL_DAYS));
         let case = Case {
-            id,
-            draws,
-            source: Source::PrivateComplaint,
-            province: province as u16,
-            kind: 0,
-            gravity: Gravity::Minor,
-            episodes: 1,
             defendants: 1 + self.prep.private_extra_defendants.sample(u(slot::DEFENDANTS)) as u8,
-            juvenile: false,
             first_offence: u(slot::FIRST_OFFENCE) < s.crime.first_offence_share,
             jobless: u(slot::JOBLESS) < s.crime.jobless_share,
-            dangerous: false,
-            death: false,
-            counted,
-            means: 0.0,
-            demand: 0.0,
             evidence: self.prep.evidence.sample(rank),
-            investigator: 0,
-            procurator: 0,
             judge: pick_in(&self.agents.judge_rosters[province], u(slot::JUDGE)),
-            coerced: false,
-            detained: false,
-            reconciled_pretrial: false,
-            verdict: Verdict::Convicted,
-            visits: 0,
-            judge_uid: 0,
-            custodial: false,
-            release_day: 0,
+            ..Case::arriving(id, draws, Source::PrivateComplaint, province as u16, counted)
         };
         self.trace.facts(self.calendar.day, id, || CaseFacts {
             kind: None,
