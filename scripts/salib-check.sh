@@ -36,9 +36,9 @@ min = 2.0
 max = 10.0
 
 [[param]]
-key = "behaviour.trial.acquittal_justification"
-min = 2.0
-max = 10.0
+key = "behaviour.trial.procurator_pressure"
+min = 0.0
+max = 4.0
 
 [[param]]
 key = "incentives[2012-01-01].procurator.prison_target"
