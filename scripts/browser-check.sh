@@ -44,7 +44,17 @@ fi
 say "browser: $(chromium --version 2>/dev/null | head -n 1)"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/caseflow-browser-check.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# Chromium's helper processes may still write into its profile for a moment after it returns:
+# retry the removal, and keep the script's own exit status.
+cleanup() {
+  local status=$?
+  for _ in 1 2 3 4 5; do
+    rm -rf "$work" 2>/dev/null && break
+    sleep 1
+  done
+  exit "$status"
+}
+trap cleanup EXIT
 
 # Flags of every launch: headless, its own throwaway profile, no first-run or background
 # traffic of the browser's own.

@@ -38,10 +38,17 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/caseflow-workshop-check.XXXXXX")
 server_pid=""
 browser_pid=""
 cleanup() {
-  [ -n "$browser_pid" ] && kill "$browser_pid" 2>/dev/null || true
+  local status=$?
+  # Chromium runs in its own process group (setsid below): stop its helper processes too, or
+  # they keep writing into the profile while it is being removed.
+  [ -n "$browser_pid" ] && { kill -- "-$browser_pid" 2>/dev/null || kill "$browser_pid" 2>/dev/null || true; }
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
   wait 2>/dev/null || true
-  rm -rf "$work"
+  for _ in 1 2 3 4 5; do
+    rm -rf "$work" 2>/dev/null && break
+    sleep 1
+  done
+  exit "$status"
 }
 trap cleanup EXIT
 
@@ -67,7 +74,7 @@ url=$(wait_for_line "$work/server.log" 60 'http://127\.0\.0\.1:[0-9]*/') ||
 say "server: $url (pid $server_pid)"
 
 # ---------------------------------------------------------------- the browser
-chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+setsid chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
   --user-data-dir="$work/profile" --no-first-run --no-default-browser-check \
   --disable-background-networking --disable-component-update --disable-sync --disable-extensions \
   --remote-debugging-address=127.0.0.1 --remote-debugging-port=0 about:blank 2>"$work/chromium.log" &
