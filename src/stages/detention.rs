@@ -11,7 +11,12 @@ use crate::engine::{Case, World, slot};
 use crate::record::Event;
 use crate::record::event::Exit;
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
-use crate::scenario::DetentionApprover;
+use crate::scenario::{DetentionApprover, Gravity};
+
+/// The index of the gravest charge: the absconding risk a judge weighs runs from 0 for a minor
+/// charge to 1 for an especially grave one, so `trial_judge.abscond_risk` is its weight at the
+/// gravest. Fixed because the weight, which the scenario sets, already carries the scale.
+const GRAVEST: usize = Gravity::ALL.len() - 1;
 
 impl<T: Tracer> World<'_, T> {
     /// Decides an investigator's detention request for `case` (not yet stored).
@@ -85,7 +90,7 @@ impl<T: Tracer> World<'_, T> {
                 } else {
                     // The judge weighs the risk that a released accused absconds (greater the
                     // graver the charge) against nothing much: releases are not rewarded.
-                    let gravity_risk = case.gravity.index() as f64 / 3.0;
+                    let gravity_risk = case.gravity.index() as f64 / GRAVEST as f64;
                     let x = b.judge_approve_logit + inc.trial_judge.abscond_risk * gravity_risk + shift;
                     let chance = logistic(x);
                     let draw = u(slot::DETENTION_DECIDE);

@@ -25,6 +25,11 @@ use crate::scenario::{DAYS_PER_YEAR, DetentionApprover, Eligibility, Gravity};
 /// scenario's to set.
 const HONEST_SHARE: f64 = 0.5;
 
+/// The published `detention.short_custody_share` counts stays in police custody of at most 48
+/// hours: a reporting definition of the source, not a decision (the legal limit is the rule
+/// `police_custody_hours`).
+const SHORT_CUSTODY_HOURS: f64 = 48.0;
+
 impl<T: Tracer> World<'_, T> {
     /// A crime is registered (public prosecution, or a criminal misdemeanour). Returns the
     /// episodes (registered criminal cases) it joins, at most `max_episodes`.
@@ -146,7 +151,7 @@ impl<T: Tracer> World<'_, T> {
         if in_custody {
             let hours = rules.police_custody_hours as f64
                 * u(slot::CUSTODY_HOURS).powf(s.behaviour.detention.custody_hours_shape);
-            self.record(&case.subject(), Event::HeldInCustody { within_48_hours: hours <= 48.0 });
+            self.record(&case.subject(), Event::HeldInCustody { within_48_hours: hours <= SHORT_CUSTODY_HOURS });
             // The procurator checks the grounds for arrest and releases where they are lacking,
             // less readily while he approves the detention himself.
             let pb = &s.behaviour.procurator;
