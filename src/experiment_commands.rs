@@ -20,7 +20,10 @@ use caseflow::experiment::sweep_h5::read_sweep_h5;
 use caseflow::output::{self, Content, Provenance};
 use caseflow::scenario::Scenario;
 
-use super::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, load, output_exit_code, progress_bar, stop_on_interrupt};
+use super::{
+    EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, load, output_exit_code, prepare_out, progress_bar,
+    stop_on_interrupt,
+};
 
 fn command_line() -> String {
     std::env::args().collect::<Vec<_>>().join(" ")
@@ -77,18 +80,11 @@ pub fn diff(
             stem(alt_path)
         ))
     });
-    let created = match output::prepare_dir_for(&out_dir, force, &DIFF_FILES) {
-        Ok(c) => c,
-        Err(e) => {
-            esay!("error: {e}");
-            return ExitCode::from(output_exit_code(&e));
-        }
+    let out = match prepare_out(&out_dir, force, &DIFF_FILES) {
+        Ok(out) => out,
+        Err(code) => return code,
     };
-    let discard_dir = || {
-        if created {
-            let _ = std::fs::remove_dir(&out_dir);
-        }
-    };
+    let discard_dir = || out.discard();
     let stop = stop_on_interrupt("finishing the runs under way, then writing them");
     let arms = if independent { 3 } else { 2 };
     let bar = progress_bar(arms * seeds, "{elapsed_precise} [{bar:40}] {pos}/{len} runs, eta {eta}");
@@ -473,18 +469,11 @@ pub fn attribute(
         ))
     });
     let names = ["attribution.csv", "provenance.toml"];
-    let created = match output::prepare_dir_for(&out_dir, force, &names) {
-        Ok(c) => c,
-        Err(e) => {
-            esay!("error: {e}");
-            return ExitCode::from(output_exit_code(&e));
-        }
+    let out = match prepare_out(&out_dir, force, &names) {
+        Ok(out) => out,
+        Err(code) => return code,
     };
-    let discard_dir = || {
-        if created {
-            let _ = std::fs::remove_dir(&out_dir);
-        }
-    };
+    let discard_dir = || out.discard();
     let runner = match runner(threads) {
         Ok(r) => r,
         Err(code) => {

@@ -450,6 +450,34 @@ fn main() -> ExitCode {
 }
 
 /// Bad input for results that would be overwritten, a runtime failure otherwise.
+/// An output directory made ready for a command's files (refusing, without `--force`, to
+/// overwrite any of `names`): on error the message is printed and the exit code returned.
+fn prepare_out<'a>(dir: &'a Path, force: bool, names: &[&str]) -> Result<PreparedOut<'a>, ExitCode> {
+    match output::prepare_dir_for(dir, force, names) {
+        Ok(created) => Ok(PreparedOut { dir, created }),
+        Err(e) => {
+            esay!("error: {e}");
+            Err(ExitCode::from(output_exit_code(&e)))
+        }
+    }
+}
+
+/// A prepared output directory and whether the command made it.
+struct PreparedOut<'a> {
+    dir: &'a Path,
+    created: bool,
+}
+
+impl PreparedOut<'_> {
+    /// When nothing ends up written, removes the directory the command made (`remove_dir`
+    /// removes only an empty one), so a failed command leaves nothing behind.
+    fn discard(&self) {
+        if self.created {
+            let _ = std::fs::remove_dir(self.dir);
+        }
+    }
+}
+
 fn output_exit_code(e: &output::OutputError) -> u8 {
     match e {
         output::OutputError::Exists { .. } => EXIT_BAD_INPUT,
@@ -533,20 +561,11 @@ fn run(
     let n_runs = run_indices.end - run_indices.start;
     // Refuse before running, not after: a long batch must not end in "already exists" or
     // "cannot write".
-    let created_dir = match output::prepare_dir(&out_dir, force) {
-        Ok(created) => created,
-        Err(e) => {
-            esay!("error: {e}");
-            return ExitCode::from(output_exit_code(&e));
-        }
+    let out = match prepare_out(&out_dir, force, &output::RESULT_FILES) {
+        Ok(out) => out,
+        Err(code) => return code,
     };
-    // When nothing ends up written, do not leave behind an empty directory made above
-    // (`remove_dir` removes only empty directories).
-    let discard_dir = || {
-        if created_dir {
-            let _ = std::fs::remove_dir(&out_dir);
-        }
-    };
+    let discard_dir = || out.discard();
 
     // First Ctrl-C: finish the runs under way, keep them, write them marked incomplete.
     // Second Ctrl-C: leave at once (nothing is half-written: files are renamed into place).
