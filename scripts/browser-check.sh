@@ -28,19 +28,8 @@ fail() {
 }
 
 # ---------------------------------------------------------------- Chromium
-if ! command -v chromium >/dev/null 2>&1; then
-  if ! command -v apt-get >/dev/null 2>&1; then
-    fail "chromium is not installed and there is no apt-get to install it"
-  fi
-  sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || fail "chromium is missing; installing it needs root or sudo"
-    sudo="sudo"
-  fi
-  say "installing chromium (Debian package)"
-  $sudo apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium >/dev/null
-fi
+. scripts/lib/apt-install.sh
+command -v chromium >/dev/null 2>&1 || apt_install chromium
 say "browser: $(chromium --version 2>/dev/null | head -n 1)"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/caseflow-browser-check.XXXXXX")

@@ -79,11 +79,8 @@ for design in sobol morris; do
 done
 
 if ! python3 -m venv "$WORK/venv" >/dev/null 2>&1; then
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo=sudo
-  echo "installing python3-venv" >&2
-  $sudo apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends python3-venv >/dev/null
+  . "$ROOT/scripts/lib/apt-install.sh"
+  apt_install python3-venv
   rm -rf "$WORK/venv"
   python3 -m venv "$WORK/venv"
 fi

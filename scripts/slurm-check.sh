@@ -19,11 +19,9 @@ fail() { say "FAIL: $*"; exit 1; }
 as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
 
 # --- Slurm and munge from Debian, when absent.
+. scripts/lib/apt-install.sh
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
-    say "installing slurm-wlm and munge (apt-get)"
-    export DEBIAN_FRONTEND=noninteractive
-    as_root apt-get update -qq
-    as_root apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
+    apt_install slurm-wlm munge
 fi
 
 say "building caseflow (release)"

@@ -1012,3 +1012,37 @@ fn more_judges_lighten_the_load_and_cheap_outcomes_lose_their_pull() {
     assert!(same > 100, "{same} releases in 2012");
     assert!((more as f64) < 0.9 * same as f64, "releases with 10 judges {same}, with 50 {more}");
 }
+
+/// The prison-population target acts through the gap between the stock and the level: a level
+/// far below the stock leaves the full weight (the same run as no level at all); a level far
+/// above it takes the pressure away, so procurators back, and judges approve, more detentions.
+#[test]
+fn the_prison_target_acts_through_the_gap_to_its_level() {
+    let with_level = |level: &str| {
+        let entry = format!("procurator = {{ prison_target = 1.0 }}\n{level}");
+        simulate(&tiny_with(&[("procurator = { prison_target = 1.0 }", &entry)]), 31, 0).tally
+    };
+    let none = with_level("");
+    let far_below = with_level("prison_population_target = 1");
+    let far_above = with_level("prison_population_target = 1000000000");
+    assert_eq!(none, far_below, "a stock far above the level: the full weight, as without a level");
+    let detained = |t: &Tally| t.get(2, Counter::Detained);
+    assert!(
+        detained(&far_above) > detained(&none),
+        "2012 detentions: {} with no pressure, {} under the full weight",
+        detained(&far_above),
+        detained(&none)
+    );
+    // Before the entry (2011) the runs are the same.
+    assert_eq!(far_above.get(1, Counter::Detained), none.get(1, Counter::Detained));
+}
+
+/// A judge's other caseload puts reversals on her monitored record: with many of them,
+/// monitoring (from 2012 in the fixture) dismisses judges; before it, nobody is dismissed.
+#[test]
+fn reversals_of_other_caseloads_dismiss_judges_under_monitoring() {
+    let s = tiny_with(&[("other_reversal_rate = 0.005", "other_reversal_rate = 0.05")]);
+    let t = simulate(&s, 7, 0).tally;
+    assert_eq!(t.get(1, Counter::JudgesDismissed), 0, "2011: no monitoring yet");
+    assert!(t.get(2, Counter::JudgesDismissed) > 0, "2012: monitoring dismisses judges with 18 reversals a year");
+}
