@@ -671,11 +671,11 @@ pub struct TrialBehaviour {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PrivateBehaviour {
-    /// Log-odds the judge rejects a complaint at its first hearing, at her capacity (caseload
-    /// ratio times caseload weight 1) and weakness 0.3.
+    /// Log-odds the judge rejects a complaint at its first hearing, at her capacity (annual
+    /// caseload over `trial.judge_capacity` 1) and weakness 0.3.
     pub reject_logit: f64,
-    /// Log-odds of rejecting added per unit of the judge's weighted caseload ratio above 1.
-    /// Default 0.
+    /// Log-odds of rejecting added per unit of the judge's caseload ratio above 1, times her
+    /// caseload weight (`trial_judge.caseload`). Default 0.
     pub reject_load: f64,
     /// Log-odds of rejecting added per unit of weakness of the complainant's proof above 0.3.
     /// Default 0.
@@ -693,13 +693,13 @@ pub struct PrivateBehaviour {
     /// procurator, as public prosecution, where the victim cannot defend her interests, or to
     /// another court by jurisdiction), at her capacity. Default minus infinity (never).
     pub transfer_logit: f64,
-    /// Log-odds of sending it on per unit of the judge's weighted caseload ratio above 1.
-    /// Default 0.
+    /// Log-odds of sending it on per unit of the judge's caseload ratio above 1, times her
+    /// caseload weight. Default 0.
     pub transfer_load: f64,
     /// Log-odds the parties reconcile among the rest, with a judge at her capacity.
     pub reconcile_logit: f64,
-    /// Log-odds of reconciling per unit of the judge's weighted caseload ratio above 1 (a busy
-    /// judge encourages it: a closure is less work than a verdict). Default 0.
+    /// Log-odds of reconciling per unit of the judge's caseload ratio above 1, times her caseload
+    /// weight (a busy judge encourages it: a closure is less work than a verdict). Default 0.
     pub reconcile_load: f64,
     /// Log-odds of acquittal among tried complaints (at evidence 0.7).
     pub acquit_logit: f64,

@@ -80,11 +80,11 @@ impl<T: Tracer> World<'_, T> {
         let subject = c.subject();
         let judge = c.judge as usize;
         let weakness = 1.0 - c.evidence;
-        // No procurator takes part: the judge's own caseload (weighted as in public trials)
-        // pushes her to be rid of complaints, by rejecting, sending on or reconciling them.
-        let caseload =
-            self.agents.judges[judge].load / s.behaviour.trial.judge_capacity * self.incentives().trial_judge.caseload;
-        let busy = caseload - REFERENCE_LOAD;
+        // No procurator takes part: the judge's own caseload above her capacity, as far as she
+        // is scored on it (her caseload weight), pushes her to be rid of complaints, by
+        // rejecting, sending on or reconciling them.
+        let ratio = self.agents.judges[judge].load / s.behaviour.trial.judge_capacity;
+        let busy = self.incentives().trial_judge.caseload * (ratio - REFERENCE_LOAD);
         let judge_uid = self.agents.judges[judge].uid;
         let by = Decider { role: Role::Judge, uid: Some(judge_uid), province: c.province };
         let (w_caseload, day) = (self.incentives().trial_judge.caseload, self.calendar.day);
