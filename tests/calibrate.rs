@@ -236,7 +236,7 @@ fn free_toml_errors_are_located() {
     let spec = calibrate::parse_free(
         "[[free]]\nkey = \"behaviour.trial.effort_aquittal\"\nmin = 1\nmax = 9\n\n\
          [[free]]\nkey = \"behaviour.sentencing.custodial_logit\"\nmin = 1\nmax = 9\n\n\
-         [[free]]\nkey = \"behaviour.private.withdraw\"\nmin = 0.1\nmax = 1.5\n\n\
+         [[free]]\nkey = \"behaviour.private.police_registration\"\nmin = 0.1\nmax = 1.5\n\n\
          [[free]]\nkey = \"behaviour.learning.period_days\"\nmin = 10.2\nmax = 10.8\n",
         "FREE.toml",
     )
@@ -245,7 +245,7 @@ fn free_toml_errors_are_located() {
     for expected in [
         "FREE.toml:2:7: key `behaviour.trial.effort_aquittal`: there is no key `effort_aquittal` in `behaviour.trial`; did you mean `effort_acquittal`?",
         "FREE.toml:7:7: key `behaviour.sentencing.custodial_logit`: `behaviour.sentencing.custodial_logit` is a table, not a number",
-        "FREE.toml:12:7: key `behaviour.private.withdraw`: the scenario does not accept max = 1.5 here",
+        "FREE.toml:12:7: key `behaviour.private.police_registration`: the scenario does not accept max = 1.5 here",
         "FREE.toml:17:7: key `behaviour.learning.period_days`: the scenario wants an integer here, and no integer lies in [10.2, 10.8]",
     ] {
         assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
@@ -372,7 +372,7 @@ fn run(
 fn calibration_recovers_known_parameters() {
     let truth_text = tiny_x3();
     // Series that respond clearly to the free parameters (a series that responds to none
-    // only adds noise to the loss): capacity drives the flow to court, withdraw the private
+    // only adds noise to the loss): capacity drives the flow to court, withdraw_logit the private
     // prosecutions, the custodial logit the prison.
     let series = [
         "procurator.sent_to_court",
@@ -385,9 +385,10 @@ fn calibration_recovers_known_parameters() {
     let targets = targets_from_model(&truth_text, 2026, &series);
     assert_eq!(targets.len(), 12, "6 series x 2 reported years");
 
-    // The truth: capacity 30, withdraw 0.5, custodial_logit.medium -0.5. The start: 45, 0.25, 1.0.
+    // The truth: capacity 30, withdraw_logit 0 (a chance of about a half), custodial_logit.medium
+    // -0.5. The start: 45, -1.1 (about a quarter), 1.0.
     let start_text = replace_once(&truth_text, "capacity = 30.0", "capacity = 45.0");
-    let start_text = replace_once(&start_text, "withdraw = 0.5", "withdraw = 0.25");
+    let start_text = replace_once(&start_text, "withdraw_logit = 0.0", "withdraw_logit = -1.1");
     let start_text =
         replace_once(&start_text, "medium = -0.5, grave = 1.0, especially", "medium = 1.0, grave = 1.0, especially");
     let spec = calibrate::load_free(&fixture("recover.toml")).unwrap();
@@ -396,7 +397,7 @@ fn calibration_recovers_known_parameters() {
     let outcome = run(&start_text, &spec, &targets, dir.path(), 1 + 8 * 12, &AtomicBool::new(false), &|_| ());
     let elapsed = started.elapsed();
 
-    let truth = [30.0, 0.5, -0.5];
+    let truth = [30.0, 0.0, -0.5];
     let report: Vec<String> = outcome
         .params
         .iter()
@@ -431,7 +432,7 @@ fn calibration_recovers_known_parameters() {
     // The fitted scenario loads and holds the fitted values.
     let fitted = scenario::load_path(&dir.path().join("fitted.toml")).unwrap();
     assert_eq!(fitted.behaviour.investigation.capacity, outcome.params[0].fitted);
-    assert_eq!(fitted.behaviour.private.withdraw, outcome.params[1].fitted);
+    assert_eq!(fitted.behaviour.private.withdraw_logit, outcome.params[1].fitted);
     assert_eq!(fitted.behaviour.sentencing.custodial_logit[1], outcome.params[2].fitted);
 }
 
@@ -514,7 +515,7 @@ fn calibration_is_deterministic_and_resumes_exactly() {
         .unwrap_err();
     assert!(err.is_bad_input());
     assert!(err.to_string().contains("a calibration made from a different FREE.toml"), "{err}");
-    let changed = replace_once(&text, "withdraw = 0.5", "withdraw = 0.4");
+    let changed = replace_once(&text, "withdraw_logit = 0.0", "withdraw_logit = 0.4");
     let err = calibrate::calibrate(&changed, "tiny-x3", &spec, &targets, &options(a.path(), budget), &no_stop, &|_| ())
         .unwrap_err();
     assert!(err.to_string().contains("a calibration made from a different scenario"), "{err}");

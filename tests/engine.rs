@@ -129,8 +129,8 @@ fn exact_counts_tiny_fixture() {
     assert_eq!(out.terminals, EXPECTED_TERMINALS, "terminal states changed");
 }
 
-const EXPECTED_2011: [u64; 8] = [3300, 1395, 47, 890, 27, 131, 301, 799];
-const EXPECTED_TERMINALS: [u64; N_TERMINALS] = [3205, 89, 64, 0, 42, 1990, 75, 346, 4, 36, 2, 74, 176, 26, 0, 465];
+const EXPECTED_2011: [u64; 8] = [3300, 1439, 48, 916, 28, 137, 310, 831];
+const EXPECTED_TERMINALS: [u64; N_TERMINALS] = [3116, 89, 66, 0, 46, 2055, 73, 356, 5, 37, 2, 79, 165, 29, 0, 476];
 
 #[test]
 fn same_seed_same_tally_different_seed_different_tally() {
@@ -455,7 +455,7 @@ fn hidden_reports_are_the_unsolvable_ones_until_registration_is_total() {
 
 #[test]
 fn exonerating_closures_need_weak_proof() {
-    let no_baseless = ("baseless_share = 0.08", "baseless_share = 0.0");
+    let no_baseless = ("baseless_logit = -2.5", "baseless_logit = -1000.0");
     let never = simulate(
         &tiny_with(&[no_baseless, ("exonerating_evidence_max = 0.8", "exonerating_evidence_max = 0.0")]),
         4,
@@ -492,12 +492,12 @@ fn release_practice_acts_only_through_what_judges_learn() {
 
 #[test]
 fn private_complaints_sent_on_are_neither_closed_nor_sentenced() {
-    let all = simulate(&tiny_with(&[("transfer = 0.1", "transfer = 1.0")]), 2, 0);
+    let all = simulate(&tiny_with(&[("transfer_logit = -2.2", "transfer_logit = 1000.0")]), 2, 0);
     let t = &all.tally;
     assert!(total(t, Counter::PrivateCases) > 0);
     assert_eq!(total(t, Counter::PrivateTransferred), total(t, Counter::PrivateCases));
     assert_eq!(total(t, Counter::PrivateClosed) + total(t, Counter::PrivateSentenceCases), 0);
-    let none = simulate(&tiny_with(&[("transfer = 0.1", "transfer = 0.0")]), 2, 0);
+    let none = simulate(&tiny_with(&[("transfer_logit = -2.2", "transfer_logit = -1000.0")]), 2, 0);
     assert_eq!(total(&none.tally, Counter::PrivateTransferred), 0);
 }
 
@@ -588,9 +588,9 @@ fn complaints_against_colleagues_are_registered_last() {
     // with reluctance 6 a complaint needs compliance^6 rather than compliance, a subset.
     let run = |reluctance: &str| {
         let s = tiny_with(&[
-            ("complain_investigation = 0.15", "complain_investigation = 1.0"),
-            ("register_discretionary = 0.15", "register_discretionary = 0.0"),
-            ("register_total = 0.5", "register_total = 1.0"),
+            ("complain_investigation_logit = -1.8", "complain_investigation_logit = 1000.0"),
+            ("register_discretionary_logit = -0.75", "register_discretionary_logit = -1000.0"),
+            ("register_total_logit = 1.0", "register_total_logit = 1000.0"),
             ("register_reluctance = 2.0", &format!("register_reluctance = {reluctance}")),
             ("coercion_logit = -5.0", "coercion_logit = -1.0"),
             (
@@ -610,7 +610,7 @@ fn a_campaign_reaches_proven_cases_only_while_it_runs() {
     // No exonerating grounds outside a campaign (ceiling 0, no baseless reports); the drug
     // campaign (2011) reaches any case when its own ceiling is 1.
     let base = [
-        ("baseless_share = 0.08", "baseless_share = 0.0"),
+        ("baseless_logit = -2.5", "baseless_logit = -1000.0"),
         ("exonerating_evidence_max = 0.8", "exonerating_evidence_max = 0.0"),
     ];
     let run = |campaign_max: &str| {
@@ -820,10 +820,10 @@ fn private_track(total: bool, extra: &[(&str, &str)]) -> RunOutput {
         ("private_complaints = 150", "private_complaints = 3000"),
         ("private_complaints = 150", "private_complaints = 3000"),
         ("private_complaints = 160", "private_complaints = 3000"),
-        ("reject = 0.15", "reject = 0.0"),
-        ("withdraw = 0.5", "withdraw = 0.0"),
-        ("transfer = 0.1", "transfer = 0.0"),
-        ("reconcile = 0.15\nacquit_logit", "reconcile = 0.0\nacquit_logit"),
+        ("reject_logit = -1.75", "reject_logit = -1000.0"),
+        ("withdraw_logit = 0.0", "withdraw_logit = -1000.0"),
+        ("transfer_logit = -2.2", "transfer_logit = -1000.0"),
+        ("reconcile_logit = -1.75\nreconcile_load", "reconcile_logit = -1000.0\nreconcile_load"),
         ("acquit_logit = -0.5", "acquit_logit = -0.5\nacquit_weakness = 8.0"),
         ("police_registration = 0.6", "police_registration = 0.8"),
     ];
@@ -887,11 +887,15 @@ fn complaints_that_name_their_accused_are_registered_early() {
 #[test]
 fn complainants_without_proof_withdraw_and_are_acquitted() {
     let withdraw = |w: &str| {
-        let line = format!("withdraw = 0.3\nwithdraw_weakness = {w}");
-        private_track(false, &[("withdraw = 0.0", &line)])
+        let line = format!("withdraw_logit = -0.85\nwithdraw_weakness = {w}");
+        private_track(false, &[("withdraw_logit = -1000.0", &line)])
     };
     let flat = withdraw("0.0");
-    assert_eq!(private_track(false, &[("withdraw = 0.0", "withdraw = 0.3")]).tally, flat.tally, "0 is the default");
+    assert_eq!(
+        private_track(false, &[("withdraw_logit = -1000.0", "withdraw_logit = -0.85")]).tally,
+        flat.tally,
+        "0 is the default"
+    );
     // Withdrawing the weak complaints leaves stronger ones to be decided: fewer acquittals.
     let (a, b) = (private_acquittal_share(&flat), private_acquittal_share(&withdraw("6.0")));
     assert!(b < a - 0.05, "acquitted share {a:.3} -> {b:.3}");

@@ -341,10 +341,10 @@ fn single_edits_of_tiny_give_exactly_one_diagnostic() {
             "jury_group_weight",
         ),
         (
-            "[behaviour.private]\nreject = 0.15\n",
+            "[behaviour.private]\nreject_logit = -1.75\n",
             "[behaviour.private]\n",
-            "missing required key `reject`",
-            "behaviour.private.reject",
+            "missing required key `reject_logit`",
+            "behaviour.private.reject_logit",
             "[behaviour.private]",
         ),
         (
@@ -388,6 +388,22 @@ fn single_edits_of_tiny_give_exactly_one_diagnostic() {
             "missing required key `from`",
             "staff_change[0].from",
             "[[staff_change]]",
+        ),
+        // A key that was an outcome share used as a chance names the actor's choice that
+        // replaced it (issue 19).
+        (
+            "reject_logit = -1.75\n",
+            "reject_logit = -1.75\nreject = 0.15\n",
+            "unknown key `reject`: it was replaced by the judge's choice `reject_logit` (log-odds)",
+            "behaviour.private.reject",
+            "reject = 0.15",
+        ),
+        (
+            "to_court_logit = 0.9\n",
+            "to_court_logit = 0.9\nto_court = 0.5\n",
+            "unknown key `to_court`: it was replaced by the procurator's choice `to_court_logit`",
+            "behaviour.torture.to_court",
+            "to_court = 0.5",
         ),
     ];
     for (from, to, message, key, marker) in cases {

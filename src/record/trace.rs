@@ -34,7 +34,7 @@ pub enum Role {
     DetentionJudge,
     Jury,
     AppellateJudge,
-    /// The accused (appealing a conviction).
+    /// The accused (appealing a conviction, or complaining of torture).
     Defendant,
     /// The victim who brought a private complaint.
     Complainant,

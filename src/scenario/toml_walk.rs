@@ -586,13 +586,73 @@ impl Drop for Table<'_, '_> {
             if self.known.contains(&name) {
                 continue;
             }
-            let message = match closest(name, &self.known) {
-                Some(near) => format!("unknown key `{name}`, did you mean `{near}`?"),
-                None => format!("unknown key `{name}`; valid keys here: {}", backticked(&self.known)),
+            let path = self.key(name);
+            let message = match (retired(&path), closest(name, &self.known)) {
+                (Some(why), _) => format!("unknown key `{name}`: it was {why}"),
+                (None, Some(near)) => format!("unknown key `{name}`, did you mean `{near}`?"),
+                (None, None) => format!("unknown key `{name}`; valid keys here: {}", backticked(&self.known)),
             };
-            self.cx.error(key.span().start, self.key(name), message);
+            self.cx.error(key.span().start, path, message);
         }
     }
+}
+
+/// Keys that were outcome shares used directly as chances, replaced by an actor's decision
+/// (issue 19): the full key and what replaced it, so that an old scenario fails with a pointer.
+const RETIRED: &[(&str, &str)] = &[
+    ("behaviour.investigation.baseless_share", "replaced by `baseless_logit` (log-odds) and `baseless_load`"),
+    (
+        "behaviour.detention.alternative_share",
+        "replaced by `alternative_logit` (log-odds) and `alternative_flight_response`",
+    ),
+    (
+        "behaviour.trial.supplementary_return_back",
+        "replaced by the procurator's choice `supplementary_back_logit` (log-odds), `supplementary_back_indicator` and `supplementary_back_evidence`",
+    ),
+    (
+        "behaviour.private.reject",
+        "replaced by the judge's choice `reject_logit` (log-odds), `reject_load` and `reject_weakness`",
+    ),
+    ("behaviour.private.transfer", "replaced by the judge's choice `transfer_logit` (log-odds) and `transfer_load`"),
+    (
+        "behaviour.private.withdraw",
+        "replaced by the complainant's choice `withdraw_logit` (log-odds), `withdraw_weakness` and `withdraw_wait`",
+    ),
+    (
+        "behaviour.private.reconcile",
+        "replaced by the parties' choice `reconcile_logit` (log-odds) and `reconcile_load`",
+    ),
+    (
+        "behaviour.appeal.acquit_on_overturn",
+        "replaced by the appellate judges' choice `acquit_on_overturn_logit` (log-odds), `acquit_on_overturn_weakness` and `acquit_on_overturn_alignment`",
+    ),
+    (
+        "behaviour.torture.complain_investigation",
+        "replaced by `complain_investigation_logit` (log-odds) and `complain_gravity`",
+    ),
+    ("behaviour.torture.complain_trial", "replaced by `complain_trial_logit` (log-odds) and `complain_gravity`"),
+    (
+        "behaviour.torture.register_discretionary",
+        "replaced by `register_discretionary_logit` (log-odds) and `register_clearance_response`",
+    ),
+    (
+        "behaviour.torture.register_total",
+        "replaced by `register_total_logit` (log-odds) and `register_clearance_response`",
+    ),
+    (
+        "behaviour.torture.open_case",
+        "replaced by the procurator's choice `open_case_logit` (log-odds) and `open_case_conviction_response`",
+    ),
+    (
+        "behaviour.torture.to_court",
+        "replaced by the procurator's choice `to_court_logit` (log-odds) and `to_court_acquittal_response`",
+    ),
+    ("behaviour.torture.reconciled", "replaced by `reconciled_logit` (log-odds) and `reconciled_closure_response`"),
+];
+
+/// What replaced a retired key (by its full path), if it is one.
+fn retired(path: &str) -> Option<&'static str> {
+    RETIRED.iter().find(|(key, _)| *key == path).map(|(_, why)| *why)
 }
 
 const DATE: &str = "a date (YYYY-MM-DD)";

@@ -474,10 +474,17 @@ pub struct InvestigationBehaviour {
     /// How strongly the prison-population target, pressed down the hierarchy by chiefs and
     /// procurators, lowers the log-odds of asking for detention.
     pub prison_target_response: f64,
-    /// Share of registered crimes with no crime behind them once officials fully comply with
-    /// total registration (reports that used to be shelved); procurators close them on
-    /// exonerating grounds.
-    pub baseless_share: f64,
+    /// Log-odds that an official complying with total registration registers a report with no
+    /// crime behind it (one that used to be shelved; the procurator closes it on exonerating
+    /// grounds), for an investigator at her capacity. The chance is compliance times
+    /// logistic(this + `baseless_load` x (caseload ratio - 1)).
+    pub baseless_logit: f64,
+    /// Log-odds of registering a baseless report added per unit of the investigator's caseload
+    /// ratio (load / capacity) above 1: the busier, the less she checks first. Default 0.
+    pub baseless_load: f64,
+    /// Share of a full investigation's work a case needs when its suspect is detained: a
+    /// suspect in custody makes a case easier to complete. Default 1 (no saving).
+    pub detained_work: f64,
     /// How selectively officials register reports while hiding them is tolerated: a report of
     /// solvability s is registered with chance proportional to s^this, so the registered are
     /// the solvable ones (solvability Beta(a + this, b)); as officials comply with total
@@ -544,8 +551,13 @@ pub struct DetentionBehaviour {
     pub judge_approve_logit: f64,
     /// Log-odds of approval when procurators decide.
     pub procurator_approve_logit: f64,
-    /// Share of approvers choosing bail/house arrest when allowed instead of plain denial.
-    pub alternative_share: f64,
+    /// Log-odds that whoever denies detention (the procurator who does not back the request, or
+    /// the judge) imposes bail or house arrest instead of plain release, where the law allows,
+    /// at the middle of the gravity scale.
+    pub alternative_logit: f64,
+    /// Log-odds of an alternative restraint added per unit of absconding risk above the middle:
+    /// the judges' `abscond_risk` weight times (gravity scale - 0.5). Default 0.
+    pub alternative_flight_response: f64,
     /// Shape of police-custody length: hours held = limit x u^shape (u uniform); larger values
     /// mean shorter stays.
     pub custody_hours_shape: f64,
@@ -623,8 +635,14 @@ pub struct TrialBehaviour {
     /// A judge's pressure on the victim grows with her load, (1 + load) / 2 times
     /// `official_pressure`, up to this many times (1 + load) / 2 can reach. Default 3.
     pub pressure_load_cap: f64,
-    /// Chance a case returned for supplementary investigation is brought back to court.
-    pub supplementary_return_back: f64,
+    /// Log-odds that the procurator brings a returned case back to court rather than drop it,
+    /// at evidence 0.5 with his convictions and exonerating-closures weights equal.
+    pub supplementary_back_logit: f64,
+    /// Log-odds of bringing it back per unit of the procurators' convictions weight minus
+    /// their exonerating-closures weight (dropping a case counts as a closure). Default 0.
+    pub supplementary_back_indicator: f64,
+    /// Log-odds of bringing it back per unit of evidence above 0.5. Default 0.
+    pub supplementary_back_evidence: f64,
     /// Constant utility of returning a case to the procurator.
     pub return_to_procurator_constant: f64,
     /// Once returns for supplementary investigation are banned, the share of them that judges
@@ -653,20 +671,36 @@ pub struct TrialBehaviour {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PrivateBehaviour {
-    /// Chance a complaint is rejected before trial.
-    pub reject: f64,
-    /// Chance the complainant withdraws (closing the case) among accepted complaints (at
-    /// evidence 0.7).
-    pub withdraw: f64,
+    /// Log-odds the judge rejects a complaint at its first hearing, at her capacity (annual
+    /// caseload over `trial.judge_capacity` 1) and weakness 0.3.
+    pub reject_logit: f64,
+    /// Log-odds of rejecting added per unit of the judge's caseload ratio above 1, times her
+    /// caseload weight (`trial_judge.caseload`). Default 0.
+    pub reject_load: f64,
+    /// Log-odds of rejecting added per unit of weakness of the complainant's proof above 0.3.
+    /// Default 0.
+    pub reject_weakness: f64,
+    /// Log-odds the complainant withdraws (closing the case) among heard complaints, at
+    /// weakness 0.3 (evidence 0.7) and a wait of `days_mean`.
+    pub withdraw_logit: f64,
+    /// Log-odds of withdrawal added per `days_mean` the complainant waited beyond `days_mean`.
+    /// Default 0.
+    pub withdraw_wait: f64,
     /// Log-odds of withdrawal added per unit of missing proof: a complainant who cannot prove
     /// her case gives it up more readily. Default 0.
     pub withdraw_weakness: f64,
-    /// Chance an accepted complaint ends neither closed nor with a sentence: the judge sends it
-    /// on (to the procurator, as public prosecution, where the victim cannot defend her
-    /// interests, or to another court by jurisdiction). Default 0.
-    pub transfer: f64,
-    /// Chance judges reconcile the parties among the rest.
-    pub reconcile: f64,
+    /// Log-odds that the judge sends a heard complaint on rather than decide it (to the
+    /// procurator, as public prosecution, where the victim cannot defend her interests, or to
+    /// another court by jurisdiction), at her capacity. Default minus infinity (never).
+    pub transfer_logit: f64,
+    /// Log-odds of sending it on per unit of the judge's caseload ratio above 1, times her
+    /// caseload weight. Default 0.
+    pub transfer_load: f64,
+    /// Log-odds the parties reconcile among the rest, with a judge at her capacity.
+    pub reconcile_logit: f64,
+    /// Log-odds of reconciling per unit of the judge's caseload ratio above 1, times her caseload
+    /// weight (a busy judge encourages it: a closure is less work than a verdict). Default 0.
+    pub reconcile_load: f64,
     /// Log-odds of acquittal among tried complaints (at evidence 0.7).
     pub acquit_logit: f64,
     /// Log-odds of acquittal added per unit of missing proof. Default 2.
@@ -704,8 +738,14 @@ pub struct AppealBehaviour {
     /// Log-odds an appellate judge overturns an acquittal / a conviction.
     pub overturn_acquittal_logit: f64,
     pub overturn_conviction_logit: f64,
-    /// Chance the appellate court acquits itself when it overturns a conviction.
-    pub acquit_on_overturn: f64,
+    /// Log-odds that appellate judges who overturn a conviction acquit themselves rather than
+    /// send the case back, at weakness 0.5 and no pull of the procuracy.
+    pub acquit_on_overturn_logit: f64,
+    /// Log-odds of acquitting per unit of weakness above 0.5. Default 0.
+    pub acquit_on_overturn_weakness: f64,
+    /// Log-odds of acquitting lost per unit of the procuracy's pull (the appellate
+    /// `procuracy_alignment` weight times the judge's deference; public cases). Default 0.
+    pub acquit_on_overturn_alignment: f64,
     /// Chance a private-prosecution acquittal is appealed by the complainant.
     pub private_appeal: f64,
     /// Mean days to an appellate decision.
@@ -724,26 +764,41 @@ pub struct SentencingBehaviour {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct TortureBehaviour {
-    /// Chance a coerced accused complains during the investigation.
-    pub complain_investigation: f64,
-    /// Chance a coerced accused complains at trial.
-    pub complain_trial: f64,
-    /// Chance a complaint is registered when non-registration is not a crime / when it is.
-    pub register_discretionary: f64,
-    pub register_total: f64,
+    /// Log-odds a coerced accused complains during the investigation / at trial, at the middle
+    /// of the gravity scale (0 minor, 1 especially grave).
+    pub complain_investigation_logit: f64,
+    pub complain_trial_logit: f64,
+    /// Log-odds of complaining per unit of the gravity scale above the middle: the more the
+    /// charge puts at stake, the readier he is to complain. Default 0.
+    pub complain_gravity: f64,
+    /// Log-odds that officials who do not / do comply with total registration register a
+    /// complaint against a colleague, at a clearance weight of 0.
+    pub register_discretionary_logit: f64,
+    pub register_total_logit: f64,
+    /// Log-odds of registering lost per unit of the investigators' clearance weight (a
+    /// registered complaint threatens the confession the clearance rests on). Default 0.
+    pub register_clearance_response: f64,
     /// How late in the spread of total registration officials register complaints against a
-    /// fellow officer: the registration chance moves from `register_discretionary` towards
-    /// `register_total` as compliance^this (1, the default: in step with compliance; larger:
-    /// complaints against colleagues are the last thing registered).
+    /// fellow officer: the share of officials registering as total registration asks is
+    /// compliance^this (1, the default: in step with compliance; larger: complaints against
+    /// colleagues are the last thing registered).
     pub register_reluctance: f64,
-    /// Chance a registered complaint becomes a criminal case against officers, when complaints
-    /// are registered at the discretionary rate; registering more dilutes it (the extra
-    /// complaints are the ones officials would have shelved).
-    pub open_case: f64,
-    /// Chance such a case reaches court.
-    pub to_court: f64,
-    /// Chance an opened torture case is settled by reconciliation, where the law allows it.
-    pub reconciled: f64,
+    /// Log-odds the procurator opens a criminal case against officers on a registered complaint
+    /// of substance, at a convictions weight of 0. Registering more dilutes the complaints of
+    /// substance (the extra ones are those officials would have shelved).
+    pub open_case_logit: f64,
+    /// Log-odds of opening lost per unit of the procurators' convictions weight. Default 0.
+    pub open_case_conviction_response: f64,
+    /// Log-odds the procurator sends such a case to court, at an acquittals weight of 0.
+    pub to_court_logit: f64,
+    /// Log-odds of sending it lost per unit of the procurators' acquittals weight. Default 0.
+    pub to_court_acquittal_response: f64,
+    /// Log-odds an opened torture case is settled by reconciliation, where the law allows it,
+    /// at a non-rehabilitative-closures weight of 0.
+    pub reconciled_logit: f64,
+    /// Log-odds of settling per unit of the procurators' non-rehabilitative-closures weight.
+    /// Default 0.
+    pub reconciled_closure_response: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

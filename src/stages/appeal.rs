@@ -145,7 +145,22 @@ impl<T: Tracer> World<'_, T> {
         }
         if verdict == Verdict::Convicted {
             self.release_overturned(index);
-            if u(slot::APPEAL_ACQUIT) < b.acquit_on_overturn {
+            // Overturning, the appellate judges acquit themselves rather than send the case
+            // back the weaker the evidence; acquitting defies the procuracy, which carries
+            // weight with deferent judges (public cases).
+            let proof = b.acquit_on_overturn_weakness * (weakness - REFERENCE_WEAKNESS);
+            let pull = if public { b.acquit_on_overturn_alignment * inc.procuracy_alignment * deference } else { 0.0 };
+            let chance = logistic(b.acquit_on_overturn_logit + proof - pull);
+            let draw = u(slot::APPEAL_ACQUIT);
+            let w = inc.procuracy_alignment;
+            self.trace.decision(self.calendar.day, c.id, move || {
+                Decision::chance("appeal", "acquit", by, &["acquit", "send back"], chance, draw).with_terms(vec![
+                    Term::part(0, "appellate courts' leaning to acquit themselves", b.acquit_on_overturn_logit),
+                    Term::part(0, "the weakness of the evidence", proof),
+                    Term::weighted(0, "the pull of the procuracy", "appellate.procuracy_alignment", w, -pull),
+                ])
+            });
+            if draw < chance {
                 self.record(&subject, Event::AppealDecided { verdict, outcome: AppealOutcome::Acquitted });
                 return self.finish(index, Terminal::AcquittedOnAppeal);
             }

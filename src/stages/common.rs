@@ -4,12 +4,28 @@
 
 use crate::engine::{Case, World};
 use crate::record::trace::Tracer;
-use crate::scenario::Campaign;
+use crate::scenario::{Campaign, Gravity};
 
 /// The weakness of the evidence (0 proven, 1 nothing) at which a jury's and an appellate
 /// court's intercepts are their log-odds: the middle of the scale, fixed because moving it only
 /// moves those intercepts.
 pub const REFERENCE_WEAKNESS: f64 = 0.5;
+
+/// A judge's or an investigator's caseload ratio (annual load over capacity, for judges times
+/// the caseload weight) at which the intercepts of the choices that respond to it are their
+/// log-odds: an official working at her capacity. Fixed because moving it only moves those
+/// intercepts.
+pub const REFERENCE_LOAD: f64 = 1.0;
+
+/// The point of the gravity scale (0 a minor charge, 1 an especially grave one) at which the
+/// intercepts of the choices that respond to gravity are their log-odds: the middle, fixed
+/// because moving it only moves those intercepts.
+pub const REFERENCE_GRAVITY: f64 = 0.5;
+
+/// A charge's place on the gravity scale: 0 for a minor charge, 1 for an especially grave one.
+pub fn gravity_scale(g: Gravity) -> f64 {
+    g.index() as f64 / (Gravity::ALL.len() - 1) as f64
+}
 
 /// The victim and the accused bargain: the accused pays if his means cover the victim's
 /// demand after the pressure officials put on the victim to accept less.

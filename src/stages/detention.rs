@@ -5,18 +5,13 @@
 //! so judges approve almost everything they see. Where the law allows, a denial may come with
 //! bail or house arrest instead. The detainee leaves when the case is closed or decided.
 
-use super::common::pick_in;
+use super::common::{REFERENCE_GRAVITY, gravity_scale, pick_in};
 use crate::engine::dist::logistic;
 use crate::engine::{Case, World, slot};
 use crate::record::Event;
 use crate::record::event::Exit;
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
-use crate::scenario::{DetentionApprover, Gravity};
-
-/// The index of the gravest charge: the absconding risk a judge weighs runs from 0 for a minor
-/// charge to 1 for an especially grave one, so `trial_judge.abscond_risk` is its weight at the
-/// gravest. Fixed because the weight, which the scenario sets, already carries the scale.
-const GRAVEST: usize = Gravity::ALL.len() - 1;
+use crate::scenario::DetentionApprover;
 
 impl<T: Tracer> World<'_, T> {
     /// Decides an investigator's detention request for `case` (not yet stored).
@@ -39,6 +34,8 @@ impl<T: Tracer> World<'_, T> {
         // must back the request and the judge approve it.
         let mandatory = u(slot::DETENTION_MANDATORY) < rules.mandatory_detention[case.gravity.index()];
         const OPTIONS: &[&str; 2] = &["detain", "release"];
+        // Who denies, if the request fails: the procurator, or the judge who heard it.
+        let mut denier = procurator;
         let approved = match by {
             DetentionApprover::Procurator => {
                 let pressure = self.prison_pressure();
@@ -89,8 +86,10 @@ impl<T: Tracer> World<'_, T> {
                     false
                 } else {
                     // The judge weighs the risk that a released accused absconds (greater the
-                    // graver the charge) against nothing much: releases are not rewarded.
-                    let gravity_risk = case.gravity.index() as f64 / GRAVEST as f64;
+                    // graver the charge, from 0 for a minor charge to 1 for an especially grave
+                    // one, so `trial_judge.abscond_risk` is its weight at the gravest) against
+                    // nothing much: releases are not rewarded.
+                    let gravity_risk = gravity_scale(case.gravity);
                     let x = b.judge_approve_logit + inc.trial_judge.abscond_risk * gravity_risk + shift;
                     let chance = logistic(x);
                     let draw = u(slot::DETENTION_DECIDE);
@@ -100,6 +99,7 @@ impl<T: Tracer> World<'_, T> {
                     let judge = &mut self.agents.judges[j as usize];
                     judge.decided += 1;
                     let judge = Decider { role: Role::DetentionJudge, uid: Some(judge.uid), province: p as u16 };
+                    denier = judge;
                     self.trace.decision(self.calendar.day, case.id, move || match mandatory {
                         true => Decision::forced("detention", "approve", judge, OPTIONS, 0),
                         false => {
@@ -124,8 +124,36 @@ impl<T: Tracer> World<'_, T> {
         if approved {
             case.detained = true;
             self.stocks.pretrial += n as i64;
-        } else if rules.restraint_alternatives && u(slot::DETENTION_ALTERNATIVE) < b.alternative_share {
-            self.record(&subject, Event::Bailed);
+        } else if rules.restraint_alternatives {
+            // Whoever denied may impose bail or house arrest instead of plain release, the more
+            // readily the likelier the accused is to abscond.
+            let risk = inc.trial_judge.abscond_risk * (gravity_scale(case.gravity) - REFERENCE_GRAVITY);
+            let flight = b.alternative_flight_response * risk;
+            let chance = logistic(b.alternative_logit + flight);
+            let draw = u(slot::DETENTION_ALTERNATIVE);
+            self.trace.decision(self.calendar.day, case.id, move || {
+                Decision::chance(
+                    "detention",
+                    "restrain otherwise",
+                    denier,
+                    &["bail or house arrest", "release"],
+                    chance,
+                    draw,
+                )
+                .with_terms(vec![
+                    Term::part(0, "the leaning to an alternative restraint", b.alternative_logit),
+                    Term::weighted(
+                        0,
+                        "the risk that the accused absconds (from the middle of the gravity scale)",
+                        "trial_judge.abscond_risk",
+                        inc.trial_judge.abscond_risk,
+                        flight,
+                    ),
+                ])
+            });
+            if draw < chance {
+                self.record(&subject, Event::Bailed);
+            }
         }
     }
 

@@ -8,16 +8,16 @@
 //! investigator in each province, and how far officials comply with total registration; and
 //! the effort model those feed (each investigator's clearance exponent).
 
-use super::common::{bargain, pick_cdf, pick_in};
+use super::common::{REFERENCE_GRAVITY, REFERENCE_LOAD, bargain, gravity_scale, pick_cdf, pick_in};
 use super::law::reconciliation_eligibility;
-use crate::engine::dist::{exp_days, logistic, normal_quantile};
+use crate::engine::dist::{exp_days, logistic, logit, normal_quantile};
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, World, slot};
 use crate::record::event::Torture;
 use crate::record::recorder::counts_case;
-use crate::record::trace::{CaseFacts, Decider, Decision, Role, Tracer, case_details, case_facts};
+use crate::record::trace::{CaseFacts, Decider, Decision, Role, Term, Tracer, case_details, case_facts};
 use crate::record::{Event, Subject, Terminal};
-use crate::scenario::{DAYS_PER_YEAR, DetentionApprover, Eligibility, Gravity};
+use crate::scenario::{DAYS_PER_YEAR, DetentionApprover, Eligibility, Gravity, TortureBehaviour};
 
 /// What a trait adds to its base: an investigator of no diligence still works, and one of no
 /// venality still leans on a victim, at half the reference (a trait of 0.5, the middle of its
@@ -75,13 +75,36 @@ impl<T: Tracer> World<'_, T> {
         let investigator_uid = inv.uid;
 
         // Under total registration officials register reports they used to shelve, some with no
-        // crime behind them; the procurator closes those on exonerating grounds.
-        let baseless = self.provinces[province].compliance * s.behaviour.investigation.baseless_share;
-        if u(slot::BASELESS) < baseless {
-            self.add_work(province, episodes, s.behaviour.investigation.unsolved_work);
-            self.record(&report, Event::ClosedBaseless);
-            self.record(&report, Event::Ended(Terminal::ClosedBaseless));
-            return episodes;
+        // crime behind them; the procurator closes those on exonerating grounds. Those who comply
+        // (the share `compliance`) register such a report the more readily the less time their
+        // caseload leaves to check it first.
+        let bi = &s.behaviour.investigation;
+        let compliance = self.provinces[province].compliance;
+        if compliance > 0.0 {
+            let busy = bi.baseless_load * (load / bi.capacity - REFERENCE_LOAD);
+            let chance = compliance * logistic(bi.baseless_logit + busy);
+            let draw = u(slot::BASELESS);
+            self.trace.decision(self.calendar.day, id, move || {
+                let by = Decider { role: Role::Investigator, uid: Some(investigator_uid), province: province as u16 };
+                Decision::chance("investigation", "register a baseless report", by, &["register", "no"], chance, draw)
+                    .with_terms(vec![
+                        Term::part(0, "a complying official's leaning to register unchecked", bi.baseless_logit),
+                        Term::part(0, "her caseload (above her capacity)", busy),
+                        // Only the officials complying with total registration (the share
+                        // `compliance`) register such reports: what the others take off.
+                        Term::part(
+                            0,
+                            "the officials not yet complying with total registration",
+                            logit(chance) - (bi.baseless_logit + busy),
+                        ),
+                    ])
+            });
+            if draw < chance {
+                self.add_work(province, episodes, s.behaviour.investigation.unsolved_work);
+                self.record(&report, Event::ClosedBaseless);
+                self.record(&report, Event::Ended(Terminal::ClosedBaseless));
+                return episodes;
+            }
         }
 
         // Clearance: a suspect is found with the case's solvability; an investigator whose
@@ -229,8 +252,15 @@ impl<T: Tracer> World<'_, T> {
             }
         }
 
-        // A case settled by reconciliation is far less work than a full investigation.
-        let work = if case.reconciled_pretrial { b.reconcile_work } else { 1.0 };
+        // A case settled by reconciliation is far less work than a full investigation, and a
+        // suspect held in detention makes a case easier to complete.
+        let work = if case.reconciled_pretrial {
+            b.reconcile_work
+        } else if case.detained {
+            b.detained_work
+        } else {
+            1.0
+        };
         self.add_work(province, episodes, work);
 
         self.trace
@@ -308,36 +338,168 @@ impl<T: Tracer> World<'_, T> {
         self.provinces[province].worked += episodes as f64 * units;
     }
 
-    /// A coerced suspect may complain; whether the complaint is registered depends on whether
-    /// non-registration is itself a crime; few complaints become cases, fewer reach court.
+    /// A coerced suspect may complain; officials register the complaint (the more readily the
+    /// further their practice has moved towards total registration, the less the more they are
+    /// scored on clearance); the procurator opens a case on some, settles or sends some to court.
     fn torture_complaint(&mut self, case: &Case) {
         let t = &self.s.behaviour.torture;
         let u = |k: usize| case.u(k);
-        if u(slot::COMPLAIN) >= t.complain_investigation {
+        let day = self.calendar.day;
+        let (chance, draw) = (complaint_chance(t, t.complain_investigation_logit, case.gravity), u(slot::COMPLAIN));
+        let accused = Decider { role: Role::Defendant, uid: None, province: case.province };
+        let gravity = case.gravity;
+        self.trace.decision(day, case.id, move || {
+            complaint_decision("investigation", t, t.complain_investigation_logit, gravity, accused, chance, draw)
+        });
+        if draw >= chance {
             return;
         }
+        let inc = self.incentives();
+        let procurator = Decider {
+            role: Role::Procurator,
+            uid: self.agents.procurators.get(case.procurator as usize).map(|p| p.uid),
+            province: case.province,
+        };
         // Officials register complaints as far as their practice has moved towards total
-        // registration (gradually, after non-registration became a crime).
-        let compliance = self.provinces[case.province as usize].compliance.powf(t.register_reluctance);
-        let p_register = t.register_discretionary + compliance * (t.register_total - t.register_discretionary);
-        if u(slot::COMPLAINT_REGISTERED) >= p_register {
+        // registration (gradually, after non-registration became a crime): the share who
+        // comply register as the rule asks, the others at their discretion; both register a
+        // complaint against a colleague the less readily the more the clearance it threatens
+        // counts for them.
+        let complying = self.provinces[case.province as usize].compliance.powf(t.register_reluctance);
+        let clearance = t.register_clearance_response * inc.investigator.clearance;
+        let p_discretionary = logistic(t.register_discretionary_logit - clearance);
+        let p_total = logistic(t.register_total_logit - clearance);
+        let p_register = p_discretionary + complying * (p_total - p_discretionary);
+        let draw = u(slot::COMPLAINT_REGISTERED);
+        let w_clearance = inc.investigator.clearance;
+        self.trace.decision(day, case.id, move || {
+            Decision::chance(
+                "investigation",
+                "register a torture complaint",
+                procurator,
+                &["register", "shelve"],
+                p_register,
+                draw,
+            )
+            .with_terms(vec![
+                Term::part(0, "officials' leaning to register, at their discretion", t.register_discretionary_logit),
+                Term::weighted(0, "the clearance it threatens", "investigator.clearance", w_clearance, -clearance),
+                // The officials complying with total registration (the share `complying`)
+                // register as the rule asks: what they add to the log-odds.
+                Term::part(
+                    0,
+                    "the officials complying with total registration",
+                    logit(p_register) - logit(p_discretionary),
+                ),
+            ])
+        });
+        if draw >= p_register {
             return;
         }
         let subject = case.subject();
         self.record(&subject, Event::TortureComplaint(Torture::Registered));
         // Registering everything adds complaints that officials would have shelved as
         // unsubstantiated: opening a case needs substance, so the number opened does not grow
-        // with registration (`open_case` is the chance at discretionary registration).
-        let p_open = t.open_case * (t.register_discretionary / p_register).min(1.0);
-        if u(slot::COMPLAINT_OPENED) < p_open {
-            self.record(&subject, Event::TortureComplaint(Torture::CaseOpened));
-            // Until 2018 the law let a torture case end in reconciliation before court.
-            let settled = self.rules().reconciliation.torture && u(slot::COMPLAINT_SETTLED) < t.reconciled;
-            if !settled && u(slot::COMPLAINT_TO_COURT) < t.to_court {
-                self.record(&subject, Event::TortureComplaint(Torture::CaseToCourt));
+        // with registration (the share of registered complaints with substance is the
+        // discretionary chance over the registration chance).
+        let substance = (p_discretionary / p_register).min(1.0);
+        let convictions = t.open_case_conviction_response * inc.procurator.convictions;
+        let p_open = substance * logistic(t.open_case_logit - convictions);
+        let draw = u(slot::COMPLAINT_OPENED);
+        let w_convictions = inc.procurator.convictions;
+        self.trace.decision(day, case.id, move || {
+            Decision::chance("investigation", "open a torture case", procurator, &["open", "refuse"], p_open, draw)
+                .with_terms(vec![
+                    Term::part(0, "procurators' leaning to open a case of substance", t.open_case_logit),
+                    Term::part(
+                        0,
+                        "the complaints without substance that registration adds",
+                        logit(p_open) - (t.open_case_logit - convictions),
+                    ),
+                    Term::weighted(
+                        0,
+                        "the conviction the confession props up",
+                        "procurator.convictions",
+                        w_convictions,
+                        -convictions,
+                    ),
+                ])
+        });
+        if draw >= p_open {
+            return;
+        }
+        self.record(&subject, Event::TortureComplaint(Torture::CaseOpened));
+        // Until 2018 the law let a torture case end in reconciliation before court, which the
+        // procurator counts as a non-rehabilitative closure.
+        if self.rules().reconciliation.torture {
+            let closures = t.reconciled_closure_response * inc.procurator.nonrehab_closures;
+            let chance = logistic(t.reconciled_logit + closures);
+            let draw = u(slot::COMPLAINT_SETTLED);
+            let w = inc.procurator.nonrehab_closures;
+            self.trace.decision(day, case.id, move || {
+                Decision::chance(
+                    "investigation",
+                    "settle a torture case",
+                    procurator,
+                    &["reconcile", "go on"],
+                    chance,
+                    draw,
+                )
+                .with_terms(vec![
+                    Term::part(0, "the leaning to settle", t.reconciled_logit),
+                    Term::weighted(0, "non-rehabilitative closures", "procurator.nonrehab_closures", w, closures),
+                ])
+            });
+            if draw < chance {
+                return;
             }
         }
+        // Sending officers to court risks an acquittal, which the procurator's indicators punish.
+        let acquittals = t.to_court_acquittal_response * inc.procurator.acquittals;
+        let chance = logistic(t.to_court_logit - acquittals);
+        let draw = u(slot::COMPLAINT_TO_COURT);
+        let w = inc.procurator.acquittals;
+        self.trace.decision(day, case.id, move || {
+            Decision::chance(
+                "investigation",
+                "send a torture case to court",
+                procurator,
+                &["to court", "close"],
+                chance,
+                draw,
+            )
+            .with_terms(vec![
+                Term::part(0, "procurators' leaning to send it", t.to_court_logit),
+                Term::weighted(0, "the acquittal it risks", "procurator.acquittals", w, -acquittals),
+            ])
+        });
+        if draw < chance {
+            self.record(&subject, Event::TortureComplaint(Torture::CaseToCourt));
+        }
     }
+}
+
+/// The chance that a coerced accused complains, from the intercept `logit` (during the
+/// investigation or at trial): the graver the charge, the more the coerced confession costs him.
+pub(crate) fn complaint_chance(t: &TortureBehaviour, logit: f64, gravity: Gravity) -> f64 {
+    logistic(logit + t.complain_gravity * (gravity_scale(gravity) - REFERENCE_GRAVITY))
+}
+
+/// The case story's account of an accused's torture complaint (`stage`: where he complains).
+pub(crate) fn complaint_decision(
+    stage: &'static str,
+    t: &TortureBehaviour,
+    logit: f64,
+    gravity: Gravity,
+    accused: Decider,
+    chance: f64,
+    draw: f64,
+) -> Decision {
+    let stake = t.complain_gravity * (gravity_scale(gravity) - REFERENCE_GRAVITY);
+    Decision::chance(stage, "complain of torture", accused, &["complain", "keep quiet"], chance, draw).with_terms(vec![
+        Term::part(0, "coerced suspects' leaning to complain", logit),
+        Term::part(0, "what the charge puts at stake", stake),
+    ])
 }
 
 /// One period of a province's compliance `c` with the registration rule (`target` 1: total

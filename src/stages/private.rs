@@ -4,17 +4,18 @@
 //! the parties, and acquit more often than they convict.
 
 use super::appeal::Appellant;
-use super::common::{pick_cdf, pick_in};
+use super::common::{REFERENCE_LOAD, pick_cdf, pick_in};
 use crate::engine::agents::VerdictKind;
-use crate::engine::dist::{exp_days, logistic, logit};
+use crate::engine::dist::{exp_days, logistic};
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, Verdict, World, slot};
 use crate::record::recorder::counts_case;
-use crate::record::trace::{CaseFacts, Decider, Decision, Role, Tracer, case_details, case_facts};
+use crate::record::trace::{CaseFacts, Decider, Decision, Role, Term, Tracer, case_details, case_facts};
 use crate::record::{Event, Subject, Terminal};
 
-/// The weakness of a complainant's proof at which `withdraw` and `acquit_logit` are the chance
-/// and the log-odds: a reference point, fixed because moving it only moves those intercepts.
+/// The weakness of a complainant's proof at which `reject_logit`, `withdraw_logit` and
+/// `acquit_logit` are the log-odds: a reference point, fixed because moving it only moves those
+/// intercepts.
 const PRIVATE_REFERENCE_WEAKNESS: f64 = 0.3;
 
 impl<T: Tracer> World<'_, T> {
@@ -78,29 +79,96 @@ impl<T: Tracer> World<'_, T> {
         let u = |k: usize| c.u(k);
         let subject = c.subject();
         let judge = c.judge as usize;
+        let weakness = 1.0 - c.evidence;
+        // No procurator takes part: the judge's own caseload above her capacity, as far as she
+        // is scored on it (her caseload weight), pushes her to be rid of complaints, by
+        // rejecting, sending on or reconciling them.
+        let ratio = self.agents.judges[judge].load / s.behaviour.trial.judge_capacity;
+        let busy = self.incentives().trial_judge.caseload * (ratio - REFERENCE_LOAD);
+        let judge_uid = self.agents.judges[judge].uid;
+        let by = Decider { role: Role::Judge, uid: Some(judge_uid), province: c.province };
+        let (w_caseload, day) = (self.incentives().trial_judge.caseload, self.calendar.day);
         // A retrial after appeal cannot reject the complaint again.
-        if c.visits == 0 && u(slot::PRIVATE_REJECT) < b.reject {
-            return self.finish(index, Terminal::PrivateRejected);
+        if c.visits == 0 {
+            let (load, proof) = (b.reject_load * busy, b.reject_weakness * (weakness - PRIVATE_REFERENCE_WEAKNESS));
+            let chance = logistic(b.reject_logit + load + proof);
+            let draw = u(slot::PRIVATE_REJECT);
+            self.trace.decision(day, c.id, move || {
+                Decision::chance("private", "accept the complaint", by, &["reject", "hear"], chance, draw).with_terms(
+                    vec![
+                        Term::part(0, "judges' leaning to reject a complaint", b.reject_logit),
+                        Term::weighted(
+                            0,
+                            "her caseload (above her capacity)",
+                            "trial_judge.caseload",
+                            w_caseload,
+                            load,
+                        ),
+                        Term::part(0, "the weakness of the complainant's proof", proof),
+                    ],
+                )
+            });
+            if draw < chance {
+                return self.finish(index, Terminal::PrivateRejected);
+            }
         }
         self.agents.judges[judge].decided += 1;
-        let judge_uid = self.agents.judges[judge].uid;
         self.cases[index].judge_uid = judge_uid;
         self.record(&subject, Event::PrivateHeard);
         // Some complaints the judge sends on rather than deciding (only at the first hearing).
-        if c.visits == 0 && u(slot::PRIVATE_TRANSFER) < b.transfer {
-            self.record(&subject, Event::PrivateTransferred);
-            return self.finish(index, Terminal::PrivateTransferred);
+        if c.visits == 0 {
+            let load = b.transfer_load * busy;
+            let chance = logistic(b.transfer_logit + load);
+            let draw = u(slot::PRIVATE_TRANSFER);
+            self.trace.decision(day, c.id, move || {
+                Decision::chance("private", "send on", by, &["send on", "decide"], chance, draw).with_terms(vec![
+                    Term::part(0, "judges' leaning to send a complaint on", b.transfer_logit),
+                    Term::weighted(0, "her caseload (above her capacity)", "trial_judge.caseload", w_caseload, load),
+                ])
+            });
+            if draw < chance {
+                self.record(&subject, Event::PrivateTransferred);
+                return self.finish(index, Terminal::PrivateTransferred);
+            }
         }
         // A withdrawn complaint, like a reconciliation, closes the case on the parties' accord.
-        // A complainant who cannot prove her case gives it up more readily.
-        let weakness = 1.0 - c.evidence;
-        let withdraw = if b.withdraw_weakness == 0.0 {
-            b.withdraw
-        } else {
-            logistic(logit(b.withdraw) + b.withdraw_weakness * (weakness - PRIVATE_REFERENCE_WEAKNESS))
+        // A complainant who cannot prove her case gives it up more readily, and so does one kept
+        // waiting longer (the wait to this hearing, in mean waits beyond the mean).
+        let wait = exp_days(b.days_mean, u(slot::TRIAL_DAYS)) as f64 / b.days_mean - 1.0;
+        let (proof, waited) = (b.withdraw_weakness * (weakness - PRIVATE_REFERENCE_WEAKNESS), b.withdraw_wait * wait);
+        let chance = logistic(b.withdraw_logit + proof + waited);
+        let draw = u(slot::PRIVATE_WITHDRAW);
+        let complainant = Decider { role: Role::Complainant, uid: None, province: c.province };
+        self.trace.decision(day, c.id, move || {
+            Decision::chance("private", "withdraw", complainant, &["withdraw", "go on"], chance, draw).with_terms(vec![
+                Term::part(0, "complainants' leaning to withdraw", b.withdraw_logit),
+                Term::part(0, "the weakness of her proof", proof),
+                Term::part(0, "the time she waited", waited),
+            ])
+        });
+        let withdrawn = draw < chance;
+        // Otherwise the parties may reconcile, the more readily the busier the judge who
+        // encourages it (a closure is less work than a verdict).
+        let reconciled = !withdrawn && {
+            let load = b.reconcile_load * busy;
+            let chance = logistic(b.reconcile_logit + load);
+            let draw = u(slot::PRIVATE_RECONCILE);
+            self.trace.decision(day, c.id, move || {
+                Decision::chance("private", "reconcile", complainant, &["reconcile", "go to a verdict"], chance, draw)
+                    .with_terms(vec![
+                        Term::part(0, "the parties' leaning to reconcile", b.reconcile_logit),
+                        Term::weighted(
+                            0,
+                            "the judge's encouragement (her caseload above her capacity)",
+                            "trial_judge.caseload",
+                            w_caseload,
+                            load,
+                        ),
+                    ])
+            });
+            draw < chance
         };
-        let withdrawn = u(slot::PRIVATE_WITHDRAW) < withdraw;
-        if withdrawn || u(slot::PRIVATE_RECONCILE) < b.reconcile {
+        if withdrawn || reconciled {
             self.record(&subject, Event::PrivateClosed { withdrawn });
             return self.finish(index, Terminal::PrivateClosed);
         }
@@ -115,7 +183,6 @@ impl<T: Tracer> World<'_, T> {
             + career.conviction
             - career.acquittal;
         let (chance, draw) = (logistic(x), u(slot::PRIVATE_ACQUIT));
-        let by = Decider { role: Role::Judge, uid: Some(judge_uid), province: c.province };
         self.trace.decision(self.calendar.day, c.id, move || {
             Decision::chance("private", "verdict", by, &["acquit", "convict"], chance, draw)
         });

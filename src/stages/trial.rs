@@ -13,6 +13,7 @@
 use super::appeal::{Appellant, procurator_appeal_chance};
 use super::common::REFERENCE_WEAKNESS;
 use super::common::{bargain, learn, pick_in};
+use super::investigation::{complaint_chance, complaint_decision};
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::{Risk, VerdictKind, VerdictRecord};
 use crate::engine::dist::{choose, exp_days, log_add_exp, logistic};
@@ -101,8 +102,16 @@ impl<T: Tracer> World<'_, T> {
             }
         }
         let weakness = (1.0 - evidence).clamp(0.0, 1.0);
-        if c.coerced && u(slot::TRIAL_COMPLAINT) < s.behaviour.torture.complain_trial {
-            self.record(&subject, Event::TortureComplaint(Torture::RaisedAtTrial));
+        if c.coerced {
+            let tb = &s.behaviour.torture;
+            let (chance, draw) = (complaint_chance(tb, tb.complain_trial_logit, c.gravity), u(slot::TRIAL_COMPLAINT));
+            let accused = Decider { role: Role::Defendant, uid: None, province: c.province };
+            self.trace.decision(self.calendar.day, c.id, move || {
+                complaint_decision("trial", tb, tb.complain_trial_logit, c.gravity, accused, chance, draw)
+            });
+            if draw < chance {
+                self.record(&subject, Event::TortureComplaint(Torture::RaisedAtTrial));
+            }
         }
 
         // Co-defendants are tried together: where each asks on his own, one request is enough.
@@ -397,8 +406,35 @@ impl<T: Tracer> World<'_, T> {
             }
             Ruling::Return(to) => {
                 self.record(&subject, Event::Returned(to));
-                // The procurator brings back only some returned cases; the rest are dropped.
-                if self.cases[index].u(slot::SUPPLEMENTARY_BACK) < b.supplementary_return_back {
+                // The procurator brings back only some returned cases; the rest are dropped, which
+                // counts as closing them: he weighs his convictions weight against his
+                // exonerating-closures weight, and the case's evidence.
+                let w = &inc.procurator;
+                let indicator = b.supplementary_back_indicator * (w.convictions - w.exonerating_closures);
+                let strength = self.cases[index].evidence;
+                let evidence = b.supplementary_back_evidence * (REFERENCE_WEAKNESS - (1.0 - strength));
+                let chance = logistic(b.supplementary_back_logit + indicator + evidence);
+                let draw = self.cases[index].u(slot::SUPPLEMENTARY_BACK);
+                let by = Decider {
+                    role: Role::Procurator,
+                    uid: Some(self.agents.procurators[procurator].uid),
+                    province: subject.province,
+                };
+                self.trace.decision(self.calendar.day, subject.id, move || {
+                    Decision::chance("trial", "bring a returned case back", by, &["bring back", "drop"], chance, draw)
+                        .with_terms(vec![
+                            Term::part(0, "procurators' leaning to bring a case back", b.supplementary_back_logit),
+                            Term::weighted(
+                                0,
+                                "convictions against exonerating closures",
+                                "procurator.convictions",
+                                w.convictions,
+                                indicator,
+                            ),
+                            Term::part(0, "the case's evidence", evidence),
+                        ])
+                });
+                if draw < chance {
                     self.revisit(index);
                     let days =
                         exp_days(s.behaviour.investigation.days_mean, self.cases[index].u(slot::INVESTIGATION_DAYS));
