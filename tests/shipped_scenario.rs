@@ -38,8 +38,8 @@ fn every_2010_target_within_a_factor_of_two() {
 /// many hits. The runs are deterministic, so a change of this count means the model or the
 /// shipped parameters changed: recalibrate, or re-state the fit in both READMEs. (148 with the
 /// ChaCha8 case windows the calibration ran on; 137 since the counter-based case draws of
-/// issue 24 gave every case new numbers.)
-const DOCUMENTED_HITS_2000_2012: usize = 102;
+/// issue 24 gave every case new numbers; 102 before the local ties of issue 19 item 8.)
+const DOCUMENTED_HITS_2000_2012: usize = 101;
 
 #[test]
 fn the_documented_fit_holds() {

@@ -129,6 +129,7 @@ impl Recorder {
                     Grounds::Reconciled => {
                         t.add(year, ClosedNonrehab, episodes);
                         t.add(year, ReconciledPretrial, episodes);
+                        t.add_province(year, p, ProvinceCounter::ReconciledPretrial, 1);
                     }
                     Grounds::Repentance => t.add(year, ClosedNonrehab, episodes),
                     Grounds::Exonerating => t.add(year, ClosedExonerating, episodes),
