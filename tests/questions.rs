@@ -141,13 +141,15 @@ const QUESTIONS: &[Question] = &[
             "trial.closed_reconciliation",
             "province.*.reconciled_by_judges",
             "province.*.reconciled_share_of_cases",
+            "province.*.reconciled_pretrial",
+            "province.*.reconciled_share_all_stages",
         ],
     },
     Question {
         file: "reconciliation-judges-only.toml",
         from: 2009,
         expect: &[falls("reconciliation.pretrial", 0.9, CHEAP), rises("trial.closed_reconciliation", 0.1, CHEAP)],
-        abolishes: &["reconciliation.pretrial", "reconciliation.pretrial_share"],
+        abolishes: &["reconciliation.pretrial", "reconciliation.pretrial_share", "province.*.reconciled_pretrial"],
     },
     Question {
         file: "confessions-before-judge.toml",

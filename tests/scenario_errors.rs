@@ -112,7 +112,7 @@ const BAD: &[Expected] = &[
         8,
     ),
     expect("too_large_u32.toml", "number too large for a 32-bit count", "staff.investigators", 3, 17),
-    expect("too_large_i64.toml", "number too large for a TOML integer", "traits.province_sd_acquittal", 3, 25),
+    expect("too_large_i64.toml", "number too large for a TOML integer", "traits.local_tie_logit", 3, 19),
     expect(
         "float_for_integer.toml",
         "expected a whole number in [1, 365], found a float",
@@ -153,17 +153,17 @@ const BAD: &[Expected] = &[
         "three_errors.toml",
         "expected a probability (a number in [0, 1]), found 1.06",
         "crime.juvenile_share",
-        45,
+        47,
         18,
     ),
     expect(
         "three_errors.toml",
         "overlapping or out-of-order regime: 2009-07-01 is not after 2010-01-01",
         "rules[1].from",
-        121,
+        123,
         8,
     ),
-    expect("three_errors.toml", "unknown crime kind `drug`", "campaign[0].kind", 144, 8),
+    expect("three_errors.toml", "unknown crime kind `drug`", "campaign[0].kind", 146, 8),
 ];
 
 fn describe(error: &ScenarioError) -> String {
@@ -229,7 +229,7 @@ fn three_errors_are_all_reported_and_nothing_else() {
     assert_eq!(error.diagnostics.len(), 3, "got:\n{}", describe(&error));
     // In file order.
     let lines: Vec<usize> = error.diagnostics.iter().map(|d| d.line).collect();
-    assert_eq!(lines, vec![45, 121, 144]);
+    assert_eq!(lines, vec![47, 123, 146]);
     let shown = error.to_string();
     assert!(shown.ends_with(&format!("3 errors in {}", path.display())), "{shown}");
 }

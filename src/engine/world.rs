@@ -42,7 +42,12 @@ pub struct World<'s, T: Tracer = NoTrace> {
 
 /// What a province's officials share.
 pub(crate) struct ProvinceState {
-    /// Closeness of local officials: shifts on the log-odds of their decisions, drawn once.
+    /// What the closeness of the province's officials to one another (the procurator with the
+    /// local police and with the judges: a standard normal score drawn once per run) does to
+    /// each decision (log-odds), from `Traits::local_pull`: a
+    /// close network settles more cases by reconciliation, and its judges acquit less and
+    /// back more detention requests; the more outside checks a decision faces, the less the
+    /// local tie moves it.
     pub reconciliation_shift: f64,
     pub acquittal_shift: f64,
     pub detention_shift: f64,
@@ -122,11 +127,12 @@ impl<'s, T: Tracer> World<'s, T> {
         let compliance = if s.rules[0].value.total_registration { 1.0 } else { 0.0 };
         let provinces = (0..s.provinces.len())
             .map(|p| {
-                let w = stream.province_words(p);
+                let closeness = normal_quantile(unit(stream.province_words(p)[0]));
                 ProvinceState {
-                    reconciliation_shift: t.province_sd_reconciliation * normal_quantile(unit(w[0])),
-                    acquittal_shift: t.province_sd_acquittal * normal_quantile(unit(w[1])),
-                    detention_shift: t.province_sd_detention * normal_quantile(unit(w[2])),
+                    reconciliation_shift: t.local_pull(t.checks_on_reconciliation) * closeness,
+                    // The tie runs through the procurator: close judges acquit less.
+                    acquittal_shift: -t.local_pull(t.checks_on_acquittal) * closeness,
+                    detention_shift: t.local_pull(t.checks_on_detention) * closeness,
                     compliance,
                     release_practice: 0.0,
                     releases_seen: ReleasesSeen::default(),

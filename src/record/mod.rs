@@ -94,9 +94,11 @@ pub enum ProvinceCounter {
     ConvictedPublic,
     ReconciledByJudges,
     CasesHeard,
+    /// Public cases closed before trial on reconciliation (cases, whatever the accused).
+    ReconciledPretrial,
 }
 
-pub const N_PROVINCE_COUNTERS: usize = ProvinceCounter::CasesHeard as usize + 1;
+pub const N_PROVINCE_COUNTERS: usize = ProvinceCounter::ReconciledPretrial as usize + 1;
 
 /// Everything one run counted, by year index.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -129,6 +129,7 @@ impl Recorder {
                     Grounds::Reconciled => {
                         t.add(year, ClosedNonrehab, episodes);
                         t.add(year, ReconciledPretrial, episodes);
+                        t.add_province(year, p, ProvinceCounter::ReconciledPretrial, 1);
                     }
                     Grounds::Repentance => t.add(year, ClosedNonrehab, episodes),
                     Grounds::Exonerating => t.add(year, ClosedExonerating, episodes),
@@ -321,7 +322,14 @@ mod tests {
     #[test]
     fn closures_before_trial_count_episodes_and_defendants() {
         let (t, _) = counted(subject(true), &[Event::ClosedPretrial(Grounds::Reconciled)]);
-        assert_eq!(t, tally(&[(DefendantsClosed, 2), (ClosedNonrehab, 3), (ReconciledPretrial, 3)], &[]));
+        // Episodes nationally; the province counts the case once.
+        assert_eq!(
+            t,
+            tally(
+                &[(DefendantsClosed, 2), (ClosedNonrehab, 3), (ReconciledPretrial, 3)],
+                &[(ProvinceCounter::ReconciledPretrial, 1)]
+            )
+        );
     }
 
     #[test]

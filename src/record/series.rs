@@ -14,11 +14,11 @@ enum Def {
     /// Any other function of a year's counters.
     Custom(fn(&Tally, usize) -> f64),
     ProvinceCount(ProvinceCounter),
-    ProvinceRatio(ProvinceCounter, ProvinceCounter),
-    /// The coefficient of variation (population standard deviation over mean) across
-    /// provinces of a province ratio, over the provinces where it is defined: how far
-    /// provinces drift apart.
-    ProvinceCv(ProvinceCounter, ProvinceCounter),
+    /// The sum of the first counters over the sum of the second, in the province.
+    ProvinceRatio(&'static [ProvinceCounter], &'static [ProvinceCounter]),
+    /// The coefficient of variation (`cv_across`) across provinces of a province ratio, over
+    /// the provinces where it is defined: how far provinces drift apart.
+    ProvinceCv(&'static [ProvinceCounter], &'static [ProvinceCounter]),
 }
 
 /// A published (or extra) series: its name, unit and definition.
@@ -32,6 +32,32 @@ pub struct SeriesDef {
 fn ratio(num: u64, den: u64) -> f64 {
     if den == 0 { f64::NAN } else { num as f64 / den as f64 }
 }
+
+fn province_ratio(t: &Tally, y: usize, p: usize, num: &[ProvinceCounter], den: &[ProvinceCounter]) -> f64 {
+    let sum = |cs: &[ProvinceCounter]| cs.iter().map(|&c| t.get_province(y, p, c)).sum::<u64>();
+    ratio(sum(num), sum(den))
+}
+
+/// The coefficient of variation of `values` (population standard deviation over mean), NaN
+/// values left out; NaN when fewer than two remain or their mean is 0.
+pub fn cv_across(values: &[f64]) -> f64 {
+    let defined: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    let n = defined.len() as f64;
+    let mean = defined.iter().sum::<f64>() / n;
+    if defined.len() < 2 || mean == 0.0 {
+        return f64::NAN;
+    }
+    let var = defined.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    var.sqrt() / mean
+}
+
+/// Public cases ending in reconciliation, before trial or at it, and the public cases decided
+/// with or without a trial they are a share of: the whole of a province's reconciliation, which
+/// the judges' share alone hides (a close network settles before trial what would otherwise
+/// reach the judges).
+const RECONCILED_ALL_STAGES: &[ProvinceCounter] =
+    &[ProvinceCounter::ReconciledByJudges, ProvinceCounter::ReconciledPretrial];
+const CASES_DECIDED: &[ProvinceCounter] = &[ProvinceCounter::CasesHeard, ProvinceCounter::ReconciledPretrial];
 
 /// The national series: every series of the calibration targets, with its definition, plus
 /// the extra series analysts asked for.
@@ -113,17 +139,18 @@ fn national_defs() -> Vec<(&'static str, &'static str, Def)> {
         (
             "provinces.cv.reconciled_share_of_cases",
             "ratio",
-            Def::ProvinceCv(ProvinceCounter::ReconciledByJudges, ProvinceCounter::CasesHeard),
+            Def::ProvinceCv(&[ProvinceCounter::ReconciledByJudges], &[ProvinceCounter::CasesHeard]),
         ),
+        ("provinces.cv.reconciled_share_all_stages", "ratio", Def::ProvinceCv(RECONCILED_ALL_STAGES, CASES_DECIDED)),
         (
             "provinces.cv.detention_approval_rate",
             "ratio",
-            Def::ProvinceCv(ProvinceCounter::DetentionApproved, ProvinceCounter::DetentionDecided),
+            Def::ProvinceCv(&[ProvinceCounter::DetentionApproved], &[ProvinceCounter::DetentionDecided]),
         ),
         (
             "provinces.cv.acquittals_per_conviction",
             "ratio",
-            Def::ProvinceCv(ProvinceCounter::AcquittedExoneratedPublic, ProvinceCounter::ConvictedPublic),
+            Def::ProvinceCv(&[ProvinceCounter::AcquittedExoneratedPublic], &[ProvinceCounter::ConvictedPublic]),
         ),
     ]
 }
@@ -132,11 +159,13 @@ fn province_defs() -> Vec<(&'static str, &'static str, Def)> {
     use ProvinceCounter::*;
     vec![
         ("detention_approved", "defendants", Def::ProvinceCount(DetentionApproved)),
-        ("detention_approval_rate", "share", Def::ProvinceRatio(DetentionApproved, DetentionDecided)),
+        ("detention_approval_rate", "share", Def::ProvinceRatio(&[DetentionApproved], &[DetentionDecided])),
         ("acquitted_exonerated_public", "defendants", Def::ProvinceCount(AcquittedExoneratedPublic)),
         ("convicted_public", "defendants", Def::ProvinceCount(ConvictedPublic)),
         ("reconciled_by_judges", "cases", Def::ProvinceCount(ReconciledByJudges)),
-        ("reconciled_share_of_cases", "share", Def::ProvinceRatio(ReconciledByJudges, CasesHeard)),
+        ("reconciled_share_of_cases", "share", Def::ProvinceRatio(&[ReconciledByJudges], &[CasesHeard])),
+        ("reconciled_pretrial", "cases", Def::ProvinceCount(ReconciledPretrial)),
+        ("reconciled_share_all_stages", "share", Def::ProvinceRatio(RECONCILED_ALL_STAGES, CASES_DECIDED)),
     ]
 }
 
@@ -163,22 +192,10 @@ impl SeriesDef {
             Def::ShareOfSum(a, b) => ratio(t.get(y, a), t.get(y, a) + t.get(y, b)),
             Def::Custom(f) => f(t, y),
             Def::ProvinceCount(c) => t.get_province(y, self.province.unwrap_or(0), c) as f64,
-            Def::ProvinceRatio(a, b) => {
-                let p = self.province.unwrap_or(0);
-                ratio(t.get_province(y, p, a), t.get_province(y, p, b))
-            }
+            Def::ProvinceRatio(a, b) => province_ratio(t, y, self.province.unwrap_or(0), a, b),
             Def::ProvinceCv(a, b) => {
-                let shares: Vec<f64> = (0..t.n_provinces())
-                    .map(|p| ratio(t.get_province(y, p, a), t.get_province(y, p, b)))
-                    .filter(|r| !r.is_nan())
-                    .collect();
-                let n = shares.len() as f64;
-                let mean = shares.iter().sum::<f64>() / n;
-                if shares.len() < 2 || mean == 0.0 {
-                    return f64::NAN;
-                }
-                let var = shares.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / n;
-                var.sqrt() / mean
+                let shares: Vec<f64> = (0..t.n_provinces()).map(|p| province_ratio(t, y, p, a, b)).collect();
+                cv_across(&shares)
             }
         }
     }

@@ -447,6 +447,10 @@ fn read_staff_changes(
     (valid && staff.is_some() && calendar.is_some()).then_some(entries)
 }
 
+/// The most outside checks a decision can face: a bound that catches typos (a decision in the
+/// shipped scenario faces at most two).
+const MAX_CHECKS: u32 = 10;
+
 fn read_traits(t: &mut Table<'_, '_>) -> Option<Traits> {
     read_struct!(
         t,
@@ -456,9 +460,11 @@ fn read_traits(t: &mut Table<'_, '_>) -> Option<Traits> {
             procurator_zeal: beta(),
             judge_independence: beta(),
             appellate_deference: beta(),
-            province_sd_reconciliation: f64(Num::NonNeg, Need::Required),
-            province_sd_acquittal: f64(Num::NonNeg, Need::Required),
-            province_sd_detention: f64(Num::NonNeg, Need::Required),
+            local_tie_logit: f64(Num::NonNeg, Need::Required),
+            outside_check_retention: f64(Num::Prob, Need::Required),
+            checks_on_reconciliation: u32(0, MAX_CHECKS, Need::Required),
+            checks_on_acquittal: u32(0, MAX_CHECKS, Need::Required),
+            checks_on_detention: u32(0, MAX_CHECKS, Need::Required),
         }
     )
 }

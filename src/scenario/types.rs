@@ -154,11 +154,28 @@ pub struct Traits {
     pub judge_independence: Beta,
     /// Appellate judges' deference to the procuracy.
     pub appellate_deference: Beta,
-    /// Spread of province-level closeness among officials (a normal shift on the log-odds),
-    /// by decision: reconciliation varies widely, acquittal and detention much less.
-    pub province_sd_reconciliation: f64,
-    pub province_sd_acquittal: f64,
-    pub province_sd_detention: f64,
+    /// Local ties among a province's officials (the procurator with the local police and with
+    /// the judges). Each province's closeness is a standard normal score drawn once per run;
+    /// its pull on a decision taken in the province with nobody outside it reviewing the
+    /// decision is `local_tie_logit` log-odds per standard deviation of closeness.
+    pub local_tie_logit: f64,
+    /// Share of a local tie's pull that survives one outside check of the decision (an appeal,
+    /// the procuracy hierarchy, the monitoring of judges): each check keeps this share.
+    pub outside_check_retention: f64,
+    /// Outside checks each decision faces (counts): reconciliation is settled locally;
+    /// acquittals and detention are reviewed from above. How far the local tie moves each
+    /// decision follows from these counts, not from separate spreads.
+    pub checks_on_reconciliation: u32,
+    pub checks_on_acquittal: u32,
+    pub checks_on_detention: u32,
+}
+
+impl Traits {
+    /// The local tie's pull (log-odds per standard deviation of closeness) on a decision that
+    /// faces `checks` outside checks.
+    pub fn local_pull(&self, checks: u32) -> f64 {
+        self.local_tie_logit * self.outside_check_retention.powi(checks as i32)
+    }
 }
 
 /// One kind of crime in the public-prosecution inflow.

@@ -2,6 +2,7 @@
 //! bargain between victim and accused, the campaigns running today, and how officials learn a
 //! rate from what they and their colleagues saw.
 
+use crate::engine::dist::{logistic, logit};
 use crate::engine::{Case, World};
 use crate::record::trace::Tracer;
 use crate::scenario::{Campaign, Gravity};
@@ -30,7 +31,19 @@ pub fn gravity_scale(g: Gravity) -> f64 {
 /// The victim and the accused bargain: the accused pays if his means cover the victim's
 /// demand after the pressure officials put on the victim to accept less.
 pub fn bargain(c: &Case, pressure: f64) -> bool {
-    c.means >= c.demand * (1.0 - pressure.clamp(0.0, 0.95))
+    c.means >= c.demand * (1.0 - pressure.clamp(0.0, MAX_PRESSURE))
+}
+
+/// The most of her demand a victim can be pressed to give up: she keeps at least 5% of it.
+pub const MAX_PRESSURE: f64 = 0.95;
+
+/// Officials' pressure on a victim to accept less, as the province's local network leans on
+/// her: its pull (`reconciliation_shift`, log-odds) moves the pressure on the log-odds scale,
+/// so a close network presses harder and a distant one less, and neither pushes it past the
+/// bounds of 0 and `MAX_PRESSURE`.
+pub fn local_pressure(pressure: f64, reconciliation_shift: f64) -> f64 {
+    let p = pressure.clamp(0.0, MAX_PRESSURE);
+    if p == 0.0 { 0.0 } else { logistic(logit(p) + reconciliation_shift).min(MAX_PRESSURE) }
 }
 
 /// Picks an agent index from a province's roster with a uniform.

@@ -1,0 +1,98 @@
+//! Provinces drift apart through their officials' local ties (BRIEF l.95-97): reconciliation,
+//! settled locally, varies widely between provinces; acquittals and detention, checked from
+//! above, much less. The spread comes from how many outside checks a decision faces
+//! (`traits.checks_on_*`, `traits.outside_check_retention`), not from one spread per decision.
+
+use caseflow::engine::Model;
+use caseflow::record::series::cv_across;
+use caseflow::record::{ProvinceCounter, SeriesDef, Tally, series_defs};
+use caseflow::scenario::{self, Scenario};
+use rayon::prelude::*;
+
+const RECONCILED: &str = "provinces.cv.reconciled_share_of_cases";
+const RECONCILED_ALL: &str = "provinces.cv.reconciled_share_all_stages";
+const DETENTION: &str = "provinces.cv.detention_approval_rate";
+const ACQUITTAL: &str = "provinces.cv.acquittals_per_conviction";
+
+fn shipped() -> Scenario {
+    scenario::load_path(std::path::Path::new("scenarios/kazakhstan.toml")).expect("shipped scenario loads")
+}
+
+fn def<'a>(defs: &'a [SeriesDef], name: &str) -> &'a SeriesDef {
+    defs.iter().find(|d| d.name == name).unwrap_or_else(|| panic!("no series {name}"))
+}
+
+/// Mean over runs 0..4 (master seed 1) and over `years` of each named cv series.
+fn mean_cvs(s: &Scenario, names: &[(&str, std::ops::RangeInclusive<i32>)]) -> Vec<f64> {
+    let model = Model::new(s);
+    let runs: Vec<_> = (0..4u64).into_par_iter().map(|run| model.simulate_until(1, run, 2012)).collect();
+    let defs = series_defs(s);
+    names
+        .iter()
+        .map(|(name, years)| {
+            let d = def(&defs, name);
+            let values: Vec<f64> = runs
+                .iter()
+                .flat_map(|o| years.clone().map(move |y| d.value(&o.tally, (y - s.calendar.first_year) as usize)))
+                .collect();
+            assert!(values.iter().all(|v| v.is_finite()), "{name} undefined in {years:?}: {values:?}");
+            values.iter().sum::<f64>() / values.len() as f64
+        })
+        .collect()
+}
+
+#[test]
+fn cv_is_population_sd_over_mean_of_defined_provinces() {
+    assert!((cv_across(&[0.1, 0.3, f64::NAN]) - 0.5).abs() < 1e-12);
+    assert!(cv_across(&[0.2]).is_nan(), "one province: no spread");
+    assert!(cv_across(&[0.0, 0.0]).is_nan(), "mean 0: undefined");
+
+    // Three provinces in one year: judges reconcile 10 of 100, 30 of 100 heard, and the third
+    // hears no case (left out). Before trial 40 and 0 more cases were reconciled.
+    let s = shipped();
+    let defs = series_defs(&s);
+    let mut t = Tally::new(1, 3);
+    for (p, judges, heard, pretrial) in [(0, 10, 100, 40), (1, 30, 100, 0)] {
+        t.add_province(0, p, ProvinceCounter::ReconciledByJudges, judges);
+        t.add_province(0, p, ProvinceCounter::CasesHeard, heard);
+        t.add_province(0, p, ProvinceCounter::ReconciledPretrial, pretrial);
+    }
+    // Shares 0.1 and 0.3: mean 0.2, population sd 0.1.
+    assert!((def(&defs, RECONCILED).value(&t, 0) - 0.5).abs() < 1e-12);
+    // All stages: 50/140 and 30/100.
+    let (a, b) = (50.0 / 140.0, 0.3);
+    let (mean, sd) = ((a + b) / 2.0, (a - b) / 2.0);
+    assert!((def(&defs, RECONCILED_ALL).value(&t, 0) - sd / mean).abs() < 1e-12);
+    // Detention: 90 of 100 and 100 of 100 approved: mean 0.95, sd 0.05.
+    t.add_province(0, 0, ProvinceCounter::DetentionApproved, 90);
+    t.add_province(0, 0, ProvinceCounter::DetentionDecided, 100);
+    t.add_province(0, 2, ProvinceCounter::DetentionApproved, 100);
+    t.add_province(0, 2, ProvinceCounter::DetentionDecided, 100);
+    assert!((def(&defs, DETENTION).value(&t, 0) - 0.05 / 0.95).abs() < 1e-12);
+    assert!(def(&defs, ACQUITTAL).value(&t, 0).is_nan(), "no convictions anywhere");
+}
+
+/// On the shipped scenario reconciliation's spread between provinces is far wider than
+/// detention's, and it is the local ties that make it: without them (`local_tie_logit = 0`)
+/// reconciliation's spread shrinks to a fraction, while acquittals', checked twice from above,
+/// hardly moves (what remains of it is the noise of a few dozen acquittals a province).
+#[test]
+fn local_ties_spread_reconciliation_far_more_than_checked_decisions() {
+    let s = shipped();
+    assert!(s.traits.local_tie_logit > 0.0);
+    assert!(s.traits.checks_on_reconciliation < s.traits.checks_on_acquittal);
+    assert!(s.traits.checks_on_reconciliation < s.traits.checks_on_detention);
+    let mut untied = s.clone();
+    untied.traits.local_tie_logit = 0.0;
+    // Judges approve detention from 30 Aug 2008.
+    let names =
+        [(RECONCILED, 2003..=2012), (RECONCILED_ALL, 2003..=2012), (DETENTION, 2009..=2012), (ACQUITTAL, 2003..=2012)];
+    let tied = mean_cvs(&s, &names);
+    let free = mean_cvs(&untied, &names);
+    let report = format!("with local ties {tied:?}, without {free:?} ({names:?})");
+    eprintln!("{report}");
+    let [rec, rec_all, det, acq] = [tied[0], tied[1], tied[2], tied[3]];
+    assert!(rec > 3.0 * det && rec_all > 3.0 * det, "reconciliation spread not far wider than detention's: {report}");
+    assert!(rec > 2.0 * free[0] && rec_all > 3.0 * free[1], "local ties do not spread reconciliation: {report}");
+    assert!(acq < 1.25 * free[3], "local ties spread acquittals despite the checks: {report}");
+}
