@@ -48,6 +48,7 @@ fn provenance(s: &Scenario, path: &Path, master_seed: u64, runs: &[u64], complet
         command_line: command_line(),
         complete,
         shard: None,
+        ensemble: None,
     }
 }
 

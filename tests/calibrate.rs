@@ -131,7 +131,8 @@ fn compare_on_the_fixture_gives_exact_hits_and_loss() {
 fn compare_results_writes_its_csv_and_requires_provenance() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("compare.csv");
-    let report = calibrate::compare_results(&fixture("results"), &fixture("targets.csv"), None, Some(&out)).unwrap();
+    let report =
+        calibrate::compare_results(&fixture("results"), &fixture("targets.csv"), None, None, Some(&out)).unwrap();
     assert_eq!(std::fs::read_to_string(&out).unwrap(), report.comparison.csv());
     assert!(report.header().contains("scenario `tiny`"), "{}", report.header());
     assert!(report.header().contains("master seed 7, 4 runs"), "{}", report.header());
@@ -140,7 +141,7 @@ fn compare_results_writes_its_csv_and_requires_provenance() {
     let bare = dir.path().join("bare");
     std::fs::create_dir(&bare).unwrap();
     std::fs::copy(fixture("results/summary.csv"), bare.join("summary.csv")).unwrap();
-    let err = calibrate::compare_results(&bare, &fixture("targets.csv"), None, Some(&out)).unwrap_err();
+    let err = calibrate::compare_results(&bare, &fixture("targets.csv"), None, None, Some(&out)).unwrap_err();
     assert!(err.is_bad_input());
     assert!(err.to_string().contains("provenance.toml: no provenance"), "{err}");
 }

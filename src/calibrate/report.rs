@@ -214,6 +214,16 @@ pub(super) fn report_md(c: &ReportContext<'_>) -> String {
             all.total()
         );
     }
+    if let Some(years) = &c.spec.years {
+        let split = f.fitted_all_years.forecast_split(years.clone());
+        let _ = writeln!(
+            r,
+            "\nFitted and forecast years apart (the forecast rule is wider: a forecast also carries the error of the years it did not see):\n"
+        );
+        for line in split.describe().lines() {
+            let _ = writeln!(r, "- {line}");
+        }
+    }
     let _ = writeln!(r, "\nBy group, {}:\n", c.years());
     let _ = writeln!(r, "| group | rows | hits, start | hits, fitted | loss, start | loss, fitted |");
     let _ = writeln!(r, "|---|---:|---:|---:|---:|---:|");
