@@ -319,6 +319,10 @@ enum Command {
         /// Overwrite results already in the output directory.
         #[arg(long)]
         force: bool,
+        /// Run both scenarios over a parameter ensemble (`ensemble.csv`): run i of each takes
+        /// member i mod K, so the interval holds parameter uncertainty too.
+        #[arg(long, value_name = "ENSEMBLE.csv")]
+        ensemble: Option<PathBuf>,
     },
     /// Run every point of a sweep file's design on the same runs, streaming the results to
     /// one HDF5 file; resumes an interrupted sweep. See docs/experiments.md.
@@ -609,8 +613,18 @@ fn main() -> ExitCode {
                 Err(code) => code,
             }
         }
-        Command::Diff { base, alt, seeds, master_seed, out, threads, independent, force } => {
-            experiment_commands::diff(&base, &alt, seeds, master_seed, out, threads, independent, force)
+        Command::Diff { base, alt, seeds, master_seed, out, threads, independent, force, ensemble } => {
+            experiment_commands::diff(
+                &base,
+                &alt,
+                seeds,
+                master_seed,
+                out,
+                threads,
+                independent,
+                force,
+                ensemble.as_deref(),
+            )
         }
         Command::Sweep { sweep, out, threads, force, shard } => {
             experiment_commands::sweep(&sweep, out, threads, force, shard.as_deref())
@@ -737,18 +751,7 @@ fn threads_from(flag: usize) -> Result<usize, ExitCode> {
 /// The scenario of each member of the ensemble in `file`: `s` with the member's values.
 fn ensemble_members(s: &Scenario, path: &Path, file: &Path) -> Result<(calibrate::Ensemble, Vec<Scenario>), ExitCode> {
     let ensemble = calibrate::load_ensemble(file).map_err(|e| calibrate_failed(&e))?;
-    let label = path.display().to_string();
-    let texts = ensemble.member_texts(&s.source_text, &label).map_err(|e| calibrate_failed(&e))?;
-    let mut members = Vec::with_capacity(texts.len());
-    for (m, text) in texts.iter().enumerate() {
-        match caseflow::scenario::load_str(text, &label) {
-            Ok(member) => members.push(member),
-            Err(e) => {
-                esay!("{}: member {m} (line {}) does not give a valid scenario:\n{e}", ensemble.file, m + 2);
-                return Err(ExitCode::from(EXIT_BAD_INPUT));
-            }
-        }
-    }
+    let members = ensemble.member_scenarios(s, path).map_err(|e| calibrate_failed(&e))?;
     Ok((ensemble, members))
 }
 

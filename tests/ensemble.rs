@@ -261,3 +261,34 @@ fn a_screen_fixes_the_parameter_that_does_nothing() {
     let keys: Vec<&str> = reduced.free.iter().map(|p| p.key.as_str()).collect();
     assert_eq!(keys, ["behaviour.investigation.reconcile_logit", "behaviour.sentencing.custodial_logit.grave"]);
 }
+
+#[test]
+fn a_question_scenario_takes_the_members_values_through_its_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = common::repo_path(TINY);
+    let question = write(
+        &dir.path().join("q.toml"),
+        &format!(
+            "base = {:?}\nname = \"q\"\n\n[[incentives]]\nfrom = 2011-01-01\ntrial_judge = {{ reversals = 0.0 }}\n",
+            tiny.display().to_string()
+        ),
+    );
+    let q = scenario::load_path(&question).unwrap();
+    let file = write(
+        &dir.path().join("ensemble.csv"),
+        "member,particle,behaviour.investigation.reconcile_logit\n0,0,-3.0\n1,1,-1.5\n",
+    );
+    let ensemble = calibrate::load_ensemble(&file).unwrap();
+    let members = ensemble.member_scenarios(&q, &question).unwrap();
+    assert_eq!(members.len(), 2);
+    for (m, want) in members.iter().zip([-3.0, -1.5]) {
+        assert_eq!(m.name, "q");
+        assert_eq!(m.behaviour.investigation.reconcile_logit, want);
+        // The question's own entry still applies over the member's base.
+        assert_eq!(m.incentives.len(), q.incentives.len());
+    }
+    // A key the base lacks is named with the ensemble file.
+    let bad = write(&dir.path().join("bad.csv"), "member,particle,behaviour.nope.x\n0,0,1\n");
+    let err = calibrate::load_ensemble(&bad).unwrap().member_scenarios(&q, &question).unwrap_err().to_string();
+    assert!(err.contains("bad.csv:1: column `behaviour.nope.x`"), "{err}");
+}

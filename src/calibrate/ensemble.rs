@@ -280,7 +280,10 @@ pub fn ensemble(
         let log_likelihoods: Vec<f64> = eval
             .summaries(Some(generation as u64), &values, cut)
             .iter()
-            .map(|s| s.as_ref().map_or(f64::NEG_INFINITY, |summary| log_likelihood(summary, &targets, discrepancy, spec.seeds)))
+            .map(|s| {
+                s.as_ref()
+                    .map_or(f64::NEG_INFINITY, |summary| log_likelihood(summary, &targets, discrepancy, spec.seeds))
+            })
             .collect();
         let best = log_likelihoods.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if best == f64::NEG_INFINITY {
@@ -637,6 +640,66 @@ impl Ensemble {
                 splice(scenario_text, &edits)
             })
             .collect())
+    }
+}
+
+impl Ensemble {
+    /// Each member's scenario: `s` (read from `path`) with the member's values. A plain scenario
+    /// holds the keys itself; a question scenario (`base = ...`) takes them from its base, so
+    /// each member's base is written to a temporary file and the question read over it (its
+    /// dated entries pin what they name, as always).
+    ///
+    /// # Errors
+    /// [`CalibrateError::Input`] for keys the scenario (or its base) lacks, a member that does
+    /// not give a valid scenario, or a question over a question.
+    pub fn member_scenarios(
+        &self,
+        s: &crate::scenario::Scenario,
+        path: &Path,
+    ) -> Result<Vec<crate::scenario::Scenario>, CalibrateError> {
+        let label = path.display().to_string();
+        let own = crate::scenario::own_text(&s.source_text);
+        let invalid = |m: usize, e: crate::scenario::ScenarioError| {
+            CalibrateError::Input(vec![Problem::at(
+                &self.file,
+                m + 2,
+                "",
+                format!("member {m} does not give a valid scenario: {e}"),
+            )])
+        };
+        let doc = toml::de::DeTable::parse(own)
+            .map_err(|e| CalibrateError::Other(format!("{label}: cannot re-read the scenario: {}", e.message())))?;
+        let Some(base) = doc.get_ref().get("base") else {
+            let texts = self.member_texts(own, &label)?;
+            return texts
+                .iter()
+                .enumerate()
+                .map(|(m, t)| crate::scenario::load_str(t, &label).map_err(|e| invalid(m, e)))
+                .collect();
+        };
+        let base_span = base.span();
+        let base_path = Path::new(&s.source_path).parent().map_or_else(PathBuf::new, Path::to_path_buf).join(
+            base.get_ref().as_str().ok_or_else(|| CalibrateError::Other(format!("{label}: `base` is not a string")))?,
+        );
+        let base_text = read_text(&base_path, &base_path.display().to_string())?;
+        if toml::de::DeTable::parse(&base_text).is_ok_and(|d| d.get_ref().contains_key("base")) {
+            return Err(CalibrateError::Input(vec![Problem::whole_file(
+                &self.file,
+                format!("{label} is a question over a question: run the ensemble over a scenario or a question on one"),
+            )]));
+        }
+        let texts = self.member_texts(&base_text, &base_path.display().to_string())?;
+        let dir = tempfile::tempdir().map_err(|e| CalibrateError::Other(format!("a temporary directory: {e}")))?;
+        let mut out = Vec::with_capacity(texts.len());
+        for (m, text) in texts.iter().enumerate() {
+            let member_base = dir.path().join(format!("member-{m}.toml"));
+            std::fs::write(&member_base, text)
+                .map_err(|e| CalibrateError::Io { path: member_base.clone(), source: e })?;
+            let quoted = crate::output::toml_quoted(&member_base.display().to_string());
+            let question = splice(own, &[(base_span.clone(), quoted)]);
+            out.push(crate::scenario::load_str(&question, &label).map_err(|e| invalid(m, e))?);
+        }
+        Ok(out)
     }
 }
 

@@ -86,7 +86,7 @@ pub fn screen(
             "the screen needs at least 2 trajectories and an even number of levels".into(),
         ));
     }
-    if !(options.radius > 0.0 && options.radius <= 1.0) || !(0.0..1.0).contains(&options.threshold) {
+    if !(options.radius > 0.0 && options.radius <= 1.0 && (0.0..1.0).contains(&options.threshold)) {
         return Err(CalibrateError::Other("--radius must be in (0, 1] and --threshold in [0, 1)".into()));
     }
     let template = Template::new(scenario_text, scenario_label, spec)?;
