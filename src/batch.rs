@@ -186,6 +186,34 @@ impl Runner {
         results.into_iter().map(|r| r.unwrap_or_else(|| unreachable!("run_each reports every scenario"))).collect()
     }
 
+    /// The runs of a parameter ensemble: run index `i` runs `members[i % members.len()]`, with
+    /// its own random stream as always, so the spread across runs holds both the members'
+    /// differences and the chance of each run. The members must differ only in parameter
+    /// values (the same series and years), as an ensemble's do.
+    pub fn run_members(&self, members: &[&Scenario], batch: &Batch<'_>) -> ScenarioRuns {
+        let prepared: Vec<Prepared<'_>> =
+            self.pool.install(|| members.par_iter().map(|s| Prepared::new(s, &batch.series, batch.until)).collect());
+        let k = prepared.len().max(1) as u64;
+        let slots: Vec<Option<RunResult>> = self.pool.install(|| {
+            batch
+                .run_indices
+                .par_iter()
+                .map(|&run_index| {
+                    if batch.stopped() {
+                        return None;
+                    }
+                    let member = (run_index % k) as usize;
+                    let result = prepared[member].run(batch.master_seed, run_index);
+                    if let Some(callback) = batch.on_run_done {
+                        callback(RunDone { scenario: member, run_index });
+                    }
+                    Some(result)
+                })
+                .collect()
+        });
+        prepared[0].collect(slots)
+    }
+
     /// Runs every (scenario, run index) pair and calls `scenario_done(k, runs)` on the calling
     /// thread as soon as all runs of `scenarios[k]` are done, so a caller can write or
     /// summarise a scenario while others still run. Scenarios may complete in any order; the

@@ -48,6 +48,7 @@ fn provenance(s: &Scenario, path: &Path, master_seed: u64, runs: &[u64], complet
         command_line: command_line(),
         complete,
         shard: None,
+        ensemble: None,
     }
 }
 
@@ -62,11 +63,28 @@ pub fn diff(
     threads: usize,
     independent: bool,
     force: bool,
+    ensemble: Option<&Path>,
 ) -> ExitCode {
     // Both scenarios are checked, and every problem of both printed, before anything runs.
     let (base, alt) = match (load(base_path), load(alt_path)) {
         (Ok(b), Ok(a)) => (b, a),
         _ => return ExitCode::from(EXIT_BAD_INPUT),
+    };
+    // Over an ensemble: member k of each arm is that scenario with parameter set k.
+    let members = match ensemble.map(|file| {
+        let e = caseflow::calibrate::load_ensemble(file)?;
+        Ok::<_, caseflow::calibrate::CalibrateError>((
+            e.member_scenarios(&base, base_path)?,
+            e.member_scenarios(&alt, alt_path)?,
+            e,
+        ))
+    }) {
+        None => None,
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            esay!("{e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
     };
     if seeds < 2 {
         esay!("error: --seeds must be at least 2 (an interval needs two runs)");
@@ -98,7 +116,17 @@ pub fn diff(
     let on_done = |_| bar.inc(1);
     let started = Instant::now();
     let runs = diff::DiffRuns { master_seed, seeds, independent };
-    let outcome = diff::run_diff(&runner, &base, &alt, runs, &stop, &on_done);
+    let outcome = match &members {
+        None => diff::run_diff(&runner, &base, &alt, runs, &stop, &on_done),
+        Some((b, a, _)) => diff::run_diff_over(
+            &runner,
+            &b.iter().collect::<Vec<_>>(),
+            &a.iter().collect::<Vec<_>>(),
+            runs,
+            &stop,
+            &on_done,
+        ),
+    };
     bar.finish_and_clear();
     let outcome = match outcome {
         Ok(o) => o,
@@ -121,6 +149,18 @@ pub fn diff(
             "90% Student t-interval of the mean per-run difference"
         },
     );
+    if let Some((_, _, e)) = &members {
+        record.set(
+            "ensemble",
+            format!(
+                "{} ({} members, sha256 {}): run i takes member i mod {}",
+                e.file,
+                e.members.len(),
+                e.sha256,
+                e.members.len()
+            ),
+        );
+    }
     record
         .scenario
         .push(ScenarioRecord::new("base", &provenance(&base, base_path, master_seed, &paired, outcome.complete)));

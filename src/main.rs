@@ -122,6 +122,11 @@ enum Command {
         /// SLURM_ARRAY_TASK_COUNT when set, else every run.
         #[arg(long, value_name = "I/N")]
         shard: Option<String>,
+        /// Run over a parameter ensemble (`ensemble.csv` of `caseflow ensemble`): run i takes
+        /// member i mod K, with its own random stream, so the p05-p95 band holds parameter and
+        /// run-to-run uncertainty.
+        #[arg(long, value_name = "ENSEMBLE.csv")]
+        ensemble: Option<PathBuf>,
     },
     /// Join the shards of a batch (`run --shard`, a Slurm job array) into the result one
     /// machine writes; lists missing shards and the sbatch line that reruns them.
@@ -154,6 +159,10 @@ enum Command {
         /// Compare only the targets of these years, e.g. 2008-2012.
         #[arg(long, value_parser = calibrate::parse_years)]
         years: Option<RangeInclusive<i32>>,
+        /// The years the scenario was fitted to, e.g. 2000-2009: their hits and those of the
+        /// later years (forecasts: band, 25%, or 0.03 for shares) are reported apart.
+        #[arg(long, value_parser = calibrate::parse_years)]
+        fit_years: Option<RangeInclusive<i32>>,
         /// Where to write the CSV (default: RESULTS/compare.csv).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -193,6 +202,89 @@ enum Command {
         /// Candidate evaluations allowed in total (each runs `seeds` runs).
         #[arg(long, default_value_t = 600)]
         budget: u64,
+        /// Fit only the targets of these years (e.g. 2000-2009), instead of FREE.toml's
+        /// `targets_years`; the report gives the later years' hits apart, as forecasts.
+        #[arg(long, value_parser = calibrate::parse_years)]
+        fit_years: Option<RangeInclusive<i32>>,
+        /// Output directory (default: results/calibration/<scenario>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
+    /// Screen the parameters of FREE.toml before a fit: Morris elementary effects of the
+    /// calibration loss, each parameter moved near the scenario's value; writes the ranking
+    /// and a FREE.toml without the parameters that hardly matter. See docs/calibration.md.
+    Screen {
+        /// The scenario file (TOML), usually a fitted one.
+        scenario: PathBuf,
+        /// Targets file: series,year,value,unit,kind,source,note.
+        #[arg(long)]
+        targets: PathBuf,
+        /// The free parameters, their bounds and how candidates run.
+        #[arg(long)]
+        free: PathBuf,
+        /// Morris trajectories: the screen evaluates trajectories x (parameters + 1) points.
+        #[arg(long, default_value_t = 4)]
+        trajectories: usize,
+        /// Grid levels of the Morris design (even).
+        #[arg(long, default_value_t = 4)]
+        levels: usize,
+        /// Half-width of each parameter's window around its value, as a share of its bounds.
+        #[arg(long, default_value_t = 0.2)]
+        radius: f64,
+        /// Parameters with mu* below this share of the largest are proposed to be fixed.
+        #[arg(long, default_value_t = 0.1)]
+        threshold: f64,
+        /// Seed of the design.
+        #[arg(long = "seed", default_value_t = 1)]
+        seed: u64,
+        /// Use the targets of these years (default: FREE.toml's targets_years).
+        #[arg(long, value_parser = calibrate::parse_years)]
+        fit_years: Option<RangeInclusive<i32>>,
+        /// Output directory (default: results/calibration/<scenario>-screening).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: one per core). Results do not depend on it.
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
+    /// Parameter uncertainty: an ensemble of parameter sets that fit the targets (ABC
+    /// population Monte Carlo, uniform prior on FREE.toml's bounds); `run --ensemble` runs over
+    /// it. See docs/calibration.md.
+    Ensemble {
+        /// The scenario file (TOML), usually the fitted one.
+        scenario: PathBuf,
+        /// Targets file: series,year,value,unit,kind,source,note.
+        #[arg(long)]
+        targets: PathBuf,
+        /// The free parameters, their bounds (the prior) and how candidates run.
+        #[arg(long)]
+        free: PathBuf,
+        /// Candidates per generation.
+        #[arg(long, default_value_t = 64)]
+        particles: usize,
+        /// The model's own error as a share of each published figure (default: estimated from
+        /// the scenario's misfit by the method of moments).
+        #[arg(long)]
+        discrepancy: Option<f64>,
+        /// Generations.
+        #[arg(long, default_value_t = 3)]
+        generations: usize,
+        /// First proposal: sd around the scenario's values as a share of the bounds; 0 draws
+        /// from the prior.
+        #[arg(long, default_value_t = 0.05)]
+        width: f64,
+        /// Parameter sets written to ensemble.csv (default: --particles).
+        #[arg(long)]
+        members: Option<usize>,
+        /// Seed of the sampler.
+        #[arg(long = "seed", default_value_t = 1)]
+        seed: u64,
+        /// Use the targets of these years (default: FREE.toml's targets_years).
+        #[arg(long, value_parser = calibrate::parse_years)]
+        fit_years: Option<RangeInclusive<i32>>,
         /// Output directory (default: results/calibration/<scenario>).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -227,6 +319,10 @@ enum Command {
         /// Overwrite results already in the output directory.
         #[arg(long)]
         force: bool,
+        /// Run both scenarios over a parameter ensemble (`ensemble.csv`): run i of each takes
+        /// member i mod K, so the interval holds parameter uncertainty too.
+        #[arg(long, value_name = "ENSEMBLE.csv")]
+        ensemble: Option<PathBuf>,
     },
     /// Run every point of a sweep file's design on the same runs, streaming the results to
     /// one HDF5 file; resumes an interrupted sweep. See docs/experiments.md.
@@ -376,9 +472,13 @@ fn main() -> ExitCode {
             }
             Err(code) => code,
         },
-        Command::Run { scenario, seeds, master_seed, threads, out, force, timings, shard } => {
+        Command::Run { scenario, seeds, master_seed, threads, out, force, timings, shard, ensemble } => {
             let s = match load(&scenario) {
                 Ok(s) => s,
+                Err(code) => return code,
+            };
+            let members = match ensemble.as_deref().map(|e| ensemble_members(&s, &scenario, e)).transpose() {
+                Ok(m) => m,
                 Err(code) => return code,
             };
             let shard = match shard_choice(shard.as_deref(), seeds) {
@@ -389,10 +489,113 @@ fn main() -> ExitCode {
                 Ok(t) => t,
                 Err(code) => return code,
             };
-            run(&s, &scenario, seeds, master_seed, threads, out, force, timings, shard)
+            let over = members.as_ref().map(|(e, m)| (e, m.as_slice()));
+            run(&s, &scenario, seeds, master_seed, threads, out, force, timings, shard, over)
         }
         Command::Merge { shards, out, force, job_script } => merge_command(shards, out, force, job_script),
-        Command::Compare { results, targets, years, out } => compare(&results, &targets, years, out.as_deref()),
+        Command::Screen {
+            scenario,
+            targets,
+            free,
+            trajectories,
+            levels,
+            radius,
+            threshold,
+            seed,
+            fit_years,
+            out,
+            threads,
+        } => {
+            let options = |name: &str, threads| calibrate::ScreenOptions {
+                trajectories,
+                levels,
+                radius,
+                threshold,
+                seed,
+                out_dir: out.clone().unwrap_or_else(|| calibrate::default_screen_dir(name)),
+                threads,
+                command_line: std::env::args().collect::<Vec<_>>().join(" "),
+            };
+            fit_command(&scenario, &targets, &free, fit_years, threads, |s, spec, rows, threads| {
+                let o = options(&s.name, threads);
+                fs_ready(&o.out_dir)?;
+                let progress = candidates_bar();
+                let label = scenario.display().to_string();
+                let outcome = calibrate::screen(&s.source_text, &label, spec, rows, &o, &|p| progress.tick(p));
+                progress.bar.finish_and_clear();
+                let outcome = outcome.map_err(|e| calibrate_failed(&e))?;
+                say!(
+                    "screen of {} parameters ({} points): mu* of the loss, largest first",
+                    outcome.params.len(),
+                    outcome.points
+                );
+                for p in &outcome.params {
+                    say!(
+                        "  {:<60} {:>9.5} ± {:.5}  {}",
+                        p.key,
+                        p.mu_star,
+                        p.mu_star_conf,
+                        if p.keep { "free" } else { "fixed" }
+                    );
+                }
+                let kept = outcome.params.iter().filter(|p| p.keep).count();
+                say!("{kept} of {} stay free; written:", outcome.params.len());
+                for f in &outcome.files {
+                    say!("  {}", f.display());
+                }
+                Ok(())
+            })
+        }
+        Command::Ensemble {
+            scenario,
+            targets,
+            free,
+            particles,
+            discrepancy,
+            generations,
+            width,
+            members,
+            seed,
+            fit_years,
+            out,
+            threads,
+        } => fit_command(&scenario, &targets, &free, fit_years, threads, |s, spec, rows, threads| {
+            let o = calibrate::EnsembleOptions {
+                particles,
+                discrepancy,
+                generations,
+                width,
+                members: members.unwrap_or(particles),
+                seed,
+                out_dir: out.clone().unwrap_or_else(|| calibrate::default_out_dir(&s.name)),
+                threads,
+                command_line: std::env::args().collect::<Vec<_>>().join(" "),
+            };
+            fs_ready(&o.out_dir)?;
+            let progress = candidates_bar();
+            let label = scenario.display().to_string();
+            let outcome = calibrate::ensemble(&s.source_text, &label, spec, rows, &o, &|p| progress.tick(p));
+            progress.bar.finish_and_clear();
+            let outcome = outcome.map_err(|e| calibrate_failed(&e))?;
+            say!("discrepancy: {:.4} of each published figure", outcome.discrepancy);
+            for g in &outcome.generations {
+                say!(
+                    "generation {}: {} candidates, best log likelihood {:.3}, effective sample size {:.1}",
+                    g.generation,
+                    g.candidates,
+                    g.best_log_likelihood,
+                    g.ess
+                );
+            }
+            say!("{} members over {} parameters; written:", outcome.members.len(), outcome.keys.len());
+            for f in &outcome.files {
+                say!("  {}", f.display());
+            }
+            Ok(())
+        }),
+        Command::Compare { results, targets, years, fit_years, out } => {
+            compare(&results, &targets, years, fit_years, out.as_deref())
+        }
         Command::Report { results, out, targets, years, svg_dir, force } => {
             report_command(caseflow::report::ReportRequest {
                 results,
@@ -404,12 +607,24 @@ fn main() -> ExitCode {
                 command_line: std::env::args().collect::<Vec<_>>().join(" "),
             })
         }
-        Command::Calibrate { scenario, targets, free, budget, out, threads } => match threads_from(threads) {
-            Ok(threads) => calibrate_command(&scenario, &targets, &free, budget, out, threads),
-            Err(code) => code,
-        },
-        Command::Diff { base, alt, seeds, master_seed, out, threads, independent, force } => {
-            experiment_commands::diff(&base, &alt, seeds, master_seed, out, threads, independent, force)
+        Command::Calibrate { scenario, targets, free, budget, fit_years, out, threads } => {
+            match threads_from(threads) {
+                Ok(threads) => calibrate_command(&scenario, &targets, &free, budget, fit_years, out, threads),
+                Err(code) => code,
+            }
+        }
+        Command::Diff { base, alt, seeds, master_seed, out, threads, independent, force, ensemble } => {
+            experiment_commands::diff(
+                &base,
+                &alt,
+                seeds,
+                master_seed,
+                out,
+                threads,
+                independent,
+                force,
+                ensemble.as_deref(),
+            )
         }
         Command::Sweep { sweep, out, threads, force, shard } => {
             experiment_commands::sweep(&sweep, out, threads, force, shard.as_deref())
@@ -533,6 +748,13 @@ fn threads_from(flag: usize) -> Result<usize, ExitCode> {
     }
 }
 
+/// The scenario of each member of the ensemble in `file`: `s` with the member's values.
+fn ensemble_members(s: &Scenario, path: &Path, file: &Path) -> Result<(calibrate::Ensemble, Vec<Scenario>), ExitCode> {
+    let ensemble = calibrate::load_ensemble(file).map_err(|e| calibrate_failed(&e))?;
+    let members = ensemble.member_scenarios(s, path).map_err(|e| calibrate_failed(&e))?;
+    Ok((ensemble, members))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run(
     s: &Scenario,
@@ -544,6 +766,7 @@ fn run(
     force: bool,
     timings: bool,
     shard: Option<Shard>,
+    ensemble: Option<(&calibrate::Ensemble, &[Scenario])>,
 ) -> ExitCode {
     if seeds == 0 {
         esay!("error: --seeds must be at least 1");
@@ -588,7 +811,11 @@ fn run(
         p.0.set(done, n_runs);
     };
     let started = Instant::now();
-    let result = runner.run(s, &Batch::new(master_seed, run_indices).stop_on(&stop).on_run_done(&on_done));
+    let batch = Batch::new(master_seed, run_indices).stop_on(&stop).on_run_done(&on_done);
+    let result = match ensemble {
+        None => runner.run(s, &batch),
+        Some((_, members)) => runner.run_members(&members.iter().collect::<Vec<_>>(), &batch),
+    };
     let elapsed = started.elapsed();
     lock(&progress).0.bar.finish_and_clear();
 
@@ -607,6 +834,11 @@ fn run(
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
         complete: result.complete,
         shard: shard.map(|shard| output::ShardOf { shard, batch_runs: seeds }),
+        ensemble: ensemble.map(|(e, members)| output::EnsembleOf {
+            file: e.file.clone(),
+            sha256: e.sha256.clone(),
+            members: members.len() as u64,
+        }),
     };
     let written = match output::write_results(
         &out_dir,
@@ -762,11 +994,20 @@ fn calibrate_failed(e: &CalibrateError) -> ExitCode {
     }
 }
 
-fn compare(results: &Path, targets: &Path, years: Option<RangeInclusive<i32>>, out: Option<&Path>) -> ExitCode {
-    match calibrate::compare_results(results, targets, years, out) {
+fn compare(
+    results: &Path,
+    targets: &Path,
+    years: Option<RangeInclusive<i32>>,
+    fit_years: Option<RangeInclusive<i32>>,
+    out: Option<&Path>,
+) -> ExitCode {
+    match calibrate::compare_results(results, targets, years, fit_years, out) {
         Ok(report) => {
             say!("{}", report.header());
             say!("{}", report.comparison.table().trim_end());
+            if let Some(split) = &report.split {
+                say!("{}", split.describe().trim_end());
+            }
             say!("written: {}", report.csv_path.display());
             ExitCode::SUCCESS
         }
@@ -795,11 +1036,67 @@ fn report_command(request: caseflow::report::ReportRequest) -> ExitCode {
     }
 }
 
+/// The steps `screen` and `ensemble` share: the scenario, FREE.toml (with `--fit-years`) and
+/// targets loaded, the threads checked, then `body`; its error is the exit code.
+fn fit_command(
+    scenario: &Path,
+    targets: &Path,
+    free: &Path,
+    fit_years: Option<RangeInclusive<i32>>,
+    threads: usize,
+    body: impl FnOnce(&Scenario, &calibrate::CalibrationSpec, &[calibrate::TargetRow], usize) -> Result<(), ExitCode>,
+) -> ExitCode {
+    let prepared = (|| {
+        let s = load(scenario)?;
+        let spec = calibrate::load_free(free).map_err(|e| calibrate_failed(&e))?.with_fit_years(fit_years);
+        let rows = calibrate::load_targets(targets).map_err(|e| calibrate_failed(&e))?;
+        let threads = threads_from(threads)?;
+        body(&s, &spec, &rows, threads)
+    })();
+    match prepared {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+/// Creates the output directory of `screen` or `ensemble` (which write their files into it
+/// atomically, as `calibrate` does).
+fn fs_ready(dir: &Path) -> Result<(), ExitCode> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        esay!("error: cannot create {}: {e}", dir.display());
+        ExitCode::from(EXIT_FAILURE)
+    })
+}
+
+/// A bar of candidates evaluated, per generation.
+struct CandidatesBar {
+    bar: ProgressBar,
+}
+
+fn candidates_bar() -> CandidatesBar {
+    CandidatesBar { bar: progress_bar(1, "{elapsed_precise} generation {msg} [{bar:30}] {pos}/{len} candidates") }
+}
+
+impl CandidatesBar {
+    fn tick(&self, p: Progress) {
+        match p {
+            Progress::GenerationStarted { generation, candidates, .. } => {
+                self.bar.set_length(candidates as u64);
+                self.bar.set_position(0);
+                self.bar.set_message(generation.to_string());
+            }
+            Progress::CandidateDone { .. } => self.bar.inc(1),
+            _ => {}
+        }
+    }
+}
+
 fn calibrate_command(
     scenario_path: &Path,
     targets: &Path,
     free: &Path,
     budget: u64,
+    fit_years: Option<RangeInclusive<i32>>,
     out: Option<PathBuf>,
     threads: usize,
 ) -> ExitCode {
@@ -808,7 +1105,7 @@ fn calibrate_command(
         Err(code) => return code,
     };
     let spec = match calibrate::load_free(free) {
-        Ok(spec) => spec,
+        Ok(spec) => spec.with_fit_years(fit_years),
         Err(e) => return calibrate_failed(&e),
     };
     let target_rows = match calibrate::load_targets(targets) {
@@ -902,6 +1199,9 @@ fn calibrate_command(
             fit.fitted_all_years.hits(),
             fit.fitted_all_years.total()
         );
+        if let Some(years) = &spec.years {
+            say!("{}", fit.fitted_all_years.forecast_split(years.clone()).describe().trim_end());
+        }
     }
     say!("results: {dir} (fitted.toml, report.md, generations.csv, fit.csv, state.toml)");
     ExitCode::SUCCESS

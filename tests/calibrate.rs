@@ -19,6 +19,8 @@ use caseflow::calibrate::{
 };
 use caseflow::scenario;
 
+mod common;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new("tests/fixtures/calibrate").join(name)
 }
@@ -131,7 +133,8 @@ fn compare_on_the_fixture_gives_exact_hits_and_loss() {
 fn compare_results_writes_its_csv_and_requires_provenance() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("compare.csv");
-    let report = calibrate::compare_results(&fixture("results"), &fixture("targets.csv"), None, Some(&out)).unwrap();
+    let report =
+        calibrate::compare_results(&fixture("results"), &fixture("targets.csv"), None, None, Some(&out)).unwrap();
     assert_eq!(std::fs::read_to_string(&out).unwrap(), report.comparison.csv());
     assert!(report.header().contains("scenario `tiny`"), "{}", report.header());
     assert!(report.header().contains("master seed 7, 4 runs"), "{}", report.header());
@@ -140,9 +143,48 @@ fn compare_results_writes_its_csv_and_requires_provenance() {
     let bare = dir.path().join("bare");
     std::fs::create_dir(&bare).unwrap();
     std::fs::copy(fixture("results/summary.csv"), bare.join("summary.csv")).unwrap();
-    let err = calibrate::compare_results(&bare, &fixture("targets.csv"), None, Some(&out)).unwrap_err();
+    let err = calibrate::compare_results(&bare, &fixture("targets.csv"), None, None, Some(&out)).unwrap_err();
     assert!(err.is_bad_input());
     assert!(err.to_string().contains("provenance.toml: no provenance"), "{err}");
+}
+
+/// Fitted on 2011, the rows of 2012 and 2013 are forecasts: procurator.sent_to_court 2012
+/// (+20%: a miss in sample, a hit as a forecast within 25%), jury.acquittal_rate 2012 (a hit
+/// either way, 0.019 off) and appeal 2013 (missing). The 9 rows of 2011 keep their 4 hits.
+#[test]
+fn compare_reports_the_forecast_years_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("compare.csv");
+    let report =
+        calibrate::compare_results(&fixture("results"), &fixture("targets.csv"), None, Some(2011..=2011), Some(&out))
+            .unwrap();
+    let split = report.split.expect("a split with --fit-years");
+    assert_eq!((split.fitted_rows, split.fitted_hits), (9, 4));
+    assert_eq!((split.forecast_rows, split.forecast_hits, split.forecast_strict_hits), (3, 2, 1));
+    let text = split.describe();
+    assert!(text.contains("fitted years 2011-2011: 4 of 9 hits"), "{text}");
+    assert!(
+        text.contains(
+            "forecast years (after 2011): 2 of 3 hits (band, 25%, or 0.03 for shares); 1 by the in-sample rule"
+        ),
+        "{text}"
+    );
+    // The CLI prints the same lines.
+    let o = common::run([
+        "compare",
+        fixture("results").to_str().unwrap(),
+        "--targets",
+        fixture("targets.csv").to_str().unwrap(),
+        "--fit-years",
+        "2011",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        common::text(&o.stdout).contains("forecast years (after 2011): 2 of 3 hits"),
+        "{}",
+        common::text(&o.stdout)
+    );
 }
 
 #[test]
@@ -575,4 +617,15 @@ fn calibration_minimises_the_objective_its_free_file_names() {
         let outcome = run(&text, &spec, &inside, dir.path(), 1, &AtomicBool::new(false), &|_| ());
         assert_eq!(outcome.start_loss, fit.soft_misses_banded(0.0, 0.5, band_hits), "band_hits {band_hits}");
     }
+}
+
+#[test]
+fn fit_years_on_the_command_line_override_free_toml_and_its_fingerprint() {
+    let spec = calibrate::load_free(&fixture("small.toml")).unwrap();
+    assert_eq!(spec.years, Some(2011..=2011));
+    let same = spec.clone().with_fit_years(None);
+    assert_eq!(same, spec);
+    let wider = spec.clone().with_fit_years(Some(2011..=2012));
+    assert_eq!(wider.years, Some(2011..=2012));
+    assert_ne!(wider.text, spec.text, "a state saved under other fit years is not resumed");
 }

@@ -68,6 +68,7 @@ impl Fixture {
             command_line: "caseflow run scenarios/kazakhstan.toml --runs 3\t--out \"x\"".to_owned(),
             complete: false,
             shard: None,
+            ensemble: None,
         };
         Self { prov, series, units, years, runs }
     }

@@ -29,6 +29,12 @@ pub const REL_TOLERANCE: f64 = 0.15;
 pub const SHARE_ABS_TOLERANCE: f64 = 0.02;
 /// Smallest denominator of a share's loss.
 pub const SHARE_LOSS_FLOOR: f64 = 0.05;
+/// A forecast (a year after the fitted ones) is a hit within the band, or within 25% (0.03 for
+/// shares): the rule the out-of-sample checks of the project use, wider than the in-sample 15%
+/// because a forecast also carries the error of the years it did not see.
+pub const FORECAST_REL_TOLERANCE: f64 = 0.25;
+/// Absolute error at or below which a forecast share is a hit.
+pub const FORECAST_SHARE_ABS_TOLERANCE: f64 = 0.03;
 /// Allowance for decimal rounding in the tolerance tests: 0.22 - 0.20 is 0.020000000000000018
 /// in binary floating point, and must still count as "at most 0.02".
 const SLACK: f64 = 1e-9;
@@ -187,7 +193,94 @@ fn row_loss(e: f64, tolerance: f64) -> f64 {
     (beyond * beyond).min(1.0)
 }
 
+impl CompareRow {
+    /// A hit under the forecast rule ([`FORECAST_REL_TOLERANCE`], [`FORECAST_SHARE_ABS_TOLERANCE`],
+    /// or the band).
+    pub fn forecast_hit(&self) -> bool {
+        if self.status == Status::Missing || self.mean.is_nan() {
+            return false;
+        }
+        let in_band = self.p05 <= self.published && self.published <= self.p95;
+        let rel_ok = self.rel_error.abs() <= FORECAST_REL_TOLERANCE + SLACK;
+        let abs_ok = self.unit == "share" && self.abs_error.abs() <= FORECAST_SHARE_ABS_TOLERANCE + SLACK;
+        in_band || rel_ok || abs_ok
+    }
+}
+
+/// A comparison split at the end of the fitted years: the fitted years under the hit rule, the
+/// later ones (forecasts) under both rules.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForecastSplit {
+    pub fit_years: RangeInclusive<i32>,
+    /// Rows of the fitted years, and their hits.
+    pub fitted_rows: usize,
+    pub fitted_hits: usize,
+    /// Rows after the fitted years, their hits under the forecast rule and under the hit rule.
+    pub forecast_rows: usize,
+    pub forecast_hits: usize,
+    pub forecast_strict_hits: usize,
+    /// Median width of the p05-p95 band relative to the published value, over rows with a
+    /// published value other than 0 (NaN with none).
+    pub median_band_width: f64,
+}
+
+impl ForecastSplit {
+    /// The lines for the terminal and reports.
+    pub fn describe(&self) -> String {
+        let (a, b) = (self.fit_years.start(), self.fit_years.end());
+        let mut out = format!(
+            "fitted years {a}-{b}: {} of {} hits (band, 15%, or 0.02 for shares)\n",
+            self.fitted_hits, self.fitted_rows
+        );
+        if self.forecast_rows == 0 {
+            out.push_str("forecast years: no target rows after the fitted years\n");
+        } else {
+            out.push_str(&format!(
+                "forecast years (after {b}): {} of {} hits (band, {}%, or {} for shares); {} by the in-sample rule\n",
+                self.forecast_hits,
+                self.forecast_rows,
+                FORECAST_REL_TOLERANCE * 100.0,
+                FORECAST_SHARE_ABS_TOLERANCE,
+                self.forecast_strict_hits
+            ));
+        }
+        out.push_str(&format!(
+            "median p05-p95 band width: {:.1}% of the published value\n",
+            self.median_band_width * 100.0
+        ));
+        out
+    }
+}
+
 impl Comparison {
+    /// Splits the rows at the end of `fit_years`: rows of those years count as fitted, rows
+    /// after them as forecasts (rows before them are in neither).
+    pub fn forecast_split(&self, fit_years: RangeInclusive<i32>) -> ForecastSplit {
+        let fitted: Vec<&CompareRow> = self.rows.iter().filter(|r| fit_years.contains(&r.year)).collect();
+        let ahead: Vec<&CompareRow> = self.rows.iter().filter(|r| r.year > *fit_years.end()).collect();
+        let mut widths: Vec<f64> = self
+            .rows
+            .iter()
+            .filter(|r| r.published != 0.0 && r.p95.is_finite() && r.p05.is_finite())
+            .map(|r| (r.p95 - r.p05) / r.published.abs())
+            .collect();
+        widths.sort_by(f64::total_cmp);
+        let median_band_width = match widths.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => widths[n / 2],
+            n => (widths[n / 2 - 1] + widths[n / 2]) / 2.0,
+        };
+        ForecastSplit {
+            fitted_rows: fitted.len(),
+            fitted_hits: fitted.iter().filter(|r| r.status == Status::Hit).count(),
+            forecast_rows: ahead.len(),
+            forecast_hits: ahead.iter().filter(|r| r.forecast_hit()).count(),
+            forecast_strict_hits: ahead.iter().filter(|r| r.status == Status::Hit).count(),
+            median_band_width,
+            fit_years,
+        }
+    }
+
     /// Rows compared (missing ones included).
     pub fn total(&self) -> usize {
         self.rows.len()

@@ -88,6 +88,19 @@ pub struct CalibrationSpec {
     pub free: Vec<FreeParam>,
 }
 
+impl CalibrationSpec {
+    /// The specification with its fitted years set from the command line (`--fit-years`),
+    /// when given. The years are appended to the text that the calibration state fingerprints,
+    /// so a calibration is never resumed under other fitted years.
+    pub fn with_fit_years(mut self, years: Option<RangeInclusive<i32>>) -> CalibrationSpec {
+        if let Some(y) = years {
+            self.text.push_str(&format!("\n# --fit-years {}-{}\n", y.start(), y.end()));
+            self.years = Some(y);
+        }
+        self
+    }
+}
+
 /// The population CMA-ES uses by default for `n` parameters: 4 + floor(3 ln n).
 pub fn default_population(n: usize) -> usize {
     4 + (3.0 * (n.max(1) as f64).ln()).floor() as usize

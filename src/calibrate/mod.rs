@@ -19,9 +19,11 @@
 
 mod cmaes;
 mod compare;
+mod ensemble;
 mod evaluate;
 mod free;
 mod report;
+mod screen;
 mod state;
 mod targets;
 
@@ -34,10 +36,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 pub use cmaes::{CmaState, SepCmaEs};
 pub use compare::{
-    CompareRow, Comparison, GroupResult, REL_TOLERANCE, Results, ResultsInfo, SHARE_ABS_TOLERANCE, SHARE_LOSS_FLOOR,
-    Status, compare, parse_summary, read_results,
+    CompareRow, Comparison, FORECAST_REL_TOLERANCE, FORECAST_SHARE_ABS_TOLERANCE, ForecastSplit, GroupResult,
+    REL_TOLERANCE, Results, ResultsInfo, SHARE_ABS_TOLERANCE, SHARE_LOSS_FLOOR, Status, compare, parse_summary,
+    read_results,
+};
+pub use ensemble::{
+    ENSEMBLE_CSV, ENSEMBLE_MD, Ensemble, EnsembleOptions, EnsembleOutcome, GenerationSummary, PARTICLES_CSV, Particle,
+    ensemble, estimate_discrepancy, load_ensemble, log_likelihood, weighted_quantile,
 };
 pub use free::{CalibrationSpec, FreeParam, Objective, Template, default_population, load_free, parse_free};
+pub use screen::{
+    SCREENED_FREE, SCREENING_CSV, SCREENING_MD, ScreenOptions, ScreenOutcome, Screened, default_screen_dir, screen,
+};
 pub use targets::{GROUP_ORDER, TargetKind, TargetRow, load_targets, parse_targets, series_group};
 
 use evaluate::Evaluator;
@@ -257,6 +267,8 @@ pub struct CompareReport {
     pub results: ResultsInfo,
     pub targets_file: String,
     pub comparison: Comparison,
+    /// With `--fit-years`: the fitted years and the forecasts after them, apart.
+    pub split: Option<ForecastSplit>,
     pub csv_path: PathBuf,
 }
 
@@ -279,7 +291,8 @@ impl CompareReport {
 
 /// `caseflow compare`: reads the results in `results` and the targets, compares them (only the
 /// targets of `years` when given), and writes `compare.csv` into the results directory (or to
-/// `out`) atomically.
+/// `out`) atomically. With `fit_years` (the years a calibration fitted), the hits of those
+/// years and of the years after them (forecasts, under the forecast rule) are reported apart.
 ///
 /// # Errors
 /// [`CalibrateError::Input`] for unreadable or malformed inputs, [`CalibrateError::Io`] when
@@ -288,14 +301,16 @@ pub fn compare_results(
     results: &Path,
     targets: &Path,
     years: Option<RangeInclusive<i32>>,
+    fit_years: Option<RangeInclusive<i32>>,
     out: Option<&Path>,
 ) -> Result<CompareReport, CalibrateError> {
     let res = read_results(results)?;
     let target_rows = load_targets(targets)?;
     let comparison = compare(&res.summary, &target_rows, years);
+    let split = fit_years.map(|y| comparison.forecast_split(y));
     let csv_path = out.map_or_else(|| res.info.dir.join("compare.csv"), Path::to_path_buf);
     write_file_atomic(&csv_path, comparison.csv().as_bytes())?;
-    Ok(CompareReport { results: res.info, targets_file: targets.display().to_string(), comparison, csv_path })
+    Ok(CompareReport { results: res.info, targets_file: targets.display().to_string(), comparison, split, csv_path })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -163,6 +163,16 @@ pub(super) fn report_md(c: &ReportContext<'_>) -> String {
         spec.sigma0
     );
     let _ = writeln!(r, "Command: `{}`\n", one_line(&c.options.command_line));
+    let rows: Vec<(&str, i32)> = c.fit.fitted_fit_years.rows.iter().map(|row| (row.series.as_str(), row.year)).collect();
+    let _ = writeln!(
+        r,
+        "Free parameters against figures: {} free, {} target rows, of which {} independent (the rank of what \
+         the rows say about each year's counts: a published rate whose two counts are published too adds \
+         nothing; `record::independent_rows`).\n",
+        spec.free.len(),
+        c.fit_rows,
+        crate::record::independent_rows(&rows)
+    );
     let _ = writeln!(
         r,
         "Running the same command again gives the same result; it resumes from `state.toml` in this \
@@ -213,6 +223,16 @@ pub(super) fn report_md(c: &ReportContext<'_>) -> String {
             all.hits(),
             all.total()
         );
+    }
+    if let Some(years) = &c.spec.years {
+        let split = f.fitted_all_years.forecast_split(years.clone());
+        let _ = writeln!(
+            r,
+            "\nFitted and forecast years apart (the forecast rule is wider: a forecast also carries the error of the years it did not see):\n"
+        );
+        for line in split.describe().lines() {
+            let _ = writeln!(r, "- {line}");
+        }
     }
     let _ = writeln!(r, "\nBy group, {}:\n", c.years());
     let _ = writeln!(r, "| group | rows | hits, start | hits, fitted | loss, start | loss, fitted |");

@@ -323,7 +323,30 @@ pub fn run_diff(
     stop: &AtomicBool,
     on_run_done: &(dyn Fn(RunDone) + Sync),
 ) -> Result<DiffOutcome, ArmMismatch> {
+    run_diff_over(runner, &[base], &[alt], runs, stop, on_run_done)
+}
+
+/// [`run_diff`] over a parameter ensemble: run `i` of each arm takes member `i mod K` of that
+/// arm (`base[k]` and `alt[k]` are the same parameter set `k`), so the pairs still share their
+/// random numbers and their parameters, and the interval holds parameter uncertainty too.
+///
+/// # Errors
+/// As [`run_diff`]; also when the arms have different numbers of members (or none).
+pub fn run_diff_over(
+    runner: &Runner,
+    base_members: &[&Scenario],
+    alt_members: &[&Scenario],
+    runs: DiffRuns,
+    stop: &AtomicBool,
+    on_run_done: &(dyn Fn(RunDone) + Sync),
+) -> Result<DiffOutcome, ArmMismatch> {
     let DiffRuns { master_seed, seeds, independent } = runs;
+    let (Some(&base), Some(&alt)) = (base_members.first(), alt_members.first()) else {
+        return Err(ArmMismatch("no scenario to run".into()));
+    };
+    if base_members.len() != alt_members.len() {
+        return Err(ArmMismatch("the two arms have different numbers of ensemble members".into()));
+    }
     let names = |s: &Scenario| series_defs(s).into_iter().map(|d| d.name).collect::<Vec<_>>();
     if names(base) != names(alt) {
         return Err(ArmMismatch(
@@ -334,9 +357,15 @@ pub fn run_diff(
         return Err(ArmMismatch("the two scenarios report different years: a diff compares the same years".into()));
     }
     let batch = Batch::new(master_seed, 0..seeds).stop_on(stop).on_run_done(on_run_done);
-    let mut arms = runner.run_all(&[base, alt], &batch);
-    let other = independent
-        .then(|| runner.run(alt, &Batch::new(master_seed, seeds..2 * seeds).stop_on(stop).on_run_done(on_run_done)));
+    let mut arms = if base_members.len() == 1 {
+        runner.run_all(&[base, alt], &batch)
+    } else {
+        vec![runner.run_members(base_members, &batch), runner.run_members(alt_members, &batch)]
+    };
+    let other = independent.then(|| {
+        runner
+            .run_members(alt_members, &Batch::new(master_seed, seeds..2 * seeds).stop_on(stop).on_run_done(on_run_done))
+    });
     let alt_runs = arms.pop().unwrap_or_else(|| unreachable!("two scenarios in, two out"));
     let base_runs = arms.pop().unwrap_or_else(|| unreachable!("two scenarios in, two out"));
     let complete = base_runs.complete && alt_runs.complete && other.as_ref().is_none_or(|o| o.complete);

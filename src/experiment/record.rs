@@ -140,6 +140,7 @@ mod tests {
             command_line: "caseflow diff".into(),
             complete: true,
             shard: None,
+            ensemble: None,
         };
         let mut r = Record::new("diff", "caseflow diff a b");
         r.set("interval", "90% Student t");

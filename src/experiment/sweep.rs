@@ -444,6 +444,7 @@ fn header(plan: &SweepPlan, points: &[Point], command_line: &str) -> SweepH5 {
         command_line: command_line.to_string(),
         complete: true,
         shard: None,
+        ensemble: None,
     };
     record.scenario.push(ScenarioRecord::new("base", &prov));
     SweepH5 {

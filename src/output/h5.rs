@@ -82,6 +82,12 @@ fn write_contents(file: &File, c: &H5Contents<'_>) -> hdf5::Result<()> {
         }
     }
 
+    if let Some(e) = &prov.ensemble {
+        string_attr(file, "ensemble_file", &e.file)?;
+        string_attr(file, "ensemble_sha256", &e.sha256)?;
+        scalar_attr(file, "ensemble_members", &e.members)?;
+    }
+
     let provenance = group(file, "provenance")?;
     provenance
         .new_dataset::<VarLenUnicode>()

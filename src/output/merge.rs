@@ -231,6 +231,13 @@ pub fn merge(request: &MergeRequest) -> Result<Merged, MergeError> {
         command_line: request.command_line.clone(),
         complete: true,
         shard: None,
+        // Every shard ran the same command over the same ensemble (the scenario text and the
+        // seeds are checked; the ensemble is carried from the first).
+        ensemble: first.record.ensemble.as_ref().map(|e| crate::output::EnsembleOf {
+            file: e.file.clone(),
+            sha256: e.sha256.clone(),
+            members: e.members,
+        }),
     };
     let written =
         write_results(&request.out, request.force, &prov, &all.series, &all.units, &all.years, &all.runs, &summary)

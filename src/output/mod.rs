@@ -29,7 +29,10 @@ pub use csv_text::{csv_text, summary_csv};
 pub use files::{Content, prepare_dir_for, write_files};
 pub use h5::{ResultsRead, read_results_h5};
 pub use provenance::toml_string as toml_quoted;
-pub use provenance::{Provenance, ProvenanceRecord, ShardOf, ShardRecord, TomlU64, read_provenance_toml, sha256_hex};
+pub use provenance::{
+    EnsembleOf, EnsembleRecord, Provenance, ProvenanceRecord, ShardOf, ShardRecord, TomlU64, read_provenance_toml,
+    sha256_hex,
+};
 
 use crate::summary::{RunValues, SummaryRow};
 

@@ -28,6 +28,18 @@ pub struct Provenance {
     pub complete: bool,
     /// Set when these results are one shard of a larger batch (`--shard`, a Slurm job array).
     pub shard: Option<ShardOf>,
+    /// Set when the runs went over a parameter ensemble (`run --ensemble`): run `i` took member
+    /// `i mod members`.
+    pub ensemble: Option<EnsembleOf>,
+}
+
+/// The parameter ensemble runs went over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnsembleOf {
+    /// The ensemble file's path as given.
+    pub file: String,
+    pub sha256: String,
+    pub members: u64,
 }
 
 /// Which share of which batch a shard's results are.
@@ -76,6 +88,18 @@ pub struct ProvenanceRecord {
     /// Present in a shard's results only.
     #[serde(default)]
     pub shard: Option<ShardRecord>,
+    /// Present when the runs went over a parameter ensemble.
+    #[serde(default)]
+    pub ensemble: Option<EnsembleRecord>,
+}
+
+/// The `[ensemble]` table of `provenance.toml`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnsembleRecord {
+    pub file: String,
+    pub sha256: String,
+    pub members: u64,
 }
 
 /// The `[shard]` table of a shard's `provenance.toml`.
@@ -193,6 +217,17 @@ pub(crate) fn provenance_toml(file: &ProvenanceFile<'_>) -> String {
             shard.base
         ),
     };
+    let ensemble = match &prov.ensemble {
+        None => String::new(),
+        Some(e) => format!(
+            "\n# The runs went over a parameter ensemble: run i took member i mod {} of the file.\n\
+             [ensemble]\nfile = {}\nsha256 = {}\nmembers = {}\n",
+            e.members,
+            toml_string(&e.file),
+            toml_string(&e.sha256),
+            e.members
+        ),
+    };
     format!(
         r#"# Provenance of the results in this directory, written by caseflow {CRATE_VERSION}.
 # The scenario text itself is stored in {h5} (/provenance/scenario_text).
@@ -224,7 +259,7 @@ n_runs = {n_runs}
 run_indices = [{run_indices}]
 
 files = [{files}]
-{shard}"#
+{shard}{ensemble}"#
     )
 }
 
@@ -316,6 +351,7 @@ mod tests {
             command_line: "caseflow run".into(),
             complete: false,
             shard: Some(ShardOf { shard: Shard { index: 1, count: 3, base: 1 }, batch_runs: 10 }),
+            ensemble: None,
         };
         let text = provenance_toml(&ProvenanceFile {
             prov: &prov,

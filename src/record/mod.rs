@@ -15,7 +15,7 @@ pub mod trace;
 
 pub use event::{Event, N_TERMINALS, Subject, Terminal};
 pub use recorder::Recorder;
-pub use series::{SeriesDef, series_defs};
+pub use series::{SeriesDef, independent_rows, series_defs};
 
 /// National counters, one slot per year. Units in the comments: "cases" are court cases,
 /// "episodes" registered criminal cases (several may be joined into one court case),

@@ -1,7 +1,7 @@
 //! The published series: each defined from a year's counters, with the published definition
 //! (a count, a ratio, a share), nationally and per province.
 
-use super::{Counter, ProvinceCounter, Tally};
+use super::{Counter, N_COUNTERS, ProvinceCounter, Tally};
 use crate::scenario::Scenario;
 
 /// How a series is computed from the counters of a year.
@@ -198,5 +198,89 @@ impl SeriesDef {
                 cv_across(&shares)
             }
         }
+    }
+}
+
+/// How many of the national `rows` (series name, year) are independent of each other: the
+/// rank, year by year, of what they say about the year's counters in logarithms. A count says
+/// `log c`, a ratio `a / b` and a share `a / (a + b)` both say `log a - log b`; a published
+/// ratio whose two counts are also published adds nothing. Rows of other forms (sums, spreads
+/// across provinces) and names that are not national series count as independent.
+pub fn independent_rows(rows: &[(&str, i32)]) -> usize {
+    let defs = national_defs();
+    let mut years: Vec<i32> = rows.iter().map(|r| r.1).collect();
+    years.sort_unstable();
+    years.dedup();
+    let mut total = 0;
+    for year in years {
+        let mut constraints: Vec<Vec<f64>> = Vec::new();
+        for &(name, _) in rows.iter().filter(|r| r.1 == year) {
+            let mut v = vec![0.0; N_COUNTERS];
+            match defs.iter().find(|d| d.0 == name).map(|d| d.2) {
+                Some(Def::Count(c)) => v[c as usize] = 1.0,
+                Some(Def::Ratio(a, b) | Def::ShareOfSum(a, b)) => {
+                    v[a as usize] += 1.0;
+                    v[b as usize] -= 1.0;
+                }
+                _ => {
+                    total += 1;
+                    continue;
+                }
+            }
+            constraints.push(v);
+        }
+        total += rank(constraints);
+    }
+    total
+}
+
+/// Rank of a small matrix by Gaussian elimination with partial pivoting (entries are small
+/// integers, so a tolerance of 1e-9 separates zero from not).
+fn rank(mut m: Vec<Vec<f64>>) -> usize {
+    let cols = m.first().map_or(0, Vec::len);
+    let mut r = 0;
+    for c in 0..cols {
+        let Some(p) = (r..m.len()).max_by(|&i, &j| m[i][c].abs().total_cmp(&m[j][c].abs())) else { break };
+        if m[p][c].abs() < 1e-9 {
+            continue;
+        }
+        m.swap(r, p);
+        for i in 0..m.len() {
+            if i != r {
+                let f = m[i][c] / m[r][c];
+                if f != 0.0 {
+                    for k in c..cols {
+                        m[i][k] -= f * m[r][k];
+                    }
+                }
+            }
+        }
+        r += 1;
+    }
+    r
+}
+
+#[cfg(test)]
+mod independence_tests {
+    use super::independent_rows;
+
+    #[test]
+    fn a_ratio_of_published_counts_adds_nothing() {
+        // Jury acquitted, convicted and the acquittal rate: two independent figures.
+        let rows = [("jury.acquitted", 2010), ("jury.convicted", 2010), ("jury.acquittal_rate", 2010)];
+        assert_eq!(independent_rows(&rows), 2);
+        // In another year each is new.
+        assert_eq!(independent_rows(&[("jury.acquitted", 2010), ("jury.acquitted", 2011)]), 2);
+        // A rate alone is a figure; a sum (reconciliation.total) always counts.
+        assert_eq!(independent_rows(&[("jury.acquittal_rate", 2010), ("reconciliation.total", 2010)]), 2);
+        // pretrial, court share of heard... : pretrial_share with pretrial and the court count it
+        // shares with court_share_of_heard (TrialClosedReconciled / CourtHeard) and court.cases_heard.
+        let rows = [
+            ("reconciliation.pretrial", 2005),
+            ("reconciliation.court_share_of_heard", 2005),
+            ("court.cases_heard", 2005),
+            ("reconciliation.pretrial_share", 2005),
+        ];
+        assert_eq!(independent_rows(&rows), 3);
     }
 }
