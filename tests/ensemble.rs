@@ -234,9 +234,9 @@ fn a_screen_fixes_the_parameter_that_does_nothing() {
     let runner = Runner::new(0).unwrap();
     let targets = published(&runner, &s, 77);
     let dir = tempfile::tempdir().unwrap();
-    // The torture pipeline's settlement chance touches no published figure of the fixture.
+    // The torture pipeline's settlement log-odds touch no published figure of the fixture.
     let free = std::fs::read_to_string(FREE).unwrap()
-        + "\n[[free]]\nkey = \"behaviour.torture.reconciled\"\nmin = 0.0\nmax = 1.0\n";
+        + "\n[[free]]\nkey = \"behaviour.torture.reconciled_logit\"\nmin = -3.0\nmax = 1.0\n";
     let spec = calibrate::parse_free(&free, "three.free.toml").unwrap();
     let o = ScreenOptions {
         trajectories: 4,
@@ -252,7 +252,7 @@ fn a_screen_fixes_the_parameter_that_does_nothing() {
     let outcome = calibrate::screen(&s.source_text, TINY, &spec, &targets, &o, &|_| {}).unwrap();
     assert_eq!(outcome.points, 16);
     let last = outcome.params.last().unwrap();
-    assert_eq!(last.key, "behaviour.torture.reconciled");
+    assert_eq!(last.key, "behaviour.torture.reconciled_logit");
     assert_eq!(last.mu_star, 0.0);
     assert!(!last.keep);
     assert!(outcome.params[..2].iter().all(|p| p.keep && p.mu_star > 0.0), "{:?}", outcome.params);
