@@ -163,7 +163,8 @@ pub(super) fn report_md(c: &ReportContext<'_>) -> String {
         spec.sigma0
     );
     let _ = writeln!(r, "Command: `{}`\n", one_line(&c.options.command_line));
-    let rows: Vec<(&str, i32)> = c.fit.fitted_fit_years.rows.iter().map(|row| (row.series.as_str(), row.year)).collect();
+    let rows: Vec<(&str, i32)> =
+        c.fit.fitted_fit_years.rows.iter().map(|row| (row.series.as_str(), row.year)).collect();
     let _ = writeln!(
         r,
         "Free parameters against figures: {} free, {} target rows, of which {} independent (the rank of what \
