@@ -37,6 +37,10 @@ pub fn bargain(c: &Case, pressure: f64) -> bool {
 /// The most of her demand a victim can be pressed to give up: she keeps at least 5% of it.
 pub const MAX_PRESSURE: f64 = 0.95;
 
+/// The chance of a choice the law in force removes (a procurator barred from appealing an
+/// acquittal): zero by the rule, not a behaviour to fit.
+pub const FORBIDDEN: f64 = 0.0;
+
 /// Officials' pressure on a victim to accept less, as the province's local network leans on
 /// her: its pull (`reconciliation_shift`, log-odds) moves the pressure on the log-odds scale,
 /// so a close network presses harder and a distant one less, and neither pushes it past the

@@ -30,6 +30,10 @@ const HONEST_SHARE: f64 = 0.5;
 /// `police_custody_hours`).
 const SHORT_CUSTODY_HOURS: f64 = 48.0;
 
+/// The work of one full investigation: the unit in which `unsolved_work`, `reconcile_work` and
+/// `detained_work` are scenario keys, so it is 1 by definition, not a parameter.
+const FULL_INVESTIGATION: f64 = 1.0;
+
 impl<T: Tracer> World<'_, T> {
     /// A crime is registered (public prosecution, or a criminal misdemeanour). Returns the
     /// episodes (registered criminal cases) it joins, at most `max_episodes`.
@@ -132,7 +136,7 @@ impl<T: Tracer> World<'_, T> {
             // Coverage compares capacity with the work the caseload asks for: a report that
             // would be solved without overload needs a full investigation even when triage
             // drops it; one that would not takes only `unsolved_work`.
-            let needed = if draw < solvability { 1.0 } else { s.behaviour.investigation.unsolved_work };
+            let needed = if draw < solvability { FULL_INVESTIGATION } else { s.behaviour.investigation.unsolved_work };
             self.add_work(province, episodes, needed);
             self.record(&report, Event::Ended(Terminal::Unsolved));
             return episodes;
@@ -259,7 +263,7 @@ impl<T: Tracer> World<'_, T> {
         } else if case.detained {
             b.detained_work
         } else {
-            1.0
+            FULL_INVESTIGATION
         };
         self.add_work(province, episodes, work);
 

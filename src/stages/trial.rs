@@ -11,7 +11,7 @@
 //! release reconciled defendants.
 
 use super::appeal::{Appellant, procurator_appeal_chance};
-use super::common::REFERENCE_WEAKNESS;
+use super::common::{FORBIDDEN, REFERENCE_WEAKNESS};
 use super::common::{bargain, learn, local_pressure, pick_in};
 use super::investigation::{complaint_chance, complaint_decision};
 use super::law::{reconciliation_eligibility, repentance_eligible};
@@ -396,7 +396,7 @@ impl<T: Tracer> World<'_, T> {
                 let chance = if rules.procurator_appeal_acquittals {
                     procurator_appeal_chance(s.behaviour.appeal.procurator_appeal_acquittal, inc.procurator.acquittals)
                 } else {
-                    0.0
+                    FORBIDDEN
                 };
                 self.appeal_or_end(index, Verdict::Acquitted, Appellant::Procurator, chance);
             }
