@@ -292,3 +292,70 @@ fn a_question_scenario_takes_the_members_values_through_its_base() {
     let err = calibrate::load_ensemble(&bad).unwrap().member_scenarios(&q, &question).unwrap_err().to_string();
     assert!(err.contains("bad.csv:1: column `behaviour.nope.x`"), "{err}");
 }
+
+#[test]
+fn diff_over_an_ensemble_pairs_each_run_with_its_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = common::repo_path(TINY);
+    let question = write(
+        &dir.path().join("q.toml"),
+        &format!(
+            "base = {:?}\nname = \"q\"\n\n[[incentives]]\nfrom = 2011-01-01\ntrial_judge = {{ reversals = 0.0 }}\n",
+            tiny.display().to_string()
+        ),
+    );
+    let file = write(
+        &dir.path().join("ensemble.csv"),
+        "member,particle,behaviour.investigation.reconcile_logit\n0,0,-3.0\n1,1,-1.0\n",
+    );
+    let diff = |out: &str, ensemble: bool| {
+        let out = dir.path().join(out);
+        let mut args = vec![
+            "diff".to_string(),
+            tiny.display().to_string(),
+            question.display().to_string(),
+            "--seeds".into(),
+            "4".into(),
+            "--out".into(),
+            out.display().to_string(),
+        ];
+        if ensemble {
+            args.extend(["--ensemble".to_string(), file.display().to_string()]);
+        }
+        let o = common::run(&args);
+        assert!(o.status.success(), "{}", common::text(&o.stderr));
+        (
+            std::fs::read_to_string(out.join("diff.csv")).unwrap(),
+            std::fs::read_to_string(out.join("provenance.toml")).unwrap(),
+        )
+    };
+    let (plain, _) = diff("plain", false);
+    let (over, provenance) = diff("over", true);
+    assert_ne!(plain, over, "the members' values reach both arms");
+    assert!(provenance.contains("run i takes member i mod 2"), "{provenance}");
+}
+
+#[test]
+fn calibrate_fits_the_years_given_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fit");
+    let o = common::run([
+        "calibrate",
+        TINY,
+        "--targets",
+        "tests/fixtures/calibrate/targets.csv",
+        "--free",
+        "tests/fixtures/calibrate/small.toml",
+        "--fit-years",
+        "2011-2012",
+        "--budget",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", common::text(&o.stderr));
+    // small.toml fits 2011 alone; the flag widens it to 2012.
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("fitted years 2011-2012:"), "{report}");
+    assert!(common::text(&o.stdout).contains("fitted years 2011-2012:"));
+}
