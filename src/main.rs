@@ -51,6 +51,26 @@ struct Cli {
     command: Command,
 }
 
+/// What `screen` and `ensemble` read, as `calibrate` does: a scenario, the targets, FREE.toml
+/// and the years to fit.
+#[derive(clap::Args)]
+struct FitInputs {
+    /// The scenario file (TOML), usually a fitted one.
+    scenario: PathBuf,
+    /// Targets file: series,year,value,unit,kind,source,note.
+    #[arg(long)]
+    targets: PathBuf,
+    /// The free parameters, their bounds (the ensemble's prior) and how candidates run.
+    #[arg(long)]
+    free: PathBuf,
+    /// Use the targets of these years (default: FREE.toml's targets_years).
+    #[arg(long, value_parser = calibrate::parse_years)]
+    fit_years: Option<RangeInclusive<i32>>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Tell the stories of a few cases, stage by stage: who decided, the options with their
@@ -217,14 +237,8 @@ enum Command {
     /// calibration loss, each parameter moved near the scenario's value; writes the ranking
     /// and a FREE.toml without the parameters that hardly matter. See docs/calibration.md.
     Screen {
-        /// The scenario file (TOML), usually a fitted one.
-        scenario: PathBuf,
-        /// Targets file: series,year,value,unit,kind,source,note.
-        #[arg(long)]
-        targets: PathBuf,
-        /// The free parameters, their bounds and how candidates run.
-        #[arg(long)]
-        free: PathBuf,
+        #[command(flatten)]
+        inputs: FitInputs,
         /// Morris trajectories: the screen evaluates trajectories x (parameters + 1) points.
         #[arg(long, default_value_t = 4)]
         trajectories: usize,
@@ -240,28 +254,16 @@ enum Command {
         /// Seed of the design.
         #[arg(long = "seed", default_value_t = 1)]
         seed: u64,
-        /// Use the targets of these years (default: FREE.toml's targets_years).
-        #[arg(long, value_parser = calibrate::parse_years)]
-        fit_years: Option<RangeInclusive<i32>>,
         /// Output directory (default: results/calibration/<scenario>-screening).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Worker threads (default: one per core). Results do not depend on it.
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
     },
-    /// Parameter uncertainty: an ensemble of parameter sets that fit the targets (ABC
-    /// population Monte Carlo, uniform prior on FREE.toml's bounds); `run --ensemble` runs over
-    /// it. See docs/calibration.md.
+    /// Parameter uncertainty: an ensemble of parameter sets that fit the targets (population
+    /// Monte Carlo with a synthetic likelihood, uniform prior on FREE.toml's bounds); `run
+    /// --ensemble` and `diff --ensemble` run over it. See docs/calibration.md.
     Ensemble {
-        /// The scenario file (TOML), usually the fitted one.
-        scenario: PathBuf,
-        /// Targets file: series,year,value,unit,kind,source,note.
-        #[arg(long)]
-        targets: PathBuf,
-        /// The free parameters, their bounds (the prior) and how candidates run.
-        #[arg(long)]
-        free: PathBuf,
+        #[command(flatten)]
+        inputs: FitInputs,
         /// Candidates per generation.
         #[arg(long, default_value_t = 64)]
         particles: usize,
@@ -282,15 +284,9 @@ enum Command {
         /// Seed of the sampler.
         #[arg(long = "seed", default_value_t = 1)]
         seed: u64,
-        /// Use the targets of these years (default: FREE.toml's targets_years).
-        #[arg(long, value_parser = calibrate::parse_years)]
-        fit_years: Option<RangeInclusive<i32>>,
         /// Output directory (default: results/calibration/<scenario>).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Worker threads (default: one per core). Results do not depend on it.
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
     },
     /// What a change does: run two scenarios on the same runs (common random numbers) and
     /// report, per series and year, the paired difference with a 90% interval. See
@@ -493,19 +489,7 @@ fn main() -> ExitCode {
             run(&s, &scenario, seeds, master_seed, threads, out, force, timings, shard, over)
         }
         Command::Merge { shards, out, force, job_script } => merge_command(shards, out, force, job_script),
-        Command::Screen {
-            scenario,
-            targets,
-            free,
-            trajectories,
-            levels,
-            radius,
-            threshold,
-            seed,
-            fit_years,
-            out,
-            threads,
-        } => {
+        Command::Screen { inputs, trajectories, levels, radius, threshold, seed, out } => {
             let options = |name: &str, threads| calibrate::ScreenOptions {
                 trajectories,
                 levels,
@@ -516,11 +500,11 @@ fn main() -> ExitCode {
                 threads,
                 command_line: std::env::args().collect::<Vec<_>>().join(" "),
             };
-            fit_command(&scenario, &targets, &free, fit_years, threads, |s, spec, rows, threads| {
+            let label = inputs.scenario.display().to_string();
+            fit_command(inputs, |s, spec, rows, threads| {
                 let o = options(&s.name, threads);
                 fs_ready(&o.out_dir)?;
                 let progress = candidates_bar();
-                let label = scenario.display().to_string();
                 let outcome = calibrate::screen(&s.source_text, &label, spec, rows, &o, &|p| progress.tick(p));
                 progress.bar.finish_and_clear();
                 let outcome = outcome.map_err(|e| calibrate_failed(&e))?;
@@ -546,53 +530,42 @@ fn main() -> ExitCode {
                 Ok(())
             })
         }
-        Command::Ensemble {
-            scenario,
-            targets,
-            free,
-            particles,
-            discrepancy,
-            generations,
-            width,
-            members,
-            seed,
-            fit_years,
-            out,
-            threads,
-        } => fit_command(&scenario, &targets, &free, fit_years, threads, |s, spec, rows, threads| {
-            let o = calibrate::EnsembleOptions {
-                particles,
-                discrepancy,
-                generations,
-                width,
-                members: members.unwrap_or(particles),
-                seed,
-                out_dir: out.clone().unwrap_or_else(|| calibrate::default_out_dir(&s.name)),
-                threads,
-                command_line: std::env::args().collect::<Vec<_>>().join(" "),
-            };
-            fs_ready(&o.out_dir)?;
-            let progress = candidates_bar();
-            let label = scenario.display().to_string();
-            let outcome = calibrate::ensemble(&s.source_text, &label, spec, rows, &o, &|p| progress.tick(p));
-            progress.bar.finish_and_clear();
-            let outcome = outcome.map_err(|e| calibrate_failed(&e))?;
-            say!("discrepancy: {:.4} of each published figure", outcome.discrepancy);
-            for g in &outcome.generations {
-                say!(
-                    "generation {}: {} candidates, best log likelihood {:.3}, effective sample size {:.1}",
-                    g.generation,
-                    g.candidates,
-                    g.best_log_likelihood,
-                    g.ess
-                );
-            }
-            say!("{} members over {} parameters; written:", outcome.members.len(), outcome.keys.len());
-            for f in &outcome.files {
-                say!("  {}", f.display());
-            }
-            Ok(())
-        }),
+        Command::Ensemble { inputs, particles, discrepancy, generations, width, members, seed, out } => {
+            let label = inputs.scenario.display().to_string();
+            fit_command(inputs, |s, spec, rows, threads| {
+                let o = calibrate::EnsembleOptions {
+                    particles,
+                    discrepancy,
+                    generations,
+                    width,
+                    members: members.unwrap_or(particles),
+                    seed,
+                    out_dir: out.clone().unwrap_or_else(|| calibrate::default_out_dir(&s.name)),
+                    threads,
+                    command_line: std::env::args().collect::<Vec<_>>().join(" "),
+                };
+                fs_ready(&o.out_dir)?;
+                let progress = candidates_bar();
+                let outcome = calibrate::ensemble(&s.source_text, &label, spec, rows, &o, &|p| progress.tick(p));
+                progress.bar.finish_and_clear();
+                let outcome = outcome.map_err(|e| calibrate_failed(&e))?;
+                say!("discrepancy: {:.4} of each published figure", outcome.discrepancy);
+                for g in &outcome.generations {
+                    say!(
+                        "generation {}: {} candidates, best log likelihood {:.3}, effective sample size {:.1}",
+                        g.generation,
+                        g.candidates,
+                        g.best_log_likelihood,
+                        g.ess
+                    );
+                }
+                say!("{} members over {} parameters; written:", outcome.members.len(), outcome.keys.len());
+                for f in &outcome.files {
+                    say!("  {}", f.display());
+                }
+                Ok(())
+            })
+        }
         Command::Compare { results, targets, years, fit_years, out } => {
             compare(&results, &targets, years, fit_years, out.as_deref())
         }
@@ -1039,18 +1012,15 @@ fn report_command(request: caseflow::report::ReportRequest) -> ExitCode {
 /// The steps `screen` and `ensemble` share: the scenario, FREE.toml (with `--fit-years`) and
 /// targets loaded, the threads checked, then `body`; its error is the exit code.
 fn fit_command(
-    scenario: &Path,
-    targets: &Path,
-    free: &Path,
-    fit_years: Option<RangeInclusive<i32>>,
-    threads: usize,
+    inputs: FitInputs,
     body: impl FnOnce(&Scenario, &calibrate::CalibrationSpec, &[calibrate::TargetRow], usize) -> Result<(), ExitCode>,
 ) -> ExitCode {
     let prepared = (|| {
-        let s = load(scenario)?;
-        let spec = calibrate::load_free(free).map_err(|e| calibrate_failed(&e))?.with_fit_years(fit_years);
-        let rows = calibrate::load_targets(targets).map_err(|e| calibrate_failed(&e))?;
-        let threads = threads_from(threads)?;
+        let s = load(&inputs.scenario)?;
+        let spec =
+            calibrate::load_free(&inputs.free).map_err(|e| calibrate_failed(&e))?.with_fit_years(inputs.fit_years);
+        let rows = calibrate::load_targets(&inputs.targets).map_err(|e| calibrate_failed(&e))?;
+        let threads = threads_from(inputs.threads)?;
         body(&s, &spec, &rows, threads)
     })();
     match prepared {
