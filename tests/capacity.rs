@@ -7,7 +7,7 @@
 
 use caseflow::engine::Model;
 use caseflow::record::series_defs;
-use caseflow::scenario::{self, Scenario};
+use caseflow::scenario::{self, Scenario, Staff};
 use rayon::prelude::*;
 
 const FROM: i32 = 2013;
@@ -17,6 +17,9 @@ const SERIES: [&str; 2] = ["investigation.cleared", "procurator.sent_to_court"];
 /// Run-to-run noise a paired comparison (same runs, common random numbers) may show where the
 /// load barely moves a series: 0.5%.
 const NOISE: f64 = 0.005;
+/// Run-to-run noise between two inflows at a ceiling: the cases differ (no common random
+/// numbers between them) and what passes the bottleneck is a count near a fixed level: 2%.
+const SATURATED_NOISE: f64 = 0.02;
 
 fn shipped() -> Scenario {
     scenario::load_path(std::path::Path::new("scenarios/kazakhstan.toml")).expect("shipped scenario loads")
@@ -33,7 +36,14 @@ fn scaled(factor: f64) -> Scenario {
 
 /// Every staff count times `factor` from `FROM` on (dated entries from `FROM` on, and one
 /// more at `FROM` carrying the staff then in force).
-fn staffed(mut s: Scenario, factor: f64) -> Scenario {
+fn staffed(s: Scenario, factor: f64) -> Scenario {
+    staffed_where(s, factor, |v| {
+        vec![&mut v.investigators, &mut v.procurators, &mut v.trial_judges, &mut v.appellate_judges]
+    })
+}
+
+/// The staff counts `pick` selects times `factor` from `FROM` on.
+fn staffed_where(mut s: Scenario, factor: f64, pick: fn(&mut Staff) -> Vec<&mut u32>) -> Scenario {
     let day = ((FROM - s.calendar.first_year) as u32) * caseflow::scenario::DAYS_PER_YEAR;
     let at = s.staffing.iter().rposition(|d| d.from_day <= day).expect("staff in force");
     if s.staffing[at].from_day < day {
@@ -42,8 +52,7 @@ fn staffed(mut s: Scenario, factor: f64) -> Scenario {
         s.staffing.insert(at + 1, entry);
     }
     for d in s.staffing.iter_mut().filter(|d| d.from_day >= day) {
-        let v = &mut d.value;
-        for n in [&mut v.investigators, &mut v.procurators, &mut v.trial_judges, &mut v.appellate_judges] {
+        for n in pick(&mut d.value) {
             *n = (*n as f64 * factor).round() as u32;
         }
     }
@@ -108,4 +117,86 @@ fn throughput_rises_sub_proportionally_with_inflow_and_with_staff() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Staff set a hard ceiling (issue 19 item 4): every official has a budget of work a period
+/// (`investigation.overtime_ceiling`, `trial.judge_ceiling`, `procurator.review_ceiling`).
+/// On the shipped scenario no budget binds (no case ever waits, so the fitted years are what
+/// they were before the ceilings existed). With registered crime and investigators both x4
+/// and x8 from 2013, investigators keep up and the procurators' and judges' budgets bind:
+/// cases wait for the next period instead of being lost (every case created still ends in
+/// exactly one state, pending included), what procurators and courts get through never falls
+/// as inflow rises, doubling the inflow from x4 to x8 adds little, and it stays under what
+/// their staff can do.
+#[test]
+fn ceilings_set_by_staff_bound_throughput_and_the_rest_waits() {
+    use caseflow::engine::RunOutput;
+    use caseflow::record::Terminal;
+    const LAST_LOADED: i32 = 2015;
+    const RUNS_LOADED: u64 = 2;
+    let outputs = |s: &Scenario, last: i32| -> Vec<RunOutput> {
+        let model = Model::new(s);
+        (0..RUNS_LOADED).into_par_iter().map(|run| model.simulate_until(1, run, last)).collect()
+    };
+    let base = shipped();
+    let defs = series_defs(&base);
+    let series = |outs: &[RunOutput], name: &str, year: i32| -> f64 {
+        let d = defs.iter().find(|d| d.name == name).expect("series exists");
+        let i = (year - base.calendar.first_year) as usize;
+        outs.iter().map(|o| d.value(&o.tally, i)).sum::<f64>() / outs.len() as f64
+    };
+
+    // The shipped scenario: nobody's budget is ever spent.
+    let shipped_runs = outputs(&base, base.calendar.last_year);
+    for year in base.calendar.first_year..=base.calendar.last_year {
+        for name in ["procurator.reviews_postponed", "court.hearings_postponed"] {
+            assert_eq!(series(&shipped_runs, name, year), 0.0, "{name} {year} on the shipped scenario");
+        }
+    }
+
+    // Two bottlenecks, each met by scaling the staff of the stages before it with the inflow:
+    // the procurators (investigators scaled) and the courts (investigators and procurators).
+    let procuracy: fn(&mut Staff) -> Vec<&mut u32> = |v| vec![&mut v.investigators];
+    let courts: fn(&mut Staff) -> Vec<&mut u32> = |v| vec![&mut v.investigators, &mut v.procurators];
+    let bottlenecks = [
+        (procuracy, "procurator.sent_to_court", "procurator.reviews_postponed"),
+        (courts, "court.cases_heard", "court.hearings_postponed"),
+    ];
+    for (pick, throughput, postponed) in bottlenecks {
+        let (s8, s16) = (staffed_where(scaled(8.0), 8.0, pick), staffed_where(scaled(16.0), 16.0, pick));
+        let (x8, x16) = (outputs(&s8, LAST_LOADED), outputs(&s16, LAST_LOADED));
+        // What the staff of x16 can do a year. Budgets are spent in whole decisions a period,
+        // so a year holds at most one more per period than the pro-rata ceiling, and a judge
+        // dismissed mid-period leaves her successor a fresh budget: 5% covers both.
+        let day = (LAST_LOADED - base.calendar.first_year) as u32 * scenario::DAYS_PER_YEAR;
+        let staff = &s16.staffing.iter().rev().find(|d| d.from_day <= day).expect("staff in force").value;
+        let (b, slack) = (&s16.behaviour, 1.05);
+        let judges_can = staff.trial_judges as f64 * b.trial.judge_capacity * b.trial.judge_ceiling * slack;
+        let procurators_can = staff.procurators as f64 * b.procurator.review_ceiling * slack;
+        for out in x8.iter().chain(&x16) {
+            let ended: u64 = out.terminals.iter().sum();
+            assert_eq!(ended, out.created, "every case ends in exactly one state, pending included");
+        }
+        let pending =
+            |o: &[RunOutput]| o.iter().map(|o| o.terminals[Terminal::Pending as usize]).sum::<u64>() / RUNS_LOADED;
+        assert!(pending(&x16) > pending(&x8), "{throughput}: more inflow, no more waiting");
+        for year in FROM + 1..=LAST_LOADED {
+            assert!(series(&x16, postponed, year) > 0.0, "{postponed} {year}: nobody waits under inflow x16");
+            let decided = series(&x16, "court.cases_heard", year) + series(&x16, "private.cases", year);
+            assert!(decided <= judges_can, "{year}: courts decide {decided:.0}, above their ceiling {judges_can:.0}");
+            let sent = series(&x16, "procurator.sent_to_court", year);
+            assert!(
+                sent <= procurators_can,
+                "{year}: procurators send {sent:.0}, above their ceiling {procurators_can:.0}"
+            );
+            for name in ["procurator.sent_to_court", "court.cases_heard"] {
+                let (a, b) = (series(&x8, name, year), series(&x16, name, year));
+                eprintln!("{throughput} bound: {name} {year}: x8 {a:.0}, x16 {b:.0}");
+                assert!(b >= a * (1.0 - SATURATED_NOISE), "{name} {year} falls from x8 to x16: {a:.0} to {b:.0}");
+            }
+            // At the bottleneck twice the inflow adds at most a quarter.
+            let (a, b) = (series(&x8, throughput, year), series(&x16, throughput, year));
+            assert!(b <= 1.25 * a, "{throughput} {year} not saturated: x8 {a:.0}, x16 {b:.0}");
+        }
+    }
 }

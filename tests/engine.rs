@@ -504,11 +504,12 @@ fn private_complaints_sent_on_are_neither_closed_nor_sentenced() {
 #[test]
 fn overload_elasticity_sets_how_clearances_follow_the_caseload() {
     // The fixture's investigators are overloaded already; tripling the inflow triples their
-    // clearances when overload costs nothing (0) and leaves them near capacity at 1.
+    // clearances when overload costs nothing (0, and no ceiling on what they complete) and
+    // leaves them near capacity at 1.
     let cleared = |scale: u32, elasticity: &str| {
         let text = scaled(&tiny().source_text, scale).replacen(
             "overload_elasticity = 1.0",
-            &format!("overload_elasticity = {elasticity}"),
+            &format!("overload_elasticity = {elasticity}\novertime_ceiling = 1e9"),
             1,
         );
         let s = scenario::load_str(&text, "overload").expect("loads");

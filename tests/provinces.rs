@@ -96,3 +96,20 @@ fn local_ties_spread_reconciliation_far_more_than_checked_decisions() {
     assert!(rec > 2.0 * free[0] && rec_all > 3.0 * free[1], "local ties do not spread reconciliation: {report}");
     assert!(acq < 1.25 * free[3], "local ties spread acquittals despite the checks: {report}");
 }
+
+#[test]
+fn excess_cv_removes_the_spread_chance_alone_gives() {
+    use caseflow::record::series::{Sampling, excess_cv_across};
+    // Two provinces, 10 of 100 and 30 of 100: rates 0.1 and 0.3 (mean 0.2, observed variance
+    // 0.01); at the pooled rate 0.2 chance gives a binomial variance of 0.2 x 0.8 / 100 =
+    // 0.0016 each, so the excess is sqrt(0.0084) / 0.2.
+    let binomial = excess_cv_across(&[10, 30], &[100, 100], Sampling::Binomial);
+    assert!((binomial - 0.0084f64.sqrt() / 0.2).abs() < 1e-12, "{binomial}");
+    // Poisson noise: 0.2 / 100 = 0.002 each.
+    let poisson = excess_cv_across(&[10, 30], &[100, 100], Sampling::Poisson);
+    assert!((poisson - 0.008f64.sqrt() / 0.2).abs() < 1e-12, "{poisson}");
+    // Rates as close as chance makes them: no excess. A province with no denominator is left
+    // out; one province alone has no spread.
+    assert_eq!(excess_cv_across(&[19, 21, 5], &[100, 100, 0], Sampling::Binomial), 0.0);
+    assert!(excess_cv_across(&[10, 0], &[100, 0], Sampling::Binomial).is_nan());
+}

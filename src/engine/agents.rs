@@ -38,6 +38,8 @@ pub struct Procurator {
     pub trials: TrialRecord,
     /// Belief: acquittal chance of an average case sent to court.
     pub acquittal_belief: f64,
+    /// Reviews completed in the current period.
+    pub reviewed: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -49,8 +51,10 @@ pub struct Judge {
     /// her criminal verdicts, and those of her other caseload (civil and administrative cases,
     /// outside the model; see `World::background_reversals`).
     pub reversals_year: u32,
-    /// Cases decided in the current period.
+    /// Cases decided in the current period (detention hearings included).
     pub decided: u32,
+    /// Of which detention hearings: they never wait, and do not use her budget for trials.
+    pub detention_hearings: u32,
     /// Annualised caseload (smoothed).
     pub load: f64,
     /// What she believes becomes of each kind of verdict of hers: how often it is appealed and
@@ -58,6 +62,13 @@ pub struct Judge {
     pub risks: VerdictRisks,
     /// Her verdicts this period, and the appeals against them filed and decided.
     pub record: VerdictRecord,
+}
+
+impl Judge {
+    /// Trials and private hearings she decided this period: what her budget counts.
+    pub fn trials_decided(&self) -> u32 {
+        self.decided - self.detention_hearings
+    }
 }
 
 /// The kinds of verdict whose fate a judge learns apart: acquittals and convictions, in public
@@ -342,6 +353,7 @@ impl Agents {
                     zeal: tables.zeal.sample(unit(w[0])),
                     trials: TrialRecord::default(),
                     acquittal_belief: s.behaviour.procurator.acquittal_belief_scale,
+                    reviewed: 0,
                 });
             }
         }
@@ -427,6 +439,7 @@ impl Agents {
                     zeal: tables.zeal.sample(unit(w[0])),
                     trials: TrialRecord::default(),
                     acquittal_belief: belief,
+                    reviewed: 0,
                 }
             });
         }
@@ -472,7 +485,17 @@ fn fill_roster<A>(
 }
 
 fn new_judge(uid: u64, province: u16, independence: f64, load: f64, risks: VerdictRisks) -> Judge {
-    Judge { uid, province, independence, reversals_year: 0, decided: 0, load, risks, record: VerdictRecord::default() }
+    Judge {
+        uid,
+        province,
+        independence,
+        reversals_year: 0,
+        decided: 0,
+        detention_hearings: 0,
+        load,
+        risks,
+        record: VerdictRecord::default(),
+    }
 }
 
 #[cfg(test)]

@@ -65,6 +65,12 @@ pub(crate) struct ProvinceState {
     /// counts 1 (`reconcile_work` once steered to reconciliation), any other report
     /// `unsolved_work`.
     pub worked: f64,
+    /// The annualised reports per investigator that would be solved without overload (full
+    /// investigations), smoothed like `work`: what her ceiling (`overtime_ceiling`) is set
+    /// against.
+    pub solvable: f64,
+    /// This period's reports that would be solved without overload, cleared or triaged away.
+    pub would_solve: f64,
 }
 
 /// Reconciled single-judge cases judges saw this period, and how many of them were closed.
@@ -138,6 +144,8 @@ impl<'s, T: Tracer> World<'s, T> {
                     releases_seen: ReleasesSeen::default(),
                     work: s.behaviour.investigation.capacity,
                     worked: 0.0,
+                    solvable: s.behaviour.investigation.capacity,
+                    would_solve: 0.0,
                 }
             })
             .collect();

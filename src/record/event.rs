@@ -118,6 +118,17 @@ pub enum AppealOutcome {
     Acquitted,
 }
 
+/// Where a case waits when the official who should take it up has no time left this period.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Queue {
+    /// The procurator's review of a completed investigation.
+    Review,
+    /// A public-prosecution trial.
+    Trial,
+    /// A private-prosecution hearing.
+    PrivateTrial,
+}
+
 /// Something that happened to a case, reported by the stage where it happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -189,6 +200,10 @@ pub enum Event {
     },
     /// A trial judge was dismissed for her reversals (the last of them on this case).
     JudgeDismissed,
+
+    /// The official whose turn it was had used her budget of decisions for the period: the
+    /// case waits for the next period (see `stages::common::budget_spent`).
+    Postponed(Queue),
 
     /// The case ended.
     Ended(Terminal),

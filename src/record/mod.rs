@@ -78,6 +78,8 @@ pub enum Counter {
     TortureToCourt,
     TortureTrialComplaints,
     JudgesDismissed,
+    ReviewsPostponed,  // cases whose review waited for the next period (each wait counted)
+    HearingsPostponed, // public and private cases whose hearing waited (each wait counted)
     PrisonPopulation,  // stock at year end: sentenced + pre-trial
     PretrialDetainees, // stock at year end
 }

@@ -3,7 +3,7 @@
 //! cases, registered cases (episodes), defendants), which province counters they feed, and it
 //! counts every case's terminal state.
 
-use super::event::{AppealOutcome, Event, Exit, Grounds, N_TERMINALS, Return, Subject, Terminal, Torture};
+use super::event::{AppealOutcome, Event, Exit, Grounds, N_TERMINALS, Queue, Return, Subject, Terminal, Torture};
 use super::{Counter, ProvinceCounter, Tally};
 use crate::engine::Verdict;
 use crate::engine::draws::Source;
@@ -236,6 +236,8 @@ impl Recorder {
                 }
             }
             Event::JudgeDismissed => t.add(year, JudgesDismissed, 1),
+            Event::Postponed(Queue::Review) => t.add(year, ReviewsPostponed, 1),
+            Event::Postponed(Queue::Trial | Queue::PrivateTrial) => t.add(year, HearingsPostponed, 1),
 
             Event::Ended(how) => self.terminals[how as usize] += 1,
         }

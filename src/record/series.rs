@@ -19,6 +19,18 @@ enum Def {
     /// The coefficient of variation (`cv_across`) across provinces of a province ratio, over
     /// the provinces where it is defined: how far provinces drift apart.
     ProvinceCv(&'static [ProvinceCounter], &'static [ProvinceCounter]),
+    /// The part of that spread that chance alone would not produce (`excess_cv_across`), with
+    /// the noise of a count drawn as `Sampling` says.
+    ProvinceExcessCv(&'static [ProvinceCounter], &'static [ProvinceCounter], Sampling),
+}
+
+/// How a province's count varies by chance around its expected value, given its denominator.
+#[derive(Clone, Copy, Debug)]
+pub enum Sampling {
+    /// The numerator is part of the denominator (a share): binomial, variance r(1 - r)/n.
+    Binomial,
+    /// The numerator is counted apart (acquittals per conviction): Poisson, variance r/n.
+    Poisson,
 }
 
 /// A published (or extra) series: its name, unit and definition.
@@ -51,6 +63,35 @@ pub fn cv_across(values: &[f64]) -> f64 {
     var.sqrt() / mean
 }
 
+/// The between-province coefficient of variation of the rates `num[p] / den[p]` beyond what
+/// chance alone would give: the method-of-moments estimate of the spread of the provinces'
+/// underlying rates (as in DerSimonian and Laird's random-effects meta-analysis, unweighted),
+/// sqrt(max(0, var(r_p) - mean_p(v_p))) / mean(r_p), where v_p is the sampling variance of
+/// province p's rate at the pooled rate (`Sampling`). A few dozen acquittals a province make
+/// a wide observed spread out of identical practices; this measure sees through it. Provinces
+/// with no denominator are left out; NaN when fewer than two remain or their mean is 0.
+pub fn excess_cv_across(num: &[u64], den: &[u64], sampling: Sampling) -> f64 {
+    let pairs: Vec<(f64, f64)> =
+        num.iter().zip(den).filter(|(_, d)| **d > 0).map(|(&a, &d)| (a as f64, d as f64)).collect();
+    let n = pairs.len() as f64;
+    let rates: Vec<f64> = pairs.iter().map(|(a, d)| a / d).collect();
+    let mean = rates.iter().sum::<f64>() / n;
+    if pairs.len() < 2 || mean == 0.0 {
+        return f64::NAN;
+    }
+    let pooled = pairs.iter().map(|p| p.0).sum::<f64>() / pairs.iter().map(|p| p.1).sum::<f64>();
+    let observed = rates.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n;
+    let chance = pairs
+        .iter()
+        .map(|(_, d)| match sampling {
+            Sampling::Binomial => pooled * (1.0 - pooled) / d,
+            Sampling::Poisson => pooled / d,
+        })
+        .sum::<f64>()
+        / n;
+    (observed - chance).max(0.0).sqrt() / mean
+}
+
 /// Public cases ending in reconciliation, before trial or at it, and the public cases decided
 /// with or without a trial they are a share of: the whole of a province's reconciliation, which
 /// the judges' share alone hides (a close network settles before trial what would otherwise
@@ -72,6 +113,7 @@ fn national_defs() -> Vec<(&'static str, &'static str, Def)> {
         ("procurator.closed_exonerating", "cases", Def::Count(ClosedExonerating)),
         ("procurator.defendants_closed", "defendants", Def::Count(DefendantsClosed)),
         ("procurator.defendants_to_court", "defendants", Def::Count(DefendantsToCourt)),
+        ("procurator.reviews_postponed", "cases", Def::Count(ReviewsPostponed)),
         ("trial.cases_with_sentence", "cases", Def::Count(TrialSentenceCases)),
         ("trial.convicted", "defendants", Def::Count(TrialConvicted)),
         ("trial.acquitted", "defendants", Def::Count(TrialAcquitted)),
@@ -83,6 +125,7 @@ fn national_defs() -> Vec<(&'static str, &'static str, Def)> {
         ("trial.closed_reconciliation", "cases", Def::Count(TrialClosedReconciled)),
         ("trial.closed_exonerating", "cases", Def::Count(TrialClosedExonerating)),
         ("court.cases_heard", "cases", Def::Count(CourtHeard)),
+        ("court.hearings_postponed", "cases", Def::Count(HearingsPostponed)),
         ("private.cases", "cases", Def::Count(PrivateCases)),
         ("private.closed", "cases", Def::Count(PrivateClosed)),
         ("private.transferred", "cases", Def::Count(PrivateTransferred)),
@@ -152,6 +195,38 @@ fn national_defs() -> Vec<(&'static str, &'static str, Def)> {
             "ratio",
             Def::ProvinceCv(&[ProvinceCounter::AcquittedExoneratedPublic], &[ProvinceCounter::ConvictedPublic]),
         ),
+        (
+            "provinces.excess_cv.reconciled_share_of_cases",
+            "ratio",
+            Def::ProvinceExcessCv(
+                &[ProvinceCounter::ReconciledByJudges],
+                &[ProvinceCounter::CasesHeard],
+                Sampling::Binomial,
+            ),
+        ),
+        (
+            "provinces.excess_cv.reconciled_share_all_stages",
+            "ratio",
+            Def::ProvinceExcessCv(RECONCILED_ALL_STAGES, CASES_DECIDED, Sampling::Binomial),
+        ),
+        (
+            "provinces.excess_cv.detention_approval_rate",
+            "ratio",
+            Def::ProvinceExcessCv(
+                &[ProvinceCounter::DetentionApproved],
+                &[ProvinceCounter::DetentionDecided],
+                Sampling::Binomial,
+            ),
+        ),
+        (
+            "provinces.excess_cv.acquittals_per_conviction",
+            "ratio",
+            Def::ProvinceExcessCv(
+                &[ProvinceCounter::AcquittedExoneratedPublic],
+                &[ProvinceCounter::ConvictedPublic],
+                Sampling::Poisson,
+            ),
+        ),
     ]
 }
 
@@ -196,6 +271,12 @@ impl SeriesDef {
             Def::ProvinceCv(a, b) => {
                 let shares: Vec<f64> = (0..t.n_provinces()).map(|p| province_ratio(t, y, p, a, b)).collect();
                 cv_across(&shares)
+            }
+            Def::ProvinceExcessCv(a, b, sampling) => {
+                let sum = |p: usize, cs: &[ProvinceCounter]| cs.iter().map(|&c| t.get_province(y, p, c)).sum::<u64>();
+                let num: Vec<u64> = (0..t.n_provinces()).map(|p| sum(p, a)).collect();
+                let den: Vec<u64> = (0..t.n_provinces()).map(|p| sum(p, b)).collect();
+                excess_cv_across(&num, &den, sampling)
             }
         }
     }

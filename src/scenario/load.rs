@@ -1072,14 +1072,28 @@ fn read_behaviour(t: &mut Table<'_, '_>) -> Option<Behaviour> {
 
 const REQ: Need<f64> = Need::Required;
 
+// Officials' ceilings where a scenario does not set them: assumptions (no published figure
+// gives them), documented with the keys in docs/scenario-reference.md.
+/// An investigator gets through at most twice her nominal work.
+const OVERTIME_CEILING: f64 = 2.0;
+/// An investigator's choices stop responding to her caseload at 20 times her capacity.
+const LOAD_RATIO_CEILING: f64 = 20.0;
+/// A judge decides at most four times her nominal caseload in a period.
+const JUDGE_CEILING: f64 = 4.0;
+/// A procurator completes at most this many reviews a year.
+const REVIEW_CEILING: f64 = 300.0;
+
 fn read_investigation(t: &mut Table<'_, '_>) -> Option<InvestigationBehaviour> {
     read_struct!(
         t,
         InvestigationBehaviour {
             capacity: f64(Num::Positive, REQ),
             overload_elasticity: f64(Num::Unit, REQ),
+            overtime_ceiling: f64(Num::Positive, Need::Or(OVERTIME_CEILING)),
+            load_ratio_ceiling: f64(Num::Positive, Need::Or(LOAD_RATIO_CEILING)),
             clearance_effort: f64(Num::NonNeg, REQ),
             days_mean: f64(Num::Positive, REQ),
+            days_load_exponent: f64(Num::NonNeg, Need::Or(0.5)),
             custody: per_gravity(Num::Prob, Need::Required),
             detention_request_logit: per_gravity(Num::Finite, Need::Required),
             detention_ease: f64(Num::NonNeg, REQ),
@@ -1123,6 +1137,7 @@ fn read_procurator(t: &mut Table<'_, '_>) -> Option<ProcuratorBehaviour> {
             campaign_evidence_max: f64(Num::Unit, Need::Or(0.0)),
             acquittal_belief_scale: f64(Num::Prob, REQ),
             indicator_sensitivity: f64(Num::NonNeg, REQ),
+            review_ceiling: f64(Num::Positive, Need::Or(REVIEW_CEILING)),
         }
     )
 }
@@ -1159,6 +1174,7 @@ fn read_trial(t: &mut Table<'_, '_>) -> Option<TrialBehaviour> {
             other_decisions_per_year: f64(Num::NonNeg, REQ),
             other_reversal_rate: f64(Num::Prob, REQ),
             judge_capacity: f64(Num::Positive, REQ),
+            judge_ceiling: f64(Num::Positive, Need::Or(JUDGE_CEILING)),
             conscience: f64(Num::NonNeg, REQ),
             return_supplementary_constant: f64(Num::Finite, REQ),
             jury_request_logit: f64(Num::Finite, REQ),

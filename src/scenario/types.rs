@@ -453,10 +453,21 @@ pub struct InvestigationBehaviour {
     /// (at 0 overload costs nothing). Above 1 is refused: clearances would fall as the caseload
     /// grows, and a justice system under load saturates, it does not bend backward.
     pub overload_elasticity: f64,
+    /// The most an investigator gets through, as a multiple of her nominal work (`capacity`
+    /// times her effort): however large the caseload, a province clears at most this many
+    /// full investigations per investigator and the rest is triaged away. The staff set the
+    /// ceiling; below it clearances follow `overload_elasticity`.
+    pub overtime_ceiling: f64,
+    /// The caseload ratio (load over capacity) beyond which an investigator's choices no
+    /// longer respond to more load (baseless closures, coercion, reconciliation, delay).
+    pub load_ratio_ceiling: f64,
     /// How strongly the clearance weight raises effort.
     pub clearance_effort: f64,
-    /// Mean days from registration to the end of the investigation.
+    /// Mean days from registration to the end of the investigation, at or below capacity.
     pub days_mean: f64,
+    /// Above capacity an investigation takes longer in proportion to the caseload ratio to
+    /// this power (0: no delay; 1: the same work per day, so as much longer as she is busier).
+    pub days_load_exponent: f64,
     /// Chance a cleared suspect is held in police custody, by gravity.
     pub custody: PerGravity<f64>,
     /// Log-odds of asking for detention, by gravity, before incentives.
@@ -560,6 +571,9 @@ pub struct ProcuratorBehaviour {
     /// How strongly procurators respond to their indicator weights (multiplies every weight
     /// in the review).
     pub indicator_sensitivity: f64,
+    /// The most reviews one procurator completes a year (pro rata per period); a case that
+    /// finds its procurator's budget spent waits for the next period.
+    pub review_ceiling: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -615,6 +629,10 @@ pub struct TrialBehaviour {
     pub other_reversal_rate: f64,
     /// Cases one judge hears a year at reference load.
     pub judge_capacity: f64,
+    /// The most cases a judge decides in a period, as a multiple of `judge_capacity` pro rata;
+    /// a case that finds its judge's budget spent waits for the next period. Public and
+    /// private cases share the budget.
+    pub judge_ceiling: f64,
     /// Utility of acting on the evidence, scaled by the judge's independence.
     pub conscience: f64,
     /// Constant utility of returning a case for supplementary investigation (where allowed):

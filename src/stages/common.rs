@@ -3,9 +3,11 @@
 //! rate from what they and their colleagues saw.
 
 use crate::engine::dist::{logistic, logit};
-use crate::engine::{Case, World};
+use crate::engine::{Case, Stage, World};
+use crate::record::Event;
+use crate::record::event::Queue;
 use crate::record::trace::Tracer;
-use crate::scenario::{Campaign, Gravity};
+use crate::scenario::{Campaign, DAYS_PER_YEAR, Gravity};
 
 /// The weakness of the evidence (0 proven, 1 nothing) at which a jury's and an appellate
 /// court's intercepts are their log-odds: the middle of the scale, fixed because moving it only
@@ -48,6 +50,27 @@ pub const FORBIDDEN: f64 = 0.0;
 pub fn local_pressure(pressure: f64, reconciliation_shift: f64) -> f64 {
     let p = pressure.clamp(0.0, MAX_PRESSURE);
     if p == 0.0 { 0.0 } else { logistic(logit(p) + reconciliation_shift).min(MAX_PRESSURE) }
+}
+
+/// Whether an official who has taken `done` decisions this period has spent her budget of
+/// `per_year` decisions a year, pro rata over a period of `period_days`. Work beyond it waits
+/// (`World::postpone`): an official's throughput never passes her ceiling, and the ceilings of
+/// all officials of a kind (their number times `per_year`) bound what the stage gets through.
+pub fn budget_spent(done: u32, per_year: f64, period_days: u32) -> bool {
+    done as f64 >= per_year * period_days as f64 / DAYS_PER_YEAR as f64
+}
+
+impl<T: Tracer> World<'_, T> {
+    /// Puts a case back in the queue of `stage` until the next period begins, when officials'
+    /// budgets renew. The wait is counted (`Event::Postponed`); a case still waiting when the
+    /// run ends is counted as pending, like any other case in flight.
+    pub(crate) fn postpone(&mut self, index: u32, stage: Stage, queue: Queue) {
+        let period = self.s.behaviour.learning.period_days;
+        let wait = period - self.calendar.day % period;
+        let subject = self.cases[index].subject();
+        self.record(&subject, Event::Postponed(queue));
+        self.calendar.schedule(index, stage, wait);
+    }
 }
 
 /// Picks an agent index from a province's roster with a uniform.

@@ -94,10 +94,12 @@ impl<T: Tracer> World<'_, T> {
                     let chance = logistic(x);
                     let draw = u(slot::DETENTION_DECIDE);
                     let ok = mandatory || draw < chance;
-                    // The judge who heard it counts it in her workload.
+                    // The judge who heard it counts it in her workload; a detention hearing
+                    // cannot wait (the law limits custody), so it is heard whatever her budget.
                     let j = pick_in(&self.agents.judge_rosters[p], u(slot::DETENTION_JUDGE));
                     let judge = &mut self.agents.judges[j as usize];
                     judge.decided += 1;
+                    judge.detention_hearings += 1;
                     let judge = Decider { role: Role::DetentionJudge, uid: Some(judge.uid), province: p as u16 };
                     denier = judge;
                     self.trace.decision(self.calendar.day, case.id, move || match mandatory {

@@ -75,7 +75,12 @@ impl<T: Tracer> World<'_, T> {
         self.refresh_clearance_exponents();
         let inv = &mut self.agents.investigators[investigator as usize];
         inv.assigned += episodes;
-        let (venality, load, clear_exponent) = (inv.venality, inv.load, inv.clear_exponent);
+        // The caseload her choices answer saturates at `load_ratio_ceiling` times her capacity:
+        // past it she is as pressed as she can be, so ever more reports do not push ever more
+        // of them to cheap ends (a response linear in the load would, in the end, leave no
+        // case investigated at all: throughput would fall as inflow rises).
+        let load = inv.load.min(s.behaviour.investigation.capacity * s.behaviour.investigation.load_ratio_ceiling);
+        let (venality, clear_exponent) = (inv.venality, inv.clear_exponent);
         let investigator_uid = inv.uid;
 
         // Under total registration officials register reports they used to shelve, some with no
@@ -132,6 +137,9 @@ impl<T: Tracer> World<'_, T> {
             let by = Decider { role: Role::Investigator, uid: Some(investigator_uid), province: province as u16 };
             Decision::chance("investigation", "find a suspect", by, &["found", "unsolved"], p_clear(), draw)
         });
+        if draw < solvability {
+            self.provinces[province].would_solve += episodes as f64;
+        }
         if draw >= solvability || draw >= p_clear() {
             // Coverage compares capacity with the work the caseload asks for: a report that
             // would be solved without overload needs a full investigation even when triage
@@ -269,7 +277,12 @@ impl<T: Tracer> World<'_, T> {
 
         self.trace
             .facts(self.calendar.day, id, || CaseFacts { details: Some(case_details(&case)), ..case_facts(&case) });
-        let days = exp_days(b.days_mean * load_ratio.max(1.0).sqrt(), u(slot::INVESTIGATION_DAYS));
+        // Above capacity the work is delayed, not lost: the investigation stretches with the
+        // caseload ratio (`days_load_exponent`; `sqrt` where it is 1/2, exact where `powf`
+        // may differ in the last bit).
+        let busy = load_ratio.max(1.0);
+        let stretch = if b.days_load_exponent == 0.5 { busy.sqrt() } else { busy.powf(b.days_load_exponent) };
+        let days = exp_days(b.days_mean * stretch, u(slot::INVESTIGATION_DAYS));
         let episodes = case.episodes as u32;
         let index = self.cases.insert(case);
         self.calendar.schedule(index, Stage::ProcuratorReview, days);
@@ -300,10 +313,14 @@ impl<T: Tracer> World<'_, T> {
         let w_all: Vec<f64> = (0..self.s.provinces.len()).map(|p| self.share_from_all_reports(p)).collect();
         for inv in &mut self.agents.investigators {
             let effort = (HONEST_SHARE + inv.diligence) * (1.0 + b.clearance_effort * w_clearance);
-            let work = self.provinces[inv.province as usize].work;
-            let coverage = (b.capacity * effort / work.max(1.0)).min(1.0);
-            inv.clear_exponent =
-                self.prep.triage.exponent(coverage.powf(b.overload_elasticity), w_all[inv.province as usize]);
+            let province = &self.provinces[inv.province as usize];
+            let coverage = (b.capacity * effort / province.work.max(1.0)).min(1.0);
+            // The share of what she would clear unloaded: coverage^elasticity, but never more
+            // cases than her ceiling (`overtime_ceiling` times her nominal work), however many
+            // solvable reports come in.
+            let ceiling = b.overtime_ceiling * b.capacity * effort / province.solvable.max(1.0);
+            let cleared_share = coverage.powf(b.overload_elasticity).min(ceiling);
+            inv.clear_exponent = self.prep.triage.exponent(cleared_share, w_all[inv.province as usize]);
         }
     }
 
@@ -332,6 +349,7 @@ impl<T: Tracer> World<'_, T> {
             let n = roster.len();
             if n > 0 {
                 p.work += l.workload_rate * (std::mem::take(&mut p.worked) / n as f64 * per_year - p.work);
+                p.solvable += l.workload_rate * (std::mem::take(&mut p.would_solve) / n as f64 * per_year - p.solvable);
             }
         }
     }

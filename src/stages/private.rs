@@ -4,11 +4,12 @@
 //! the parties, and acquit more often than they convict.
 
 use super::appeal::Appellant;
-use super::common::{REFERENCE_LOAD, pick_cdf, pick_in};
+use super::common::{REFERENCE_LOAD, budget_spent, pick_cdf, pick_in};
 use crate::engine::agents::VerdictKind;
 use crate::engine::dist::{exp_days, logistic};
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, Verdict, World, slot};
+use crate::record::event::Queue;
 use crate::record::recorder::counts_case;
 use crate::record::trace::{CaseFacts, Decider, Decision, Role, Term, Tracer, case_details, case_facts};
 use crate::record::{Event, Subject, Terminal};
@@ -79,6 +80,11 @@ impl<T: Tracer> World<'_, T> {
         let u = |k: usize| c.u(k);
         let subject = c.subject();
         let judge = c.judge as usize;
+        let (ceiling, period_days) =
+            (s.behaviour.trial.judge_capacity * s.behaviour.trial.judge_ceiling, s.behaviour.learning.period_days);
+        if budget_spent(self.agents.judges[judge].trials_decided(), ceiling, period_days) {
+            return self.postpone(index, Stage::PrivateTrial, Queue::PrivateTrial);
+        }
         let weakness = 1.0 - c.evidence;
         // No procurator takes part: the judge's own caseload above her capacity, as far as she
         // is scored on it (her caseload weight), pushes her to be rid of complaints, by

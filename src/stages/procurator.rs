@@ -6,12 +6,12 @@
 //! the defendants they send to court is acquitted.
 
 use super::common::REFERENCE_WEAKNESS;
-use super::common::learn;
+use super::common::{budget_spent, learn};
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::TrialRecord;
 use crate::engine::dist::{choose, exp_days};
 use crate::engine::{Stage, World, slot};
-use crate::record::event::{Exit, Grounds};
+use crate::record::event::{Exit, Grounds, Queue};
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
 use crate::record::{Event, Terminal};
 use crate::scenario::Eligibility;
@@ -56,6 +56,12 @@ impl<T: Tracer> World<'_, T> {
         let c = self.cases[index].clone();
         let c = &c;
         let u = |k: usize| c.u(k);
+        let period_days = s.behaviour.learning.period_days;
+        let proc = &mut self.agents.procurators[c.procurator as usize];
+        if budget_spent(proc.reviewed, b.review_ceiling, period_days) {
+            return self.postpone(index, Stage::ProcuratorReview, Queue::Review);
+        }
+        proc.reviewed += 1;
         let proc = &self.agents.procurators[c.procurator as usize];
 
         if c.visits >= MAX_VISITS {
@@ -215,6 +221,7 @@ impl<T: Tracer> World<'_, T> {
             p.acquittal_belief =
                 learn(p.acquittal_belief, own.tried, own.acquitted, peers.tried, peers.acquitted, rate, l.peer_weight);
             p.trials = TrialRecord::default();
+            p.reviewed = 0;
         }
     }
 }

@@ -12,13 +12,13 @@
 
 use super::appeal::{Appellant, procurator_appeal_chance};
 use super::common::{FORBIDDEN, REFERENCE_WEAKNESS};
-use super::common::{bargain, learn, local_pressure, pick_in};
+use super::common::{bargain, budget_spent, learn, local_pressure, pick_in};
 use super::investigation::{complaint_chance, complaint_decision};
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::{Risk, VerdictKind, VerdictRecord};
 use crate::engine::dist::{choose, exp_days, log_add_exp, logistic};
 use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
-use crate::record::event::{Exit, Grounds, Return, Torture};
+use crate::record::event::{Exit, Grounds, Queue, Return, Torture};
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
 use crate::record::{Event, Terminal};
 use crate::scenario::{DAYS_PER_YEAR, Eligibility, Monitoring, TrialBehaviour};
@@ -86,6 +86,13 @@ impl<T: Tracer> World<'_, T> {
         let p = c.province as usize;
         let subject = c.subject();
         let judge_index = pick_in(&self.agents.judge_rosters[p], u(slot::JUDGE));
+        if budget_spent(
+            self.agents.judges[judge_index as usize].trials_decided(),
+            b.judge_capacity * b.judge_ceiling,
+            s.behaviour.learning.period_days,
+        ) {
+            return self.postpone(index, Stage::Trial, Queue::Trial);
+        }
 
         // Defence: an effective defence contests weak proof and coerced confessions. Lawyers
         // are few; one whose pay depends on law-enforcement approval rarely contests.
@@ -495,6 +502,7 @@ impl<T: Tracer> World<'_, T> {
     /// colleagues' experience.
     pub(crate) fn learn_judges(&mut self) {
         let l = &self.s.behaviour.learning;
+        let ceiling = self.s.behaviour.trial.judge_capacity * self.s.behaviour.trial.judge_ceiling;
         let per_year = DAYS_PER_YEAR as f64 / l.period_days as f64;
         let rate = l.rate;
         // Province pools of judges' observations.
@@ -503,8 +511,11 @@ impl<T: Tracer> World<'_, T> {
             pool[j.province as usize].add(&j.record);
         }
         for j in &mut self.agents.judges {
-            j.load = (1.0 - rate) * j.load + rate * j.decided as f64 * per_year;
+            // The caseload she answers is at most what she can decide: detention hearings,
+            // which never wait, may take her past her budget, but not her sense of the load.
+            j.load = ((1.0 - rate) * j.load + rate * j.decided as f64 * per_year).min(ceiling);
             j.decided = 0;
+            j.detention_hearings = 0;
             let peers = &pool[j.province as usize];
             for kind in VerdictKind::ALL {
                 let (own, theirs) = (j.record.get(kind), peers.get(kind));
