@@ -54,7 +54,10 @@ pub fn local_pressure(pressure: f64, reconciliation_shift: f64) -> f64 {
 #[inline]
 pub fn pick_in(roster: &[u32], u: f64) -> u32 {
     let n = roster.len();
-    roster[((u * n as f64) as usize).min(n - 1)]
+    // Through i64 rather than usize (x86-64 converts f64 to i64 in one instruction, to u64 in
+    // about a dozen): the same index for every u, as NaN and negatives give 0 both ways and
+    // large values end at n - 1 either way.
+    roster[(((u * n as f64) as i64).max(0) as usize).min(n - 1)]
 }
 
 /// Picks an index from a cumulative distribution: the first entry above `u` times the total

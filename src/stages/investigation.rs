@@ -288,12 +288,20 @@ impl<T: Tracer> World<'_, T> {
 
     /// Recomputes the investigators' clearance exponents when their inputs changed: a new
     /// period (workloads) or a new incentive regime (the clearance weight).
+    /// Called for every registered case, so the check is inlined and the recomputation (once a
+    /// period) kept out of line: as one function, every call paid its prologue and epilogue.
+    #[inline]
     pub(crate) fn refresh_clearance_exponents(&mut self) {
         let period = self.calendar.day / self.s.behaviour.learning.period_days;
         let key = (self.calendar.incentives, period);
-        if key == self.clearance_key {
-            return;
+        if key != self.clearance_key {
+            self.recompute_clearance_exponents(key);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn recompute_clearance_exponents(&mut self, key: (usize, u32)) {
         self.clearance_key = key;
         let b = &self.s.behaviour.investigation;
         let w_clearance = self.incentives().investigator.clearance;
