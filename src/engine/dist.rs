@@ -405,8 +405,15 @@ impl Poisson {
 pub fn exp_days(mean: f64, u: f64) -> u32 {
     match exp_days_screened(mean, u) {
         Some(days) => days,
-        None => ((round_half_away(-mean * u.ln())) as u32).max(1),
+        None => exp_days_exact(mean, u),
     }
+}
+
+/// `exp_days` with libm's `ln`: out of line, so that it is not evaluated before the screen.
+#[cold]
+#[inline(never)]
+fn exp_days_exact(mean: f64, u: f64) -> u32 {
+    ((round_half_away(-mean * u.ln())) as u32).max(1)
 }
 
 /// `exp_days` where the whole number of days is certain without libm's `ln`: with
@@ -489,13 +496,12 @@ fn exp_screen(x: f64) -> f64 {
 #[inline]
 fn ln_screen(x: f64) -> f64 {
     debug_assert!(x >= f64::MIN_POSITIVE && x.is_finite());
+    // Without a branch: subtracting the bits of sqrt(1/2) leaves e in the exponent field
+    // (e = floor(log2(x / sqrt(1/2)))), and taking e off x's exponent gives m.
+    const SQRT_HALF_BITS: u64 = 0x3FE6_A09E_667F_3BCD;
     let bits = x.to_bits();
-    let mut e = (bits >> 52) as i64 - 1023;
-    let mut m = f64::from_bits((bits & ((1 << 52) - 1)) | (1023 << 52));
-    if m > std::f64::consts::SQRT_2 {
-        m *= 0.5;
-        e += 1;
-    }
+    let e = (bits.wrapping_sub(SQRT_HALF_BITS) as i64) >> 52;
+    let m = f64::from_bits(bits.wrapping_sub((e as u64) << 52));
     let s = (m - 1.0) / (m + 1.0);
     let s2 = s * s;
     let series = 1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0)));
@@ -518,32 +524,124 @@ pub fn below_logistic(u: f64, scale: f64, x: f64) -> bool {
             return false;
         }
     }
-    u < scale * logistic(x)
+    cold_below_logistic(u, scale, x)
 }
 
-/// `u < base.powf(exponent)`, the same to the bit, mostly without libm's `pow`, for a normal
-/// positive base and |exponent| <= 1e4. ln_screen's error (3e-8) times the exponent, plus
-/// exp_screen's (3.5e-6), bounds the screened power's relative error (to first order: the
-/// exponent's error is at most 3e-4); the margin is about five times that. A power below
-/// e^-700 (1e-304) is below any uniform above 1e-300.
+/// `u >= scale * logistic(x)`, the same to the bit (NaN included), mostly without libm's `exp`;
+/// see [`below_logistic`].
 #[inline]
-pub fn below_pow(u: f64, base: f64, exponent: f64) -> bool {
-    if base >= f64::MIN_POSITIVE && base.is_finite() && exponent.abs() <= 1e4 {
-        let t = exponent * ln_screen(base);
-        if t.abs() <= SCREEN_EXP_MAX {
-            let p = exp_screen(t);
-            let margin = (exponent.abs() * 2e-7 + 2e-5) * p;
-            if u < p - margin {
-                return true;
-            }
-            if u > p + margin {
-                return false;
-            }
-        } else if t < 0.0 && u > 1e-300 {
+pub fn at_least_logistic(u: f64, scale: f64, x: f64) -> bool {
+    if x.abs() <= SCREEN_EXP_MAX {
+        let p = scale / (1.0 + exp_screen(-x));
+        let margin = 2e-5 * p.abs();
+        if u > p + margin {
+            return true;
+        }
+        if u < p - margin {
             return false;
         }
     }
+    cold_at_least_logistic(u, scale, x)
+}
+
+/// Bounds on `base.powf(exponent)` from the screens, for a normal positive base and
+/// |exponent| <= 1e6: ln_screen's error (3e-8) times the exponent, plus exp_screen's
+/// (3.5e-6), bounds the screened power's relative error (e^(3e-8 |exponent|) - 1, at most
+/// 3.05e-8 |exponent| there, plus 3.5e-6); the bounds are about six times that away. A power below e^-700 lies in
+/// [0, 1e-300]. `None` outside that domain.
+#[inline]
+fn pow_bounds(base: f64, exponent: f64) -> Option<(f64, f64)> {
+    if !(base >= f64::MIN_POSITIVE && base.is_finite() && exponent.abs() <= 1e6) {
+        return None;
+    }
+    let t = exponent * ln_screen(base);
+    if t.abs() <= SCREEN_EXP_MAX {
+        let p = exp_screen(t);
+        let margin = (exponent.abs() * 2e-7 + 2e-5) * p;
+        Some((p - margin, p + margin))
+    } else if t < 0.0 {
+        Some((0.0, 1e-300))
+    } else {
+        None
+    }
+}
+
+/// `u < base.powf(exponent)`, the same to the bit, mostly without libm's `pow`.
+#[inline]
+pub fn below_pow(u: f64, base: f64, exponent: f64) -> bool {
+    if let Some((lo, hi)) = pow_bounds(base, exponent) {
+        if u < lo {
+            return true;
+        }
+        if u > hi {
+            return false;
+        }
+    }
+    cold_below_pow(u, base, exponent)
+}
+
+// The screens' fallbacks are kept out of line: inlined, LLVM may evaluate libm's `pow` or
+// `exp` before the branch that needs it (the intrinsics are free of side effects), which
+// would undo the screen.
+#[cold]
+#[inline(never)]
+fn cold_below_pow(u: f64, base: f64, exponent: f64) -> bool {
     u < base.powf(exponent)
+}
+
+#[cold]
+#[inline(never)]
+fn cold_at_least_pow(u: f64, base: f64, exponent: f64) -> bool {
+    u >= base.powf(exponent)
+}
+
+#[cold]
+#[inline(never)]
+fn cold_scaled_pow_at_most(scale: f64, base: f64, exponent: f64, limit: f64) -> bool {
+    scale * base.powf(exponent) <= limit
+}
+
+#[cold]
+#[inline(never)]
+fn cold_below_logistic(u: f64, scale: f64, x: f64) -> bool {
+    u < scale * logistic(x)
+}
+
+#[cold]
+#[inline(never)]
+fn cold_at_least_logistic(u: f64, scale: f64, x: f64) -> bool {
+    u >= scale * logistic(x)
+}
+
+/// `u >= base.powf(exponent)`, the same to the bit, mostly without libm's `pow`.
+#[inline]
+pub fn at_least_pow(u: f64, base: f64, exponent: f64) -> bool {
+    if let Some((lo, hi)) = pow_bounds(base, exponent) {
+        if u > hi {
+            return true;
+        }
+        if u < lo {
+            return false;
+        }
+    }
+    cold_at_least_pow(u, base, exponent)
+}
+
+/// `scale * base.powf(exponent) <= limit` for a scale >= 0, the same to the bit, mostly without
+/// libm's `pow` (the bounds' margin covers the rounding of the product many times over).
+#[inline]
+pub fn scaled_pow_at_most(scale: f64, base: f64, exponent: f64, limit: f64) -> bool {
+    if (0.0..f64::INFINITY).contains(&scale)
+        && let Some((lo, hi)) = pow_bounds(base, exponent)
+    {
+        if scale * hi < limit {
+            return true;
+        }
+        if scale * lo > limit {
+            return false;
+        }
+    }
+    cold_scaled_pow_at_most(scale, base, exponent, limit)
 }
 
 /// The inverse of `logistic`: the log-odds of a chance (minus infinity at 0; a chance of 1 is
@@ -667,11 +765,13 @@ mod tests {
             let u = us.next().unwrap();
             for u in around(p).into_iter().chain([u, 0.0, 1.0]) {
                 assert_eq!(below_logistic(u, scale, x), u < scale * logistic(x), "{u} {scale} {x}");
+                assert_eq!(at_least_logistic(u, scale, x), u >= scale * logistic(x), "{u} {scale} {x}");
             }
         }
         for x in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 800.0, -800.0, 0.0] {
-            for u in [0.0, 0.3, 1.0] {
+            for u in [0.0, 0.3, 1.0, f64::NAN] {
                 assert_eq!(below_logistic(u, 1.0, x), u < logistic(x), "{u} {x}");
+                assert_eq!(at_least_logistic(u, 1.0, x), u >= logistic(x), "{u} {x}");
             }
         }
     }
@@ -681,16 +781,31 @@ mod tests {
         let mut us = uniforms(3);
         for _ in 0..200_000 {
             let base = us.next().unwrap();
-            let exponent = (us.next().unwrap() * 11.5).exp();
+            let exponent = (us.next().unwrap() * 13.0).exp();
             let p = base.powf(exponent);
             let u = us.next().unwrap();
             for u in around(p).into_iter().chain([u, 1e-300, 0.0]) {
                 assert_eq!(below_pow(u, base, exponent), u < base.powf(exponent), "{u} {base} {exponent}");
+                assert_eq!(at_least_pow(u, base, exponent), u >= base.powf(exponent), "{u} {base} {exponent}");
             }
         }
         for (base, exponent) in [(0.0, 2.0), (1.0, 3.0), (0.5, f64::NAN), (f64::NAN, 1.0), (1e-310, 2.0), (2.0, 0.5)] {
-            for u in [0.0, 0.3, 1.0] {
+            for u in [0.0, 0.3, 1.0, f64::NAN] {
                 assert_eq!(below_pow(u, base, exponent), u < base.powf(exponent), "{u} {base} {exponent}");
+                assert_eq!(at_least_pow(u, base, exponent), u >= base.powf(exponent), "{u} {base} {exponent}");
+            }
+        }
+        // As the custody hours use it: a scale, a limit, and powers at the limit.
+        for _ in 0..200_000 {
+            let (base, exponent) = (us.next().unwrap(), us.next().unwrap() * 4.0);
+            let scale = (us.next().unwrap() * 8.0).exp();
+            let q = scale * base.powf(exponent);
+            for limit in around(q).into_iter().chain([48.0, 0.0]) {
+                assert_eq!(
+                    scaled_pow_at_most(scale, base, exponent, limit),
+                    scale * base.powf(exponent) <= limit,
+                    "{scale} {base} {exponent} {limit}"
+                );
             }
         }
     }

@@ -16,7 +16,7 @@ use super::common::{bargain, learn, local_pressure, pick_in};
 use super::investigation::{complaint_chance, complaint_decision};
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::{Risk, VerdictKind, VerdictRecord};
-use crate::engine::dist::{choose, exp_days, log_add_exp, logistic};
+use crate::engine::dist::{below_logistic, choose, exp_days, log_add_exp, logistic};
 use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
 use crate::record::event::{Exit, Grounds, Return, Torture};
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
@@ -169,11 +169,11 @@ impl<T: Tracer> World<'_, T> {
                             - b.discretionary_release_cost * opposition
                             + b.release_practice_weight * self.provinces[p].release_practice
                             + reconciliation_shift;
-                        let (chance, draw) = (logistic(x), u(slot::TRIAL_RECONCILE_JUDGE));
+                        let draw = u(slot::TRIAL_RECONCILE_JUDGE);
                         let release_practice = self.provinces[p].release_practice;
                         self.trace.decision(self.calendar.day, c.id, move || {
-                            Decision::chance("trial", "reconciliation", by_judge, RELEASE, chance, draw).with_terms(
-                                vec![
+                            Decision::chance("trial", "reconciliation", by_judge, RELEASE, logistic(x), draw)
+                                .with_terms(vec![
                                     Term::weighted(
                                         0,
                                         "the work a sentence would take (her caseload)",
@@ -194,10 +194,9 @@ impl<T: Tracer> World<'_, T> {
                                         b.release_practice_weight * release_practice,
                                     ),
                                     Term::part(0, "the province's leaning", reconciliation_shift),
-                                ],
-                            )
+                                ])
                         });
-                        draw < chance
+                        below_logistic(draw, 1.0, x)
                     }
                 };
                 // Colleagues see what judges do with reconciled cases, mandatory releases too.
@@ -212,12 +211,19 @@ impl<T: Tracer> World<'_, T> {
             }
             // Other non-rehabilitative grounds: active repentance (where the law allows it).
             let repents = repentance_eligible(s, rules, c) && {
-                let (chance, draw) = (logistic(b.other_nonrehab_logit), u(slot::OTHER_NONREHAB));
+                let draw = u(slot::OTHER_NONREHAB);
                 self.trace.decision(self.calendar.day, c.id, move || {
                     let options = &["close on active repentance", "go on to a decision"];
-                    Decision::chance("trial", "active repentance", by_judge, options, chance, draw)
+                    Decision::chance(
+                        "trial",
+                        "active repentance",
+                        by_judge,
+                        options,
+                        logistic(b.other_nonrehab_logit),
+                        draw,
+                    )
                 });
-                draw < chance
+                below_logistic(draw, 1.0, b.other_nonrehab_logit)
             };
             if repents {
                 self.agents.judges[judge_index as usize].decided += 1;
