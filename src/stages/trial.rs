@@ -12,7 +12,7 @@
 
 use super::appeal::{Appellant, procurator_appeal_chance};
 use super::common::{FORBIDDEN, REFERENCE_WEAKNESS};
-use super::common::{bargain, learn, local_pressure, pick_in};
+use super::common::{bargain_under_local_pressure, learn, pick_in};
 use super::investigation::{complaint_chance, complaint_decision};
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::{Risk, VerdictKind, VerdictRecord};
@@ -149,10 +149,10 @@ impl<T: Tracer> World<'_, T> {
         // opposition (a release costs him a conviction) and what comes of crossing him.
         if !jury {
             let eligible = reconciliation_eligibility(s, rules, c);
-            // At the reference load (1) the pressure is `official_pressure`.
-            let pressure =
-                local_pressure(b.official_pressure * (1.0 + load).min(b.pressure_load_cap) / 2.0, reconciliation_shift);
-            if eligible != Eligibility::Banned && bargain(c, pressure) {
+            // At the reference load (1) the pressure is `official_pressure`; the bargain under
+            // the local network's pull on it is screened (`bargain_under_local_pressure`).
+            let pressure = b.official_pressure * (1.0 + load).min(b.pressure_load_cap) / 2.0;
+            if eligible != Eligibility::Banned && bargain_under_local_pressure(c, pressure, reconciliation_shift) {
                 const RELEASE: &[&str; 2] = &["release on reconciliation", "go on to a decision"];
                 let close = match eligible {
                     Eligibility::Mandatory => {
