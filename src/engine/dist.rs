@@ -238,6 +238,53 @@ impl TriageTable {
     }
 }
 
+/// [`TriageTable::exponent`] at one mixture weight for many ratios (an investigator's
+/// exponents are all recomputed at once, those of a province at its weight): the mixture's
+/// moments on the grid computed once, their logarithms once each when first needed. The same
+/// search and the same arithmetic, so the same exponents to the bit.
+pub struct TriageMixture {
+    /// w_all x E_all[s^e] + (1 - w_all) x E_selected[s^e] on the grid, and its logarithms
+    /// (NaN: not computed yet).
+    g: Vec<f64>,
+    ln_g: Vec<f64>,
+}
+
+impl TriageTable {
+    pub fn mixture(&self, w_all: f64) -> TriageMixture {
+        let g = self.all.iter().zip(&self.selected).map(|(a, s)| w_all * a + (1.0 - w_all) * s).collect();
+        TriageMixture { g, ln_g: vec![f64::NAN; TRIAGE_GRID + 1] }
+    }
+}
+
+impl TriageMixture {
+    /// `TriageTable::exponent(ratio, w_all)` for this mixture's `w_all`.
+    pub fn exponent(&mut self, ratio: f64) -> f64 {
+        if ratio >= 1.0 {
+            return 1.0;
+        }
+        let target = ratio * self.g[0];
+        let (mut lo, mut hi) = (0, TRIAGE_GRID + 1);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.g[mid] > target { lo = mid + 1 } else { hi = mid }
+        }
+        if lo > TRIAGE_GRID {
+            return TRIAGE_MAX_LN_E.exp();
+        }
+        let step = TRIAGE_MAX_LN_E / TRIAGE_GRID as f64;
+        let (g0, g1) = (self.ln_g(lo - 1), self.ln_g(lo));
+        let f = (g0 - target.ln()) / (g0 - g1);
+        ((lo as f64 - 1.0 + f) * step).exp()
+    }
+
+    fn ln_g(&mut self, i: usize) -> f64 {
+        if self.ln_g[i].is_nan() {
+            self.ln_g[i] = self.g[i].ln();
+        }
+        self.ln_g[i]
+    }
+}
+
 /// Regularized incomplete beta function I_x(a, b), by Lentz's continued fraction;
 /// `ln_beta` is ln Γ(a+b) - ln Γ(a) - ln Γ(b), computed once per table.
 fn reg_inc_beta(a: f64, b: f64, ln_beta: f64, x: f64) -> f64 {
@@ -969,6 +1016,11 @@ mod tests {
             }
             // Smaller ratios need larger exponents.
             assert!(t.exponent(0.1, w) > t.exponent(0.2, w));
+            // The mixture at w gives the same exponents to the bit, also when asked again.
+            let mut m = t.mixture(w);
+            for ratio in [0.9, 0.5, 0.2, 0.05, 0.01, 1e-9, 1.0, 0.5, 0.2, 0.999] {
+                assert_eq!(m.exponent(ratio).to_bits(), t.exponent(ratio, w).to_bits(), "w {w} ratio {ratio}");
+            }
         }
         // The moments: E[s] = a / (a + b), E[s^2] = a(a + 1) / ((a + b)(a + b + 1)).
         assert!((beta_moment(beta, 1.0) - 2.0 / 3.6).abs() < 1e-12);

@@ -315,13 +315,16 @@ impl<T: Tracer> World<'_, T> {
         self.clearance_key = key;
         let b = &self.s.behaviour.investigation;
         let w_clearance = self.incentives().investigator.clearance;
-        let w_all: Vec<f64> = (0..self.s.provinces.len()).map(|p| self.share_from_all_reports(p)).collect();
+        // Per province, the triage table at its mixture weight (`TriageTable::exponent`, with
+        // what the province's investigators share computed once).
+        let triage = &self.prep.triage;
+        let mut mixtures: Vec<_> =
+            (0..self.s.provinces.len()).map(|p| triage.mixture(self.share_from_all_reports(p))).collect();
         for inv in &mut self.agents.investigators {
             let effort = (HONEST_SHARE + inv.diligence) * (1.0 + b.clearance_effort * w_clearance);
             let work = self.provinces[inv.province as usize].work;
             let coverage = (b.capacity * effort / work.max(1.0)).min(1.0);
-            inv.clear_exponent =
-                self.prep.triage.exponent(coverage.powf(b.overload_elasticity), w_all[inv.province as usize]);
+            inv.clear_exponent = mixtures[inv.province as usize].exponent(coverage.powf(b.overload_elasticity));
         }
     }
 
