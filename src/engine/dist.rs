@@ -140,7 +140,10 @@ impl BetaTable {
     #[inline]
     pub fn sample(&self, u: f64) -> f64 {
         let x = u * BETA_GRID as f64;
-        let i = (x as usize).min(BETA_GRID - 1);
+        // Through i64, not usize: x86-64 has no f64 -> u64 instruction, so `as usize` costs a
+        // dozen instructions and a branch. Same index for every input: NaN and negatives give
+        // 0 both ways, and large values saturate to the last cell either way.
+        let i = ((x as i64).max(0) as usize).min(BETA_GRID - 1);
         let f = x - i as f64;
         self.q[i] + f * (self.q[i + 1] - self.q[i])
     }
@@ -232,6 +235,53 @@ impl TriageTable {
         let (g0, g1) = (g(lo - 1).ln(), g(lo).ln());
         let f = (g0 - target.ln()) / (g0 - g1);
         ((lo as f64 - 1.0 + f) * step).exp()
+    }
+}
+
+/// [`TriageTable::exponent`] at one mixture weight for many ratios (an investigator's
+/// exponents are all recomputed at once, those of a province at its weight): the mixture's
+/// moments on the grid computed once, their logarithms once each when first needed. The same
+/// search and the same arithmetic, so the same exponents to the bit.
+pub struct TriageMixture {
+    /// w_all x E_all[s^e] + (1 - w_all) x E_selected[s^e] on the grid, and its logarithms
+    /// (NaN: not computed yet).
+    g: Vec<f64>,
+    ln_g: Vec<f64>,
+}
+
+impl TriageTable {
+    pub fn mixture(&self, w_all: f64) -> TriageMixture {
+        let g = self.all.iter().zip(&self.selected).map(|(a, s)| w_all * a + (1.0 - w_all) * s).collect();
+        TriageMixture { g, ln_g: vec![f64::NAN; TRIAGE_GRID + 1] }
+    }
+}
+
+impl TriageMixture {
+    /// `TriageTable::exponent(ratio, w_all)` for this mixture's `w_all`.
+    pub fn exponent(&mut self, ratio: f64) -> f64 {
+        if ratio >= 1.0 {
+            return 1.0;
+        }
+        let target = ratio * self.g[0];
+        let (mut lo, mut hi) = (0, TRIAGE_GRID + 1);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.g[mid] > target { lo = mid + 1 } else { hi = mid }
+        }
+        if lo > TRIAGE_GRID {
+            return TRIAGE_MAX_LN_E.exp();
+        }
+        let step = TRIAGE_MAX_LN_E / TRIAGE_GRID as f64;
+        let (g0, g1) = (self.ln_g(lo - 1), self.ln_g(lo));
+        let f = (g0 - target.ln()) / (g0 - g1);
+        ((lo as f64 - 1.0 + f) * step).exp()
+    }
+
+    fn ln_g(&mut self, i: usize) -> f64 {
+        if self.ln_g[i].is_nan() {
+            self.ln_g[i] = self.g[i].ln();
+        }
+        self.ln_g[i]
     }
 }
 
@@ -400,7 +450,39 @@ impl Poisson {
 /// Exponential with the given mean, at least one day.
 #[inline]
 pub fn exp_days(mean: f64, u: f64) -> u32 {
+    match exp_days_screened(mean, u) {
+        Some(days) => days,
+        None => exp_days_exact(mean, u),
+    }
+}
+
+/// `exp_days` with libm's `ln`: out of line, so that it is not evaluated before the screen.
+#[cold]
+#[inline(never)]
+fn exp_days_exact(mean: f64, u: f64) -> u32 {
     ((round_half_away(-mean * u.ln())) as u32).max(1)
+}
+
+/// `exp_days` where the whole number of days is certain without libm's `ln`: with
+/// [`ln_screen`] (within 3e-8 of ln u) the days before rounding are known to within
+/// `mean * 3e-8` plus a few ulps, so unless they lie within `mean * 2e-7 + 4e-15 y` of a half
+/// day (a chance of about `4e-7 * mean` per draw) they round to the nearest whole day, as
+/// `-mean * u.ln()` does. `None`: too close to call, or inputs outside the screened range.
+#[inline]
+fn exp_days_screened(mean: f64, u: f64) -> Option<u32> {
+    if !((f64::MIN_POSITIVE..=1.0).contains(&u) && (0.0..=1e6).contains(&mean)) {
+        return None;
+    }
+    let y = -mean * ln_screen(u);
+    if !(y > -0.25 && y < 2_147_483_648.0) {
+        return None;
+    }
+    let t = y + ROUND_MAGIC;
+    let whole = t - ROUND_MAGIC;
+    let margin = mean * 2e-7 + y * 4e-15;
+    // The low 32 bits of t hold the nearest whole number (0 for y below one half, and the
+    // minimum of one day applies either way).
+    (0.5 - (y - whole).abs() > margin).then_some((t.to_bits() as u32).max(1))
 }
 
 /// `x.round()` for the values `exp_days` casts to `u32`, without libm's `round` (a call on
@@ -412,13 +494,212 @@ fn round_half_away(x: f64) -> f64 {
     if !(0.0..4_503_599_627_370_496.0).contains(&x) {
         return x;
     }
-    let t = x as u64 as f64;
+    // x is in [0, 2^52) here, so truncating through i64 is the same as through u64 (which
+    // x86-64 has no instruction for).
+    let t = x as i64 as f64;
     if x - t >= 0.5 { t + 1.0 } else { t }
 }
 
 #[inline]
 pub fn logistic(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
+}
+
+// Screens: decisions compare a uniform with a chance computed by libm (`exp`, `pow`, `ln`),
+// and libm's result matters only when the uniform is within a rounding error of it. The
+// helpers below first compute the chance with cheap approximations of known accuracy
+// (`exp_screen`, `ln_screen`); when the uniform is clear of it by a margin several times that
+// accuracy, the comparison with libm's value must come out the same, and libm is not called.
+// Otherwise (a chance of about 1e-7 per decision) they compute exactly what the plain
+// expression computes. So every decision, and every output, is the same to the bit; the
+// tests below check the helpers against the plain expressions, at the boundaries too.
+
+/// The largest |x| that [`exp_screen`] takes: e^x stays a normal double.
+const SCREEN_EXP_MAX: f64 = 700.0;
+
+/// 1.5 x 2^52: adding it rounds a double of magnitude below 2^51 to a whole number, which
+/// then sits in the low bits of the sum (without a saturating float-to-integer conversion).
+const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
+
+/// e^x for |x| <= `SCREEN_EXP_MAX`, within a relative 3.5e-6 of the true value: x = k ln 2 + r
+/// with k whole and |r| <= ln(2)/2, then e^r by its Taylor series to r^5 (remainder below
+/// 0.347^6 / 6! x e^0.347 = 3.4e-6). Only to decide comparisons, never as a result.
+#[inline]
+fn exp_screen(x: f64) -> f64 {
+    debug_assert!(x.abs() <= SCREEN_EXP_MAX);
+    let t = x * std::f64::consts::LOG2_E + ROUND_MAGIC;
+    let k = t - ROUND_MAGIC;
+    let r = x - k * std::f64::consts::LN_2;
+    let p = 1.0 + r * (1.0 + r * (1.0 / 2.0 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0)))));
+    // The low bits of t hold k (two's complement); k + 1023 in [13, 2033] is 2^k's exponent
+    // field, and the shift drops everything above it.
+    p * f64::from_bits(t.to_bits().wrapping_add(1023) << 52)
+}
+
+/// ln x for a normal positive x, within 3e-8 of the true value: x = m 2^e with m in
+/// [sqrt(1/2), sqrt(2)), then ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716, by its
+/// series to s^7 (remainder below 2 s^9 / 9 / (1 - s^2) = 3e-8). Only to decide comparisons,
+/// never as a result.
+#[inline]
+fn ln_screen(x: f64) -> f64 {
+    debug_assert!(x >= f64::MIN_POSITIVE && x.is_finite());
+    // Without a branch: subtracting the bits of sqrt(1/2) leaves e in the exponent field
+    // (e = floor(log2(x / sqrt(1/2)))), and taking e off x's exponent gives m.
+    const SQRT_HALF_BITS: u64 = 0x3FE6_A09E_667F_3BCD;
+    let bits = x.to_bits();
+    let e = (bits.wrapping_sub(SQRT_HALF_BITS) as i64) >> 52;
+    let m = f64::from_bits(bits.wrapping_sub((e as u64) << 52));
+    let s = (m - 1.0) / (m + 1.0);
+    let s2 = s * s;
+    let series = 1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0)));
+    e as f64 * std::f64::consts::LN_2 + 2.0 * s * series
+}
+
+/// `u < scale * logistic(x)`, the same to the bit, mostly without libm's `exp`. The screened
+/// chance `scale / (1 + exp_screen(-x))` is within a relative 3.6e-6 of the true one, and
+/// libm's within a few ulps, so a uniform more than a relative 2e-5 away from it compares the
+/// same way with both.
+#[inline]
+pub fn below_logistic(u: f64, scale: f64, x: f64) -> bool {
+    if x.abs() <= SCREEN_EXP_MAX {
+        let p = scale / (1.0 + exp_screen(-x));
+        let margin = 2e-5 * p.abs();
+        if u < p - margin {
+            return true;
+        }
+        if u > p + margin {
+            return false;
+        }
+    }
+    cold_below_logistic(u, scale, x)
+}
+
+/// `u >= scale * logistic(x)`, the same to the bit (NaN included), mostly without libm's `exp`;
+/// see [`below_logistic`].
+#[inline]
+pub fn at_least_logistic(u: f64, scale: f64, x: f64) -> bool {
+    if x.abs() <= SCREEN_EXP_MAX {
+        let p = scale / (1.0 + exp_screen(-x));
+        let margin = 2e-5 * p.abs();
+        if u > p + margin {
+            return true;
+        }
+        if u < p - margin {
+            return false;
+        }
+    }
+    cold_at_least_logistic(u, scale, x)
+}
+
+/// Bounds on `base.powf(exponent)` from the screens, for a normal positive base and
+/// |exponent| <= 1e6: ln_screen's error (3e-8) times the exponent, plus exp_screen's
+/// (3.5e-6), bounds the screened power's relative error (e^(3e-8 |exponent|) - 1, at most
+/// 3.05e-8 |exponent| there, plus 3.5e-6); the bounds are about six times that away. A power below e^-700 lies in
+/// [0, 1e-300]. `None` outside that domain.
+#[inline]
+fn pow_bounds(base: f64, exponent: f64) -> Option<(f64, f64)> {
+    if !(base >= f64::MIN_POSITIVE && base.is_finite() && exponent.abs() <= 1e6) {
+        return None;
+    }
+    let t = exponent * ln_screen(base);
+    if t.abs() <= SCREEN_EXP_MAX {
+        let p = exp_screen(t);
+        let margin = (exponent.abs() * 2e-7 + 2e-5) * p;
+        Some((p - margin, p + margin))
+    } else if t < 0.0 {
+        Some((0.0, 1e-300))
+    } else {
+        None
+    }
+}
+
+/// `u < base.powf(exponent)`, the same to the bit, mostly without libm's `pow`.
+#[inline]
+pub fn below_pow(u: f64, base: f64, exponent: f64) -> bool {
+    if let Some((lo, hi)) = pow_bounds(base, exponent) {
+        if u < lo {
+            return true;
+        }
+        if u > hi {
+            return false;
+        }
+    }
+    cold_below_pow(u, base, exponent)
+}
+
+/// `logistic(logit(p) + shift)` screened, for p in (0, 1 - 1e-6] and |shift| <= 700: in exact
+/// arithmetic it is 1 / (1 + (1 - p) / p x e^-shift), which with `exp_screen` is within a
+/// relative 3.6e-6 of the true value (libm's is within about 1e-13: the rounding of
+/// logit(p) + shift, at most 710 in size). `None` outside that domain. Only to decide
+/// comparisons, never as a result.
+#[inline]
+pub fn shifted_chance_screen(p: f64, shift: f64) -> Option<f64> {
+    (p > 0.0 && p <= 1.0 - 1e-6 && shift.abs() <= SCREEN_EXP_MAX)
+        .then(|| 1.0 / (1.0 + (1.0 - p) / p * exp_screen(-shift)))
+}
+
+// The screens' fallbacks are kept out of line: inlined, LLVM may evaluate libm's `pow` or
+// `exp` before the branch that needs it (the intrinsics are free of side effects), which
+// would undo the screen.
+#[cold]
+#[inline(never)]
+fn cold_below_pow(u: f64, base: f64, exponent: f64) -> bool {
+    u < base.powf(exponent)
+}
+
+#[cold]
+#[inline(never)]
+fn cold_at_least_pow(u: f64, base: f64, exponent: f64) -> bool {
+    u >= base.powf(exponent)
+}
+
+#[cold]
+#[inline(never)]
+fn cold_scaled_pow_at_most(scale: f64, base: f64, exponent: f64, limit: f64) -> bool {
+    scale * base.powf(exponent) <= limit
+}
+
+#[cold]
+#[inline(never)]
+fn cold_below_logistic(u: f64, scale: f64, x: f64) -> bool {
+    u < scale * logistic(x)
+}
+
+#[cold]
+#[inline(never)]
+fn cold_at_least_logistic(u: f64, scale: f64, x: f64) -> bool {
+    u >= scale * logistic(x)
+}
+
+/// `u >= base.powf(exponent)`, the same to the bit, mostly without libm's `pow`.
+#[inline]
+pub fn at_least_pow(u: f64, base: f64, exponent: f64) -> bool {
+    if let Some((lo, hi)) = pow_bounds(base, exponent) {
+        if u > hi {
+            return true;
+        }
+        if u < lo {
+            return false;
+        }
+    }
+    cold_at_least_pow(u, base, exponent)
+}
+
+/// `scale * base.powf(exponent) <= limit` for a scale >= 0, the same to the bit, mostly without
+/// libm's `pow` (the bounds' margin covers the rounding of the product many times over).
+#[inline]
+pub fn scaled_pow_at_most(scale: f64, base: f64, exponent: f64, limit: f64) -> bool {
+    if (0.0..f64::INFINITY).contains(&scale)
+        && let Some((lo, hi)) = pow_bounds(base, exponent)
+    {
+        if scale * hi < limit {
+            return true;
+        }
+        if scale * lo > limit {
+            return false;
+        }
+    }
+    cold_scaled_pow_at_most(scale, base, exponent, limit)
 }
 
 /// The inverse of `logistic`: the log-odds of a chance (minus infinity at 0; a chance of 1 is
@@ -441,6 +722,9 @@ pub fn log_add_exp(a: f64, b: f64) -> f64 {
 /// of the chosen option. Deterministic in `u`.
 #[inline]
 pub fn choose(utilities: &[f64], u: f64) -> usize {
+    if let Some(i) = choose_screened(utilities, u) {
+        return i;
+    }
     let max = utilities.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let mut weights = [0.0f64; 8];
     let mut total = 0.0;
@@ -459,9 +743,205 @@ pub fn choose(utilities: &[f64], u: f64) -> usize {
     utilities.iter().rposition(|v| v.is_finite()).unwrap_or(0)
 }
 
+/// `choose` where the option is certain without libm's `exp`. `choose` returns the first
+/// option i whose cumulative weight C_i (weights e^(v - max), summed in order) exceeds u times
+/// the total; its running subtraction is exact up to ~10 ulps of the total. With
+/// `exp_screen` every weight is within a relative 3.5e-6 (the best option's is e^0 = 1 exactly),
+/// so every screened C_i and the screened total are within 3.5e-6 of libm's (the total is at
+/// least 1). When u times the screened total is more than 5e-5 of the total from every
+/// screened C_i, the first C_i above it is the one `choose` finds. `None`: too close to call
+/// (about 1e-3 of choices), more than 8 options, or a NaN.
+#[inline]
+fn choose_screened(utilities: &[f64], u: f64) -> Option<usize> {
+    let max = utilities.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if utilities.len() > 8 || !max.is_finite() {
+        return None;
+    }
+    let mut cumulative = [0.0f64; 8];
+    let mut total = 0.0;
+    for (c, &v) in cumulative.iter_mut().zip(utilities) {
+        let d = v - max;
+        total += if d == 0.0 {
+            1.0
+        } else if d >= -SCREEN_EXP_MAX {
+            exp_screen(d)
+        } else if d < -SCREEN_EXP_MAX {
+            // Unavailable (-inf), or a weight below e^-700: nothing next to a total >= 1.
+            0.0
+        } else {
+            return None;
+        };
+        *c = total;
+    }
+    let target = u * total;
+    let margin = 5e-5 * total;
+    let cumulative = &cumulative[..utilities.len()];
+    if cumulative.iter().any(|c| (target - c).abs() <= margin) {
+        return None;
+    }
+    cumulative.iter().position(|&c| target < c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// SplitMix64 uniforms in (0, 1) for the screening tests.
+    fn uniforms(seed: u64) -> impl Iterator<Item = f64> {
+        let mut state = seed;
+        std::iter::repeat_with(move || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        })
+    }
+
+    /// The uniforms at and next to a threshold: where a screen must hand over to libm.
+    fn around(p: f64) -> [f64; 5] {
+        [p.next_down().next_down(), p.next_down(), p, p.next_up(), p.next_up().next_up()]
+    }
+
+    #[test]
+    fn screens_are_as_accurate_as_claimed() {
+        for x in uniforms(1).take(200_000) {
+            let t = (x - 0.5) * 2.0 * SCREEN_EXP_MAX;
+            assert!((exp_screen(t) / t.exp() - 1.0).abs() < 3.5e-6, "exp {t}");
+            let y = (x * 40.0 - 30.0).exp();
+            assert!((ln_screen(y) - y.ln()).abs() < 3e-8, "ln {y}");
+        }
+    }
+
+    #[test]
+    fn below_logistic_is_the_plain_comparison() {
+        let mut us = uniforms(2);
+        for _ in 0..200_000 {
+            let x = (us.next().unwrap() - 0.5) * 30.0;
+            let scale = if us.next().unwrap() < 0.3 { 1.0 } else { us.next().unwrap() };
+            let p = scale * logistic(x);
+            let u = us.next().unwrap();
+            for u in around(p).into_iter().chain([u, 0.0, 1.0]) {
+                assert_eq!(below_logistic(u, scale, x), u < scale * logistic(x), "{u} {scale} {x}");
+                assert_eq!(at_least_logistic(u, scale, x), u >= scale * logistic(x), "{u} {scale} {x}");
+            }
+        }
+        for x in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 800.0, -800.0, 0.0] {
+            for u in [0.0, 0.3, 1.0, f64::NAN] {
+                assert_eq!(below_logistic(u, 1.0, x), u < logistic(x), "{u} {x}");
+                assert_eq!(at_least_logistic(u, 1.0, x), u >= logistic(x), "{u} {x}");
+            }
+        }
+    }
+
+    #[test]
+    fn shifted_chance_screen_is_as_accurate_as_claimed() {
+        let mut us = uniforms(6);
+        for _ in 0..200_000 {
+            let p = us.next().unwrap() * 0.999;
+            let shift = (us.next().unwrap() - 0.5) * 20.0;
+            if let Some(q) = shifted_chance_screen(p, shift) {
+                let exact = logistic(logit(p) + shift);
+                assert!((q / exact - 1.0).abs() < 3.6e-6, "{p} {shift}: {q} vs {exact}");
+            }
+        }
+        assert_eq!(shifted_chance_screen(0.0, 1.0), None);
+        assert_eq!(shifted_chance_screen(0.5, f64::NAN), None);
+    }
+
+    #[test]
+    fn below_pow_is_the_plain_comparison() {
+        let mut us = uniforms(3);
+        for _ in 0..200_000 {
+            let base = us.next().unwrap();
+            let exponent = (us.next().unwrap() * 13.0).exp();
+            let p = base.powf(exponent);
+            let u = us.next().unwrap();
+            for u in around(p).into_iter().chain([u, 1e-300, 0.0]) {
+                assert_eq!(below_pow(u, base, exponent), u < base.powf(exponent), "{u} {base} {exponent}");
+                assert_eq!(at_least_pow(u, base, exponent), u >= base.powf(exponent), "{u} {base} {exponent}");
+            }
+        }
+        for (base, exponent) in [(0.0, 2.0), (1.0, 3.0), (0.5, f64::NAN), (f64::NAN, 1.0), (1e-310, 2.0), (2.0, 0.5)] {
+            for u in [0.0, 0.3, 1.0, f64::NAN] {
+                assert_eq!(below_pow(u, base, exponent), u < base.powf(exponent), "{u} {base} {exponent}");
+                assert_eq!(at_least_pow(u, base, exponent), u >= base.powf(exponent), "{u} {base} {exponent}");
+            }
+        }
+        // As the custody hours use it: a scale, a limit, and powers at the limit.
+        for _ in 0..200_000 {
+            let (base, exponent) = (us.next().unwrap(), us.next().unwrap() * 4.0);
+            let scale = (us.next().unwrap() * 8.0).exp();
+            let q = scale * base.powf(exponent);
+            for limit in around(q).into_iter().chain([48.0, 0.0]) {
+                assert_eq!(
+                    scaled_pow_at_most(scale, base, exponent, limit),
+                    scale * base.powf(exponent) <= limit,
+                    "{scale} {base} {exponent} {limit}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn exp_days_screen_is_the_plain_rounding() {
+        let plain = |mean: f64, u: f64| ((round_half_away(-mean * u.ln())) as u32).max(1);
+        let mut us = uniforms(4);
+        for _ in 0..200_000 {
+            let mean = (us.next().unwrap() * 10.0).exp();
+            let u = us.next().unwrap().max(1e-12);
+            assert_eq!(exp_days(mean, u), plain(mean, u), "{mean} {u}");
+            // A uniform whose days fall on a half day: the screen must hand over.
+            let half = (plain(mean, u) as f64 + 0.5) / mean;
+            for u in around((-half).exp()) {
+                assert_eq!(exp_days(mean, u), plain(mean, u), "{mean} {u}");
+            }
+        }
+        for (mean, u) in [(0.0, 0.5), (5.0, 1.0), (5.0, 1e-320), (2e6, 0.5), (f64::NAN, 0.5), (3.0, f64::NAN)] {
+            assert_eq!(exp_days(mean, u), plain(mean, u), "{mean} {u}");
+        }
+    }
+
+    #[test]
+    fn choose_screen_is_the_plain_choice() {
+        let plain = |utilities: &[f64], u: f64| {
+            let max = utilities.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let weights: Vec<f64> = utilities.iter().map(|v| (v - max).exp()).collect();
+            let total: f64 = weights.iter().sum();
+            let mut target = u * total;
+            for (i, w) in weights.iter().enumerate() {
+                if target < *w {
+                    return i;
+                }
+                target -= w;
+            }
+            utilities.iter().rposition(|v| v.is_finite()).unwrap_or(0)
+        };
+        let mut us = uniforms(5);
+        for _ in 0..100_000 {
+            let n = 2 + (us.next().unwrap() * 7.0) as usize;
+            let utilities: Vec<f64> = (0..n)
+                .map(|_| {
+                    let x = us.next().unwrap();
+                    if x < 0.1 { f64::NEG_INFINITY } else { (x - 0.5) * 12.0 }
+                })
+                .collect();
+            let u = us.next().unwrap();
+            // Uniforms at the boundaries between options too.
+            let max = utilities.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let weights: Vec<f64> = utilities.iter().map(|v| (v - max).exp()).collect();
+            let total: f64 = weights.iter().sum();
+            let mut boundaries = vec![u, 0.0, 1.0f64.next_down()];
+            let mut c = 0.0;
+            for w in &weights {
+                c += w;
+                boundaries.extend(around(c / total));
+            }
+            for u in boundaries.into_iter().filter(|u| (0.0..1.0).contains(u)) {
+                assert_eq!(choose(&utilities, u), plain(&utilities, u), "{utilities:?} {u}");
+            }
+        }
+    }
 
     #[test]
     fn beta_table_matches_known_quantiles() {
@@ -536,6 +1016,11 @@ mod tests {
             }
             // Smaller ratios need larger exponents.
             assert!(t.exponent(0.1, w) > t.exponent(0.2, w));
+            // The mixture at w gives the same exponents to the bit, also when asked again.
+            let mut m = t.mixture(w);
+            for ratio in [0.9, 0.5, 0.2, 0.05, 0.01, 1e-9, 1.0, 0.5, 0.2, 0.999] {
+                assert_eq!(m.exponent(ratio).to_bits(), t.exponent(ratio, w).to_bits(), "w {w} ratio {ratio}");
+            }
         }
         // The moments: E[s] = a / (a + b), E[s^2] = a(a + 1) / ((a + b)(a + b + 1)).
         assert!((beta_moment(beta, 1.0) - 2.0 / 3.6).abs() < 1e-12);

@@ -6,7 +6,7 @@
 //! bail or house arrest instead. The detainee leaves when the case is closed or decided.
 
 use super::common::{REFERENCE_GRAVITY, gravity_scale, pick_in};
-use crate::engine::dist::logistic;
+use crate::engine::dist::{at_least_logistic, below_logistic, logistic};
 use crate::engine::{Case, World, slot};
 use crate::record::Event;
 use crate::record::event::Exit;
@@ -40,10 +40,9 @@ impl<T: Tracer> World<'_, T> {
             DetentionApprover::Procurator => {
                 let pressure = self.prison_pressure();
                 let x = b.procurator_approve_logit - pressure + zeal + shift;
-                let chance = logistic(x);
                 let draw = u(slot::DETENTION_DECIDE);
                 self.trace.decision(self.calendar.day, case.id, move || {
-                    Decision::chance("detention", "approve", procurator, OPTIONS, chance, draw).with_terms(vec![
+                    Decision::chance("detention", "approve", procurator, OPTIONS, logistic(x), draw).with_terms(vec![
                         Term::part(0, "procurators' leaning to approve", b.procurator_approve_logit),
                         Term::weighted(
                             0,
@@ -56,7 +55,7 @@ impl<T: Tracer> World<'_, T> {
                         Term::part(0, "the province's leaning", shift),
                     ])
                 });
-                let ok = draw < chance;
+                let ok = below_logistic(draw, 1.0, x);
                 self.record(&subject, Event::DetentionDecided { by, approved: ok });
                 ok
             }
@@ -64,24 +63,30 @@ impl<T: Tracer> World<'_, T> {
                 let pb = &s.behaviour.procurator;
                 let pressure = pb.back_detention_target_response * self.prison_pressure();
                 let back = pb.back_detention_logit - pressure + zeal + shift;
-                let chance = logistic(back);
                 let draw = u(slot::DETENTION_BACK);
                 self.trace.decision(self.calendar.day, case.id, move || {
-                    Decision::chance("detention", "back the request", procurator, &["back", "refuse"], chance, draw)
-                        .with_terms(vec![
-                            Term::part(0, "procurators' leaning to back a request", pb.back_detention_logit),
-                            Term::weighted(
-                                0,
-                                "the prison-population target (its pressure now)",
-                                "procurator.prison_target",
-                                inc.procurator.prison_target,
-                                -pressure,
-                            ),
-                            Term::part(0, "his zeal", zeal),
-                            Term::part(0, "the province's leaning", shift),
-                        ])
+                    Decision::chance(
+                        "detention",
+                        "back the request",
+                        procurator,
+                        &["back", "refuse"],
+                        logistic(back),
+                        draw,
+                    )
+                    .with_terms(vec![
+                        Term::part(0, "procurators' leaning to back a request", pb.back_detention_logit),
+                        Term::weighted(
+                            0,
+                            "the prison-population target (its pressure now)",
+                            "procurator.prison_target",
+                            inc.procurator.prison_target,
+                            -pressure,
+                        ),
+                        Term::part(0, "his zeal", zeal),
+                        Term::part(0, "the province's leaning", shift),
+                    ])
                 });
-                if !mandatory && draw >= chance {
+                if !mandatory && at_least_logistic(draw, 1.0, back) {
                     self.record(&subject, Event::DetentionNotBacked);
                     false
                 } else {
@@ -91,9 +96,8 @@ impl<T: Tracer> World<'_, T> {
                     // nothing much: releases are not rewarded.
                     let gravity_risk = gravity_scale(case.gravity);
                     let x = b.judge_approve_logit + inc.trial_judge.abscond_risk * gravity_risk + shift;
-                    let chance = logistic(x);
                     let draw = u(slot::DETENTION_DECIDE);
-                    let ok = mandatory || draw < chance;
+                    let ok = mandatory || below_logistic(draw, 1.0, x);
                     // The judge who heard it counts it in her workload; a detention hearing
                     // cannot wait (the law limits custody), so it is heard whatever her budget.
                     let j = pick_in(&self.agents.judge_rosters[p], u(slot::DETENTION_JUDGE));
@@ -104,8 +108,8 @@ impl<T: Tracer> World<'_, T> {
                     denier = judge;
                     self.trace.decision(self.calendar.day, case.id, move || match mandatory {
                         true => Decision::forced("detention", "approve", judge, OPTIONS, 0),
-                        false => {
-                            Decision::chance("detention", "approve", judge, OPTIONS, chance, draw).with_terms(vec![
+                        false => Decision::chance("detention", "approve", judge, OPTIONS, logistic(x), draw)
+                            .with_terms(vec![
                                 Term::part(0, "judges' leaning to approve", b.judge_approve_logit),
                                 Term::weighted(
                                     0,
@@ -115,8 +119,7 @@ impl<T: Tracer> World<'_, T> {
                                     inc.trial_judge.abscond_risk * gravity_risk,
                                 ),
                                 Term::part(0, "the province's leaning", shift),
-                            ])
-                        }
+                            ]),
                     });
                     self.record(&subject, Event::DetentionDecided { by, approved: ok });
                     ok

@@ -10,7 +10,9 @@
 
 use super::common::{REFERENCE_GRAVITY, REFERENCE_LOAD, bargain, gravity_scale, pick_cdf, pick_in};
 use super::law::reconciliation_eligibility;
-use crate::engine::dist::{exp_days, logistic, logit, normal_quantile};
+use crate::engine::dist::{
+    at_least_pow, below_logistic, exp_days, logistic, logit, normal_quantile, scaled_pow_at_most,
+};
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, World, slot};
 use crate::record::event::Torture;
@@ -91,11 +93,12 @@ impl<T: Tracer> World<'_, T> {
         let compliance = self.provinces[province].compliance;
         if compliance > 0.0 {
             let busy = bi.baseless_load * (load / bi.capacity - REFERENCE_LOAD);
-            let chance = compliance * logistic(bi.baseless_logit + busy);
+            // Computed only for the story: the decision screens it (`below_logistic`).
+            let chance = move || compliance * logistic(bi.baseless_logit + busy);
             let draw = u(slot::BASELESS);
             self.trace.decision(self.calendar.day, id, move || {
                 let by = Decider { role: Role::Investigator, uid: Some(investigator_uid), province: province as u16 };
-                Decision::chance("investigation", "register a baseless report", by, &["register", "no"], chance, draw)
+                Decision::chance("investigation", "register a baseless report", by, &["register", "no"], chance(), draw)
                     .with_terms(vec![
                         Term::part(0, "a complying official's leaning to register unchecked", bi.baseless_logit),
                         Term::part(0, "her caseload (above her capacity)", busy),
@@ -104,11 +107,11 @@ impl<T: Tracer> World<'_, T> {
                         Term::part(
                             0,
                             "the officials not yet complying with total registration",
-                            logit(chance) - (bi.baseless_logit + busy),
+                            logit(chance()) - (bi.baseless_logit + busy),
                         ),
                     ])
             });
-            if draw < chance {
+            if below_logistic(draw, compliance, bi.baseless_logit + busy) {
                 self.add_work(province, episodes, s.behaviour.investigation.unsolved_work);
                 self.record(&report, Event::ClosedBaseless);
                 self.record(&report, Event::Ended(Terminal::ClosedBaseless));
@@ -140,7 +143,8 @@ impl<T: Tracer> World<'_, T> {
         if draw < solvability {
             self.provinces[province].would_solve += episodes as f64;
         }
-        if draw >= solvability || draw >= p_clear() {
+        // `at_least_pow` is `draw >= solvability.powf(clear_exponent)`, mostly without the `powf`.
+        if draw >= solvability || (clear_exponent != 1.0 && at_least_pow(draw, solvability, clear_exponent)) {
             // Coverage compares capacity with the work the caseload asks for: a report that
             // would be solved without overload needs a full investigation even when triage
             // drops it; one that would not takes only `unsolved_work`.
@@ -184,9 +188,15 @@ impl<T: Tracer> World<'_, T> {
         let rules = self.rules();
         let mut in_custody = u(slot::CUSTODY) < b.custody[gravity.index()];
         if in_custody {
-            let hours = rules.police_custody_hours as f64
-                * u(slot::CUSTODY_HOURS).powf(s.behaviour.detention.custody_hours_shape);
-            self.record(&case.subject(), Event::HeldInCustody { within_48_hours: hours <= SHORT_CUSTODY_HOURS });
+            // Hours held: police_custody_hours * u^custody_hours_shape; only whether they are
+            // within 48 is recorded, which `scaled_pow_at_most` tells mostly without the `powf`.
+            let within_48_hours = scaled_pow_at_most(
+                rules.police_custody_hours as f64,
+                u(slot::CUSTODY_HOURS),
+                s.behaviour.detention.custody_hours_shape,
+                SHORT_CUSTODY_HOURS,
+            );
+            self.record(&case.subject(), Event::HeldInCustody { within_48_hours });
             // The procurator checks the grounds for arrest and releases where they are lacking,
             // less readily while he approves the detention himself.
             let pb = &s.behaviour.procurator;
@@ -208,7 +218,7 @@ impl<T: Tracer> World<'_, T> {
         if in_custody {
             let pays = if rules.police_confessions_admissible { 1.0 } else { 0.0 };
             let x = b.coercion_logit + pays * b.coercion_pressure * w_inv.clearance * load_ratio + venality;
-            if u(slot::COERCE) < logistic(x) {
+            if below_logistic(u(slot::COERCE), 1.0, x) {
                 case.coerced = true;
                 if rules.police_confessions_admissible {
                     case.evidence = (case.evidence + b.confession_evidence).min(1.0);
@@ -227,7 +237,7 @@ impl<T: Tracer> World<'_, T> {
                 + shift;
             // Where the code makes detention mandatory the investigator must ask.
             let mandatory = u(slot::DETENTION_MANDATORY) < rules.mandatory_detention[gravity.index()];
-            if mandatory || u(slot::DETENTION_REQUEST) < logistic(x) {
+            if mandatory || below_logistic(u(slot::DETENTION_REQUEST), 1.0, x) {
                 self.decide_detention(&mut case);
             }
         }
@@ -238,7 +248,7 @@ impl<T: Tracer> World<'_, T> {
             let mut lowered = case.clone();
             lowered.gravity = Gravity::Medium;
             if reconciliation_eligibility(s, rules, &lowered) != Eligibility::Banned
-                && u(slot::RECLASSIFY) < logistic(b.reclassify_logit + b.reclassify_venality * venality)
+                && below_logistic(u(slot::RECLASSIFY), 1.0, b.reclassify_logit + b.reclassify_venality * venality)
             {
                 case.gravity = Gravity::Medium;
             }
@@ -257,7 +267,7 @@ impl<T: Tracer> World<'_, T> {
                 - w_inv.sent_to_court
                 + b.reconcile_closure_response * w_proc.nonrehab_closures
                 + shift;
-            let offered = rules.reconciliation.investigator_duty || u(slot::STEER) < logistic(x);
+            let offered = rules.reconciliation.investigator_duty || below_logistic(u(slot::STEER), 1.0, x);
             let pressure = s.behaviour.trial.official_pressure * (HONEST_SHARE + venality);
             if offered && bargain(&case, pressure) {
                 case.reconciled_pretrial = true;
@@ -301,16 +311,28 @@ impl<T: Tracer> World<'_, T> {
 
     /// Recomputes the investigators' clearance exponents when their inputs changed: a new
     /// period (workloads) or a new incentive regime (the clearance weight).
+    /// Called for every registered case, so the check is inlined and the recomputation (once a
+    /// period) kept out of line: as one function, every call paid its prologue and epilogue.
+    #[inline]
     pub(crate) fn refresh_clearance_exponents(&mut self) {
         let period = self.calendar.day / self.s.behaviour.learning.period_days;
         let key = (self.calendar.incentives, period);
-        if key == self.clearance_key {
-            return;
+        if key != self.clearance_key {
+            self.recompute_clearance_exponents(key);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn recompute_clearance_exponents(&mut self, key: (usize, u32)) {
         self.clearance_key = key;
         let b = &self.s.behaviour.investigation;
         let w_clearance = self.incentives().investigator.clearance;
-        let w_all: Vec<f64> = (0..self.s.provinces.len()).map(|p| self.share_from_all_reports(p)).collect();
+        // Per province, the triage table at its mixture weight (`TriageTable::exponent`, with
+        // what the province's investigators share computed once).
+        let triage = &self.prep.triage;
+        let mut mixtures: Vec<_> =
+            (0..self.s.provinces.len()).map(|p| triage.mixture(self.share_from_all_reports(p))).collect();
         for inv in &mut self.agents.investigators {
             let effort = (HONEST_SHARE + inv.diligence) * (1.0 + b.clearance_effort * w_clearance);
             let province = &self.provinces[inv.province as usize];
@@ -320,7 +342,7 @@ impl<T: Tracer> World<'_, T> {
             // solvable reports come in.
             let ceiling = b.overtime_ceiling * b.capacity * effort / province.solvable.max(1.0);
             let cleared_share = coverage.powf(b.overload_elasticity).min(ceiling);
-            inv.clear_exponent = self.prep.triage.exponent(cleared_share, w_all[inv.province as usize]);
+            inv.clear_exponent = mixtures[inv.province as usize].exponent(cleared_share);
         }
     }
 

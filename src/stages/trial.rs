@@ -12,11 +12,11 @@
 
 use super::appeal::{Appellant, procurator_appeal_chance};
 use super::common::{FORBIDDEN, REFERENCE_WEAKNESS};
-use super::common::{bargain, budget_spent, learn, local_pressure, pick_in};
+use super::common::{bargain_under_local_pressure, budget_spent, learn, pick_in};
 use super::investigation::{complaint_chance, complaint_decision};
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::{Risk, VerdictKind, VerdictRecord};
-use crate::engine::dist::{choose, exp_days, log_add_exp, logistic};
+use crate::engine::dist::{below_logistic, choose, exp_days, log_add_exp, logistic};
 use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
 use crate::record::event::{Exit, Grounds, Queue, Return, Torture};
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
@@ -156,10 +156,10 @@ impl<T: Tracer> World<'_, T> {
         // opposition (a release costs him a conviction) and what comes of crossing him.
         if !jury {
             let eligible = reconciliation_eligibility(s, rules, c);
-            // At the reference load (1) the pressure is `official_pressure`.
-            let pressure =
-                local_pressure(b.official_pressure * (1.0 + load).min(b.pressure_load_cap) / 2.0, reconciliation_shift);
-            if eligible != Eligibility::Banned && bargain(c, pressure) {
+            // At the reference load (1) the pressure is `official_pressure`; the bargain under
+            // the local network's pull on it is screened (`bargain_under_local_pressure`).
+            let pressure = b.official_pressure * (1.0 + load).min(b.pressure_load_cap) / 2.0;
+            if eligible != Eligibility::Banned && bargain_under_local_pressure(c, pressure, reconciliation_shift) {
                 const RELEASE: &[&str; 2] = &["release on reconciliation", "go on to a decision"];
                 let close = match eligible {
                     Eligibility::Mandatory => {
@@ -176,11 +176,11 @@ impl<T: Tracer> World<'_, T> {
                             - b.discretionary_release_cost * opposition
                             + b.release_practice_weight * self.provinces[p].release_practice
                             + reconciliation_shift;
-                        let (chance, draw) = (logistic(x), u(slot::TRIAL_RECONCILE_JUDGE));
+                        let draw = u(slot::TRIAL_RECONCILE_JUDGE);
                         let release_practice = self.provinces[p].release_practice;
                         self.trace.decision(self.calendar.day, c.id, move || {
-                            Decision::chance("trial", "reconciliation", by_judge, RELEASE, chance, draw).with_terms(
-                                vec![
+                            Decision::chance("trial", "reconciliation", by_judge, RELEASE, logistic(x), draw)
+                                .with_terms(vec![
                                     Term::weighted(
                                         0,
                                         "the work a sentence would take (her caseload)",
@@ -201,10 +201,9 @@ impl<T: Tracer> World<'_, T> {
                                         b.release_practice_weight * release_practice,
                                     ),
                                     Term::part(0, "the province's leaning", reconciliation_shift),
-                                ],
-                            )
+                                ])
                         });
-                        draw < chance
+                        below_logistic(draw, 1.0, x)
                     }
                 };
                 // Colleagues see what judges do with reconciled cases, mandatory releases too.
@@ -219,12 +218,19 @@ impl<T: Tracer> World<'_, T> {
             }
             // Other non-rehabilitative grounds: active repentance (where the law allows it).
             let repents = repentance_eligible(s, rules, c) && {
-                let (chance, draw) = (logistic(b.other_nonrehab_logit), u(slot::OTHER_NONREHAB));
+                let draw = u(slot::OTHER_NONREHAB);
                 self.trace.decision(self.calendar.day, c.id, move || {
                     let options = &["close on active repentance", "go on to a decision"];
-                    Decision::chance("trial", "active repentance", by_judge, options, chance, draw)
+                    Decision::chance(
+                        "trial",
+                        "active repentance",
+                        by_judge,
+                        options,
+                        logistic(b.other_nonrehab_logit),
+                        draw,
+                    )
                 });
-                draw < chance
+                below_logistic(draw, 1.0, b.other_nonrehab_logit)
             };
             if repents {
                 self.agents.judges[judge_index as usize].decided += 1;
