@@ -671,6 +671,38 @@ fn cold_at_least_logistic(u: f64, scale: f64, x: f64) -> bool {
     u >= scale * logistic(x)
 }
 
+/// `u < logistic(x(p))` with p = `base.powf(exponent)` (`base` itself at exponent 1), the same
+/// to the bit, mostly without the `powf` and libm's `exp`. `x` must be monotone (either way),
+/// as a sum of terms of which one is a multiple of p is: floating-point addition and
+/// multiplication are monotone in each operand, so x(p) lies between x at the bounds of
+/// [`pow_bounds`], and a uniform below the screened chance at the lower of the two, or above
+/// it at the upper, by the margin of [`below_logistic`], compares with libm's chance the same way.
+#[inline]
+pub fn below_logistic_of_pow(u: f64, base: f64, exponent: f64, x: impl Fn(f64) -> f64) -> bool {
+    if exponent == 1.0 {
+        return below_logistic(u, 1.0, x(base));
+    }
+    if let Some((lo, hi)) = pow_bounds(base, exponent) {
+        let (x_lo, x_hi) = (x(lo), x(hi));
+        let (x_min, x_max) = if x_lo <= x_hi { (x_lo, x_hi) } else { (x_hi, x_lo) };
+        if x_min.abs() <= SCREEN_EXP_MAX && x_max.abs() <= SCREEN_EXP_MAX {
+            if u < (1.0 - 2e-5) / (1.0 + exp_screen(-x_min)) {
+                return true;
+            }
+            if u > (1.0 + 2e-5) / (1.0 + exp_screen(-x_max)) {
+                return false;
+            }
+        }
+    }
+    cold_below_logistic(u, 1.0, x(cold_powf(base, exponent)))
+}
+
+#[cold]
+#[inline(never)]
+fn cold_powf(base: f64, exponent: f64) -> f64 {
+    base.powf(exponent)
+}
+
 /// `u >= base.powf(exponent)`, the same to the bit, mostly without libm's `pow`.
 #[inline]
 pub fn at_least_pow(u: f64, base: f64, exponent: f64) -> bool {
@@ -720,7 +752,7 @@ pub fn log_add_exp(a: f64, b: f64) -> f64 {
 /// Chooses among options with probabilities proportional to exp(utility) (a multinomial
 /// logit); options that are not available have utility `f64::NEG_INFINITY`. Returns the index
 /// of the chosen option. Deterministic in `u`.
-#[inline]
+#[inline(always)]
 pub fn choose(utilities: &[f64], u: f64) -> usize {
     if let Some(i) = choose_screened(utilities, u) {
         return i;
@@ -830,6 +862,23 @@ mod tests {
             for u in [0.0, 0.3, 1.0, f64::NAN] {
                 assert_eq!(below_logistic(u, 1.0, x), u < logistic(x), "{u} {x}");
                 assert_eq!(at_least_logistic(u, 1.0, x), u >= logistic(x), "{u} {x}");
+            }
+        }
+    }
+
+    #[test]
+    fn below_logistic_of_pow_is_the_plain_comparison() {
+        let mut us = uniforms(7);
+        for _ in 0..200_000 {
+            let (base, exponent) = (us.next().unwrap() * 3.0, us.next().unwrap() * 2.0);
+            let (a, c) = ((us.next().unwrap() - 0.5) * 6.0, (us.next().unwrap() - 0.5) * 4.0);
+            let x = |p: f64| a + c * p - 0.3;
+            let plain = |u: f64| u < logistic(x(base.powf(exponent)));
+            let exponent = if us.next().unwrap() < 0.1 { 1.0 } else { exponent };
+            let p = logistic(x(base.powf(exponent)));
+            for u in around(p).into_iter().chain([us.next().unwrap()]) {
+                let plain = if exponent == 1.0 { u < logistic(x(base)) } else { plain(u) };
+                assert_eq!(below_logistic_of_pow(u, base, exponent, x), plain, "{u} {base} {exponent} {a} {c}");
             }
         }
     }

@@ -11,7 +11,7 @@
 use super::common::{REFERENCE_GRAVITY, REFERENCE_LOAD, bargain, gravity_scale, pick_cdf, pick_in};
 use super::law::reconciliation_eligibility;
 use crate::engine::dist::{
-    at_least_pow, below_logistic, exp_days, logistic, logit, normal_quantile, scaled_pow_at_most,
+    at_least_pow, below_logistic, below_logistic_of_pow, exp_days, logistic, logit, normal_quantile, scaled_pow_at_most,
 };
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, World, slot};
@@ -261,13 +261,16 @@ impl<T: Tracer> World<'_, T> {
         if rules.reconciliation.pretrial && eligible != Eligibility::Banned {
             let w_proc = &self.incentives().procurator;
             let shift = self.provinces[province].reconciliation_shift;
-            let saving =
-                if b.reconcile_load_exponent == 1.0 { load_ratio } else { load_ratio.powf(b.reconcile_load_exponent) };
-            let x = b.reconcile_logit + b.reconcile_effort_saving * saving + b.reconcile_venality_gain * venality
-                - w_inv.sent_to_court
-                + b.reconcile_closure_response * w_proc.nonrehab_closures
-                + shift;
-            let offered = rules.reconciliation.investigator_duty || below_logistic(u(slot::STEER), 1.0, x);
+            // The saving is load_ratio^reconcile_load_exponent; `below_logistic_of_pow` decides
+            // mostly without computing it (x is monotone in it).
+            let x = |saving: f64| {
+                b.reconcile_logit + b.reconcile_effort_saving * saving + b.reconcile_venality_gain * venality
+                    - w_inv.sent_to_court
+                    + b.reconcile_closure_response * w_proc.nonrehab_closures
+                    + shift
+            };
+            let offered = rules.reconciliation.investigator_duty
+                || below_logistic_of_pow(u(slot::STEER), load_ratio, b.reconcile_load_exponent, x);
             let pressure = s.behaviour.trial.official_pressure * (HONEST_SHARE + venality);
             if offered && bargain(&case, pressure) {
                 case.reconciled_pretrial = true;
