@@ -555,15 +555,33 @@ fn ln_screen(x: f64) -> f64 {
     e as f64 * std::f64::consts::LN_2 + 2.0 * s * series
 }
 
+/// How far, relatively, a uniform must lie from a screened chance to compare with libm's chance
+/// the same way: the screens (`exp_screen`) are within a relative 3.6e-6 of the true value and
+/// libm within a few ulps, so 2e-5 leaves a margin of more than five times their error.
+pub const SCREEN_MARGIN: f64 = 2e-5;
+
+/// `u < logistic(x)`, the same to the bit, mostly without libm's `exp` (see
+/// [`below_scaled_logistic`]).
+#[inline]
+pub fn below_logistic(u: f64, x: f64) -> bool {
+    below_scaled_logistic(u, 1.0, x)
+}
+
+/// `u >= logistic(x)`, the same to the bit (NaN included), mostly without libm's `exp`.
+#[inline]
+pub fn at_least_logistic(u: f64, x: f64) -> bool {
+    at_least_scaled_logistic(u, 1.0, x)
+}
+
 /// `u < scale * logistic(x)`, the same to the bit, mostly without libm's `exp`. The screened
 /// chance `scale / (1 + exp_screen(-x))` is within a relative 3.6e-6 of the true one, and
-/// libm's within a few ulps, so a uniform more than a relative 2e-5 away from it compares the
-/// same way with both.
+/// libm's within a few ulps, so a uniform more than a relative `SCREEN_MARGIN` away from it
+/// compares the same way with both.
 #[inline]
-pub fn below_logistic(u: f64, scale: f64, x: f64) -> bool {
+pub fn below_scaled_logistic(u: f64, scale: f64, x: f64) -> bool {
     if x.abs() <= SCREEN_EXP_MAX {
         let p = scale / (1.0 + exp_screen(-x));
-        let margin = 2e-5 * p.abs();
+        let margin = SCREEN_MARGIN * p.abs();
         if u < p - margin {
             return true;
         }
@@ -575,12 +593,12 @@ pub fn below_logistic(u: f64, scale: f64, x: f64) -> bool {
 }
 
 /// `u >= scale * logistic(x)`, the same to the bit (NaN included), mostly without libm's `exp`;
-/// see [`below_logistic`].
+/// see [`below_scaled_logistic`].
 #[inline]
-pub fn at_least_logistic(u: f64, scale: f64, x: f64) -> bool {
+pub fn at_least_scaled_logistic(u: f64, scale: f64, x: f64) -> bool {
     if x.abs() <= SCREEN_EXP_MAX {
         let p = scale / (1.0 + exp_screen(-x));
-        let margin = 2e-5 * p.abs();
+        let margin = SCREEN_MARGIN * p.abs();
         if u > p + margin {
             return true;
         }
@@ -604,7 +622,7 @@ fn pow_bounds(base: f64, exponent: f64) -> Option<(f64, f64)> {
     let t = exponent * ln_screen(base);
     if t.abs() <= SCREEN_EXP_MAX {
         let p = exp_screen(t);
-        let margin = (exponent.abs() * 2e-7 + 2e-5) * p;
+        let margin = (exponent.abs() * 2e-7 + SCREEN_MARGIN) * p;
         Some((p - margin, p + margin))
     } else if t < 0.0 {
         Some((0.0, 1e-300))
@@ -676,20 +694,20 @@ fn cold_at_least_logistic(u: f64, scale: f64, x: f64) -> bool {
 /// as a sum of terms of which one is a multiple of p is: floating-point addition and
 /// multiplication are monotone in each operand, so x(p) lies between x at the bounds of
 /// [`pow_bounds`], and a uniform below the screened chance at the lower of the two, or above
-/// it at the upper, by the margin of [`below_logistic`], compares with libm's chance the same way.
+/// it at the upper, by the margin of [`below_scaled_logistic`], compares with libm's chance the same way.
 #[inline]
 pub fn below_logistic_of_pow(u: f64, base: f64, exponent: f64, x: impl Fn(f64) -> f64) -> bool {
     if exponent == 1.0 {
-        return below_logistic(u, 1.0, x(base));
+        return below_logistic(u, x(base));
     }
     if let Some((lo, hi)) = pow_bounds(base, exponent) {
         let (x_lo, x_hi) = (x(lo), x(hi));
         let (x_min, x_max) = if x_lo <= x_hi { (x_lo, x_hi) } else { (x_hi, x_lo) };
         if x_min.abs() <= SCREEN_EXP_MAX && x_max.abs() <= SCREEN_EXP_MAX {
-            if u < (1.0 - 2e-5) / (1.0 + exp_screen(-x_min)) {
+            if u < (1.0 - SCREEN_MARGIN) / (1.0 + exp_screen(-x_min)) {
                 return true;
             }
-            if u > (1.0 + 2e-5) / (1.0 + exp_screen(-x_max)) {
+            if u > (1.0 + SCREEN_MARGIN) / (1.0 + exp_screen(-x_max)) {
                 return false;
             }
         }
@@ -854,14 +872,14 @@ mod tests {
             let p = scale * logistic(x);
             let u = us.next().unwrap();
             for u in around(p).into_iter().chain([u, 0.0, 1.0]) {
-                assert_eq!(below_logistic(u, scale, x), u < scale * logistic(x), "{u} {scale} {x}");
-                assert_eq!(at_least_logistic(u, scale, x), u >= scale * logistic(x), "{u} {scale} {x}");
+                assert_eq!(below_scaled_logistic(u, scale, x), u < scale * logistic(x), "{u} {scale} {x}");
+                assert_eq!(at_least_scaled_logistic(u, scale, x), u >= scale * logistic(x), "{u} {scale} {x}");
             }
         }
         for x in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 800.0, -800.0, 0.0] {
             for u in [0.0, 0.3, 1.0, f64::NAN] {
-                assert_eq!(below_logistic(u, 1.0, x), u < logistic(x), "{u} {x}");
-                assert_eq!(at_least_logistic(u, 1.0, x), u >= logistic(x), "{u} {x}");
+                assert_eq!(below_logistic(u, x), u < logistic(x), "{u} {x}");
+                assert_eq!(at_least_logistic(u, x), u >= logistic(x), "{u} {x}");
             }
         }
     }

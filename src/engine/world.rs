@@ -305,8 +305,8 @@ impl<'s, T: Tracer> World<'s, T> {
     ///    (`stages::trial`);
     /// 3. investigators' workloads and their provinces' work per investigator
     ///    (`stages::investigation`);
-    /// 4. judges' workloads and beliefs about reversals (`stages::trial`);
-    /// 5. procurators' beliefs about acquittals (`stages::procurator`);
+    /// 4. judges' workloads and beliefs about reversals, and their budgets (`stages::trial`);
+    /// 5. procurators' beliefs about acquittals, and their budgets of reviews (`stages::procurator`);
     /// 6. reversals of judges' other caseload go on their records (`stages::appeal`), which
     ///    under monitoring may dismiss some; `period` numbers the period that starts now.
     fn end_period(&mut self, period: u32) {

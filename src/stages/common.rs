@@ -2,7 +2,7 @@
 //! bargain between victim and accused, the campaigns running today, and how officials learn a
 //! rate from what they and their colleagues saw.
 
-use crate::engine::dist::{logistic, logit, shifted_chance_screen};
+use crate::engine::dist::{SCREEN_MARGIN, logistic, logit, shifted_chance_screen};
 use crate::engine::{Case, Stage, World};
 use crate::record::Event;
 use crate::record::event::Queue;
@@ -46,17 +46,16 @@ pub const FORBIDDEN: f64 = 0.0;
 /// `bargain(c, local_pressure(pressure, reconciliation_shift))`, the same to the bit, mostly
 /// without libm's `ln` and `exp`: the screened local pressure is within a relative 3.6e-6
 /// (`shifted_chance_screen`; `min` keeps the bound), so what the victim is owed after it is
-/// known to within `demand` x 3.6e-6 plus a few ulps; means clear of that by `demand` x 2e-5
-/// decide the bargain the same way. Otherwise (or outside the screen's domain) the plain
-/// expression.
+/// known to within |`demand`| x 3.6e-6 plus a few ulps; means clear of that by |`demand`| x
+/// `SCREEN_MARGIN` decide the bargain the same way. Otherwise (or outside the screen's domain,
+/// or for a demand that overflowed) the plain expression.
 pub fn bargain_under_local_pressure(c: &Case, pressure: f64, reconciliation_shift: f64) -> bool {
     let p = pressure.clamp(0.0, MAX_PRESSURE);
     if let Some(chance) = shifted_chance_screen(p, reconciliation_shift)
-        && c.demand >= 0.0
         && c.demand.is_finite()
     {
         let owed = c.demand * (1.0 - chance.min(MAX_PRESSURE));
-        let margin = 2e-5 * c.demand;
+        let margin = SCREEN_MARGIN * c.demand.abs();
         if c.means > owed + margin {
             return true;
         }

@@ -42,20 +42,17 @@ impl<T: Tracer> World<'_, T> {
                 let x = b.procurator_approve_logit - pressure + zeal + shift;
                 let draw = u(slot::DETENTION_DECIDE);
                 self.trace.decision(self.calendar.day, case.id, move || {
-                    Decision::chance("detention", "approve", procurator, OPTIONS, logistic(x), draw).with_terms(vec![
-                        Term::part(0, "procurators' leaning to approve", b.procurator_approve_logit),
-                        Term::weighted(
-                            0,
-                            "the prison-population target (its pressure now)",
-                            "procurator.prison_target",
+                    Decision::chance("detention", "approve", procurator, OPTIONS, logistic(x), draw).with_terms(
+                        procurator_terms(
+                            ("procurators' leaning to approve", b.procurator_approve_logit),
                             inc.procurator.prison_target,
-                            -pressure,
+                            pressure,
+                            zeal,
+                            shift,
                         ),
-                        Term::part(0, "his zeal", zeal),
-                        Term::part(0, "the province's leaning", shift),
-                    ])
+                    )
                 });
-                let ok = below_logistic(draw, 1.0, x);
+                let ok = below_logistic(draw, x);
                 self.record(&subject, Event::DetentionDecided { by, approved: ok });
                 ok
             }
@@ -73,20 +70,15 @@ impl<T: Tracer> World<'_, T> {
                         logistic(back),
                         draw,
                     )
-                    .with_terms(vec![
-                        Term::part(0, "procurators' leaning to back a request", pb.back_detention_logit),
-                        Term::weighted(
-                            0,
-                            "the prison-population target (its pressure now)",
-                            "procurator.prison_target",
-                            inc.procurator.prison_target,
-                            -pressure,
-                        ),
-                        Term::part(0, "his zeal", zeal),
-                        Term::part(0, "the province's leaning", shift),
-                    ])
+                    .with_terms(procurator_terms(
+                        ("procurators' leaning to back a request", pb.back_detention_logit),
+                        inc.procurator.prison_target,
+                        pressure,
+                        zeal,
+                        shift,
+                    ))
                 });
-                if !mandatory && at_least_logistic(draw, 1.0, back) {
+                if !mandatory && at_least_logistic(draw, back) {
                     self.record(&subject, Event::DetentionNotBacked);
                     false
                 } else {
@@ -97,7 +89,7 @@ impl<T: Tracer> World<'_, T> {
                     let gravity_risk = gravity_scale(case.gravity);
                     let x = b.judge_approve_logit + inc.trial_judge.abscond_risk * gravity_risk + shift;
                     let draw = u(slot::DETENTION_DECIDE);
-                    let ok = mandatory || below_logistic(draw, 1.0, x);
+                    let ok = mandatory || below_logistic(draw, x);
                     // The judge who heard it counts it in her workload; a detention hearing
                     // cannot wait (the law limits custody), so it is heard whatever her budget.
                     let j = pick_in(&self.agents.judge_rosters[p], u(slot::DETENTION_JUDGE));
@@ -174,4 +166,28 @@ impl<T: Tracer> World<'_, T> {
         let subject = c.subject();
         self.record(&subject, Event::LeftDetention(why));
     }
+}
+
+/// The terms of a procurator's detention choice (approving, or backing a request before a
+/// judge), for the story: his leaning, the prison-population target's pressure now (under the
+/// weight `prison_target`), his zeal and the province's leaning.
+fn procurator_terms(
+    leaning: (&'static str, f64),
+    prison_target: f64,
+    pressure: f64,
+    zeal: f64,
+    shift: f64,
+) -> Vec<Term> {
+    vec![
+        Term::part(0, leaning.0, leaning.1),
+        Term::weighted(
+            0,
+            "the prison-population target (its pressure now)",
+            "procurator.prison_target",
+            prison_target,
+            -pressure,
+        ),
+        Term::part(0, "his zeal", zeal),
+        Term::part(0, "the province's leaning", shift),
+    ]
 }

@@ -11,7 +11,8 @@
 use super::common::{REFERENCE_GRAVITY, REFERENCE_LOAD, bargain, gravity_scale, pick_cdf, pick_in};
 use super::law::reconciliation_eligibility;
 use crate::engine::dist::{
-    at_least_pow, below_logistic, below_logistic_of_pow, exp_days, logistic, logit, normal_quantile, scaled_pow_at_most,
+    at_least_pow, below_logistic, below_logistic_of_pow, below_scaled_logistic, exp_days, logistic, logit,
+    normal_quantile, scaled_pow_at_most,
 };
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, World, slot};
@@ -31,6 +32,11 @@ const HONEST_SHARE: f64 = 0.5;
 /// hours: a reporting definition of the source, not a decision (the legal limit is the rule
 /// `police_custody_hours`).
 const SHORT_CUSTODY_HOURS: f64 = 48.0;
+
+/// The delay exponent (`days_load_exponent`) at which the stretch is computed as `sqrt`, which
+/// is correctly rounded, rather than `powf(0.5)`, which may differ in the last bit: runs made
+/// when the delay was a fixed square root keep their outputs to the bit.
+const SQUARE_ROOT: f64 = 0.5;
 
 /// The work of one full investigation: the unit in which `unsolved_work`, `reconcile_work` and
 /// `detained_work` are scenario keys, so it is 1 by definition, not a parameter.
@@ -111,7 +117,7 @@ impl<T: Tracer> World<'_, T> {
                         ),
                     ])
             });
-            if below_logistic(draw, compliance, bi.baseless_logit + busy) {
+            if below_scaled_logistic(draw, compliance, bi.baseless_logit + busy) {
                 self.add_work(province, episodes, s.behaviour.investigation.unsolved_work);
                 self.record(&report, Event::ClosedBaseless);
                 self.record(&report, Event::Ended(Terminal::ClosedBaseless));
@@ -218,7 +224,7 @@ impl<T: Tracer> World<'_, T> {
         if in_custody {
             let pays = if rules.police_confessions_admissible { 1.0 } else { 0.0 };
             let x = b.coercion_logit + pays * b.coercion_pressure * w_inv.clearance * load_ratio + venality;
-            if below_logistic(u(slot::COERCE), 1.0, x) {
+            if below_logistic(u(slot::COERCE), x) {
                 case.coerced = true;
                 if rules.police_confessions_admissible {
                     case.evidence = (case.evidence + b.confession_evidence).min(1.0);
@@ -237,7 +243,7 @@ impl<T: Tracer> World<'_, T> {
                 + shift;
             // Where the code makes detention mandatory the investigator must ask.
             let mandatory = u(slot::DETENTION_MANDATORY) < rules.mandatory_detention[gravity.index()];
-            if mandatory || below_logistic(u(slot::DETENTION_REQUEST), 1.0, x) {
+            if mandatory || below_logistic(u(slot::DETENTION_REQUEST), x) {
                 self.decide_detention(&mut case);
             }
         }
@@ -248,7 +254,7 @@ impl<T: Tracer> World<'_, T> {
             let mut lowered = case.clone();
             lowered.gravity = Gravity::Medium;
             if reconciliation_eligibility(s, rules, &lowered) != Eligibility::Banned
-                && below_logistic(u(slot::RECLASSIFY), 1.0, b.reclassify_logit + b.reclassify_venality * venality)
+                && below_logistic(u(slot::RECLASSIFY), b.reclassify_logit + b.reclassify_venality * venality)
             {
                 case.gravity = Gravity::Medium;
             }
@@ -294,7 +300,7 @@ impl<T: Tracer> World<'_, T> {
         // caseload ratio (`days_load_exponent`; `sqrt` where it is 1/2, exact where `powf`
         // may differ in the last bit).
         let busy = load_ratio.max(1.0);
-        let stretch = if b.days_load_exponent == 0.5 { busy.sqrt() } else { busy.powf(b.days_load_exponent) };
+        let stretch = if b.days_load_exponent == SQUARE_ROOT { busy.sqrt() } else { busy.powf(b.days_load_exponent) };
         let days = exp_days(b.days_mean * stretch, u(slot::INVESTIGATION_DAYS));
         let episodes = case.episodes as u32;
         let index = self.cases.insert(case);

@@ -52,16 +52,16 @@ impl<T: Tracer> World<'_, T> {
         let b = &s.behaviour.procurator;
         let rules = self.rules();
         let inc = &self.incentives().procurator;
+        // The procurator's budget first: a case that waits costs nothing more.
+        let reviewed = &mut self.agents.procurators[self.cases[index].procurator as usize].reviewed;
+        if budget_spent(*reviewed, b.review_ceiling, s.behaviour.learning.period_days) {
+            return self.postpone(index, Stage::ProcuratorReview, Queue::Review);
+        }
+        *reviewed += 1;
         // A copy: the stage reads the case while it updates the world.
         let c = self.cases[index].clone();
         let c = &c;
         let u = |k: usize| c.u(k);
-        let period_days = s.behaviour.learning.period_days;
-        let proc = &mut self.agents.procurators[c.procurator as usize];
-        if budget_spent(proc.reviewed, b.review_ceiling, period_days) {
-            return self.postpone(index, Stage::ProcuratorReview, Queue::Review);
-        }
-        proc.reviewed += 1;
         let proc = &self.agents.procurators[c.procurator as usize];
 
         if c.visits >= MAX_VISITS {
@@ -208,7 +208,7 @@ impl<T: Tracer> World<'_, T> {
 
     /// Between periods: procurators' belief about the acquittal chance of an average case
     /// moves towards what became of the defendants they sent to court, blended with their
-    /// province colleagues' experience.
+    /// province colleagues' experience; their budget of reviews renews.
     pub(crate) fn learn_acquittal_beliefs(&mut self) {
         let l = &self.s.behaviour.learning;
         let rate = l.rate;

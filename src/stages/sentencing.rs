@@ -25,7 +25,7 @@ impl<T: Tracer> World<'_, T> {
         let x =
             sb.custodial_logit[g] + if c.jobless { sb.jobless_custodial_shift } else { 0.0 } - self.prison_pressure();
         let draw = c.u(slot::CUSTODIAL);
-        let custodial = must_jail || below_logistic(draw, 1.0, x);
+        let custodial = must_jail || below_logistic(draw, x);
         let (judge_uid, province) = (self.agents.judges.get(c.judge as usize).map(|j| j.uid), c.province);
         self.trace.decision(self.calendar.day, c.id, move || {
             let judge = Decider { role: Role::Judge, uid: judge_uid, province };

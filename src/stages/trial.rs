@@ -203,7 +203,7 @@ impl<T: Tracer> World<'_, T> {
                                     Term::part(0, "the province's leaning", reconciliation_shift),
                                 ])
                         });
-                        below_logistic(draw, 1.0, x)
+                        below_logistic(draw, x)
                     }
                 };
                 // Colleagues see what judges do with reconciled cases, mandatory releases too.
@@ -230,7 +230,7 @@ impl<T: Tracer> World<'_, T> {
                         draw,
                     )
                 });
-                below_logistic(draw, 1.0, b.other_nonrehab_logit)
+                below_logistic(draw, b.other_nonrehab_logit)
             };
             if repents {
                 self.agents.judges[judge_index as usize].decided += 1;
