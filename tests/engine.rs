@@ -522,6 +522,42 @@ fn overload_elasticity_sets_how_clearances_follow_the_caseload() {
 }
 
 #[test]
+fn the_overtime_ceiling_caps_what_overloaded_investigators_clear() {
+    // Overload that costs nothing (elasticity 0) under three times the fixture's inflow: with
+    // no ceiling investigators clear everything they would unloaded; at a ceiling of their
+    // nominal work (1) they clear far less, whatever the elasticity allows.
+    let cleared = |ceiling: &str| {
+        let text = scaled(&tiny().source_text, 3).replacen(
+            "overload_elasticity = 1.0",
+            &format!("overload_elasticity = 0.0\novertime_ceiling = {ceiling}"),
+            1,
+        );
+        let s = scenario::load_str(&text, "ceiling").expect("loads");
+        total(&simulate(&s, 21, 0).tally, Counter::Cleared) as f64
+    };
+    let (unbounded, capped) = (cleared("1e9"), cleared("1.0"));
+    assert!(capped < 0.8 * unbounded, "ceiling 1 clears {capped}, no ceiling {unbounded}");
+}
+
+#[test]
+fn overloaded_investigations_take_longer_by_the_delay_exponent() {
+    // Three times the fixture's inflow: investigators work above capacity. With the delay
+    // exponent at 1 an investigation stretches in proportion to the caseload ratio, at 0 not
+    // at all, so more cases are still in flight (pending) when the run ends.
+    let pending = |exponent: &str| {
+        let text = scaled(&tiny().source_text, 3).replacen(
+            "overload_elasticity = 1.0",
+            &format!("overload_elasticity = 1.0\ndays_load_exponent = {exponent}"),
+            1,
+        );
+        let s = scenario::load_str(&text, "delay").expect("loads");
+        simulate(&s, 21, 0).terminals[Terminal::Pending as usize]
+    };
+    let (none, proportional) = (pending("0.0"), pending("1.0"));
+    assert!(proportional > none, "pending at the end: exponent 1 {proportional}, exponent 0 {none}");
+}
+
+#[test]
 fn cheap_outcomes_free_capacity() {
     // Three times the fixture's inflow: investigators are overloaded. When a reconciled case or
     // an unsolvable report takes no work, the same capacity covers more of the solvable cases,

@@ -70,12 +70,19 @@ fn cv_is_population_sd_over_mean_of_defined_provinces() {
     t.add_province(0, 2, ProvinceCounter::DetentionDecided, 100);
     assert!((def(&defs, DETENTION).value(&t, 0) - 0.05 / 0.95).abs() < 1e-12);
     assert!(def(&defs, ACQUITTAL).value(&t, 0).is_nan(), "no convictions anywhere");
+
+    // The spread beyond chance reads the same counters: judges' reconciliations 10/100 and
+    // 30/100 (pooled 0.2, binomial variance 0.0016 each) leave sqrt(0.01 - 0.0016) / 0.2.
+    let excess = def(&defs, "provinces.excess_cv.reconciled_share_of_cases").value(&t, 0);
+    assert!((excess - 0.0084f64.sqrt() / 0.2).abs() < 1e-12, "{excess}");
+    assert!(def(&defs, "provinces.excess_cv.acquittals_per_conviction").value(&t, 0).is_nan());
 }
 
 /// On the shipped scenario reconciliation's spread between provinces is far wider than
 /// detention's, and it is the local ties that make it: without them (`local_tie_logit = 0`)
 /// reconciliation's spread shrinks to a fraction, while acquittals', checked twice from above,
-/// hardly moves (what remains of it is the noise of a few dozen acquittals a province).
+/// hardly moves (what remains of it is not the ties' doing; `provinces.excess_cv` shows it is
+/// not the noise of a few dozen acquittals a province either).
 #[test]
 fn local_ties_spread_reconciliation_far_more_than_checked_decisions() {
     let s = shipped();
