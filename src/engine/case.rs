@@ -4,9 +4,10 @@
 
 use std::ops::{Index, IndexMut};
 
+use super::dist::normal_quantile;
 use super::draws::{CaseDraws, CaseId, Source};
 use crate::record::Subject;
-use crate::scenario::Gravity;
+use crate::scenario::{CrimeMix, Gravity};
 
 /// The verdict a case carries into an appeal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,9 +35,10 @@ pub struct Case {
     pub death: bool,
     /// Counted in the published statistics (misdemeanours may not be).
     pub counted: bool,
-    /// What the accused can pay and what the victim asks, in common units.
-    pub means: f64,
-    pub demand: f64,
+    /// The charge when the suspect was found, which sets the victim's demand (see
+    /// [`Case::means_and_demand`]); `None` for a case whose means and demand were never drawn
+    /// (a private complaint), which then has none.
+    pub demand_gravity: Option<Gravity>,
     pub evidence: f64,
     pub investigator: u32,
     pub procurator: u32,
@@ -75,8 +77,7 @@ impl Case {
             dangerous: false,
             death: false,
             counted,
-            means: 0.0,
-            demand: 0.0,
+            demand_gravity: None,
             evidence: 0.0,
             investigator: 0,
             procurator: 0,
@@ -99,6 +100,26 @@ impl Case {
     pub fn u(&self, slot: usize) -> f64 {
         let visit = if slot >= slot::FIRST_REVISITABLE { self.visits } else { 0 };
         self.draws.u(visit, slot)
+    }
+
+    /// What the accused can pay and what the victim asks, in common units: log-normal, from the
+    /// case's words in `slot::MEANS` and `slot::DEMAND` at the log-means fixed when the suspect
+    /// was found (employment, and the charge then: a later reclassification does not change
+    /// the demand). Computed from the words each time a bargain reads them instead of stored
+    /// when the suspect is found: only the cases offered a bargain (a minority of those
+    /// cleared) pay for two normal quantiles and two `exp`, and a word reads the same whenever
+    /// it is read, so the values are those drawn at clearance, to the bit. Both 0 for a case
+    /// that never had them drawn.
+    pub fn means_and_demand(&self, crime: &CrimeMix) -> (f64, f64) {
+        let Some(gravity) = self.demand_gravity else {
+            return (0.0, 0.0);
+        };
+        let means_mu = if self.jobless { crime.means_log_mean_jobless } else { crime.means_log_mean_employed };
+        let means = (means_mu + crime.means_log_sd * normal_quantile(self.u(slot::MEANS))).exp();
+        let demand = (crime.demand_log_mean[gravity.index()]
+            + crime.demand_log_sd * normal_quantile(self.u(slot::DEMAND)))
+        .exp();
+        (means, demand)
     }
 
     /// What the recorder needs to know about the case.

@@ -3,7 +3,7 @@
 //! rate from what they and their colleagues saw.
 
 use crate::engine::dist::{SCREEN_MARGIN, logistic, logit, shifted_chance_screen};
-use crate::engine::{Case, Stage, World};
+use crate::engine::{Stage, World};
 use crate::record::Event;
 use crate::record::event::Queue;
 use crate::record::trace::Tracer;
@@ -31,9 +31,10 @@ pub fn gravity_scale(g: Gravity) -> f64 {
 }
 
 /// The victim and the accused bargain: the accused pays if his means cover the victim's
-/// demand after the pressure officials put on the victim to accept less.
-pub fn bargain(c: &Case, pressure: f64) -> bool {
-    c.means >= c.demand * (1.0 - pressure.clamp(0.0, MAX_PRESSURE))
+/// demand after the pressure officials put on the victim to accept less. `(means, demand)` as
+/// [`Case::means_and_demand`](crate::engine::Case::means_and_demand) gives them.
+pub fn bargain((means, demand): (f64, f64), pressure: f64) -> bool {
+    means >= demand * (1.0 - pressure.clamp(0.0, MAX_PRESSURE))
 }
 
 /// The most of her demand a victim can be pressed to give up: she keeps at least 5% of it.
@@ -49,21 +50,21 @@ pub const FORBIDDEN: f64 = 0.0;
 /// known to within |`demand`| x 3.6e-6 plus a few ulps; means clear of that by |`demand`| x
 /// `SCREEN_MARGIN` decide the bargain the same way. Otherwise (or outside the screen's domain,
 /// or for a demand that overflowed) the plain expression.
-pub fn bargain_under_local_pressure(c: &Case, pressure: f64, reconciliation_shift: f64) -> bool {
+pub fn bargain_under_local_pressure((means, demand): (f64, f64), pressure: f64, reconciliation_shift: f64) -> bool {
     let p = pressure.clamp(0.0, MAX_PRESSURE);
     if let Some(chance) = shifted_chance_screen(p, reconciliation_shift)
-        && c.demand.is_finite()
+        && demand.is_finite()
     {
-        let owed = c.demand * (1.0 - chance.min(MAX_PRESSURE));
-        let margin = SCREEN_MARGIN * c.demand.abs();
-        if c.means > owed + margin {
+        let owed = demand * (1.0 - chance.min(MAX_PRESSURE));
+        let margin = SCREEN_MARGIN * demand.abs();
+        if means > owed + margin {
             return true;
         }
-        if c.means < owed - margin {
+        if means < owed - margin {
             return false;
         }
     }
-    bargain(c, local_pressure(pressure, reconciliation_shift))
+    bargain((means, demand), local_pressure(pressure, reconciliation_shift))
 }
 
 /// Officials' pressure on a victim to accept less, as the province's local network leans on
@@ -154,25 +155,25 @@ pub(crate) fn learn(
 #[cfg(test)]
 mod tests {
     use super::{MAX_PRESSURE, bargain, bargain_under_local_pressure, learn, local_pressure};
-    use crate::engine::Case;
-    use crate::engine::draws::{CaseId, RunStream, Source, unit};
+    use crate::engine::draws::{CaseId, RunStream, unit};
 
     #[test]
     fn screened_bargain_is_the_plain_bargain() {
         let stream = RunStream::new(7, 0);
-        let draws = stream.case_draws(CaseId(1));
-        let mut c = Case::arriving(CaseId(1), draws, Source::PublicCrime, 0, true);
         for i in 0..50_000u64 {
             let d = stream.case_draws(CaseId(i));
             let u = |k: usize| unit(d.word(0, k));
             let (pressure, shift) = (u(0) * 1.2 - 0.1, (u(1) - 0.5) * 8.0);
-            c.demand = (u(2) * 10.0).exp();
-            let owed = c.demand * (1.0 - local_pressure(pressure, shift).clamp(0.0, MAX_PRESSURE));
+            let demand = (u(2) * 10.0).exp();
+            let owed = demand * (1.0 - local_pressure(pressure, shift).clamp(0.0, MAX_PRESSURE));
             // Means far from, next to and at what the victim is owed.
-            for means in [c.demand * u(3) * 2.0, owed, owed.next_up(), owed.next_down()] {
-                c.means = means;
-                let plain = bargain(&c, local_pressure(pressure, shift));
-                assert_eq!(bargain_under_local_pressure(&c, pressure, shift), plain, "{c:?} {pressure} {shift}");
+            for means in [demand * u(3) * 2.0, owed, owed.next_up(), owed.next_down()] {
+                let plain = bargain((means, demand), local_pressure(pressure, shift));
+                assert_eq!(
+                    bargain_under_local_pressure((means, demand), pressure, shift),
+                    plain,
+                    "{means} {demand} {pressure} {shift}"
+                );
             }
         }
     }

@@ -12,7 +12,7 @@ use super::common::{REFERENCE_GRAVITY, REFERENCE_LOAD, bargain, gravity_scale, p
 use super::law::reconciliation_eligibility;
 use crate::engine::dist::{
     at_least_pow, below_logistic, below_logistic_of_pow, below_scaled_logistic, exp_days, logistic, logit,
-    normal_quantile, scaled_pow_at_most,
+    scaled_pow_at_most,
 };
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, World, slot};
@@ -167,7 +167,6 @@ impl<T: Tracer> World<'_, T> {
             Gravity::ALL[pick_cdf(&self.prep.gravity_cdf[kind], u(slot::GRAVITY))]
         };
         let jobless = u(slot::JOBLESS) < crime.jobless_share;
-        let means_mu = if jobless { crime.means_log_mean_jobless } else { crime.means_log_mean_employed };
         let mut case = Case {
             kind: kind as u8,
             gravity,
@@ -178,9 +177,9 @@ impl<T: Tracer> World<'_, T> {
             jobless,
             dangerous: gravity == Gravity::EspeciallyGrave && u(slot::DANGEROUS) < k.dangerous_share,
             death: k.negligence && u(slot::DEATH) < k.death_share,
-            means: (means_mu + crime.means_log_sd * normal_quantile(u(slot::MEANS))).exp(),
-            demand: (crime.demand_log_mean[gravity.index()] + crime.demand_log_sd * normal_quantile(u(slot::DEMAND)))
-                .exp(),
+            // Means and demand are drawn now (`slot::MEANS`, `slot::DEMAND`) but computed only
+            // if a bargain reads them (`Case::means_and_demand`).
+            demand_gravity: Some(gravity),
             evidence: self.prep.evidence.sample(u(slot::EVIDENCE)),
             investigator,
             procurator: pick_in(&self.agents.procurator_rosters[province], u(slot::PROCURATOR)),
@@ -278,7 +277,7 @@ impl<T: Tracer> World<'_, T> {
             let offered = rules.reconciliation.investigator_duty
                 || below_logistic_of_pow(u(slot::STEER), load_ratio, b.reconcile_load_exponent, x);
             let pressure = s.behaviour.trial.official_pressure * (HONEST_SHARE + venality);
-            if offered && bargain(&case, pressure) {
+            if offered && bargain(case.means_and_demand(crime), pressure) {
                 case.reconciled_pretrial = true;
             }
         }

@@ -159,7 +159,9 @@ impl<T: Tracer> World<'_, T> {
             // At the reference load (1) the pressure is `official_pressure`; the bargain under
             // the local network's pull on it is screened (`bargain_under_local_pressure`).
             let pressure = b.official_pressure * (1.0 + load).min(b.pressure_load_cap) / 2.0;
-            if eligible != Eligibility::Banned && bargain_under_local_pressure(c, pressure, reconciliation_shift) {
+            if eligible != Eligibility::Banned
+                && bargain_under_local_pressure(c.means_and_demand(&s.crime), pressure, reconciliation_shift)
+            {
                 const RELEASE: &[&str; 2] = &["release on reconciliation", "go on to a decision"];
                 let close = match eligible {
                     Eligibility::Mandatory => {
