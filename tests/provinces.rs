@@ -69,6 +69,12 @@ fn cv_is_population_sd_over_mean_of_defined_provinces() {
     t.add_province(0, 2, ProvinceCounter::DetentionApproved, 100);
     t.add_province(0, 2, ProvinceCounter::DetentionDecided, 100);
     assert!((def(&defs, DETENTION).value(&t, 0) - 0.05 / 0.95).abs() < 1e-12);
+    // Refusals, in cases: 10 of 80 and 0 of 90 decisions: rates 0.125 and 0, cv 1.
+    for (p, decided, refused) in [(0, 80, 10), (2, 90, 0)] {
+        t.add_province(0, p, ProvinceCounter::DetentionDecidedCases, decided);
+        t.add_province(0, p, ProvinceCounter::DetentionRefusedCases, refused);
+    }
+    assert!((def(&defs, "provinces.cv.detention_refusal_rate").value(&t, 0) - 1.0).abs() < 1e-12);
     assert!(def(&defs, ACQUITTAL).value(&t, 0).is_nan(), "no convictions anywhere");
 
     // The spread beyond chance reads the same counters: judges' reconciliations 10/100 and
@@ -102,6 +108,31 @@ fn local_ties_spread_reconciliation_far_more_than_checked_decisions() {
     assert!(rec > 3.0 * det && rec_all > 3.0 * det, "reconciliation spread not far wider than detention's: {report}");
     assert!(rec > 2.0 * free[0] && rec_all > 3.0 * free[1], "local ties do not spread reconciliation: {report}");
     assert!(acq < 1.25 * free[3], "local ties spread acquittals despite the checks: {report}");
+}
+
+/// The brief's pattern in what differs between provinces beyond chance (`provinces.excess_cv`):
+/// before 2013, reconciliation (all stages) spreads clearly more than acquittals and than
+/// judges' detention refusals. Measured on runs 0-3: 0.28 against 0.19 and 0.14. Judges
+/// learn the fate of their rare acquittals from remembered counts with a prior
+/// (`VerdictMemory`); learning a ratio of each period's few acquittals instead made one
+/// reversal swing a province's judges and put acquittals' excess spread at 0.5, twice
+/// reconciliation's. From 2013, when procurators' closures count, reconciliation becomes common
+/// everywhere and its spread falls to about 0.08: the pattern then no longer holds (README).
+#[test]
+fn beyond_chance_reconciliation_spreads_more_than_acquittals_and_refusals() {
+    let s = shipped();
+    let names = [
+        ("provinces.excess_cv.reconciled_share_all_stages", 2005..=2012),
+        ("provinces.excess_cv.acquittals_per_conviction", 2005..=2012),
+        ("provinces.excess_cv.detention_refusal_rate", 2009..=2012),
+    ];
+    let got = mean_cvs(&s, &names);
+    let report = format!("{got:?} ({names:?})");
+    eprintln!("{report}");
+    let [rec, acq, refusals] = [got[0], got[1], got[2]];
+    assert!(rec > 1.4 * acq, "acquittals spread beyond chance as much as reconciliation: {report}");
+    assert!(rec > 1.4 * refusals, "detention refusals spread beyond chance as much as reconciliation: {report}");
+    assert!(acq > 0.0 && refusals > 0.0, "provinces no longer differ at all: {report}");
 }
 
 #[test]

@@ -40,8 +40,10 @@ fn every_2010_target_within_a_factor_of_two() {
 /// ChaCha8 case windows the calibration ran on; 137 since the counter-based case draws of
 /// issue 24 gave every case new numbers; 102 after the mechanisms of issue 19, 103 once the
 /// outcome shares left became actors' choices, 100 with the local ties between officials, 108
-/// after the refit of issue 20 at 120 evaluations, 122 at 300: scripts/refit.sh 120 300.)
-const DOCUMENTED_HITS_2000_2012: usize = 122;
+/// after the refit of issue 20 at 120 evaluations, 122 at 300: scripts/refit.sh 120 300; 121
+/// once judges learned from remembered counts with a prior and `procurator_pressure` was reset
+/// by hand to keep public acquittals.)
+const DOCUMENTED_HITS_2000_2012: usize = 121;
 
 #[test]
 fn the_documented_fit_holds() {

@@ -60,6 +60,9 @@ pub struct Judge {
     /// What she believes becomes of each kind of verdict of hers: how often it is appealed and
     /// how often overturned, learned from her own and her province colleagues' verdicts.
     pub risks: VerdictRisks,
+    /// What she remembers of her own verdicts' fate (`VerdictMemory`), from which `risks` is
+    /// estimated each period.
+    pub memory: VerdictMemory,
     /// Her verdicts this period, and the appeals against them filed and decided.
     pub record: VerdictRecord,
 }
@@ -124,6 +127,17 @@ impl VerdictRisks {
         &mut self.0[kind.index()]
     }
 
+    /// Her own estimate weighted against her colleagues' (`others`, whose weight is
+    /// `others_weight`).
+    pub fn blend(&self, others: &VerdictRisks, others_weight: f64) -> VerdictRisks {
+        let mut risks = *self;
+        for (r, o) in risks.0.iter_mut().zip(&others.0) {
+            r.appealed = (1.0 - others_weight) * r.appealed + others_weight * o.appealed;
+            r.overturned = (1.0 - others_weight) * r.overturned + others_weight * o.overturned;
+        }
+        risks
+    }
+
     /// The mean of several judges' beliefs (a newcomer takes on her colleagues').
     pub fn mean<'a>(all: impl Iterator<Item = &'a VerdictRisks>) -> Option<VerdictRisks> {
         let mut sum = VerdictRisks::default();
@@ -181,6 +195,58 @@ impl VerdictRecord {
             a.appealed += b.appealed;
             a.overturned += b.overturned;
         }
+    }
+}
+
+/// What a judge (or a province's judges together) remembers of verdicts' fate, per kind:
+/// verdicts given, appealed and overturned, each period's counts added to what is left of
+/// earlier ones after forgetting the share `learning.rate`.
+///
+/// Why counts and not a smoothed ratio of each period: acquittals are rare (a judge gives
+/// about one in several years, a province a few a year), so most periods see none, and a period
+/// with one acquittal and one overturn would move a ratio-learner's belief by the full learning
+/// rate, towards certainty. Remembered counts weigh each verdict once, however the verdicts
+/// fall into periods, and the prior (`estimate`) keeps a handful of rare events from
+/// outweighing what every judge knows of the appellate system. Frequent verdicts
+/// (convictions) are learned from experience almost alone.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct VerdictMemory([RememberedCount; 4]);
+
+/// Remembered (discounted) counts of one kind of verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct RememberedCount {
+    pub given: f64,
+    pub appealed: f64,
+    pub overturned: f64,
+}
+
+impl VerdictMemory {
+    pub fn get(&self, kind: VerdictKind) -> RememberedCount {
+        self.0[kind.index()]
+    }
+
+    /// Forgets the share `rate` of what was remembered and adds the period's record.
+    pub fn remember(&mut self, record: &VerdictRecord, rate: f64) {
+        for (m, r) in self.0.iter_mut().zip(&record.0) {
+            m.given = (1.0 - rate) * m.given + r.given as f64;
+            m.appealed = (1.0 - rate) * m.appealed + r.appealed as f64;
+            m.overturned = (1.0 - rate) * m.overturned + r.overturned as f64;
+        }
+    }
+
+    /// The chances a verdict of each kind is appealed and overturned: the remembered counts
+    /// with the prior counted as `prior_verdicts` verdicts (a Beta prior's pseudo-counts), so
+    /// with nothing remembered the estimate is the prior and with much remembered it is the
+    /// experience. Appeals and reversals answer verdicts of earlier periods, so the counts may
+    /// briefly say more than one per verdict; a chance does not.
+    pub fn estimate(&self, prior: &VerdictRisks, prior_verdicts: f64) -> VerdictRisks {
+        let mut risks = VerdictRisks::default();
+        for ((r, m), p) in risks.0.iter_mut().zip(&self.0).zip(&prior.0) {
+            let weigh = |prior: f64, hits: f64| ((prior_verdicts * prior + hits) / (prior_verdicts + m.given)).min(1.0);
+            r.appealed = weigh(p.appealed, m.appealed);
+            r.overturned = weigh(p.overturned, m.overturned);
+        }
+        risks
     }
 }
 
@@ -494,6 +560,7 @@ fn new_judge(uid: u64, province: u16, independence: f64, load: f64, risks: Verdi
         detention_hearings: 0,
         load,
         risks,
+        memory: VerdictMemory::default(),
         record: VerdictRecord::default(),
     }
 }
@@ -502,6 +569,56 @@ fn new_judge(uid: u64, province: u16, independence: f64, load: f64, risks: Verdi
 mod tests {
     use super::*;
     use crate::scenario;
+
+    /// A record of `given` verdicts of one kind, `appealed` and `overturned` of them.
+    fn record(kind: VerdictKind, given: u32, appealed: u32, overturned: u32) -> VerdictRecord {
+        let mut r = VerdictRecord::default();
+        r.0[kind.index()] = VerdictCount { given, appealed, overturned };
+        r
+    }
+
+    #[test]
+    fn remembered_verdicts_weigh_against_the_prior_as_counts() {
+        let acq = VerdictKind::PublicAcquittal;
+        let mut prior = VerdictRisks::default();
+        *prior.get_mut(acq) = Risk { appealed: 0.7, overturned: 0.06 };
+        let mut m = VerdictMemory::default();
+        // Nothing remembered: the prior.
+        assert_eq!(m.estimate(&prior, 10.0).get(acq), prior.get(acq));
+        // One acquittal, appealed and overturned: one verdict against the prior's ten, not the
+        // certainty a ratio of the period would say.
+        m.remember(&record(acq, 1, 1, 1), 0.2);
+        let r = m.estimate(&prior, 10.0).get(acq);
+        assert!((r.appealed - (7.0 + 1.0) / 11.0).abs() < 1e-12, "{r:?}");
+        assert!((r.overturned - (0.6 + 1.0) / 11.0).abs() < 1e-12, "{r:?}");
+        // A period later with no verdicts, a fifth of it is forgotten.
+        m.remember(&VerdictRecord::default(), 0.2);
+        let r = m.estimate(&prior, 10.0).get(acq);
+        assert!((r.overturned - (0.6 + 0.8) / 10.8).abs() < 1e-12, "{r:?}");
+        // Much experience outweighs the prior: 1,000 verdicts a period, a tenth overturned.
+        let conv = VerdictKind::PublicConviction;
+        for _ in 0..50 {
+            m.remember(&record(conv, 1000, 300, 100), 0.2);
+        }
+        let r = m.estimate(&prior, 10.0).get(conv);
+        assert!((r.appealed - 0.3).abs() < 1e-3 && (r.overturned - 0.1).abs() < 1e-3, "{r:?}");
+        // Reversals answering verdicts of earlier periods may outnumber this memory's verdicts:
+        // a chance stays at most 1.
+        let mut late = VerdictMemory::default();
+        late.remember(&record(acq, 0, 30, 30), 0.2);
+        assert_eq!(late.estimate(&prior, 10.0).get(acq).appealed, 1.0);
+    }
+
+    #[test]
+    fn a_blend_weighs_colleagues_by_their_weight() {
+        let k = VerdictKind::PrivateConviction;
+        let (mut own, mut peers) = (VerdictRisks::default(), VerdictRisks::default());
+        *own.get_mut(k) = Risk { appealed: 0.2, overturned: 0.1 };
+        *peers.get_mut(k) = Risk { appealed: 0.6, overturned: 0.3 };
+        let r = own.blend(&peers, 0.25).get(k);
+        assert!((r.appealed - 0.3).abs() < 1e-12 && (r.overturned - 0.15).abs() < 1e-12, "{r:?}");
+        assert_eq!(own.blend(&peers, 0.0), own);
+    }
 
     /// Each roster holds exactly the split counts, of agents of its province, every index once.
     fn check_rosters<A>(agents: &[A], rosters: &[Vec<u32>], counts: &[u32], province: impl Fn(&A) -> u16) {

@@ -3,7 +3,7 @@
 //! the calendar, the cases in flight, the stocks, the provinces' state, the jury news, the
 //! defence's demand, and the recorder.
 
-use super::agents::Agents;
+use super::agents::{Agents, VerdictMemory};
 use super::arrivals::InflowCursor;
 use super::calendar::{Calendar, Stage};
 use super::case::CaseStore;
@@ -71,6 +71,9 @@ pub(crate) struct ProvinceState {
     pub solvable: f64,
     /// This period's reports that would be solved without overload, cleared or triaged away.
     pub would_solve: f64,
+    /// What the province's judges together remember of their verdicts' fate: the colleagues'
+    /// experience each judge weighs beside her own.
+    pub verdicts: VerdictMemory,
 }
 
 /// Reconciled single-judge cases judges saw this period, and how many of them were closed.
@@ -146,6 +149,7 @@ impl<'s, T: Tracer> World<'s, T> {
                     worked: 0.0,
                     solvable: s.behaviour.investigation.capacity,
                     would_solve: 0.0,
+                    verdicts: VerdictMemory::default(),
                 }
             })
             .collect();

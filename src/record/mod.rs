@@ -98,9 +98,18 @@ pub enum ProvinceCounter {
     CasesHeard,
     /// Public cases closed before trial on reconciliation (cases, whatever the accused).
     ReconciledPretrial,
+    /// `AcquittedExoneratedPublic` and `ConvictedPublic` in cases, whatever the accused: the
+    /// accused of one case share its verdict, so only cases are independent events for the
+    /// spread that chance gives (`provinces.excess_cv.acquittals_per_conviction`).
+    AcquittedExoneratedPublicCases,
+    ConvictedPublicCases,
+    /// Judges' detention decisions and refusals, in cases (one decision covers its accused):
+    /// the brief compares provinces' refusal rates (`provinces.excess_cv.detention_refusal_rate`).
+    DetentionDecidedCases,
+    DetentionRefusedCases,
 }
 
-pub const N_PROVINCE_COUNTERS: usize = ProvinceCounter::ReconciledPretrial as usize + 1;
+pub const N_PROVINCE_COUNTERS: usize = ProvinceCounter::DetentionRefusedCases as usize + 1;
 
 /// Everything one run counted, by year index.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -101,9 +101,12 @@ impl Recorder {
                     DetentionApprover::Judge | DetentionApprover::InvestigativeJudge => {
                         t.add(year, JudgeDecided, n);
                         t.add_province(year, p, ProvinceCounter::DetentionDecided, n);
+                        t.add_province(year, p, ProvinceCounter::DetentionDecidedCases, 1);
                         if approved {
                             t.add(year, JudgeApproved, n);
                             t.add_province(year, p, ProvinceCounter::DetentionApproved, n);
+                        } else {
+                            t.add_province(year, p, ProvinceCounter::DetentionRefusedCases, 1);
                         }
                     }
                 }
@@ -150,6 +153,7 @@ impl Recorder {
                     Grounds::Exonerating => {
                         t.add(year, TrialClosedExonerating, 1);
                         t.add_province(year, p, ProvinceCounter::AcquittedExoneratedPublic, n);
+                        t.add_province(year, p, ProvinceCounter::AcquittedExoneratedPublicCases, 1);
                     }
                 }
             }
@@ -165,6 +169,7 @@ impl Recorder {
             Event::Convicted { jury } => {
                 heard(t, year, p, jury);
                 t.add_province(year, p, ProvinceCounter::ConvictedPublic, n);
+                t.add_province(year, p, ProvinceCounter::ConvictedPublicCases, 1);
                 if jury {
                     t.add(year, JuryConvicted, n);
                 }
@@ -177,6 +182,7 @@ impl Recorder {
                 // An acquittal is a sentence too (an acquitting one).
                 t.add(year, TrialSentenceCases, 1);
                 t.add_province(year, p, ProvinceCounter::AcquittedExoneratedPublic, n);
+                t.add_province(year, p, ProvinceCounter::AcquittedExoneratedPublicCases, 1);
                 if jury {
                     t.add(year, JuryAcquitted, n);
                 }
@@ -315,10 +321,43 @@ mod tests {
                 (TrialSentenceCases, 1),
                 (JuryAcquitted, 2),
             ],
-            &[(ProvinceCounter::CasesHeard, 1), (ProvinceCounter::AcquittedExoneratedPublic, 2)],
+            &[
+                (ProvinceCounter::CasesHeard, 1),
+                (ProvinceCounter::AcquittedExoneratedPublic, 2),
+                (ProvinceCounter::AcquittedExoneratedPublicCases, 1),
+            ],
         );
         assert_eq!(t, expected);
         assert_eq!(terminals, [0; N_TERMINALS], "an acquittal is not yet an end (it may be appealed)");
+    }
+
+    #[test]
+    fn a_province_counts_verdicts_and_detention_refusals_in_cases_beside_defendants() {
+        let (t, _) = counted(subject(true), &[Event::Convicted { jury: false }]);
+        let expected = tally(
+            &[(CourtHeard, 1)],
+            &[
+                (ProvinceCounter::CasesHeard, 1),
+                (ProvinceCounter::ConvictedPublic, 2),
+                (ProvinceCounter::ConvictedPublicCases, 1),
+            ],
+        );
+        assert_eq!(t, expected);
+        let by = DetentionApprover::Judge;
+        let (t, _) = counted(
+            subject(true),
+            &[Event::DetentionDecided { by, approved: false }, Event::DetentionDecided { by, approved: true }],
+        );
+        let expected = tally(
+            &[(JudgeDecided, 4), (JudgeApproved, 2), (Detained, 2)],
+            &[
+                (ProvinceCounter::DetentionDecided, 4),
+                (ProvinceCounter::DetentionApproved, 2),
+                (ProvinceCounter::DetentionDecidedCases, 2),
+                (ProvinceCounter::DetentionRefusedCases, 1),
+            ],
+        );
+        assert_eq!(t, expected);
     }
 
     #[test]

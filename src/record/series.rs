@@ -191,6 +191,11 @@ fn national_defs() -> Vec<(&'static str, &'static str, Def)> {
             Def::ProvinceCv(&[ProvinceCounter::DetentionApproved], &[ProvinceCounter::DetentionDecided]),
         ),
         (
+            "provinces.cv.detention_refusal_rate",
+            "ratio",
+            Def::ProvinceCv(&[ProvinceCounter::DetentionRefusedCases], &[ProvinceCounter::DetentionDecidedCases]),
+        ),
+        (
             "provinces.cv.acquittals_per_conviction",
             "ratio",
             Def::ProvinceCv(&[ProvinceCounter::AcquittedExoneratedPublic], &[ProvinceCounter::ConvictedPublic]),
@@ -219,11 +224,23 @@ fn national_defs() -> Vec<(&'static str, &'static str, Def)> {
             ),
         ),
         (
-            "provinces.excess_cv.acquittals_per_conviction",
+            "provinces.excess_cv.detention_refusal_rate",
             "ratio",
             Def::ProvinceExcessCv(
-                &[ProvinceCounter::AcquittedExoneratedPublic],
-                &[ProvinceCounter::ConvictedPublic],
+                &[ProvinceCounter::DetentionRefusedCases],
+                &[ProvinceCounter::DetentionDecidedCases],
+                Sampling::Binomial,
+            ),
+        ),
+        (
+            "provinces.excess_cv.acquittals_per_conviction",
+            "ratio",
+            // In cases: the accused of one case share its verdict, so counting them would
+            // take the chance spread of a clustered count (a group case acquitted moves a
+            // province's count by several) for a difference between provinces.
+            Def::ProvinceExcessCv(
+                &[ProvinceCounter::AcquittedExoneratedPublicCases],
+                &[ProvinceCounter::ConvictedPublicCases],
                 Sampling::Poisson,
             ),
         ),

@@ -1280,6 +1280,10 @@ fn read_torture(t: &mut Table<'_, '_>) -> Option<TortureBehaviour> {
     )
 }
 
+/// Default of `learning.prior_verdicts`: the prior counts for ten verdicts, about two periods'
+/// convictions of one judge and several years' acquittals of a province (an assumption).
+const PRIOR_VERDICTS: f64 = 10.0;
+
 fn read_learning(t: &mut Table<'_, '_>) -> Option<LearningBehaviour> {
     read_struct!(
         t,
@@ -1287,6 +1291,7 @@ fn read_learning(t: &mut Table<'_, '_>) -> Option<LearningBehaviour> {
             period_days: u32(1, 365, Need::Required),
             rate: f64(Num::Prob, REQ),
             peer_weight: f64(Num::Prob, REQ),
+            prior_verdicts: f64(Num::Positive, Need::Or(PRIOR_VERDICTS)),
             compliance_rate: f64(Num::Prob, REQ),
             compliance_imitation: f64(Num::Prob, Need::Or(0.0)),
             workload_rate: f64(Num::Prob, Need::Or(1.0)),

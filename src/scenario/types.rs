@@ -844,6 +844,12 @@ pub struct LearningBehaviour {
     pub rate: f64,
     /// Weight of province colleagues' experience against the agent's own.
     pub peer_weight: f64,
+    /// How many verdicts' worth of experience a judge's prior about her verdicts' fate counts
+    /// for (verdicts): what she expects of the appellate system before seeing any of it weighs
+    /// like this many remembered verdicts of her own (and her colleagues'). Rare verdicts
+    /// (acquittals) are then judged mostly by the prior, frequent ones (convictions) by
+    /// experience. An assumption, not a figure; default 10.
+    pub prior_verdicts: f64,
     /// Share of the gap between officials' registration practice and the rule in force (total
     /// registration or not) closed each period: compliance with a new rule spreads gradually.
     pub compliance_rate: f64,

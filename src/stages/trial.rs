@@ -12,10 +12,10 @@
 
 use super::appeal::{Appellant, procurator_appeal_chance};
 use super::common::{FORBIDDEN, REFERENCE_WEAKNESS};
-use super::common::{bargain_under_local_pressure, budget_spent, learn, pick_in};
+use super::common::{bargain_under_local_pressure, budget_spent, pick_in};
 use super::investigation::{complaint_chance, complaint_decision};
 use super::law::{reconciliation_eligibility, repentance_eligible};
-use crate::engine::agents::{Risk, VerdictKind, VerdictRecord};
+use crate::engine::agents::{Risk, VerdictKind, VerdictRecord, VerdictRisks, prior_risks};
 use crate::engine::dist::{below_logistic, choose, exp_days, log_add_exp, logistic};
 use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
 use crate::record::event::{Exit, Grounds, Queue, Return, Torture};
@@ -505,39 +505,53 @@ impl<T: Tracer> World<'_, T> {
     }
 
     /// Between periods: judges' expected caseloads follow the cases they decided, and their
-    /// beliefs about each kind of verdict what became of their verdicts (how many were
-    /// appealed, how many overturned, per verdict given), blended with their province
-    /// colleagues' experience.
+    /// beliefs about each kind of verdict what became of verdicts (how many were appealed, how
+    /// many overturned, per verdict given): their own remembered verdicts, weighed against
+    /// their province colleagues' (`learning.peer_weight`), each estimated with what the law
+    /// in force leads every judge to expect (`verdict_priors`) counted as
+    /// `learning.prior_verdicts` verdicts (`VerdictMemory` says why counts).
     pub(crate) fn learn_judges(&mut self) {
         let l = &self.s.behaviour.learning;
         let ceiling = self.s.behaviour.trial.judge_capacity * self.s.behaviour.trial.judge_ceiling;
         let per_year = DAYS_PER_YEAR as f64 / l.period_days as f64;
         let rate = l.rate;
-        // Province pools of judges' observations.
+        let prior = self.verdict_priors();
+        // Province pools of judges' observations, remembered like a judge's own.
         let mut pool = vec![VerdictRecord::default(); self.s.provinces.len()];
         for j in &self.agents.judges {
             pool[j.province as usize].add(&j.record);
         }
+        let colleagues: Vec<VerdictRisks> = self
+            .provinces
+            .iter_mut()
+            .zip(&pool)
+            .map(|(p, record)| {
+                p.verdicts.remember(record, rate);
+                p.verdicts.estimate(&prior, l.prior_verdicts)
+            })
+            .collect();
         for j in &mut self.agents.judges {
             // The caseload she answers is at most what she can decide: detention hearings,
             // which never wait, may take her past her budget, but not her sense of the load.
             j.load = ((1.0 - rate) * j.load + rate * j.decided as f64 * per_year).min(ceiling);
             j.decided = 0;
             j.detention_hearings = 0;
-            let peers = &pool[j.province as usize];
-            for kind in VerdictKind::ALL {
-                let (own, theirs) = (j.record.get(kind), peers.get(kind));
-                let risk = j.risks.get_mut(kind);
-                // Appeals and reversals of a period answer verdicts of earlier ones, so a
-                // period's ratio may pass 1; a chance does not.
-                let seen = |belief: f64, own_hits: u32, peer_hits: u32| {
-                    learn(belief, own.given, own_hits, theirs.given, peer_hits, rate, l.peer_weight).min(1.0)
-                };
-                risk.appealed = seen(risk.appealed, own.appealed, theirs.appealed);
-                risk.overturned = seen(risk.overturned, own.overturned, theirs.overturned);
-            }
+            j.memory.remember(&j.record, rate);
+            let own = j.memory.estimate(&prior, l.prior_verdicts);
+            j.risks = own.blend(&colleagues[j.province as usize], l.peer_weight);
             j.record = VerdictRecord::default();
         }
+    }
+
+    /// What the law in force leads a judge to expect of her verdicts before any experience:
+    /// the appellate system's base rates (`agents::prior_risks`), except that an acquittal
+    /// the procurator may not appeal is never appealed by him.
+    fn verdict_priors(&self) -> VerdictRisks {
+        let mut prior = prior_risks(self.s);
+        if !self.rules().procurator_appeal_acquittals {
+            *prior.get_mut(VerdictKind::PublicAcquittal) = Risk { appealed: FORBIDDEN, overturned: FORBIDDEN };
+        }
+        prior
     }
 }
 
