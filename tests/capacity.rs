@@ -149,7 +149,7 @@ fn ceilings_set_by_staff_bound_throughput_and_the_rest_waits() {
     // The shipped scenario: nobody's budget is ever spent.
     let shipped_runs = outputs(&base, base.calendar.last_year);
     for year in base.calendar.first_year..=base.calendar.last_year {
-        for name in ["procurator.reviews_postponed", "court.hearings_postponed"] {
+        for name in ["procurator.reviews_postponed", "court.hearings_postponed", "appeal.postponed"] {
             assert_eq!(series(&shipped_runs, name, year), 0.0, "{name} {year} on the shipped scenario");
         }
     }
@@ -198,5 +198,46 @@ fn ceilings_set_by_staff_bound_throughput_and_the_rest_waits() {
             let (a, b) = (series(&x8, throughput, year), series(&x16, throughput, year));
             assert!(b <= 1.25 * a, "{throughput} {year} not saturated: x8 {a:.0}, x16 {b:.0}");
         }
+    }
+}
+
+/// Appellate judges have a budget too (`appeal.appellate_ceiling`): set below what the shipped
+/// appeals ask of them (about 85 a judge-year), appeals wait for the next period, the appellate
+/// courts decide no more than their staff's ceiling, fewer than without it, and no case is lost.
+#[test]
+fn appellate_judges_decide_at_most_their_budget_and_the_rest_waits() {
+    use caseflow::engine::RunOutput;
+    const LAST: i32 = 2005;
+    const CEILING: f64 = 40.0;
+    let base = shipped();
+    let mut tight = base.clone();
+    tight.behaviour.appeal.appellate_ceiling = CEILING;
+    let outputs = |s: &Scenario| -> Vec<RunOutput> {
+        let model = Model::new(s);
+        (0..2u64).into_par_iter().map(|run| model.simulate_until(1, run, LAST)).collect()
+    };
+    let (free, bound) = (outputs(&base), outputs(&tight));
+    let defs = series_defs(&base);
+    let series = |outs: &[RunOutput], name: &str, year: i32| -> f64 {
+        let d = defs.iter().find(|d| d.name == name).expect("series exists");
+        let i = (year - base.calendar.first_year) as usize;
+        outs.iter().map(|o| d.value(&o.tally, i)).sum::<f64>() / outs.len() as f64
+    };
+    for out in bound.iter() {
+        assert_eq!(out.terminals.iter().sum::<u64>(), out.created, "every case ends in exactly one state");
+    }
+    // Budgets are spent in whole decisions: a judge decides until her count reaches the pro-rata
+    // budget, so at most its ceiling a period, and a calendar year holds at most 13 periods
+    // of 30 days (or parts of them).
+    let period = base.behaviour.learning.period_days as f64;
+    let per_period = (CEILING * period / scenario::DAYS_PER_YEAR as f64).ceil();
+    let periods = (scenario::DAYS_PER_YEAR as f64 / period).ceil();
+    let can = base.staffing[0].value.appellate_judges as f64 * per_period * periods;
+    for year in base.calendar.first_year + 1..=LAST {
+        let (a, b) = (series(&free, "appeal.cases_decided", year), series(&bound, "appeal.cases_decided", year));
+        assert!(b <= can, "{year}: {b:.0} appeals decided, above the appellate ceiling {can:.0}");
+        assert!(b < a, "{year}: the ceiling holds back no appeal ({a:.0} without it, {b:.0} with)");
+        assert!(series(&bound, "appeal.postponed", year) > 0.0, "{year}: no appeal waits");
+        assert_eq!(series(&free, "appeal.postponed", year), 0.0, "{year}: an appeal waits as shipped");
     }
 }

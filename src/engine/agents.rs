@@ -270,6 +270,8 @@ pub struct AppellateJudge {
     pub uid: u64,
     pub province: u16,
     pub deference: f64,
+    /// Appeals decided in the current period (her budget, `appeal.appellate_ceiling`).
+    pub decided: u32,
 }
 
 /// Trait tables, built once per run from the scenario's Beta distributions.
@@ -442,6 +444,7 @@ impl Agents {
                     uid: uid - 1,
                     province: p as u16,
                     deference: tables.deference.sample(unit(w[0])),
+                    decided: 0,
                 });
             }
         }
@@ -523,6 +526,7 @@ impl Agents {
                 uid,
                 province: p as u16,
                 deference: tables.deference.sample(unit(stream.agent_words(uid)[0])),
+                decided: 0,
             });
         }
     }

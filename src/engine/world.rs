@@ -311,7 +311,8 @@ impl<'s, T: Tracer> World<'s, T> {
     ///    (`stages::investigation`);
     /// 4. judges' workloads and beliefs about reversals, and their budgets (`stages::trial`);
     /// 5. procurators' beliefs about acquittals, and their budgets of reviews (`stages::procurator`);
-    /// 6. reversals of judges' other caseload go on their records (`stages::appeal`), which
+    /// 6. appellate judges' budgets of appeals renew (`stages::appeal`);
+    /// 7. reversals of judges' other caseload go on their records (`stages::appeal`), which
     ///    under monitoring may dismiss some; `period` numbers the period that starts now.
     fn end_period(&mut self, period: u32) {
         self.learn_registration();
@@ -319,6 +320,7 @@ impl<'s, T: Tracer> World<'s, T> {
         self.learn_investigation_workloads();
         self.learn_judges();
         self.learn_acquittal_beliefs();
+        self.renew_appellate_budgets();
         self.background_reversals(period);
     }
 }

@@ -127,6 +127,8 @@ pub enum Queue {
     Trial,
     /// A private-prosecution hearing.
     PrivateTrial,
+    /// An appeal before the appellate court.
+    Appeal,
 }
 
 /// Something that happened to a case, reported by the stage where it happened.

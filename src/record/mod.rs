@@ -80,6 +80,8 @@ pub enum Counter {
     JudgesDismissed,
     ReviewsPostponed,  // cases whose review waited for the next period (each wait counted)
     HearingsPostponed, // public and private cases whose hearing waited (each wait counted)
+    AppealsPostponed,  // appeals that waited for the next period (each wait counted)
+    AppealsDecided,    // appeals decided (cases)
     PrisonPopulation,  // stock at year end: sentenced + pre-trial
     PretrialDetainees, // stock at year end
 }

@@ -227,6 +227,7 @@ impl Recorder {
             // Persons reviewed are counted for public cases only; overturned acquittals for
             // private ones too.
             Event::AppealDecided { verdict, outcome } => {
+                t.add(year, AppealsDecided, 1);
                 if !s.private {
                     t.add(year, AppealReviewedPublic, n);
                 }
@@ -244,6 +245,7 @@ impl Recorder {
             Event::JudgeDismissed => t.add(year, JudgesDismissed, 1),
             Event::Postponed(Queue::Review) => t.add(year, ReviewsPostponed, 1),
             Event::Postponed(Queue::Trial | Queue::PrivateTrial) => t.add(year, HearingsPostponed, 1),
+            Event::Postponed(Queue::Appeal) => t.add(year, AppealsPostponed, 1),
 
             Event::Ended(how) => self.terminals[how as usize] += 1,
         }

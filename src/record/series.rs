@@ -126,6 +126,8 @@ fn national_defs() -> Vec<(&'static str, &'static str, Def)> {
         ("trial.closed_exonerating", "cases", Def::Count(TrialClosedExonerating)),
         ("court.cases_heard", "cases", Def::Count(CourtHeard)),
         ("court.hearings_postponed", "cases", Def::Count(HearingsPostponed)),
+        ("appeal.postponed", "cases", Def::Count(AppealsPostponed)),
+        ("appeal.cases_decided", "cases", Def::Count(AppealsDecided)),
         ("private.cases", "cases", Def::Count(PrivateCases)),
         ("private.closed", "cases", Def::Count(PrivateClosed)),
         ("private.transferred", "cases", Def::Count(PrivateTransferred)),

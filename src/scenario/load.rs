@@ -1244,9 +1244,14 @@ fn read_appeal(t: &mut Table<'_, '_>) -> Option<AppealBehaviour> {
             acquit_on_overturn_alignment: f64(Num::NonNeg, Need::Or(0.0)),
             private_appeal: f64(Num::Prob, REQ),
             days_mean: f64(Num::Positive, REQ),
+            appellate_ceiling: f64(Num::Positive, Need::Or(APPELLATE_CEILING)),
         }
     )
 }
+
+/// Default of `appeal.appellate_ceiling` (appeals an appellate judge decides a year): an
+/// assumption, set above the shipped run's busiest appellate judge (ODD §7.22d).
+const APPELLATE_CEILING: f64 = 300.0;
 
 fn read_sentencing(t: &mut Table<'_, '_>) -> Option<SentencingBehaviour> {
     read_struct!(

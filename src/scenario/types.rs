@@ -785,6 +785,10 @@ pub struct AppealBehaviour {
     pub private_appeal: f64,
     /// Mean days to an appellate decision.
     pub days_mean: f64,
+    /// The most appeals one appellate judge decides a year, pro rata per period (appeals a
+    /// judge-year): an appeal that finds its judge's budget spent waits for the next period.
+    /// An assumption, not a figure; default 300.
+    pub appellate_ceiling: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -6,12 +6,12 @@
 //! failing judge and then dismiss her.
 
 use super::common::REFERENCE_WEAKNESS;
-use super::common::pick_in;
+use super::common::{budget_spent, pick_in};
 use crate::engine::agents::VerdictKind;
 use crate::engine::dist::{exp_days, logistic, logit, poisson};
 use crate::engine::draws::{Source, unit};
 use crate::engine::{Stage, Verdict, World, slot};
-use crate::record::event::AppealOutcome;
+use crate::record::event::{AppealOutcome, Queue};
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
 use crate::record::{Event, Subject, Terminal};
 use crate::scenario::DAYS_PER_YEAR;
@@ -73,8 +73,18 @@ impl<T: Tracer> World<'_, T> {
         let u = |k: usize| c.u(k);
         let subject = c.subject();
         let public = c.source != Source::PrivateComplaint;
-        let appellate = pick_in(&self.agents.appellate_rosters[c.province as usize], u(slot::APPEAL_JUDGE));
-        let appellate = &self.agents.appellate[appellate as usize];
+        let appellate_index = pick_in(&self.agents.appellate_rosters[c.province as usize], u(slot::APPEAL_JUDGE));
+        // An appellate judge who has decided her budget of appeals this period leaves the rest
+        // for the next (the same judge: the case's draw picks her again).
+        if budget_spent(
+            self.agents.appellate[appellate_index as usize].decided,
+            b.appellate_ceiling,
+            s.behaviour.learning.period_days,
+        ) {
+            return self.postpone(index, Stage::Appeal, Queue::Appeal);
+        }
+        self.agents.appellate[appellate_index as usize].decided += 1;
+        let appellate = &self.agents.appellate[appellate_index as usize];
         let deference = appellate.deference;
         let by = Decider { role: Role::AppellateJudge, uid: Some(appellate.uid), province: c.province };
         let weakness = 1.0 - c.evidence;
@@ -209,6 +219,13 @@ impl<T: Tracer> World<'_, T> {
     /// Between periods: the reversals of each serving judge's other caseload (civil and
     /// administrative cases, outside the model) in the period go on her monitored record,
     /// drawn from her own words for the period; under monitoring they can dismiss her too.
+    /// Between periods: appellate judges' budgets of appeals renew.
+    pub(crate) fn renew_appellate_budgets(&mut self) {
+        for a in &mut self.agents.appellate {
+            a.decided = 0;
+        }
+    }
+
     pub(crate) fn background_reversals(&mut self, period: u32) {
         let b = &self.s.behaviour.trial;
         let l = &self.s.behaviour.learning;
