@@ -109,7 +109,10 @@ fn the_ensemble_covers_the_truth_near_its_nominal_rate() {
     // above. A method that ignored the run-to-run noise (too narrow) fails below; one that gave
     // back the prior (too wide, covering always) fails above, and by the width.
     assert!((0.75..=0.975).contains(&rate), "parameter coverage {rate}");
-    assert!(median_width < 0.6, "intervals as wide as the prior answer nothing: {median_width}");
+    // The prior's own 5-95% interval is 0.9 of the bounds. Measured: 0.58, and 0.65 since the
+    // local tie moves the pre-trial bargain too (each run draws provinces' closeness anew, so a
+    // single published realisation of the pre-trial share says less about `reconcile_logit`).
+    assert!(median_width < 0.75, "intervals nearly as wide as the prior answer nothing: {median_width}");
     // The band holds both parameter and run-to-run uncertainty: a fresh realisation of the
     // truth falls inside at about 88% (80 trials).
     assert!((0.8..=0.99).contains(&band_rate), "band coverage {band_rate}");

@@ -112,12 +112,12 @@ fn local_ties_spread_reconciliation_far_more_than_checked_decisions() {
 
 /// The brief's pattern in what differs between provinces beyond chance (`provinces.excess_cv`):
 /// before 2013, reconciliation (all stages) spreads clearly more than acquittals and than
-/// judges' detention refusals. Measured on runs 0-3: 0.28 against 0.19 and 0.14. Judges
+/// judges' detention refusals. Measured on runs 0-3: 0.28 against 0.16 and 0.14. Judges
 /// learn the fate of their rare acquittals from remembered counts with a prior
 /// (`VerdictMemory`); learning a ratio of each period's few acquittals instead made one
 /// reversal swing a province's judges and put acquittals' excess spread at 0.5, twice
 /// reconciliation's. From 2013, when procurators' closures count, reconciliation becomes common
-/// everywhere and its spread falls to about 0.08: the pattern then no longer holds (README).
+/// everywhere and its spread falls to about 0.10: the pattern then no longer holds (README).
 #[test]
 fn beyond_chance_reconciliation_spreads_more_than_acquittals_and_refusals() {
     let s = shipped();

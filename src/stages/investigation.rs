@@ -8,7 +8,9 @@
 //! investigator in each province, and how far officials comply with total registration; and
 //! the effort model those feed (each investigator's clearance exponent).
 
-use super::common::{REFERENCE_GRAVITY, REFERENCE_LOAD, bargain, gravity_scale, pick_cdf, pick_in};
+use super::common::{
+    REFERENCE_GRAVITY, REFERENCE_LOAD, bargain_under_local_pressure, gravity_scale, pick_cdf, pick_in,
+};
 use super::law::reconciliation_eligibility;
 use crate::engine::dist::{
     at_least_pow, below_logistic, below_logistic_of_pow, below_scaled_logistic, exp_days, logistic, logit,
@@ -277,7 +279,8 @@ impl<T: Tracer> World<'_, T> {
             let offered = rules.reconciliation.investigator_duty
                 || below_logistic_of_pow(u(slot::STEER), load_ratio, b.reconcile_load_exponent, x);
             let pressure = s.behaviour.trial.official_pressure * (HONEST_SHARE + venality);
-            if offered && bargain(case.means_and_demand(crime), pressure) {
+            // The local network leans on the victim as it does at trial.
+            if offered && bargain_under_local_pressure(case.means_and_demand(crime), pressure, shift) {
                 case.reconciled_pretrial = true;
             }
         }
