@@ -265,11 +265,17 @@ impl<T: Tracer> World<'_, T> {
     }
 }
 
+/// The acquittal weight at which `appeal.procurator_appeal_acquittal` is the chance that a
+/// procurator appeals an acquittal (the weight's unit: the brief's scale of indicator weights).
+const REFERENCE_ACQUITTAL_WEIGHT: f64 = 1.0;
+
 /// Chance that a procurator appeals an acquittal, given the acquittal weight in force.
 pub(crate) fn procurator_appeal_chance(base: f64, acquittal_weight: f64) -> f64 {
-    // The base chance applies at the reference weight 1; the log-odds move with the weight.
     if base <= 0.0 {
         return 0.0;
     }
-    logistic(logit(base) + (acquittal_weight - 1.0))
+    // The brief's utility: weight times the expected change of the indicator. An appeal may
+    // undo the acquittal, one acquittal off his record, so each unit of weight above the
+    // reference adds one log-odds (the chance it succeeds is in the base).
+    logistic(logit(base) + (acquittal_weight - REFERENCE_ACQUITTAL_WEIGHT))
 }
