@@ -49,8 +49,10 @@ pub(crate) struct ProvinceState {
     /// back more detention requests; the more outside checks a decision faces, the less the
     /// local tie moves it.
     pub reconciliation_shift: f64,
-    pub acquittal_shift: f64,
     pub detention_shift: f64,
+    /// The closeness itself (standard normal score): an acquittal's shift depends on the
+    /// checks it faces under today's rules and indicators (`stages::trial::acquittal_checks`).
+    pub closeness: f64,
     /// How far officials' registration practice has moved towards total registration (0: hide
     /// what hurts the clearance rate; 1: register everything).
     pub compliance: f64,
@@ -139,9 +141,8 @@ impl<'s, T: Tracer> World<'s, T> {
                 let closeness = normal_quantile(unit(stream.province_words(p)[0]));
                 ProvinceState {
                     reconciliation_shift: t.local_pull(t.checks_on_reconciliation) * closeness,
-                    // The tie runs through the procurator: close judges acquit less.
-                    acquittal_shift: -t.local_pull(t.checks_on_acquittal) * closeness,
                     detention_shift: t.local_pull(t.checks_on_detention) * closeness,
+                    closeness,
                     compliance,
                     release_practice: 0.0,
                     releases_seen: ReleasesSeen::default(),

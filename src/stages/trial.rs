@@ -21,7 +21,7 @@ use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
 use crate::record::event::{Exit, Grounds, Queue, Return, Torture};
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
 use crate::record::{Event, Terminal};
-use crate::scenario::{DAYS_PER_YEAR, Eligibility, Monitoring, TrialBehaviour};
+use crate::scenario::{DAYS_PER_YEAR, Eligibility, Incentives, Monitoring, Rules, Traits, TrialBehaviour};
 
 /// The `judge_uid` of a case whose verdict no judge answers for (a jury's).
 const NO_JUDGE: u64 = u64::MAX;
@@ -148,7 +148,10 @@ impl<T: Tracer> World<'_, T> {
         let career = self.career_costs(judge_index as usize, true);
         let conscience = b.conscience * judge.independence;
         let province = &self.provinces[p];
-        let (reconciliation_shift, acquittal_shift) = (province.reconciliation_shift, province.acquittal_shift);
+        let reconciliation_shift = province.reconciliation_shift;
+        // The tie runs through the procurator: close judges acquit less, the more so the fewer
+        // outside checks an acquittal faces today.
+        let acquittal_shift = -s.traits.local_pull(acquittal_checks(&s.traits, rules, inc)) * province.closeness;
         let by_judge = Decider { role: Role::Judge, uid: Some(judge_uid), province: c.province };
 
         // Reconciliation at trial. Where the law makes release mandatory the judge must close;
@@ -555,6 +558,16 @@ impl<T: Tracer> World<'_, T> {
     }
 }
 
+/// The outside checks an acquittal faces under today's rules and indicators:
+/// `traits.checks_on_acquittal` counts them while the procuracy may appeal acquittals and the
+/// higher courts score judges on reversals (a positive `trial_judge.reversals` weight); a rule
+/// or a weight that removes one of these takes its check away, and the province's local tie
+/// then moves acquittals more (`Traits::local_pull`).
+pub(crate) fn acquittal_checks(t: &Traits, rules: &Rules, inc: &Incentives) -> u32 {
+    let removed = u32::from(!rules.procurator_appeal_acquittals) + u32::from(inc.trial_judge.reversals <= 0.0);
+    t.checks_on_acquittal.saturating_sub(removed)
+}
+
 /// What verdicts cost a judge's career, in utility (`World::career_costs`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) struct CareerCosts {
@@ -607,7 +620,26 @@ pub fn jurisdiction_by_group(share: f64, weight: f64, group_share: f64) -> (f64,
 
 #[cfg(test)]
 mod tests {
-    use super::{Ruling, jurisdiction_by_group};
+    use super::{Ruling, acquittal_checks, jurisdiction_by_group};
+
+    #[test]
+    fn a_rule_or_weight_that_removes_a_check_of_acquittals_takes_it_away() {
+        let s = crate::scenario::load_path(std::path::Path::new("tests/fixtures/tiny.toml")).expect("tiny loads");
+        let (mut rules, mut inc) = (s.rules[0].value.clone(), s.incentives[0].value.clone());
+        let t = &s.traits;
+        assert_eq!(t.checks_on_acquittal, 2);
+        rules.procurator_appeal_acquittals = true;
+        inc.trial_judge.reversals = 1.0;
+        assert_eq!(acquittal_checks(t, &rules, &inc), 2);
+        rules.procurator_appeal_acquittals = false;
+        assert_eq!(acquittal_checks(t, &rules, &inc), 1);
+        inc.trial_judge.reversals = 0.0;
+        assert_eq!(acquittal_checks(t, &rules, &inc), 0);
+        // Never below none.
+        let mut unchecked = t.clone();
+        unchecked.checks_on_acquittal = 1;
+        assert_eq!(acquittal_checks(&unchecked, &rules, &inc), 0);
+    }
 
     #[test]
     fn rulings_sit_at_their_index() {
