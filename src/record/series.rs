@@ -104,7 +104,7 @@ const CASES_DECIDED: &[ProvinceCounter] = &[ProvinceCounter::CasesHeard, Provinc
 /// the extra series analysts asked for.
 fn national_defs() -> Vec<(&'static str, &'static str, Def)> {
     use Counter::*;
-    vec![
+    let mut defs = vec![
         ("registered.crimes", "cases", Def::Count(Registered)),
         ("investigation.cleared", "cases", Def::Count(Cleared)),
         ("investigation.clearance_rate", "share", Def::Ratio(Cleared, Registered)),
@@ -181,73 +181,79 @@ fn national_defs() -> Vec<(&'static str, &'static str, Def)> {
         ("torture.trial_complaints", "complaints", Def::Count(TortureTrialComplaints)),
         ("judges.dismissed", "persons", Def::Count(JudgesDismissed)),
         ("private.withdrawn", "cases", Def::Count(PrivateWithdrawn)),
-        (
-            "provinces.cv.reconciled_share_of_cases",
-            "ratio",
-            Def::ProvinceCv(&[ProvinceCounter::ReconciledByJudges], &[ProvinceCounter::CasesHeard]),
-        ),
-        ("provinces.cv.reconciled_share_all_stages", "ratio", Def::ProvinceCv(RECONCILED_ALL_STAGES, CASES_DECIDED)),
-        (
-            "provinces.cv.detention_approval_rate",
-            "ratio",
-            Def::ProvinceCv(&[ProvinceCounter::DetentionApproved], &[ProvinceCounter::DetentionDecided]),
-        ),
-        (
-            "provinces.cv.detention_refusal_rate",
-            "ratio",
-            Def::ProvinceCv(&[ProvinceCounter::DetentionRefusedCases], &[ProvinceCounter::DetentionDecidedCases]),
-        ),
-        (
-            "provinces.cv.acquittals_per_conviction",
-            "ratio",
-            Def::ProvinceCv(&[ProvinceCounter::AcquittedExoneratedPublic], &[ProvinceCounter::ConvictedPublic]),
-        ),
-        (
-            "provinces.excess_cv.reconciled_share_of_cases",
-            "ratio",
-            Def::ProvinceExcessCv(
-                &[ProvinceCounter::ReconciledByJudges],
-                &[ProvinceCounter::CasesHeard],
-                Sampling::Binomial,
-            ),
-        ),
-        (
-            "provinces.excess_cv.reconciled_share_all_stages",
-            "ratio",
-            Def::ProvinceExcessCv(RECONCILED_ALL_STAGES, CASES_DECIDED, Sampling::Binomial),
-        ),
-        (
-            "provinces.excess_cv.detention_approval_rate",
-            "ratio",
-            Def::ProvinceExcessCv(
-                &[ProvinceCounter::DetentionApproved],
-                &[ProvinceCounter::DetentionDecided],
-                Sampling::Binomial,
-            ),
-        ),
-        (
-            "provinces.excess_cv.detention_refusal_rate",
-            "ratio",
-            Def::ProvinceExcessCv(
-                &[ProvinceCounter::DetentionRefusedCases],
-                &[ProvinceCounter::DetentionDecidedCases],
-                Sampling::Binomial,
-            ),
-        ),
-        (
-            "provinces.excess_cv.acquittals_per_conviction",
-            "ratio",
-            // In cases: the accused of one case share its verdict, so counting them would
-            // take the chance spread of a clustered count (a group case acquitted moves a
-            // province's count by several) for a difference between provinces.
-            Def::ProvinceExcessCv(
-                &[ProvinceCounter::AcquittedExoneratedPublicCases],
-                &[ProvinceCounter::ConvictedPublicCases],
-                Sampling::Poisson,
-            ),
-        ),
-    ]
+    ];
+    // Every observed spread, then every spread beyond chance.
+    defs.extend(SPREADS.iter().map(|r| (r.cv, "ratio", Def::ProvinceCv(r.rate.0, r.rate.1))));
+    defs.extend(
+        SPREADS
+            .iter()
+            .map(|r| (r.excess_cv, "ratio", Def::ProvinceExcessCv(r.beyond_chance.0, r.beyond_chance.1, r.sampling))),
+    );
+    defs
 }
+
+/// A province rate (numerator and denominator counters).
+type Rate = (&'static [ProvinceCounter], &'static [ProvinceCounter]);
+
+/// A province rate whose spread across provinces is reported twice: as observed
+/// (`provinces.cv.*`, from `rate`) and beyond what chance gives (`provinces.excess_cv.*`, from
+/// `beyond_chance`, drawn as `sampling` says).
+struct Spread {
+    cv: &'static str,
+    excess_cv: &'static str,
+    rate: Rate,
+    beyond_chance: Rate,
+    sampling: Sampling,
+}
+
+const SPREADS: [Spread; 5] = {
+    use ProvinceCounter::*;
+    const JUDGES_RECONCILED: Rate = (&[ReconciledByJudges], &[CasesHeard]);
+    const ALL_STAGES: Rate = (RECONCILED_ALL_STAGES, CASES_DECIDED);
+    const APPROVED: Rate = (&[DetentionApproved], &[DetentionDecided]);
+    const REFUSED: Rate = (&[DetentionRefusedCases], &[DetentionDecidedCases]);
+    [
+        Spread {
+            cv: "provinces.cv.reconciled_share_of_cases",
+            excess_cv: "provinces.excess_cv.reconciled_share_of_cases",
+            rate: JUDGES_RECONCILED,
+            beyond_chance: JUDGES_RECONCILED,
+            sampling: Sampling::Binomial,
+        },
+        Spread {
+            cv: "provinces.cv.reconciled_share_all_stages",
+            excess_cv: "provinces.excess_cv.reconciled_share_all_stages",
+            rate: ALL_STAGES,
+            beyond_chance: ALL_STAGES,
+            sampling: Sampling::Binomial,
+        },
+        Spread {
+            cv: "provinces.cv.detention_approval_rate",
+            excess_cv: "provinces.excess_cv.detention_approval_rate",
+            rate: APPROVED,
+            beyond_chance: APPROVED,
+            sampling: Sampling::Binomial,
+        },
+        Spread {
+            cv: "provinces.cv.detention_refusal_rate",
+            excess_cv: "provinces.excess_cv.detention_refusal_rate",
+            rate: REFUSED,
+            beyond_chance: REFUSED,
+            sampling: Sampling::Binomial,
+        },
+        Spread {
+            cv: "provinces.cv.acquittals_per_conviction",
+            excess_cv: "provinces.excess_cv.acquittals_per_conviction",
+            // Observed in defendants, as published; beyond chance in cases: the accused of one
+            // case share its verdict, so counting them would take the chance spread of a
+            // clustered count (a group case acquitted moves a province's count by several)
+            // for a difference between provinces.
+            rate: (&[AcquittedExoneratedPublic], &[ConvictedPublic]),
+            beyond_chance: (&[AcquittedExoneratedPublicCases], &[ConvictedPublicCases]),
+            sampling: Sampling::Poisson,
+        },
+    ]
+};
 
 fn province_defs() -> Vec<(&'static str, &'static str, Def)> {
     use ProvinceCounter::*;
