@@ -25,6 +25,14 @@ fn scaled(text: &str, k: u32) -> String {
     text
 }
 
+/// The tiny fixture at three times its inflow (investigators overloaded), with the line `old`
+/// of its text replaced by `new`.
+fn tripled_with(old: &str, new: &str) -> Scenario {
+    let text = scaled(&tiny().source_text, 3);
+    assert!(text.contains(old), "tiny.toml no longer has `{old}`");
+    scenario::load_str(&text.replacen(old, new, 1), "tripled").expect("loads")
+}
+
 fn total(t: &Tally, c: Counter) -> u64 {
     (0..t.n_years()).map(|y| t.get(y, c)).sum()
 }
@@ -527,12 +535,10 @@ fn the_overtime_ceiling_caps_what_overloaded_investigators_clear() {
     // no ceiling investigators clear everything they would unloaded; at a ceiling of their
     // nominal work (1) they clear far less, whatever the elasticity allows.
     let cleared = |ceiling: &str| {
-        let text = scaled(&tiny().source_text, 3).replacen(
+        let s = tripled_with(
             "overload_elasticity = 1.0",
             &format!("overload_elasticity = 0.0\novertime_ceiling = {ceiling}"),
-            1,
         );
-        let s = scenario::load_str(&text, "ceiling").expect("loads");
         total(&simulate(&s, 21, 0).tally, Counter::Cleared) as f64
     };
     let (unbounded, capped) = (cleared("1e9"), cleared("1.0"));
@@ -545,12 +551,10 @@ fn overloaded_investigations_take_longer_by_the_delay_exponent() {
     // exponent at 1 an investigation stretches in proportion to the caseload ratio, at 0 not
     // at all, so more cases are still in flight (pending) when the run ends.
     let pending = |exponent: &str| {
-        let text = scaled(&tiny().source_text, 3).replacen(
+        let s = tripled_with(
             "overload_elasticity = 1.0",
             &format!("overload_elasticity = 1.0\ndays_load_exponent = {exponent}"),
-            1,
         );
-        let s = scenario::load_str(&text, "delay").expect("loads");
         simulate(&s, 21, 0).terminals[Terminal::Pending as usize]
     };
     let (none, proportional) = (pending("0.0"), pending("1.0"));
@@ -606,12 +610,7 @@ fn the_pull_of_saved_effort_can_saturate_with_the_load() {
     // Overloaded investigators (load ratio above 1): an exponent below 1 on the load ratio
     // weakens the pull to reconcile, so fewer cases are reconciled before trial.
     let reconciled = |exponent: &str| {
-        let text = scaled(&tiny().source_text, 3).replacen(
-            "reconcile_load_exponent = 0.8",
-            &format!("reconcile_load_exponent = {exponent}"),
-            1,
-        );
-        let s = scenario::load_str(&text, "steer").expect("loads");
+        let s = tripled_with("reconcile_load_exponent = 0.8", &format!("reconcile_load_exponent = {exponent}"));
         total(&simulate(&s, 5, 0).tally, Counter::ReconciledPretrial)
     };
     let (proportional, saturating) = (reconciled("1.0"), reconciled("0.2"));
