@@ -67,15 +67,13 @@ impl<T: Tracer> World<'_, T> {
         let s = self.s;
         let b = &s.behaviour.appeal;
         let inc = &self.incentives().appellate;
-        // A copy: the stage reads the case while it updates the world.
-        let c = self.cases[index].clone();
-        let c = &c;
-        let u = |k: usize| c.u(k);
-        let subject = c.subject();
-        let public = c.source != Source::PrivateComplaint;
-        let appellate_index = pick_in(&self.agents.appellate_rosters[c.province as usize], u(slot::APPEAL_JUDGE));
+        let appellate_index = {
+            let c = &self.cases[index];
+            pick_in(&self.agents.appellate_rosters[c.province as usize], c.u(slot::APPEAL_JUDGE))
+        };
         // An appellate judge who has decided her budget of appeals this period leaves the rest
-        // for the next (the same judge: the case's draw picks her again).
+        // for the next (the same judge: the case's draw picks her again). Checked before the
+        // case is copied.
         if budget_spent(
             self.agents.appellate[appellate_index as usize].decided,
             b.appellate_ceiling,
@@ -84,6 +82,12 @@ impl<T: Tracer> World<'_, T> {
             return self.postpone(index, Stage::Appeal, Queue::Appeal);
         }
         self.agents.appellate[appellate_index as usize].decided += 1;
+        // A copy: the stage reads the case while it updates the world.
+        let c = self.cases[index].clone();
+        let c = &c;
+        let u = |k: usize| c.u(k);
+        let subject = c.subject();
+        let public = c.source != Source::PrivateComplaint;
         let appellate = &self.agents.appellate[appellate_index as usize];
         let deference = appellate.deference;
         let by = Decider { role: Role::AppellateJudge, uid: Some(appellate.uid), province: c.province };
