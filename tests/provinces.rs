@@ -167,3 +167,47 @@ fn a_check_the_rules_remove_lets_provinces_drift_apart() {
     eprintln!("acquittals' excess cv 2013-2018: shipped {shipped_spread}, no appeal {unappealed}");
     assert!(unappealed > 1.5 * shipped_spread, "shipped {shipped_spread}, without the appeal {unappealed}");
 }
+
+/// Before trial the local network leans on the victim as at trial (`local_pressure` in the
+/// pre-trial bargain), besides moving the investigator's offer and the procurator's closure.
+/// From 2015 the investigating body must offer reconciliation in every eligible case, so the
+/// offer no longer differs between provinces. Runs 0-3, 2016-2018: a province's pre-trial
+/// reconciliations per case decided rise with its closeness, by 0.103 per standard deviation
+/// (mean 0.355, correlation 0.99); with the bargain free of the tie the slope was 0.075.
+#[test]
+fn close_provinces_press_victims_into_reconciling_before_trial() {
+    use caseflow::engine::dist::normal_quantile;
+    use caseflow::engine::draws::{RunStream, unit};
+    let s = shipped();
+    let model = Model::new(&s);
+    let years = (2016 - s.calendar.first_year) as usize..=(2018 - s.calendar.first_year) as usize;
+    let points: Vec<(f64, f64)> = (0..4u64)
+        .into_par_iter()
+        .flat_map_iter(|run| {
+            let out = model.simulate_until(1, run, 2018);
+            let mut stream = RunStream::new(1, run);
+            (0..s.provinces.len())
+                .map(|p| {
+                    let closeness = normal_quantile(unit(stream.province_words(p)[0]));
+                    let sum = |c| years.clone().map(|y| out.tally.get_province(y, p, c)).sum::<u64>() as f64;
+                    let pretrial = sum(ProvinceCounter::ReconciledPretrial);
+                    (closeness, pretrial / (pretrial + sum(ProvinceCounter::CasesHeard)))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let n = points.len() as f64;
+    let (mx, my) = (points.iter().map(|p| p.0).sum::<f64>() / n, points.iter().map(|p| p.1).sum::<f64>() / n);
+    let cov = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>();
+    let (vx, vy) = (
+        points.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>(),
+        points.iter().map(|p| (p.1 - my).powi(2)).sum::<f64>(),
+    );
+    let r = cov / (vx * vy).sqrt();
+    let slope = cov / vx;
+    eprintln!(
+        "closeness and pre-trial reconciliation, 2016-2018: r = {r:.3}, slope {slope:.4} over {n} province-runs, mean {my:.4}"
+    );
+    assert!(r > 0.9, "close provinces do not reconcile more before trial: r = {r:.3}");
+    assert!(slope > 0.09, "the local network does not press victims before trial: slope {slope:.4}");
+}
