@@ -21,7 +21,7 @@ use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
 use crate::record::event::{Exit, Grounds, Queue, Return, Torture};
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
 use crate::record::{Event, Terminal};
-use crate::scenario::{DAYS_PER_YEAR, Eligibility, Incentives, Monitoring, Rules, Traits, TrialBehaviour};
+use crate::scenario::{DAYS_PER_YEAR, Eligibility, Incentives, Monitoring, Rules, Scenario, Traits, TrialBehaviour};
 
 /// The `judge_uid` of a case whose verdict no judge answers for (a jury's).
 const NO_JUDGE: u64 = u64::MAX;
@@ -518,7 +518,7 @@ impl<T: Tracer> World<'_, T> {
         let ceiling = self.s.behaviour.trial.judge_capacity * self.s.behaviour.trial.judge_ceiling;
         let per_year = DAYS_PER_YEAR as f64 / l.period_days as f64;
         let rate = l.rate;
-        let prior = self.verdict_priors();
+        let prior = verdict_priors(self.s, self.rules());
         // Province pools of judges' observations, remembered like a judge's own.
         let mut pool = vec![VerdictRecord::default(); self.s.provinces.len()];
         for j in &self.agents.judges {
@@ -545,17 +545,17 @@ impl<T: Tracer> World<'_, T> {
             j.record = VerdictRecord::default();
         }
     }
+}
 
-    /// What the law in force leads a judge to expect of her verdicts before any experience:
-    /// the appellate system's base rates (`agents::prior_risks`), except that an acquittal
-    /// the procurator may not appeal is never appealed by him.
-    fn verdict_priors(&self) -> VerdictRisks {
-        let mut prior = prior_risks(self.s);
-        if !self.rules().procurator_appeal_acquittals {
-            *prior.get_mut(VerdictKind::PublicAcquittal) = Risk { appealed: FORBIDDEN, overturned: FORBIDDEN };
-        }
-        prior
+/// What the law in force (`rules`) leads a judge to expect of her verdicts before any
+/// experience: the appellate system's base rates (`agents::prior_risks`), except that an
+/// acquittal the procurator may not appeal is never appealed by him.
+pub(crate) fn verdict_priors(s: &Scenario, rules: &Rules) -> VerdictRisks {
+    let mut prior = prior_risks(s);
+    if !rules.procurator_appeal_acquittals {
+        *prior.get_mut(VerdictKind::PublicAcquittal) = Risk { appealed: FORBIDDEN, overturned: FORBIDDEN };
     }
+    prior
 }
 
 /// The outside checks an acquittal faces under today's rules and indicators:
@@ -620,7 +620,7 @@ pub fn jurisdiction_by_group(share: f64, weight: f64, group_share: f64) -> (f64,
 
 #[cfg(test)]
 mod tests {
-    use super::{Ruling, acquittal_checks, jurisdiction_by_group};
+    use super::{Ruling, acquittal_checks, jurisdiction_by_group, verdict_priors};
 
     #[test]
     fn a_rule_or_weight_that_removes_a_check_of_acquittals_takes_it_away() {
@@ -639,6 +639,25 @@ mod tests {
         let mut unchecked = t.clone();
         unchecked.checks_on_acquittal = 1;
         assert_eq!(acquittal_checks(&unchecked, &rules, &inc), 0);
+    }
+
+    #[test]
+    fn judges_know_an_acquittal_the_procurator_may_not_appeal_is_not_appealed() {
+        use crate::engine::agents::{VerdictKind, prior_risks};
+        let s = crate::scenario::load_path(std::path::Path::new("tests/fixtures/tiny.toml")).expect("tiny loads");
+        let mut rules = s.rules[0].value.clone();
+        rules.procurator_appeal_acquittals = true;
+        let base = prior_risks(&s);
+        assert!(base.get(VerdictKind::PublicAcquittal).appealed > 0.0);
+        assert_eq!(verdict_priors(&s, &rules), base);
+        rules.procurator_appeal_acquittals = false;
+        let barred = verdict_priors(&s, &rules);
+        let acquittal = barred.get(VerdictKind::PublicAcquittal);
+        assert_eq!((acquittal.appealed, acquittal.overturned), (0.0, 0.0));
+        // Convictions and private verdicts are appealed by others: unchanged.
+        for kind in [VerdictKind::PublicConviction, VerdictKind::PrivateAcquittal, VerdictKind::PrivateConviction] {
+            assert_eq!(barred.get(kind), base.get(kind), "{kind:?}");
+        }
     }
 
     #[test]
