@@ -33,6 +33,7 @@ use std::sync::Arc;
 use crate::record::Tally;
 use crate::record::trace::{NoTrace, Trace};
 use crate::scenario::{Beta, Scenario};
+use crate::stages::common::GuidedCdf;
 use agents::TraitTables;
 use dist::{BetaTable, Poisson, TriageTable};
 
@@ -86,8 +87,8 @@ pub(crate) struct Prepared {
     /// Overloaded investigators' triage exponents for the solvability distribution.
     pub triage: TriageTable,
     /// Cumulative shares for drawing a province and a crime kind.
-    pub province_cdf: Vec<f64>,
-    pub kind_cdf: Vec<f64>,
+    pub province_cdf: GuidedCdf,
+    pub kind_cdf: GuidedCdf,
     /// Per kind, the cumulative gravity distribution.
     pub gravity_cdf: Vec<[f64; 4]>,
     /// Share of public cases with more than one accused, 1 - exp(-extra_defendants_mean): how
@@ -119,8 +120,8 @@ impl Prepared {
             selected_share: dist::beta_moment(s.crime.solvability, s.behaviour.investigation.registration_selectivity),
             evidence: BetaTable::new(s.crime.evidence),
             triage: TriageTable::new(s.crime.solvability, s.behaviour.investigation.registration_selectivity),
-            province_cdf: cumulative(&mut s.provinces.iter().map(|p| p.crime_share)),
-            kind_cdf: cumulative(&mut s.crime.kinds.iter().map(|k| k.share)),
+            province_cdf: GuidedCdf::new(cumulative(&mut s.provinces.iter().map(|p| p.crime_share))),
+            kind_cdf: GuidedCdf::new(cumulative(&mut s.crime.kinds.iter().map(|k| k.share))),
             gravity_cdf: s
                 .crime
                 .kinds

@@ -116,6 +116,63 @@ pub fn pick_cdf(cdf: &[f64], u: f64) -> usize {
     cdf.partition_point(|&c| c <= x).min(cdf.len() - 1)
 }
 
+/// A cumulative distribution with a guide table (the cutpoint method): [`pick_cdf`] of the
+/// same entries, the same index for every uniform, in fewer instructions. The province and the
+/// crime kind of every registered case are picked from one (some 7 M picks in a national run);
+/// bisection over 20-odd entries costs about five steps a pick.
+///
+/// Why it is exact: the entries are non-decreasing and not NaN (checked when built; otherwise
+/// every pick bisects), so `pick_cdf` returns the count of entries at or below `x = u x total`
+/// (at most the last index). The guide has a power-of-two number `m` of cells; cell `j` holds
+/// that count at `x_j = (j / m) x total`, where `j / m` is exact. A uniform in cell
+/// `j = floor(u m)` (exact: `m` is a power of two) is at least `j / m`, so with `total >= 0`
+/// its `x` is at least `x_j` (rounding is monotone) and its count at least the cell's: the
+/// scan up from the cell's count stops at the same index as the bisection.
+#[derive(Clone, Debug)]
+pub struct GuidedCdf {
+    cdf: Vec<f64>,
+    /// Per cell, the count of entries at or below its lower end; empty: pick by bisection.
+    guide: Vec<u32>,
+    /// The number of cells and the last entry, as the pick reads them (a `usize` converts to
+    /// `f64` in about eight instructions on x86-64).
+    cells: f64,
+    total: f64,
+}
+
+impl GuidedCdf {
+    pub fn new(cdf: Vec<f64>) -> GuidedCdf {
+        let total = cdf.last().copied().unwrap_or(1.0);
+        let ordered = cdf.windows(2).all(|w| w[0] <= w[1]) && cdf.iter().all(|c| !c.is_nan());
+        let guide = if !cdf.is_empty() && ordered && total.is_finite() && total >= 0.0 {
+            // About four cells an entry: the scan takes about one step past the cell's count.
+            let m = (4 * cdf.len()).next_power_of_two();
+            (0..m).map(|j| cdf.partition_point(|&c| c <= (j as f64 / m as f64) * total) as u32).collect()
+        } else {
+            Vec::new()
+        };
+        GuidedCdf { cells: guide.len() as f64, total, cdf, guide }
+    }
+
+    /// `pick_cdf(entries, u)`.
+    #[inline]
+    pub fn pick(&self, u: f64) -> usize {
+        let (cdf, guide) = (&self.cdf[..], &self.guide[..]);
+        if guide.is_empty() || !(0.0..1.0).contains(&u) {
+            return pick_cdf(cdf, u);
+        }
+        let x = u * self.total;
+        // u in [0, 1), so the cell is in [0, m) (through i64: see `pick_in`).
+        let mut i = guide[((u * self.cells) as i64 as usize).min(guide.len() - 1)] as usize;
+        while let Some(&c) = cdf.get(i) {
+            if c > x {
+                break;
+            }
+            i += 1;
+        }
+        i.min(cdf.len() - 1)
+    }
+}
+
 impl<T: Tracer> World<'_, T> {
     /// The campaigns on this kind of crime running today.
     pub(crate) fn campaigns_today(&self, kind: usize) -> impl Iterator<Item = &Campaign> {
@@ -154,7 +211,7 @@ pub(crate) fn learn(
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_PRESSURE, bargain, bargain_under_local_pressure, learn, local_pressure};
+    use super::{GuidedCdf, MAX_PRESSURE, bargain, bargain_under_local_pressure, learn, local_pressure, pick_cdf};
     use crate::engine::draws::{CaseId, RunStream, unit};
 
     #[test]
@@ -174,6 +231,39 @@ mod tests {
                     plain,
                     "{means} {demand} {pressure} {shift}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn guided_pick_is_the_bisection() {
+        let stream = RunStream::new(11, 0);
+        let cdfs: Vec<Vec<f64>> = vec![
+            vec![0.1, 0.1, 0.35, 0.35, 0.9, 1.0],
+            vec![0.0, 0.0, 0.2, 0.2000000000000001, 0.7],
+            vec![0.3],
+            vec![0.0, 0.0],
+            (1..=20).map(|i| i as f64 * 0.049_999_999).collect(),
+            vec![0.5, 0.2, 1.0],
+            vec![0.2, f64::NAN, 1.0],
+        ];
+        for cdf in &cdfs {
+            let guided = GuidedCdf::new(cdf.clone());
+            let m = guided.guide.len().max(1) as f64;
+            let check = |u: f64| assert_eq!(guided.pick(u), pick_cdf(cdf, u), "{cdf:?} {u}");
+            for i in 0..20_000u64 {
+                check(unit(stream.case_draws(CaseId(i)).word(0, 0)));
+            }
+            // At the cells' ends, at the entries, and next to them.
+            let total = *cdf.last().unwrap();
+            let edges = (0..=m as usize).map(|j| j as f64 / m).chain(cdf.iter().map(|c| c / total));
+            for e in edges {
+                for u in [e, e.next_up(), e.next_down()] {
+                    check(u);
+                }
+            }
+            for u in [0.0, -0.0, 1.0, -1.0, 2.0, f64::NAN, f64::MIN_POSITIVE, 1.0f64.next_down()] {
+                check(u);
             }
         }
     }

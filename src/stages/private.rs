@@ -4,7 +4,7 @@
 //! the parties, and acquit more often than they convict.
 
 use super::appeal::Appellant;
-use super::common::{REFERENCE_LOAD, budget_spent, pick_cdf, pick_in};
+use super::common::{REFERENCE_LOAD, budget_spent, pick_in};
 use crate::engine::agents::VerdictKind;
 use crate::engine::dist::{exp_days, logistic};
 use crate::engine::draws::{CaseId, Source};
@@ -24,7 +24,7 @@ impl<T: Tracer> World<'_, T> {
         let draws = self.stream.case_draws(id);
         let s = self.s;
         let u = |k: usize| draws.u(0, k);
-        let province = pick_cdf(&self.prep.province_cdf, u(slot::PROVINCE));
+        let province = self.prep.province_cdf.pick(u(slot::PROVINCE));
         // Under total registration the police register many would-be private complaints
         // (battery and the like) as public crimes; those are inside the registered-crime inflow.
         // A complaint names its accused, so registering it costs the clearance rate nothing:
