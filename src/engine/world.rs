@@ -14,6 +14,7 @@ use super::{Model, Prepared, RunOutput};
 use crate::record::trace::{NoTrace, Tracer};
 use crate::record::{Event, Recorder, Subject, Terminal};
 use crate::scenario::{DAYS_PER_YEAR, Incentives, Rules, Scenario, Staff};
+use crate::stages::investigation::share_from_all_reports;
 
 /// Everything a run has in memory.
 pub struct World<'s, T: Tracer = NoTrace> {
@@ -38,6 +39,8 @@ pub struct World<'s, T: Tracer = NoTrace> {
     /// The incentive regime and period the investigators' clearance exponents were computed
     /// for (`usize::MAX`: not yet).
     pub(crate) clearance_key: (usize, u32),
+    /// The first day of the period after `clearance_key`'s (0: not computed yet).
+    pub(crate) clearance_until: u32,
 }
 
 /// What a province's officials share.
@@ -56,6 +59,10 @@ pub(crate) struct ProvinceState {
     /// How far officials' registration practice has moved towards total registration (0: hide
     /// what hurts the clearance rate; 1: register everything).
     pub compliance: f64,
+    /// The share of its registered reports that come from all reports at that compliance
+    /// (`stages::investigation::share_from_all_reports`), updated with it: every registered
+    /// case reads it, and computing it there cost a division per case.
+    pub from_all_reports: f64,
     /// The share of reconciled single-judge cases its judges close (their release practice),
     /// and what colleagues saw of it this period.
     pub release_practice: f64,
@@ -144,6 +151,7 @@ impl<'s, T: Tracer> World<'s, T> {
                     detention_shift: t.local_pull(t.checks_on_detention) * closeness,
                     closeness,
                     compliance,
+                    from_all_reports: share_from_all_reports(compliance, prep.selected_share),
                     release_practice: 0.0,
                     releases_seen: ReleasesSeen::default(),
                     work: s.behaviour.investigation.capacity,
@@ -169,6 +177,7 @@ impl<'s, T: Tracer> World<'s, T> {
             trace,
             inflow: InflowCursor::default(),
             clearance_key: (usize::MAX, 0),
+            clearance_until: 0,
         }
     }
 

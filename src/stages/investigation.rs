@@ -314,29 +314,34 @@ impl<T: Tracer> World<'_, T> {
     /// comply with total registration, drawn from all reports; the rest are those they would
     /// register anyway, drawn from the solvable ones. A report is registered with chance
     /// c + (1 - c) s^k at compliance c, so the share is c / (c + (1 - c) E[s^k]).
+    /// Kept with the compliance it follows (`ProvinceState::from_all_reports`): it is read for
+    /// every registered case and changes only between periods.
+    #[inline]
     fn share_from_all_reports(&self, province: usize) -> f64 {
-        let c = self.provinces[province].compliance;
-        let denominator = c + (1.0 - c) * self.prep.selected_share;
-        if denominator > 0.0 { c / denominator } else { 0.0 }
+        self.provinces[province].from_all_reports
     }
 
     /// Recomputes the investigators' clearance exponents when their inputs changed: a new
     /// period (workloads) or a new incentive regime (the clearance weight).
     /// Called for every registered case, so the check is inlined and the recomputation (once a
     /// period) kept out of line: as one function, every call paid its prologue and epilogue.
+    /// The check compares today with the first day of the next period (`clearance_until`)
+    /// rather than dividing the day by the period's length for every case: days only move
+    /// forward, so the period changes exactly when that day is reached.
     #[inline]
     pub(crate) fn refresh_clearance_exponents(&mut self) {
-        let period = self.calendar.day / self.s.behaviour.learning.period_days;
-        let key = (self.calendar.incentives, period);
-        if key != self.clearance_key {
-            self.recompute_clearance_exponents(key);
+        if self.calendar.day >= self.clearance_until || self.calendar.incentives != self.clearance_key.0 {
+            self.recompute_clearance_exponents();
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn recompute_clearance_exponents(&mut self, key: (usize, u32)) {
-        self.clearance_key = key;
+    fn recompute_clearance_exponents(&mut self) {
+        let period_days = self.s.behaviour.learning.period_days;
+        let period = self.calendar.day / period_days;
+        self.clearance_key = (self.calendar.incentives, period);
+        self.clearance_until = period.saturating_add(1).saturating_mul(period_days);
         let b = &self.s.behaviour.investigation;
         let w_clearance = self.incentives().investigator.clearance;
         // Per province, the triage table at its mixture weight (`TriageTable::exponent`, with
@@ -364,6 +369,7 @@ impl<T: Tracer> World<'_, T> {
         let target = if self.rules().total_registration { 1.0 } else { 0.0 };
         for p in &mut self.provinces {
             p.compliance = compliance_step(p.compliance, target, l.compliance_rate, l.compliance_imitation);
+            p.from_all_reports = share_from_all_reports(p.compliance, self.prep.selected_share);
         }
     }
 
@@ -555,6 +561,13 @@ pub(crate) fn complaint_decision(
         Term::part(0, "coerced suspects' leaning to complain", logit),
         Term::part(0, "what the charge puts at stake", stake),
     ])
+}
+
+/// The share of a province's registered reports that come from all reports at compliance `c`
+/// ([`World::share_from_all_reports`]; `selected_share` is E[s^k]).
+pub(crate) fn share_from_all_reports(c: f64, selected_share: f64) -> f64 {
+    let denominator = c + (1.0 - c) * selected_share;
+    if denominator > 0.0 { c / denominator } else { 0.0 }
 }
 
 /// One period of a province's compliance `c` with the registration rule (`target` 1: total
