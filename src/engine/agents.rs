@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::Verdict;
 use super::dist::{BetaTable, logistic};
-use super::draws::{RunStream, unit};
+use super::draws::{KeptPeriodWords, RunStream, unit};
 use crate::scenario::{Scenario, Staff};
 
 #[derive(Clone, Debug)]
@@ -65,6 +65,9 @@ pub struct Judge {
     pub memory: VerdictMemory,
     /// Her verdicts this period, and the appeals against them filed and decided.
     pub record: VerdictRecord,
+    /// Her words for the next periods, kept from the last ChaCha8 refill that computed them
+    /// (`World::background_reversals` reads one a period).
+    pub period_words: KeptPeriodWords,
 }
 
 impl Judge {
@@ -566,6 +569,7 @@ fn new_judge(uid: u64, province: u16, independence: f64, load: f64, risks: Verdi
         risks,
         memory: VerdictMemory::default(),
         record: VerdictRecord::default(),
+        period_words: KeptPeriodWords::default(),
     }
 }
 

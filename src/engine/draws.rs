@@ -31,7 +31,8 @@
 //! Agents and provinces keep 16-word blocks of the ChaCha8 stream (there are few of them):
 //! - agents: 16-word blocks at `AGENT_BASE` + uid * 16 (traits of the agent with that uid);
 //! - agents' periods: 16-word blocks at `AGENT_PERIOD_BASE` + (uid * 2^13 + period) * 16
-//!   (what happens to an agent in a period outside the cases, e.g. a judge's other caseload);
+//!   (what happens to an agent in a period outside the cases, e.g. a judge's other caseload;
+//!   the agent keeps the next periods' blocks from each refill, [`KeptPeriodWords`]);
 //! - provinces: 16-word blocks at `PROVINCE_BASE` + index * 16.
 
 use rand::{Rng, SeedableRng};
@@ -77,6 +78,27 @@ impl CaseId {
 pub struct RunStream {
     rng: ChaCha8Rng,
     case_key: (u64, u64),
+}
+
+/// Blocks of a ChaCha8 refill: rand_chacha generates four at a time, whatever is read.
+const PERIOD_BLOCKS: usize = 4;
+
+/// An agent's period words kept from the last ChaCha8 refill for them: the words of period
+/// `first` and of the periods after it that the refill computed (see
+/// [`RunStream::agent_period_words`]). The agent keeps it, so finding it costs nothing.
+#[derive(Clone, Debug)]
+pub struct KeptPeriodWords {
+    uid: u64,
+    first: u32,
+    /// Periods held: 0 until the first refill.
+    periods: usize,
+    words: [u32; PERIOD_BLOCKS * 16],
+}
+
+impl Default for KeptPeriodWords {
+    fn default() -> KeptPeriodWords {
+        KeptPeriodWords { uid: 0, first: 0, periods: 0, words: [0; PERIOD_BLOCKS * 16] }
+    }
 }
 
 /// The random numbers of one case, addressed by (visit, slot): every draw a stage makes for a
@@ -130,7 +152,7 @@ impl RunStream {
         self.rng.set_word_pos(word_pos);
         // Bulk copy out of the generator's buffer, then read the words back little-endian:
         // the same words as `next_u32` one by one, without a bounds check per word.
-        let mut bytes = [0u8; 4 * 16];
+        let mut bytes = [0u8; 4 * 16 * PERIOD_BLOCKS];
         let bytes = &mut bytes[..4 * out.len()];
         self.rng.fill_bytes(bytes);
         for (w, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
@@ -162,11 +184,25 @@ impl RunStream {
     }
 
     /// 16 words for the agent with this uid in period `period` (below 2^13: 8,192 periods).
-    pub fn agent_period_words(&mut self, uid: u64, period: u32) -> [u32; 16] {
-        let mut out = [0u32; 16];
-        let block = (uid as u128) << 13 | (period as u128 & 0x1FFF);
-        self.fill(AGENT_PERIOD_BASE + block * 16, &mut out);
-        out
+    ///
+    /// An agent's periods are consecutive blocks of the stream, and a ChaCha8 refill computes
+    /// four blocks (about 500 instructions) though a period reads one: the words of the next
+    /// three periods are kept from it in `kept` (the agent's own) and handed out when those
+    /// periods ask (each judge asks once a period). A block's words are a function of its
+    /// position alone, so they are the words a refill at that period would give (`tests`
+    /// checks this); words kept for another uid are not used.
+    pub fn agent_period_words(&mut self, uid: u64, period: u32, kept: &mut KeptPeriodWords) -> [u32; 16] {
+        let p = period & 0x1FFF;
+        // Blocks past period 0x1FFF belong to the next uid; p <= 0x1FFF keeps k within the
+        // periods of this uid that the refill computed.
+        let k = p.wrapping_sub(kept.first) as usize;
+        if kept.uid != uid || k >= kept.periods {
+            let block = (uid as u128) << 13 | p as u128;
+            self.fill(AGENT_PERIOD_BASE + block * 16, &mut kept.words);
+            *kept = KeptPeriodWords { uid, first: p, periods: PERIOD_BLOCKS, words: kept.words };
+            return kept.words[..16].try_into().expect("16 words");
+        }
+        kept.words[k * 16..(k + 1) * 16].try_into().expect("16 words")
     }
 
     /// 16 words for a province.
@@ -215,6 +251,52 @@ mod tests {
         assert_eq!(x1, y1);
         assert_eq!(x2, y2);
         assert_ne!(x1, x2);
+    }
+
+    /// Period words kept from an earlier refill are those a fresh stream gives for that
+    /// period, in any order of asking, at the end of the period field too.
+    #[test]
+    fn kept_period_words_are_the_periods_words() {
+        let fresh = |uid: u64, period: u32| {
+            let mut out = [0u32; 16];
+            let mut rng = chacha8(9, 2);
+            let block = (uid as u128) << 13 | (period as u128 & 0x1FFF);
+            rng.set_word_pos(AGENT_PERIOD_BASE + block * 16);
+            for w in &mut out {
+                *w = rng.next_u32();
+            }
+            out
+        };
+        let mut s = RunStream::new(9, 2);
+        let (mut kept5, mut kept7) = (KeptPeriodWords::default(), KeptPeriodWords::default());
+        let asks = [
+            (5, 0),
+            (5, 1),
+            (7, 3),
+            (5, 2),
+            (5, 3),
+            (5, 4),
+            (5, 2),
+            (7, 4),
+            (7, 8190),
+            (7, 8191),
+            (7, 8192),
+            (7, 8193),
+        ];
+        for (uid, period) in asks {
+            let kept = if uid == 5 { &mut kept5 } else { &mut kept7 };
+            assert_eq!(s.agent_period_words(uid, period, kept), fresh(uid, period), "uid {uid} period {period}");
+        }
+        s.case_words(CaseId(3), &mut [0; 64]);
+        assert_eq!(s.agent_words(5), {
+            let mut rng = chacha8(9, 2);
+            rng.set_word_pos(AGENT_BASE + 5 * 16);
+            std::array::from_fn::<u32, 16, _>(|_| rng.next_u32())
+        });
+        assert_eq!(s.agent_period_words(5, 5, &mut kept5), fresh(5, 5));
+        // Words kept for another agent are not handed out.
+        assert_eq!(s.agent_period_words(6, 5, &mut kept5), fresh(6, 5));
+        assert_eq!(s.agent_period_words(6, 0, &mut KeptPeriodWords::default()), fresh(6, 0));
     }
 
     #[test]

@@ -240,7 +240,8 @@ impl<T: Tracer> World<'_, T> {
         for p in 0..self.agents.judge_rosters.len() {
             for k in 0..self.agents.judge_rosters[p].len() {
                 let j = self.agents.judge_rosters[p][k] as usize;
-                let u = unit(self.stream.agent_period_words(self.agents.judges[j].uid, period)[0]);
+                let judge = &mut self.agents.judges[j];
+                let u = unit(self.stream.agent_period_words(judge.uid, period, &mut judge.period_words)[0]);
                 self.agents.judges[j].reversals_year += poisson(mean, u);
                 if self.dismissal_due(j) {
                     self.dismiss(j);
