@@ -581,17 +581,20 @@ pub(crate) struct CareerCosts {
 /// on record and `expected_rest` more expected in the rest of the year (a Poisson count X), one
 /// more makes the year end at the threshold T instead of below it when reversals + X = T - 1.
 pub fn reversal_weight(m: &Monitoring, reversals: u32, expected_rest: f64, b: &TrialBehaviour) -> f64 {
-    let tips = |threshold: u32| match (threshold as i64 - 1 - reversals as i64).try_into() {
-        Ok(k) => poisson_pmf(k, expected_rest),
+    // P(X = 0) is the same for both thresholds: libm's `exp` once per call, not once per
+    // threshold (this runs for every trial under monitoring).
+    let mut p0 = None;
+    let mut tips = |threshold: u32| match (threshold as i64 - 1 - reversals as i64).try_into() {
+        Ok(k) => poisson_pmf(k, expected_rest, *p0.get_or_insert_with(|| (-expected_rest).exp())),
         // Past the threshold already: one more changes nothing there.
         Err(_) => 0.0,
     };
     1.0 + b.failing_cost * tips(m.failing_at) + b.dismissal_cost * tips(m.dismissed_at)
 }
 
-/// P(X = k) for X ~ Poisson(mean).
-fn poisson_pmf(k: u32, mean: f64) -> f64 {
-    let mut p = (-mean).exp();
+/// P(X = k) for X ~ Poisson(mean), given `p0` = P(X = 0) = exp(-mean).
+fn poisson_pmf(k: u32, mean: f64, p0: f64) -> f64 {
+    let mut p = p0;
     for i in 1..=k {
         p *= mean / i as f64;
     }
