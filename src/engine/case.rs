@@ -111,15 +111,23 @@ impl Case {
     /// it is read, so the values are those drawn at clearance, to the bit. Both 0 for a case
     /// that never had them drawn.
     pub fn means_and_demand(&self, crime: &CrimeMix) -> (f64, f64) {
-        let Some(gravity) = self.demand_gravity else {
-            return (0.0, 0.0);
-        };
+        match self.ln_means_and_demand(crime) {
+            Some((ln_means, ln_demand)) => (ln_means.exp(), ln_demand.exp()),
+            None => (0.0, 0.0),
+        }
+    }
+
+    /// The logarithms whose `exp` [`Case::means_and_demand`] returns (`None`: a case that never
+    /// had them drawn): a bargain mostly needs only to compare them
+    /// (`stages::common::bargain_of_logs`).
+    #[inline]
+    pub fn ln_means_and_demand(&self, crime: &CrimeMix) -> Option<(f64, f64)> {
+        let gravity = self.demand_gravity?;
         let means_mu = if self.jobless { crime.means_log_mean_jobless } else { crime.means_log_mean_employed };
-        let means = (means_mu + crime.means_log_sd * normal_quantile(self.u(slot::MEANS))).exp();
-        let demand = (crime.demand_log_mean[gravity.index()]
-            + crime.demand_log_sd * normal_quantile(self.u(slot::DEMAND)))
-        .exp();
-        (means, demand)
+        let ln_means = means_mu + crime.means_log_sd * normal_quantile(self.u(slot::MEANS));
+        let ln_demand =
+            crime.demand_log_mean[gravity.index()] + crime.demand_log_sd * normal_quantile(self.u(slot::DEMAND));
+        Some((ln_means, ln_demand))
     }
 
     /// What the recorder needs to know about the case.

@@ -525,7 +525,7 @@ const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
 /// with k whole and |r| <= ln(2)/2, then e^r by its Taylor series to r^5 (remainder below
 /// 0.347^6 / 6! x e^0.347 = 3.4e-6). Only to decide comparisons, never as a result.
 #[inline]
-fn exp_screen(x: f64) -> f64 {
+pub(crate) fn exp_screen(x: f64) -> f64 {
     debug_assert!(x.abs() <= SCREEN_EXP_MAX);
     let t = x * std::f64::consts::LOG2_E + ROUND_MAGIC;
     let k = t - ROUND_MAGIC;

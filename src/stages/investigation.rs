@@ -8,9 +8,7 @@
 //! investigator in each province, and how far officials comply with total registration; and
 //! the effort model those feed (each investigator's clearance exponent).
 
-use super::common::{
-    REFERENCE_GRAVITY, REFERENCE_LOAD, bargain_under_local_pressure, gravity_scale, pick_cdf, pick_in,
-};
+use super::common::{REFERENCE_GRAVITY, REFERENCE_LOAD, bargain_of_logs, gravity_scale, pick_cdf, pick_in};
 use super::law::reconciliation_eligibility;
 use crate::engine::dist::{
     at_least_pow, below_logistic, below_logistic_of_pow, below_scaled_logistic, exp_days, logistic, logit,
@@ -280,7 +278,7 @@ impl<T: Tracer> World<'_, T> {
                 || below_logistic_of_pow(u(slot::STEER), load_ratio, b.reconcile_load_exponent, x);
             let pressure = s.behaviour.trial.official_pressure * (HONEST_SHARE + venality);
             // The local network leans on the victim as it does at trial.
-            if offered && bargain_under_local_pressure(case.means_and_demand(crime), pressure, shift) {
+            if offered && bargain_of_logs(case.ln_means_and_demand(crime), pressure, shift) {
                 case.reconciled_pretrial = true;
             }
         }

@@ -12,7 +12,7 @@
 
 use super::appeal::{Appellant, procurator_appeal_chance};
 use super::common::{FORBIDDEN, REFERENCE_WEAKNESS};
-use super::common::{bargain_under_local_pressure, budget_spent, pick_in};
+use super::common::{bargain_of_logs, budget_spent, pick_in};
 use super::investigation::{complaint_chance, complaint_decision};
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::{Risk, VerdictKind, VerdictRecord, VerdictRisks, prior_risks};
@@ -160,10 +160,10 @@ impl<T: Tracer> World<'_, T> {
         if !jury {
             let eligible = reconciliation_eligibility(s, rules, c);
             // At the reference load (1) the pressure is `official_pressure`; the bargain under
-            // the local network's pull on it is screened (`bargain_under_local_pressure`).
+            // the local network's pull on it is screened (`bargain_of_logs`).
             let pressure = b.official_pressure * (1.0 + load).min(b.pressure_load_cap) / 2.0;
             if eligible != Eligibility::Banned
-                && bargain_under_local_pressure(c.means_and_demand(&s.crime), pressure, reconciliation_shift)
+                && bargain_of_logs(c.ln_means_and_demand(&s.crime), pressure, reconciliation_shift)
             {
                 const RELEASE: &[&str; 2] = &["release on reconciliation", "go on to a decision"];
                 let close = match eligible {
