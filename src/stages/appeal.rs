@@ -8,7 +8,7 @@
 use super::common::REFERENCE_WEAKNESS;
 use super::common::{budget_spent, pick_in};
 use crate::engine::agents::VerdictKind;
-use crate::engine::dist::{exp_days, logistic, logit, poisson};
+use crate::engine::dist::{below_logistic, exp_days, logistic, logit, poisson};
 use crate::engine::draws::{Source, unit};
 use crate::engine::{Stage, Verdict, World, slot};
 use crate::record::event::{AppealOutcome, Queue};
@@ -96,7 +96,7 @@ impl<T: Tracer> World<'_, T> {
         let on_record = self.verdict_judge(index);
         // The parts of the log-odds of overturning, named for case stories: (leaning,
         // procuracy's pull, evidence, campaign).
-        let (chance, leaning, alignment, evidence, campaign) = match verdict {
+        let (x, leaning, alignment, evidence, campaign) = match verdict {
             Verdict::Acquitted => {
                 // The procuracy's appeal carries weight with deferent judges; a strong case
                 // makes the acquittal look wrong. Private complainants carry no such weight.
@@ -104,14 +104,14 @@ impl<T: Tracer> World<'_, T> {
                 let (pull, evidence) =
                     (b.alignment_weight * alignment, b.weakness_weight * (REFERENCE_WEAKNESS - weakness));
                 let x = b.overturn_acquittal_logit + pull - inc.reversal_cost + evidence;
-                (logistic(x), b.overturn_acquittal_logit, pull, evidence, 0.0)
+                (x, b.overturn_acquittal_logit, pull, evidence, 0.0)
             }
             Verdict::Convicted => {
                 // A campaign against, say, fabricated drug cases reaches the higher courts too.
                 let campaign = self.campaign_bonus(c.kind as usize, |cp| cp.appellate_overturn);
                 let evidence = b.weakness_weight * (weakness - REFERENCE_WEAKNESS);
                 let x = b.overturn_conviction_logit - inc.reversal_cost + evidence + campaign;
-                (logistic(x), b.overturn_conviction_logit, 0.0, evidence, campaign)
+                (x, b.overturn_conviction_logit, 0.0, evidence, campaign)
             }
         };
         let draw = u(slot::APPEAL_DECIDE);
@@ -145,9 +145,10 @@ impl<T: Tracer> World<'_, T> {
                     campaign,
                 ));
             }
-            Decision::chance("appeal", "overturn", by, &["overturn", "uphold"], chance, draw).with_terms(terms)
+            Decision::chance("appeal", "overturn", by, &["overturn", "uphold"], logistic(x), draw).with_terms(terms)
         });
-        let overturn = draw < chance;
+        // `draw < logistic(x)`, mostly without libm's `exp`.
+        let overturn = below_logistic(draw, x);
         if !overturn {
             self.record(&subject, Event::AppealDecided { verdict, outcome: AppealOutcome::Upheld });
             let how = if verdict == Verdict::Acquitted { Terminal::Acquitted } else { Terminal::Convicted };
@@ -164,17 +165,17 @@ impl<T: Tracer> World<'_, T> {
             // weight with deferent judges (public cases).
             let proof = b.acquit_on_overturn_weakness * (weakness - REFERENCE_WEAKNESS);
             let pull = if public { b.acquit_on_overturn_alignment * inc.procuracy_alignment * deference } else { 0.0 };
-            let chance = logistic(b.acquit_on_overturn_logit + proof - pull);
+            let x = b.acquit_on_overturn_logit + proof - pull;
             let draw = u(slot::APPEAL_ACQUIT);
             let w = inc.procuracy_alignment;
             self.trace.decision(self.calendar.day, c.id, move || {
-                Decision::chance("appeal", "acquit", by, &["acquit", "send back"], chance, draw).with_terms(vec![
+                Decision::chance("appeal", "acquit", by, &["acquit", "send back"], logistic(x), draw).with_terms(vec![
                     Term::part(0, "appellate courts' leaning to acquit themselves", b.acquit_on_overturn_logit),
                     Term::part(0, "the weakness of the evidence", proof),
                     Term::weighted(0, "the pull of the procuracy", "appellate.procuracy_alignment", w, -pull),
                 ])
             });
-            if draw < chance {
+            if below_logistic(draw, x) {
                 self.record(&subject, Event::AppealDecided { verdict, outcome: AppealOutcome::Acquitted });
                 return self.finish(index, Terminal::AcquittedOnAppeal);
             }

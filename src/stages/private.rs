@@ -6,7 +6,7 @@
 use super::appeal::Appellant;
 use super::common::{REFERENCE_LOAD, budget_spent, pick_in};
 use crate::engine::agents::VerdictKind;
-use crate::engine::dist::{exp_days, logistic};
+use crate::engine::dist::{below_logistic, exp_days, logistic};
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, Verdict, World, slot};
 use crate::record::event::Queue;
@@ -97,10 +97,12 @@ impl<T: Tracer> World<'_, T> {
         // A retrial after appeal cannot reject the complaint again.
         if c.visits == 0 {
             let (load, proof) = (b.reject_load * busy, b.reject_weakness * (weakness - PRIVATE_REFERENCE_WEAKNESS));
-            let chance = logistic(b.reject_logit + load + proof);
+            // Only the story computes the chance; the decision is screened (`below_logistic`).
+            let x = b.reject_logit + load + proof;
+            let chance = move || logistic(x);
             let draw = u(slot::PRIVATE_REJECT);
             self.trace.decision(day, c.id, move || {
-                Decision::chance("private", "accept the complaint", by, &["reject", "hear"], chance, draw).with_terms(
+                Decision::chance("private", "accept the complaint", by, &["reject", "hear"], chance(), draw).with_terms(
                     vec![
                         Term::part(0, "judges' leaning to reject a complaint", b.reject_logit),
                         Term::weighted(
@@ -114,7 +116,7 @@ impl<T: Tracer> World<'_, T> {
                     ],
                 )
             });
-            if draw < chance {
+            if below_logistic(draw, x) {
                 return self.finish(index, Terminal::PrivateRejected);
             }
         }
@@ -124,15 +126,16 @@ impl<T: Tracer> World<'_, T> {
         // Some complaints the judge sends on rather than deciding (only at the first hearing).
         if c.visits == 0 {
             let load = b.transfer_load * busy;
-            let chance = logistic(b.transfer_logit + load);
+            let x = b.transfer_logit + load;
+            let chance = move || logistic(x);
             let draw = u(slot::PRIVATE_TRANSFER);
             self.trace.decision(day, c.id, move || {
-                Decision::chance("private", "send on", by, &["send on", "decide"], chance, draw).with_terms(vec![
+                Decision::chance("private", "send on", by, &["send on", "decide"], chance(), draw).with_terms(vec![
                     Term::part(0, "judges' leaning to send a complaint on", b.transfer_logit),
                     Term::weighted(0, "her caseload (above her capacity)", "trial_judge.caseload", w_caseload, load),
                 ])
             });
-            if draw < chance {
+            if below_logistic(draw, x) {
                 self.record(&subject, Event::PrivateTransferred);
                 return self.finish(index, Terminal::PrivateTransferred);
             }
@@ -142,25 +145,29 @@ impl<T: Tracer> World<'_, T> {
         // waiting longer (the wait to this hearing, in mean waits beyond the mean).
         let wait = exp_days(b.days_mean, u(slot::TRIAL_DAYS)) as f64 / b.days_mean - 1.0;
         let (proof, waited) = (b.withdraw_weakness * (weakness - PRIVATE_REFERENCE_WEAKNESS), b.withdraw_wait * wait);
-        let chance = logistic(b.withdraw_logit + proof + waited);
+        let x = b.withdraw_logit + proof + waited;
+        let chance = move || logistic(x);
         let draw = u(slot::PRIVATE_WITHDRAW);
         let complainant = Decider { role: Role::Complainant, uid: None, province: c.province };
         self.trace.decision(day, c.id, move || {
-            Decision::chance("private", "withdraw", complainant, &["withdraw", "go on"], chance, draw).with_terms(vec![
-                Term::part(0, "complainants' leaning to withdraw", b.withdraw_logit),
-                Term::part(0, "the weakness of her proof", proof),
-                Term::part(0, "the time she waited", waited),
-            ])
+            Decision::chance("private", "withdraw", complainant, &["withdraw", "go on"], chance(), draw).with_terms(
+                vec![
+                    Term::part(0, "complainants' leaning to withdraw", b.withdraw_logit),
+                    Term::part(0, "the weakness of her proof", proof),
+                    Term::part(0, "the time she waited", waited),
+                ],
+            )
         });
-        let withdrawn = draw < chance;
+        let withdrawn = below_logistic(draw, x);
         // Otherwise the parties may reconcile, the more readily the busier the judge who
         // encourages it (a closure is less work than a verdict).
         let reconciled = !withdrawn && {
             let load = b.reconcile_load * busy;
-            let chance = logistic(b.reconcile_logit + load);
+            let x = b.reconcile_logit + load;
+            let chance = move || logistic(x);
             let draw = u(slot::PRIVATE_RECONCILE);
             self.trace.decision(day, c.id, move || {
-                Decision::chance("private", "reconcile", complainant, &["reconcile", "go to a verdict"], chance, draw)
+                Decision::chance("private", "reconcile", complainant, &["reconcile", "go to a verdict"], chance(), draw)
                     .with_terms(vec![
                         Term::part(0, "the parties' leaning to reconcile", b.reconcile_logit),
                         Term::weighted(
@@ -172,7 +179,7 @@ impl<T: Tracer> World<'_, T> {
                         ),
                     ])
             });
-            draw < chance
+            below_logistic(draw, x)
         };
         if withdrawn || reconciled {
             self.record(&subject, Event::PrivateClosed { withdrawn });
@@ -188,11 +195,11 @@ impl<T: Tracer> World<'_, T> {
             + independence
             + career.conviction
             - career.acquittal;
-        let (chance, draw) = (logistic(x), u(slot::PRIVATE_ACQUIT));
+        let (chance, draw) = (move || logistic(x), u(slot::PRIVATE_ACQUIT));
         self.trace.decision(self.calendar.day, c.id, move || {
-            Decision::chance("private", "verdict", by, &["acquit", "convict"], chance, draw)
+            Decision::chance("private", "verdict", by, &["acquit", "convict"], chance(), draw)
         });
-        let verdict = if draw < chance { Verdict::Acquitted } else { Verdict::Convicted };
+        let verdict = if below_logistic(draw, x) { Verdict::Acquitted } else { Verdict::Convicted };
         self.agents.judges[judge].record.given(VerdictKind::of(false, verdict));
         if verdict == Verdict::Acquitted {
             self.record(&subject, Event::PrivateAcquitted);
