@@ -98,6 +98,10 @@ pub(crate) struct Prepared {
     pub extra_episodes: Poisson,
     pub extra_defendants: Poisson,
     pub private_extra_defendants: Poisson,
+    /// `traits.local_pull(k)` for k = 0..=`traits.checks_on_acquittal`: a trial reads the
+    /// pull for the checks an acquittal faces today (at most that count, which the loader
+    /// bounds by 10), and `powi` for every trial cost a call.
+    pub acquittal_pull: Vec<f64>,
 }
 
 impl Prepared {
@@ -135,6 +139,7 @@ impl Prepared {
             extra_episodes: Poisson::new(s.crime.extra_episodes_mean),
             extra_defendants: Poisson::new(s.crime.extra_defendants_mean),
             private_extra_defendants: Poisson::new(s.crime.private_extra_defendants_mean),
+            acquittal_pull: (0..=s.traits.checks_on_acquittal).map(|k| s.traits.local_pull(k)).collect(),
         }
     }
 }

@@ -151,7 +151,9 @@ impl<T: Tracer> World<'_, T> {
         let reconciliation_shift = province.reconciliation_shift;
         // The tie runs through the procurator: close judges acquit less, the more so the fewer
         // outside checks an acquittal faces today.
-        let acquittal_shift = -s.traits.local_pull(acquittal_checks(&s.traits, rules, inc)) * province.closeness;
+        // `s.traits.local_pull(checks)`, tabulated (`acquittal_checks` is at most the count).
+        let acquittal_shift =
+            -self.prep.acquittal_pull[acquittal_checks(&s.traits, rules, inc) as usize] * province.closeness;
         let by_judge = Decider { role: Role::Judge, uid: Some(judge_uid), province: c.province };
 
         // Reconciliation at trial. Where the law makes release mandatory the judge must close;
