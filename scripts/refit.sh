@@ -14,7 +14,7 @@
 # resumes from its state.toml; the screen and the ensembles are rerun whole (minutes each).
 #
 #   scripts/refit.sh [BUDGET [FINAL_BUDGET]]   candidate evaluations per rolling-origin fit
-#                                              (default 150) and for the 2000-2012 fit (400)
+#                                              (default 150) and for the 2000-2012 fit (600)
 #
 # About 80 minutes on 2 cores (the screen 15, each window 12-20). Set THREADS to use another
 # number of worker threads; SKIP_SCREEN=1 starts from the committed screen.
@@ -22,7 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 budget=${1:-150}
-final_budget=${2:-400}
+final_budget=${2:-600}
 threads=${THREADS:-0}
 start=scenarios/calibration/kazakhstan-start.toml
 targets=data/targets.csv
@@ -75,7 +75,7 @@ window() {
         --budget "$budget" --threads "$threads" --out "$dir"
     say "ensemble of the 2000-$last fit"
     "$bin" ensemble "$dir/fitted.toml" --targets "$targets" --free "$free" --fit-years "2000-$last" \
-        --particles 48 --generations 3 --width 0.05 --threads "$threads" --out "$dir"
+        --particles 48 --generations 3 --width 0.02 --threads "$threads" --out "$dir"
     say "20 runs of master seed 2 over the ensemble"
     "$bin" run "$dir/fitted.toml" --ensemble "$dir/ensemble.csv" --seeds 20 --seed 2 \
         --threads "$threads" --out "$dir/check-seed2-n20" --force >/dev/null
