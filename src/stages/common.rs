@@ -82,16 +82,24 @@ pub fn bargain_under_local_pressure((means, demand): (f64, f64), pressure: f64, 
 /// value a normal double (e^-600 x 4e-5 too). Otherwise the plain values, out of line.
 ///
 /// [`Case::ln_means_and_demand`]: crate::engine::Case::ln_means_and_demand
+/// The largest |logarithm| of means or demand the screen in [`bargain_of_logs`] takes: up to
+/// it, e^x and e^x times the screen's margins stay normal doubles, so the error bounds of the
+/// screen hold (a numerical limit, not a behavioural one: the shipped logs are within +-20).
+const MAX_SCREENED_LOG: f64 = 600.0;
+/// The screened owed amount is within 7.3e-6 of the demand of the plain one, under twice
+/// `SCREEN_MARGIN` (2e-5): the margin in demand units that makes the screen's answer exact.
+const OWED_MARGIN_IN_SCREENS: f64 = 2.0;
+
 #[inline]
 pub fn bargain_of_logs(logs: Option<(f64, f64)>, pressure: f64, reconciliation_shift: f64) -> bool {
     if let Some((ln_means, ln_demand)) = logs
-        && ln_means.abs() <= 600.0
-        && ln_demand.abs() <= 600.0
+        && ln_means.abs() <= MAX_SCREENED_LOG
+        && ln_demand.abs() <= MAX_SCREENED_LOG
         && let Some(chance) = shifted_chance_screen(pressure.clamp(0.0, MAX_PRESSURE), reconciliation_shift)
     {
         let (means, demand) = (exp_screen(ln_means), exp_screen(ln_demand));
         let owed = demand * (1.0 - chance.min(MAX_PRESSURE));
-        let margin = 2.0 * SCREEN_MARGIN * demand;
+        let margin = OWED_MARGIN_IN_SCREENS * SCREEN_MARGIN * demand;
         if means * (1.0 - SCREEN_MARGIN) > owed + margin {
             return true;
         }
