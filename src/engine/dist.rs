@@ -182,6 +182,9 @@ pub struct TriageTable {
     /// under discretionary registration.
     all: Vec<f64>,
     selected: Vec<f64>,
+    /// The largest g[i-1] / (g[i-1] - g[i]) of either table (infinite if either does not fall
+    /// strictly, or past 1e6), which bounds that of any mixture (`mixture`).
+    steepest: f64,
 }
 
 const TRIAGE_GRID: usize = 512;
@@ -210,7 +213,19 @@ impl TriageTable {
                 })
                 .collect()
         };
-        TriageTable { all: moments(beta.a), selected: moments(beta.a + selectivity) }
+        let (all, selected): (Vec<f64>, Vec<f64>) = (moments(beta.a), moments(beta.a + selectivity));
+        let mut steepest = 0.0f64;
+        for g in [&all, &selected] {
+            for w in g.windows(2) {
+                let ratio = w[0] / (w[0] - w[1]);
+                steepest = if w[1] >= f64::MIN_POSITIVE && ratio > 0.0 && ratio <= 1e6 {
+                    steepest.max(ratio)
+                } else {
+                    f64::INFINITY
+                };
+            }
+        }
+        TriageTable { all, selected, steepest }
     }
 
     /// The exponent e >= 1 at which the cleared share of a mixture (a share `w_all` of cases
@@ -247,12 +262,28 @@ pub struct TriageMixture {
     /// (NaN: not computed yet).
     g: Vec<f64>,
     ln_g: Vec<f64>,
+    /// A bound on the slope of ln e against ln(target) (`screened_exponent`); infinite: none.
+    slope: f64,
 }
 
 impl TriageTable {
     pub fn mixture(&self, w_all: f64) -> TriageMixture {
         let g = self.all.iter().zip(&self.selected).map(|(a, s)| w_all * a + (1.0 - w_all) * s).collect();
-        TriageMixture { g, ln_g: vec![f64::NAN; TRIAGE_GRID + 1] }
+        // The steepest segment of e against the moments, for `screened_exponent`: on the
+        // segment from grid point i - 1 to i, ln e moves by `step` while ln g moves by
+        // ln(g[i-1] / g[i]) >= (g[i-1] - g[i]) / g[i-1] (ln y <= y - 1), so step x
+        // g[i-1] / (g[i-1] - g[i]) bounds the slope. For weights w, w' >= 0 that quotient of
+        // the mixture w all + w' selected is a mediant of the two tables' quotients, so at most
+        // the larger (`steepest`); the factor 1 + 1e-6 covers the roundings of the mixture's
+        // entries and of their logarithms, which the interpolation uses (relative to a segment
+        // at least 1e-6 wide in ln g: below 3e-16 x 1e6 and 2 ulps of |ln g| <= 745 x 1e6).
+        // Infinite (no screen) for a weight outside [0, 1].
+        let slope = if (0.0..=1.0).contains(&w_all) {
+            TRIAGE_MAX_LN_E / TRIAGE_GRID as f64 * self.steepest * (1.0 + 1e-6)
+        } else {
+            f64::INFINITY
+        };
+        TriageMixture { g, ln_g: vec![f64::NAN; TRIAGE_GRID + 1], slope }
     }
 }
 
@@ -282,6 +313,68 @@ impl TriageMixture {
             self.ln_g[i] = self.g[i].ln();
         }
         self.ln_g[i]
+    }
+
+    /// `self.exponent(coverage.powf(elasticity).min(ceiling))` screened: `(e, slack)` with that
+    /// exponent within a factor e^slack of e (slack at most 1e-3), without libm's `pow`, `ln`
+    /// and `exp` (some 200 instructions of an exponent's 500). `None`: outside the screen's
+    /// domain, a ratio near 1 (where the exponent is 1 exactly), or a mixture too steep for
+    /// a slack of 1e-3; the caller computes the exponent itself.
+    ///
+    /// Why the bound holds: `exponent` interpolates ln e linearly in ln(target) between grid
+    /// points (target = ratio x g[0]) and is constant past the grid: a continuous function of
+    /// ln(target) whose slope is at most `self.slope` (see `mixture`). The screened ratio
+    /// exp_screen(elasticity x ln_screen(coverage)) is within |elasticity| 3e-8 + 9.4e-7 of
+    /// libm's power in logarithm (the screens' errors; `min` with the ceiling does not widen
+    /// it, and roundings of the products add below 1e-12), ln_screen of the screened target
+    /// adds 3e-8, so ln e moves by at most the slope times that; exp_screen of the
+    /// interpolated ln e adds 9.4e-7, and the roundings of the interpolation 1e-9 at most.
+    /// A screened ratio up to 0.999 keeps libm's below 1, off the exponent-1 branch.
+    pub fn screened_exponent(&mut self, coverage: f64, elasticity: f64, ceiling: f64) -> Option<(f64, f64)> {
+        // A coverage of 1 (every unloaded investigator) gives the exponent 1 at once unscreened.
+        if !((f64::MIN_POSITIVE..0.999).contains(&coverage) && elasticity.abs() <= 1e6 && ceiling > 0.0) {
+            return None;
+        }
+        let slack = self.slope * (elasticity.abs() * 3e-8 + 9.4e-7 + 3e-8 + 1e-12) + 9.4e-7 + 1e-9;
+        if slack.is_nan() || slack > 1e-3 {
+            return None;
+        }
+        let t = elasticity * ln_screen(coverage);
+        if t.is_nan() || t.abs() > SCREEN_EXP_MAX {
+            return None;
+        }
+        let ratio = exp_screen(t).min(ceiling);
+        let target = ratio * self.g[0];
+        if !(ratio <= 0.999 && target >= f64::MIN_POSITIVE && target.is_finite()) {
+            return None;
+        }
+        // The first grid point at or below the target, as `exponent`'s bisection finds it, in
+        // ten halvings of fixed size (the moments fall strictly here: `slope` is finite): every
+        // index below `lo` holds a moment above the target. Any segment holding the target
+        // would do for the bound, and this is that one.
+        let g: &[f64; TRIAGE_GRID + 1] = self.g[..].try_into().ok()?;
+        let mut lo = 0;
+        let mut half = (TRIAGE_GRID + 1).next_power_of_two() / 2;
+        while half > 0 {
+            if lo + half <= TRIAGE_GRID + 1 && g[lo + half - 1] > target {
+                lo += half;
+            }
+            half /= 2;
+        }
+        if lo > TRIAGE_GRID {
+            return Some((TRIAGE_MAX_LN_E.exp(), slack));
+        }
+        if lo == 0 {
+            return None;
+        }
+        let step = TRIAGE_MAX_LN_E / TRIAGE_GRID as f64;
+        let (g0, g1) = (self.ln_g(lo - 1), self.ln_g(lo));
+        let f = (g0 - ln_screen(target)) / (g0 - g1);
+        let ln_e = (lo as f64 - 1.0 + f) * step;
+        if ln_e.is_nan() || ln_e.abs() > SCREEN_EXP_MAX {
+            return None;
+        }
+        Some((exp_screen(ln_e), slack))
     }
 }
 
@@ -770,6 +863,37 @@ pub fn at_least_pow(u: f64, base: f64, exponent: f64) -> bool {
     cold_at_least_pow(u, base, exponent)
 }
 
+/// `u >= base.powf(e)` for an exponent e known only to lie within a factor e^`slack` of
+/// `exponent` (as [`TriageMixture::screened_exponent`] gives it): `Some` answer when every such
+/// e compares the same way, `None` when the caller needs e itself.
+///
+/// Why it is exact: with t = `exponent` x ln_screen(base), e ln(base) is within
+/// dt = 1.01 slack (|t| + 3e-8 `exponent`) + 3e-8 `exponent` (+ the product's rounding) of t
+/// (e^slack - 1 <= 1.01 slack for slack <= 1e-3; ln_screen within 3e-8), so base^e is within
+/// a relative 1.006 dt + 9.4e-7 of exp_screen(t) for dt <= 0.01, and libm's power within a few
+/// ulps of it: a uniform clear of exp_screen(t) by 2.02 dt + `SCREEN_MARGIN` compares with it
+/// the same way.
+#[inline]
+pub fn at_least_pow_within(u: f64, base: f64, exponent: f64, slack: f64) -> Option<bool> {
+    if !(base >= f64::MIN_POSITIVE && base.is_finite() && exponent > 0.0 && exponent <= 1e6 && slack <= 1e-3) {
+        return None;
+    }
+    let t = exponent * ln_screen(base);
+    let dt = 1.01 * slack * (t.abs() + 3e-8 * exponent) + 3e-8 * exponent + 1e-15 * t.abs();
+    if !(t.abs() <= SCREEN_EXP_MAX && dt <= 0.01) {
+        return None;
+    }
+    let p = exp_screen(t);
+    let margin = (2.02 * dt + SCREEN_MARGIN) * p;
+    if u > p + margin {
+        return Some(true);
+    }
+    if u < p - margin {
+        return Some(false);
+    }
+    None
+}
+
 /// `scale * base.powf(exponent) <= limit` for a scale >= 0, the same to the bit, mostly without
 /// libm's `pow` (the bounds' margin covers the rounding of the product many times over).
 #[inline]
@@ -1147,6 +1271,77 @@ mod tests {
         // The moments: E[s] = a / (a + b), E[s^2] = a(a + 1) / ((a + b)(a + b + 1)).
         assert!((beta_moment(beta, 1.0) - 2.0 / 3.6).abs() < 1e-12);
         assert!((beta_moment(beta, 2.0) - 6.0 / (3.6 * 4.6)).abs() < 1e-12);
+    }
+
+    /// The screened exponent is within its slack of the exact one (`exponent` of libm's power),
+    /// for mixtures of several tables, coverages across (0, 1) and next to where the screen
+    /// stops, binding and slack ceilings; and the table's exponent is the mixture's to the bit.
+    #[test]
+    fn screened_exponent_is_within_its_slack() {
+        let mut us = uniforms(11);
+        let mut screened = 0;
+        for (a, b, k) in [(2.0, 1.6, 1.5), (0.7, 3.0, 0.4), (5.0, 0.8, 2.5), (1.0, 1.0, 0.0)] {
+            let t = TriageTable::new(Beta { a, b }, k);
+            for w in [0.0, 0.3, 0.77, 1.0] {
+                let mut m = t.mixture(w);
+                let mut coverages: Vec<f64> = (0..3_000).map(|_| us.next().unwrap()).collect();
+                coverages.extend([0.999f64.next_down(), 0.999, 1e-300, 0.5, 0.998_999_999]);
+                for coverage in coverages {
+                    let elasticity = us.next().unwrap() * 3.0;
+                    let ceiling = [f64::INFINITY, 2.0, us.next().unwrap()][screened % 3];
+                    let exact = m.exponent(coverage.powf(elasticity).min(ceiling));
+                    let ratio = coverage.powf(elasticity).min(ceiling);
+                    assert_eq!(exact.to_bits(), t.exponent(ratio, w).to_bits());
+                    if let Some((e, slack)) = m.screened_exponent(coverage, elasticity, ceiling) {
+                        screened += 1;
+                        assert!(slack <= 1e-3);
+                        assert!(
+                            (exact.ln() - e.ln()).abs() <= slack,
+                            "{coverage} {elasticity} {ceiling}: {exact} {e} {slack}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(screened > 20_000, "{screened}");
+        // Outside the domain: no screen.
+        let mut m = TriageTable::new(Beta { a: 2.0, b: 1.6 }, 1.5).mixture(0.4);
+        for (c, el, ceil) in
+            [(1.0, 0.7, 2.0), (0.0, 0.7, 2.0), (f64::NAN, 0.7, 2.0), (0.5, f64::NAN, 2.0), (0.5, 0.7, 0.0)]
+        {
+            assert_eq!(m.screened_exponent(c, el, ceil), None);
+        }
+        assert_eq!(TriageTable::new(Beta { a: 2.0, b: 1.6 }, 1.5).mixture(1.5).screened_exponent(0.5, 0.7, 2.0), None);
+    }
+
+    /// `at_least_pow_within` answers only when every exponent within the slack compares as it
+    /// says, uniforms at and next to the power included.
+    #[test]
+    fn at_least_pow_within_is_the_plain_comparison() {
+        let mut us = uniforms(12);
+        let mut answered = 0;
+        for i in 0..100_000 {
+            let base = us.next().unwrap();
+            let e = 1.0 + us.next().unwrap() * [1.0, 20.0, 300.0][i % 3];
+            let slack = [0.0, 1e-6, 1e-4, 1e-3][i % 4];
+            let p = base.powf(e);
+            let mut draws = vec![us.next().unwrap(), p * (1.0 + slack * 3.0), p * (1.0 - slack * 3.0)];
+            draws.extend(around(p));
+            for u in draws {
+                if let Some(answer) = at_least_pow_within(u, base, e, slack) {
+                    answered += 1;
+                    for e2 in [e, e * slack.exp(), e / slack.exp(), e * (slack * 0.5).exp()] {
+                        assert_eq!(answer, u >= base.powf(e2), "{u} {base} {e} {slack}");
+                    }
+                }
+            }
+        }
+        assert!(answered > 100_000, "{answered}");
+        for (u, base, e, slack) in
+            [(0.5, 0.0, 2.0, 0.0), (0.5, 0.5, 2.0, 2e-3), (0.5, f64::NAN, 2.0, 0.0), (0.5, 0.5, -1.0, 0.0)]
+        {
+            assert_eq!(at_least_pow_within(u, base, e, slack), None);
+        }
     }
 
     #[test]
