@@ -225,10 +225,11 @@ impl GuidedCdf {
 }
 
 impl<T: Tracer> World<'_, T> {
-    /// The campaigns on this kind of crime running today.
+    /// The campaigns on this kind of crime running today, in the scenario's order (the
+    /// calendar keeps today's: `Calendar::campaigns`).
     pub(crate) fn campaigns_today(&self, kind: usize) -> impl Iterator<Item = &Campaign> {
-        let day = self.calendar.day;
-        self.s.campaigns.iter().filter(move |cp| cp.kind == kind && cp.from_day <= day && day <= cp.to_day)
+        let campaigns = &self.s.campaigns;
+        self.calendar.campaigns.iter().map(move |&i| &campaigns[i]).filter(move |cp| cp.kind == kind)
     }
 
     /// Extra utility of exonerating a case of this kind under the campaigns running today.
