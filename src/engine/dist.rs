@@ -985,10 +985,13 @@ fn choose_screened(utilities: &[f64], u: f64) -> Option<usize> {
     let target = u * total;
     let margin = 5e-5 * total;
     let cumulative = &cumulative[..utilities.len()];
-    if cumulative.iter().any(|c| (target - c).abs() <= margin) {
-        return None;
-    }
-    cumulative.iter().position(|&c| target < c)
+    // The sums never fall (every weight is at least 0), so the entries before the first one
+    // above the target are at or below the one just before it, and those after it at or
+    // above it: every entry is clear of the target by the margin exactly when these two are
+    // (the same answer as checking them all, in two comparisons).
+    let k = cumulative.iter().position(|&c| target < c)?;
+    let clear_below = k == 0 || target - cumulative[k - 1] > margin;
+    (clear_below && cumulative[k] - target > margin).then_some(k)
 }
 
 #[cfg(test)]
