@@ -36,6 +36,7 @@ use crate::scenario::{Beta, Scenario};
 use crate::stages::common::GuidedCdf;
 use agents::TraitTables;
 use dist::{BetaTable, Poisson, TriageTable};
+use draws::BelowUnit;
 
 pub use crate::record::{N_TERMINALS, Terminal};
 pub use calendar::Stage;
@@ -98,6 +99,15 @@ pub(crate) struct Prepared {
     pub extra_episodes: Poisson,
     pub extra_defendants: Poisson,
     pub private_extra_defendants: Poisson,
+    /// The fixed shares a case's word is compared with, as counts of words
+    /// (`draws::BelowUnit`): jobless, juvenile and first-offence accused; per kind, dangerous
+    /// and fatal cases; per gravity, police custody.
+    pub jobless: BelowUnit,
+    pub juvenile: BelowUnit,
+    pub first_offence: BelowUnit,
+    pub dangerous: Vec<BelowUnit>,
+    pub death: Vec<BelowUnit>,
+    pub custody: [BelowUnit; 4],
     /// `traits.local_pull(k)` for k = 0..=`traits.checks_on_acquittal`: a trial reads the
     /// pull for the checks an acquittal faces today (at most that count, which the loader
     /// bounds by 10), and `powi` for every trial cost a call.
@@ -140,6 +150,12 @@ impl Prepared {
             extra_defendants: Poisson::new(s.crime.extra_defendants_mean),
             private_extra_defendants: Poisson::new(s.crime.private_extra_defendants_mean),
             acquittal_pull: (0..=s.traits.checks_on_acquittal).map(|k| s.traits.local_pull(k)).collect(),
+            jobless: BelowUnit::new(s.crime.jobless_share),
+            juvenile: BelowUnit::new(s.crime.juvenile_share),
+            first_offence: BelowUnit::new(s.crime.first_offence_share),
+            dangerous: s.crime.kinds.iter().map(|k| BelowUnit::new(k.dangerous_share)).collect(),
+            death: s.crime.kinds.iter().map(|k| BelowUnit::new(k.death_share)).collect(),
+            custody: s.behaviour.investigation.custody.map(BelowUnit::new),
         }
     }
 }

@@ -187,17 +187,20 @@ impl<T: Tracer> World<'_, T> {
         } else {
             Gravity::ALL[pick_cdf(&self.prep.gravity_cdf[kind], u(slot::GRAVITY))]
         };
-        let jobless = u(slot::JOBLESS) < crime.jobless_share;
+        // Fixed shares compare the word itself (`BelowUnit`: the same as `u(slot) < share`).
+        let prep = self.prep;
+        let word = |k: usize| draws.word(0, k);
+        let jobless = prep.jobless.holds(word(slot::JOBLESS));
         let mut case = Case {
             kind: kind as u8,
             gravity,
             episodes: episodes as u8,
             defendants: 1 + self.prep.extra_defendants.sample(u(slot::DEFENDANTS)) as u8,
-            juvenile: u(slot::JUVENILE) < crime.juvenile_share,
-            first_offence: u(slot::FIRST_OFFENCE) < crime.first_offence_share,
+            juvenile: prep.juvenile.holds(word(slot::JUVENILE)),
+            first_offence: prep.first_offence.holds(word(slot::FIRST_OFFENCE)),
             jobless,
-            dangerous: gravity == Gravity::EspeciallyGrave && u(slot::DANGEROUS) < k.dangerous_share,
-            death: k.negligence && u(slot::DEATH) < k.death_share,
+            dangerous: gravity == Gravity::EspeciallyGrave && prep.dangerous[kind].holds(word(slot::DANGEROUS)),
+            death: k.negligence && prep.death[kind].holds(word(slot::DEATH)),
             // Means and demand are drawn now (`slot::MEANS`, `slot::DEMAND`) but computed only
             // if a bargain reads them (`Case::means_and_demand`).
             demand_gravity: Some(gravity),
@@ -212,7 +215,7 @@ impl<T: Tracer> World<'_, T> {
 
         // Police custody before any court order.
         let rules = self.rules();
-        let mut in_custody = u(slot::CUSTODY) < b.custody[gravity.index()];
+        let mut in_custody = prep.custody[gravity.index()].holds(word(slot::CUSTODY));
         if in_custody {
             // Hours held: police_custody_hours * u^custody_hours_shape; only whether they are
             // within 48 is recorded, which `scaled_pow_at_most` tells mostly without the `powf`.

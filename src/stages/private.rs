@@ -56,8 +56,9 @@ impl<T: Tracer> World<'_, T> {
         let days = exp_days(b.days_mean, u(slot::TRIAL_DAYS));
         let case = Case {
             defendants: 1 + self.prep.private_extra_defendants.sample(u(slot::DEFENDANTS)) as u8,
-            first_offence: u(slot::FIRST_OFFENCE) < s.crime.first_offence_share,
-            jobless: u(slot::JOBLESS) < s.crime.jobless_share,
+            // Fixed shares compare the word itself (`BelowUnit`: the same as `u(slot) < share`).
+            first_offence: self.prep.first_offence.holds(draws.word(0, slot::FIRST_OFFENCE)),
+            jobless: self.prep.jobless.holds(draws.word(0, slot::JOBLESS)),
             evidence: self.prep.evidence.sample(rank),
             judge: pick_in(&self.agents.judge_rosters[province], u(slot::JUDGE)),
             ..Case::arriving(id, draws, Source::PrivateComplaint, province as u16, counted)
