@@ -252,6 +252,12 @@ impl BelowUnit {
         BelowUnit(lo)
     }
 
+    /// The words whose uniform is not at least `t`: `!holds(w)` is `unit(w) >= t`, NaN
+    /// included (no word is at least NaN).
+    pub fn not_at_least(t: f64) -> BelowUnit {
+        if t.is_nan() { BelowUnit(1 << 32) } else { BelowUnit::new(t) }
+    }
+
     /// `unit(word) < t`.
     #[inline]
     pub fn holds(self, word: u32) -> bool {
@@ -283,6 +289,7 @@ mod tests {
             }
             for w in words {
                 assert_eq!(b.holds(w), unit(w) < t, "t {t} word {w}");
+                assert_eq!(!BelowUnit::not_at_least(t).holds(w), unit(w) >= t, "t {t} word {w}");
             }
         }
     }

@@ -108,6 +108,8 @@ pub(crate) struct Prepared {
     pub dangerous: Vec<BelowUnit>,
     pub death: Vec<BelowUnit>,
     pub custody: [BelowUnit; 4],
+    /// Per dated rules entry (`calendar.rules`), their shares by gravity as counts of words.
+    pub rule_words: Vec<RuleWords>,
     /// `traits.local_pull(k)` for k = 0..=`traits.checks_on_acquittal`: a trial reads the
     /// pull for the checks an acquittal faces today (at most that count, which the loader
     /// bounds by 10), and `powi` for every trial cost a call.
@@ -156,8 +158,26 @@ impl Prepared {
             dangerous: s.crime.kinds.iter().map(|k| BelowUnit::new(k.dangerous_share)).collect(),
             death: s.crime.kinds.iter().map(|k| BelowUnit::new(k.death_share)).collect(),
             custody: s.behaviour.investigation.custody.map(BelowUnit::new),
+            rule_words: s
+                .rules
+                .iter()
+                .map(|r| RuleWords {
+                    mandatory_detention: r.value.mandatory_detention.map(BelowUnit::new),
+                    jury_compulsory: r.value.jury_compulsory.map(BelowUnit::new),
+                    custodial_scope: r.value.noncustodial_scope.map(BelowUnit::not_at_least),
+                })
+                .collect(),
         }
     }
+}
+
+/// A dated rules entry's shares by gravity that a case's word is compared with, as counts of
+/// words (`draws::BelowUnit`): mandatory detention, compulsory jury trial, and the
+/// non-custodial scope (`!custodial_scope[g].holds(w)`: the sentence must be custodial).
+pub(crate) struct RuleWords {
+    pub mandatory_detention: [BelowUnit; 4],
+    pub jury_compulsory: [BelowUnit; 4],
+    pub custodial_scope: [BelowUnit; 4],
 }
 
 /// What a run produces.

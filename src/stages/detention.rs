@@ -32,7 +32,9 @@ impl<T: Tracer> World<'_, T> {
         let by = rules.detention_approver;
         // Where the code makes detention mandatory, no target overrides it: the procurator
         // must back the request and the judge approve it.
-        let mandatory = u(slot::DETENTION_MANDATORY) < rules.mandatory_detention[case.gravity.index()];
+        // As `u(slot) < share`, compared as a count of words (`BelowUnit`).
+        let mandatory =
+            self.rule_words().mandatory_detention[case.gravity.index()].holds(case.word(slot::DETENTION_MANDATORY));
         const OPTIONS: &[&str; 2] = &["detain", "release"];
         // Who denies, if the request fails: the procurator, or the judge who heard it.
         let mut denier = procurator;

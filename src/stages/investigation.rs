@@ -265,7 +265,8 @@ impl<T: Tracer> World<'_, T> {
                 - b.prison_target_response * prison_target
                 + shift;
             // Where the code makes detention mandatory the investigator must ask.
-            let mandatory = u(slot::DETENTION_MANDATORY) < rules.mandatory_detention[gravity.index()];
+            let mandatory =
+                self.rule_words().mandatory_detention[gravity.index()].holds(word(slot::DETENTION_MANDATORY));
             if mandatory || below_logistic(u(slot::DETENTION_REQUEST), x) {
                 self.decide_detention(&mut case);
             }

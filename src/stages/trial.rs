@@ -132,7 +132,7 @@ impl<T: Tracer> World<'_, T> {
         let share = if c.defendants > 1 { group } else { single };
         // Where the law makes jury trial compulsory, no one has to ask.
         let compulsory = (rules.jury_death_compulsory && c.death)
-            || u(slot::JURY_ELIGIBLE) < rules.jury_compulsory[c.gravity.index()];
+            || self.rule_words().jury_compulsory[c.gravity.index()].holds(c.word(slot::JURY_ELIGIBLE));
         let jury = compulsory
             || u(slot::JURY_ELIGIBLE) < share && {
                 let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_news.known_rate);
