@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::engine::draws::BelowUnit;
 use crate::scenario::Beta;
 
 /// Quantile function of a Beta distribution, tabulated on a uniform grid and interpolated
@@ -537,6 +538,45 @@ impl Poisson {
             cdf += p;
         }
         k
+    }
+}
+
+/// [`Poisson::sample`] of a case's uniform read from its word: the inversion compares the
+/// uniform with the same cumulative sums (they depend on the mean alone), so they are computed
+/// once, step for step as `sample` computes them, and kept as counts of words
+/// ([`BelowUnit::not_at_least`]: the words whose uniform is not above a sum, every word for a
+/// NaN sum); the count is the first sum the word is below, as the first sum the uniform is not
+/// above. No division or conversion per draw (some 5 M draws a national run).
+#[derive(Clone, Debug)]
+pub struct PoissonWords {
+    not_above: [BelowUnit; 20],
+}
+
+impl PoissonWords {
+    pub fn new(mean: f64) -> PoissonWords {
+        let Poisson { mean, p0 } = Poisson::new(mean);
+        let mut p = p0;
+        let mut cdf = p;
+        let not_above = std::array::from_fn(|k| {
+            if k > 0 {
+                p *= mean / k as f64;
+                cdf += p;
+            }
+            // `u > cdf` is `unit(w) > cdf`, i.e. not `unit(w) <= cdf`: the words up to cdf,
+            // which are the words below its successor (or all for NaN).
+            BelowUnit::not_above(cdf)
+        });
+        PoissonWords { not_above }
+    }
+
+    /// `Poisson::new(mean).sample(unit(word))`.
+    #[inline]
+    pub fn sample_word(&self, word: u32) -> u32 {
+        let mut k = 0;
+        while k < 20 && !self.not_above[k].holds(word) {
+            k += 1;
+        }
+        k as u32
     }
 }
 
@@ -1344,6 +1384,28 @@ mod tests {
             [(0.5, 0.0, 2.0, 0.0), (0.5, 0.5, 2.0, 2e-3), (0.5, f64::NAN, 2.0, 0.0), (0.5, 0.5, -1.0, 0.0)]
         {
             assert_eq!(at_least_pow_within(u, base, e, slack), None);
+        }
+    }
+
+    /// The counts from words are `Poisson::sample`'s, for small, large (past the cap of 20),
+    /// zero and NaN means, with words at and next to every cumulative sum's count.
+    #[test]
+    fn poisson_words_are_the_inversion() {
+        for mean in [0.0, 0.05, 0.2, 1.0, 3.5, 30.0, f64::NAN] {
+            let (plain, words) = (Poisson::new(mean), PoissonWords::new(mean));
+            let mut ws: Vec<u32> = vec![0, 1, u32::MAX, 1 << 31];
+            for b in &words.not_above {
+                for d in 0..3u64 {
+                    ws.extend(
+                        [b.count_for_tests().saturating_sub(d), b.count_for_tests() + d]
+                            .map(|w| w.min(u32::MAX as u64) as u32),
+                    );
+                }
+            }
+            ws.extend(uniforms(13).take(20_000).map(|u| (u * 4_294_967_296.0) as u32));
+            for w in ws {
+                assert_eq!(words.sample_word(w), plain.sample(crate::engine::draws::unit(w)), "mean {mean} word {w}");
+            }
         }
     }
 

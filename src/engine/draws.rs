@@ -243,19 +243,35 @@ pub struct BelowUnit(u64);
 
 impl BelowUnit {
     pub fn new(t: f64) -> BelowUnit {
-        // The first word that is not below t (2^32 if every word is).
+        BelowUnit::count(|u| u < t)
+    }
+
+    /// The words whose uniform is not at least `t`: `!holds(w)` is `unit(w) >= t`, NaN
+    /// included (no word is at least NaN, so every word counts; a uniform is never NaN).
+    pub fn not_at_least(t: f64) -> BelowUnit {
+        BelowUnit::count(|u| u < t || t.is_nan())
+    }
+
+    /// The words whose uniform is not above `t`: `!holds(w)` is `unit(w) > t`, NaN included.
+    pub fn not_above(t: f64) -> BelowUnit {
+        BelowUnit::count(|u| u <= t || t.is_nan())
+    }
+
+    /// The words whose uniform satisfies `below`, which must hold for the words below some
+    /// count and for no others (as each comparison above does, `unit` rising with the word):
+    /// that count, by bisection (2^32 if every word satisfies it).
+    fn count(below: impl Fn(f64) -> bool) -> BelowUnit {
         let (mut lo, mut hi) = (0u64, 1u64 << 32);
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if unit(mid as u32) < t { lo = mid + 1 } else { hi = mid }
+            if below(unit(mid as u32)) { lo = mid + 1 } else { hi = mid }
         }
         BelowUnit(lo)
     }
 
-    /// The words whose uniform is not at least `t`: `!holds(w)` is `unit(w) >= t`, NaN
-    /// included (no word is at least NaN).
-    pub fn not_at_least(t: f64) -> BelowUnit {
-        if t.is_nan() { BelowUnit(1 << 32) } else { BelowUnit::new(t) }
+    #[cfg(test)]
+    pub(crate) fn count_for_tests(self) -> u64 {
+        self.0
     }
 
     /// `unit(word) < t`.
@@ -290,6 +306,7 @@ mod tests {
             for w in words {
                 assert_eq!(b.holds(w), unit(w) < t, "t {t} word {w}");
                 assert_eq!(!BelowUnit::not_at_least(t).holds(w), unit(w) >= t, "t {t} word {w}");
+                assert_eq!(!BelowUnit::not_above(t).holds(w), unit(w) > t, "t {t} word {w}");
             }
         }
     }

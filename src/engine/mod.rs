@@ -35,7 +35,7 @@ use crate::record::trace::{NoTrace, Trace};
 use crate::scenario::{Beta, Scenario};
 use crate::stages::common::GuidedCdf;
 use agents::TraitTables;
-use dist::{BetaTable, Poisson, TriageTable};
+use dist::{BetaTable, PoissonWords, TriageTable};
 use draws::BelowUnit;
 
 pub use crate::record::{N_TERMINALS, Terminal};
@@ -96,9 +96,9 @@ pub(crate) struct Prepared {
     /// a partial jury jurisdiction splits between single and group charges.
     pub group_share: f64,
     /// Extra episodes of a public case, extra defendants of a public and of a private case.
-    pub extra_episodes: Poisson,
-    pub extra_defendants: Poisson,
-    pub private_extra_defendants: Poisson,
+    pub extra_episodes: PoissonWords,
+    pub extra_defendants: PoissonWords,
+    pub private_extra_defendants: PoissonWords,
     /// The fixed shares a case's word is compared with, as counts of words
     /// (`draws::BelowUnit`): jobless, juvenile and first-offence accused; per kind, dangerous
     /// and fatal cases; per gravity, police custody.
@@ -148,9 +148,9 @@ impl Prepared {
                 })
                 .collect(),
             group_share: 1.0 - (-s.crime.extra_defendants_mean).exp(),
-            extra_episodes: Poisson::new(s.crime.extra_episodes_mean),
-            extra_defendants: Poisson::new(s.crime.extra_defendants_mean),
-            private_extra_defendants: Poisson::new(s.crime.private_extra_defendants_mean),
+            extra_episodes: PoissonWords::new(s.crime.extra_episodes_mean),
+            extra_defendants: PoissonWords::new(s.crime.extra_defendants_mean),
+            private_extra_defendants: PoissonWords::new(s.crime.private_extra_defendants_mean),
             acquittal_pull: (0..=s.traits.checks_on_acquittal).map(|k| s.traits.local_pull(k)).collect(),
             jobless: BelowUnit::new(s.crime.jobless_share),
             juvenile: BelowUnit::new(s.crime.juvenile_share),

@@ -60,7 +60,7 @@ impl<T: Tracer> World<'_, T> {
         let episodes = if source == Source::Misdemeanour {
             1
         } else {
-            (1 + self.prep.extra_episodes.sample(u(slot::EPISODES))).min(max_episodes)
+            (1 + self.prep.extra_episodes.sample_word(draws.word(0, slot::EPISODES))).min(max_episodes)
         };
         // What the recorder knows of the report before a suspect is found.
         let report = Subject {
@@ -195,7 +195,7 @@ impl<T: Tracer> World<'_, T> {
             kind: kind as u8,
             gravity,
             episodes: episodes as u8,
-            defendants: 1 + self.prep.extra_defendants.sample(u(slot::DEFENDANTS)) as u8,
+            defendants: 1 + prep.extra_defendants.sample_word(word(slot::DEFENDANTS)) as u8,
             juvenile: prep.juvenile.holds(word(slot::JUVENILE)),
             first_offence: prep.first_offence.holds(word(slot::FIRST_OFFENCE)),
             jobless,

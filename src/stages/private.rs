@@ -55,7 +55,7 @@ impl<T: Tracer> World<'_, T> {
         }
         let days = exp_days(b.days_mean, u(slot::TRIAL_DAYS));
         let case = Case {
-            defendants: 1 + self.prep.private_extra_defendants.sample(u(slot::DEFENDANTS)) as u8,
+            defendants: 1 + self.prep.private_extra_defendants.sample_word(draws.word(0, slot::DEFENDANTS)) as u8,
             // Fixed shares compare the word itself (`BelowUnit`: the same as `u(slot) < share`).
             first_offence: self.prep.first_offence.holds(draws.word(0, slot::FIRST_OFFENCE)),
             jobless: self.prep.jobless.holds(draws.word(0, slot::JOBLESS)),
