@@ -1396,10 +1396,7 @@ mod tests {
             let mut ws: Vec<u32> = vec![0, 1, u32::MAX, 1 << 31];
             for b in &words.not_above {
                 for d in 0..3u64 {
-                    ws.extend(
-                        [b.count_for_tests().saturating_sub(d), b.count_for_tests() + d]
-                            .map(|w| w.min(u32::MAX as u64) as u32),
-                    );
+                    ws.extend([b.words().saturating_sub(d), b.words() + d].map(|w| w.min(u32::MAX as u64) as u32));
                 }
             }
             ws.extend(uniforms(13).take(20_000).map(|u| (u * 4_294_967_296.0) as u32));

@@ -260,7 +260,7 @@ impl BelowUnit {
     /// The words whose uniform satisfies `below`, which must hold for the words below some
     /// count and for no others (as each comparison above does, `unit` rising with the word):
     /// that count, by bisection (2^32 if every word satisfies it).
-    fn count(below: impl Fn(f64) -> bool) -> BelowUnit {
+    pub fn count(below: impl Fn(f64) -> bool) -> BelowUnit {
         let (mut lo, mut hi) = (0u64, 1u64 << 32);
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -269,8 +269,8 @@ impl BelowUnit {
         BelowUnit(lo)
     }
 
-    #[cfg(test)]
-    pub(crate) fn count_for_tests(self) -> u64 {
+    /// The count itself: the first word that does not satisfy the comparison.
+    pub fn words(self) -> u64 {
         self.0
     }
 

@@ -53,9 +53,9 @@ impl<T: Tracer> World<'_, T> {
         let u = |k: usize| draws.u(0, k);
         // What registration and the clearance decision need; the rest of the case is drawn
         // only once a suspect is found (about half the cases end here).
-        let kind = self.prep.kind_cdf.pick(u(slot::KIND));
+        let kind = self.prep.kind_cdf.pick_word(draws.word(0, slot::KIND));
         let k = &crime.kinds[kind];
-        let province = self.prep.province_cdf.pick(u(slot::PROVINCE));
+        let province = self.prep.province_cdf.pick_word(draws.word(0, slot::PROVINCE));
         let counted = counts_case(source, self.rules());
         let episodes = if source == Source::Misdemeanour {
             1

@@ -24,7 +24,7 @@ impl<T: Tracer> World<'_, T> {
         let draws = self.stream.case_draws(id);
         let s = self.s;
         let u = |k: usize| draws.u(0, k);
-        let province = self.prep.province_cdf.pick(u(slot::PROVINCE));
+        let province = self.prep.province_cdf.pick_word(draws.word(0, slot::PROVINCE));
         // Under total registration the police register many would-be private complaints
         // (battery and the like) as public crimes; those are inside the registered-crime inflow.
         // A complaint names its accused, so registering it costs the clearance rate nothing:
