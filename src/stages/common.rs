@@ -159,6 +159,19 @@ pub fn pick_in(roster: &[u32], u: f64) -> u32 {
     roster[(((u * n as f64) as i64).max(0) as usize).min(n - 1)]
 }
 
+/// `pick_in(roster, unit(word))` from the word, in integers: unit(w) x n is
+/// (2w + 1) n / 2^33, exact in a double for n below 2^20 (the numerator stays below 2^53), so
+/// its truncation is ((2w + 1) n) >> 33, which is below n (2w + 1 < 2^33): the same index.
+/// Larger rosters (none in practice) take `pick_in`.
+#[inline]
+pub fn pick_in_word(roster: &[u32], word: u32) -> u32 {
+    let n = roster.len() as u64;
+    if n >= 1 << 20 {
+        return pick_in(roster, unit(word));
+    }
+    roster[(((2 * word as u64 + 1) * n) >> 33) as usize]
+}
+
 /// Picks an index from a cumulative distribution: the first entry above `u` times the total
 /// (found by bisection: the entries are cumulative sums, never decreasing).
 #[inline]
@@ -306,7 +319,7 @@ pub(crate) fn learn(
 mod tests {
     use super::{
         GuidedCdf, MAX_PRESSURE, bargain, bargain_of_logs, bargain_under_local_pressure, learn, local_pressure,
-        pick_cdf,
+        pick_cdf, pick_in, pick_in_word,
     };
     use crate::engine::draws::{CaseId, RunStream, unit};
 
@@ -421,6 +434,24 @@ mod tests {
             }
             for i in 0..20_000u64 {
                 check_word(stream.case_draws(CaseId(i)).word(0, 1));
+            }
+        }
+    }
+
+    #[test]
+    fn roster_pick_from_the_word_is_the_pick() {
+        let stream = RunStream::new(3, 0);
+        for n in [1usize, 2, 3, 7, 100, 1_000, 65_537, (1 << 20) - 1, 1 << 20] {
+            let roster: Vec<u32> = (0..n as u32).map(|i| i * 3 + 1).collect();
+            let mut words: Vec<u32> = vec![0, 1, u32::MAX, u32::MAX - 1, 1 << 31];
+            // Where the index steps: w next to k 2^32 / n.
+            for k in [1u64, 2, n as u64 / 2, n as u64 - 1] {
+                let edge = (k << 32) / n as u64;
+                words.extend([edge.saturating_sub(1), edge, edge + 1].map(|w| w.min(u32::MAX as u64) as u32));
+            }
+            words.extend((0..5_000u64).map(|i| stream.case_draws(CaseId(i)).word(0, 2)));
+            for w in words {
+                assert_eq!(pick_in_word(&roster, w), pick_in(&roster, unit(w)), "n {n} word {w}");
             }
         }
     }

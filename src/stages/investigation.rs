@@ -8,7 +8,7 @@
 //! investigator in each province, and how far officials comply with total registration; and
 //! the effort model those feed (each investigator's clearance exponent).
 
-use super::common::{REFERENCE_GRAVITY, REFERENCE_LOAD, bargain_of_logs, gravity_scale, pick_cdf, pick_in};
+use super::common::{REFERENCE_GRAVITY, REFERENCE_LOAD, bargain_of_logs, gravity_scale, pick_cdf, pick_in_word};
 use super::law::reconciliation_eligibility;
 use crate::engine::agents::ClearInputs;
 use crate::engine::dist::{
@@ -80,7 +80,7 @@ impl<T: Tracer> World<'_, T> {
             details: None,
         });
         self.record(&report, Event::Registered);
-        let investigator = pick_in(&self.agents.investigator_rosters[province], u(slot::INVESTIGATOR));
+        let investigator = pick_in_word(&self.agents.investigator_rosters[province], draws.word(0, slot::INVESTIGATOR));
         self.refresh_clearance_exponents();
         let inv = &mut self.agents.investigators[investigator as usize];
         inv.assigned += episodes;
@@ -206,7 +206,7 @@ impl<T: Tracer> World<'_, T> {
             demand_gravity: Some(gravity),
             evidence: self.prep.evidence.sample(u(slot::EVIDENCE)),
             investigator,
-            procurator: pick_in(&self.agents.procurator_rosters[province], u(slot::PROCURATOR)),
+            procurator: pick_in_word(&self.agents.procurator_rosters[province], word(slot::PROCURATOR)),
             ..Case::arriving(id, draws, source, province as u16, counted)
         };
         let b = &s.behaviour.investigation;

@@ -4,7 +4,7 @@
 //! the parties, and acquit more often than they convict.
 
 use super::appeal::Appellant;
-use super::common::{REFERENCE_LOAD, budget_spent, pick_in};
+use super::common::{REFERENCE_LOAD, budget_spent, pick_in_word};
 use crate::engine::agents::VerdictKind;
 use crate::engine::dist::{below_logistic, exp_days, logistic};
 use crate::engine::draws::{CaseId, Source};
@@ -60,7 +60,7 @@ impl<T: Tracer> World<'_, T> {
             first_offence: self.prep.first_offence.holds(draws.word(0, slot::FIRST_OFFENCE)),
             jobless: self.prep.jobless.holds(draws.word(0, slot::JOBLESS)),
             evidence: self.prep.evidence.sample(rank),
-            judge: pick_in(&self.agents.judge_rosters[province], u(slot::JUDGE)),
+            judge: pick_in_word(&self.agents.judge_rosters[province], draws.word(0, slot::JUDGE)),
             ..Case::arriving(id, draws, Source::PrivateComplaint, province as u16, counted)
         };
         self.trace.facts(self.calendar.day, id, || CaseFacts {

@@ -12,7 +12,7 @@
 
 use super::appeal::{Appellant, procurator_appeal_chance};
 use super::common::{FORBIDDEN, REFERENCE_WEAKNESS};
-use super::common::{bargain_of_logs, budget_spent, pick_in};
+use super::common::{bargain_of_logs, budget_spent, pick_in_word};
 use super::investigation::{complaint_chance, complaint_decision};
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::{Risk, VerdictKind, VerdictRecord, VerdictRisks, prior_risks};
@@ -85,7 +85,7 @@ impl<T: Tracer> World<'_, T> {
         let u = |k: usize| c.u(k);
         let p = c.province as usize;
         let subject = c.subject();
-        let judge_index = pick_in(&self.agents.judge_rosters[p], u(slot::JUDGE));
+        let judge_index = pick_in_word(&self.agents.judge_rosters[p], c.word(slot::JUDGE));
         if budget_spent(
             self.agents.judges[judge_index as usize].trials_decided(),
             b.judge_capacity * b.judge_ceiling,
