@@ -34,6 +34,7 @@ use crate::record::Tally;
 use crate::record::trace::{NoTrace, Trace};
 use crate::scenario::{Beta, Scenario};
 use crate::stages::common::GuidedCdf;
+use crate::stages::trial::jurisdiction_by_group;
 use agents::TraitTables;
 use dist::{BetaTable, PoissonWords, TriageTable};
 use draws::BelowUnit;
@@ -92,9 +93,6 @@ pub(crate) struct Prepared {
     pub kind_cdf: GuidedCdf,
     /// Per kind, the cumulative gravity distribution.
     pub gravity_cdf: Vec<[f64; 4]>,
-    /// Share of public cases with more than one accused, 1 - exp(-extra_defendants_mean): how
-    /// a partial jury jurisdiction splits between single and group charges.
-    pub group_share: f64,
     /// Extra episodes of a public case, extra defendants of a public and of a private case.
     pub extra_episodes: PoissonWords,
     pub extra_defendants: PoissonWords,
@@ -126,6 +124,10 @@ impl Prepared {
             })
             .collect::<Vec<f64>>()
         };
+        // Share of public cases with more than one accused, 1 - exp(-extra_defendants_mean):
+        // how a partial jury jurisdiction splits between single and group charges
+        // (`RuleWords::jury_share`).
+        let group_share = 1.0 - (-s.crime.extra_defendants_mean).exp();
         Prepared {
             traits: TraitTables::new(s),
             solvability: BetaTable::new(s.crime.solvability),
@@ -147,7 +149,6 @@ impl Prepared {
                     [c[0], c[1], c[2], c[3]]
                 })
                 .collect(),
-            group_share: 1.0 - (-s.crime.extra_defendants_mean).exp(),
             extra_episodes: PoissonWords::new(s.crime.extra_episodes_mean),
             extra_defendants: PoissonWords::new(s.crime.extra_defendants_mean),
             private_extra_defendants: PoissonWords::new(s.crime.private_extra_defendants_mean),
@@ -165,6 +166,14 @@ impl Prepared {
                     mandatory_detention: r.value.mandatory_detention.map(BelowUnit::new),
                     jury_compulsory: r.value.jury_compulsory.map(BelowUnit::new),
                     custodial_scope: r.value.noncustodial_scope.map(BelowUnit::not_at_least),
+                    jury_share: std::array::from_fn(|g| {
+                        let (single, group) = jurisdiction_by_group(
+                            r.value.jury_jurisdiction[g],
+                            s.behaviour.trial.jury_group_weight,
+                            group_share,
+                        );
+                        [BelowUnit::new(single), BelowUnit::new(group)]
+                    }),
                 })
                 .collect(),
         }
@@ -178,6 +187,11 @@ pub(crate) struct RuleWords {
     pub mandatory_detention: [BelowUnit; 4],
     pub jury_compulsory: [BelowUnit; 4],
     pub custodial_scope: [BelowUnit; 4],
+    /// The share of single and of group charges within the jury's jurisdiction
+    /// (`stages::trial::jurisdiction_by_group` of the entry's jurisdiction, the behaviour's
+    /// group weight and the share of group charges, 1 - exp(-extra_defendants_mean)), by
+    /// gravity: [single, group].
+    pub jury_share: [[BelowUnit; 2]; 4],
 }
 
 /// What a run produces.
