@@ -148,6 +148,18 @@ impl BetaTable {
         let f = x - i as f64;
         self.q[i] + f * (self.q[i + 1] - self.q[i])
     }
+
+    /// `sample(unit(word))` from the word: x = unit(w) x 2048 = (w + 0.5) 2^-21 exactly, so
+    /// its cell is w >> 21 (adding a half never crosses a whole number) and its fraction
+    /// ((w mod 2^21) + 0.5) 2^-21, the value `x - i` has (exact: both are exact and their
+    /// difference fits). The same index and fraction without the products and conversions.
+    #[inline]
+    pub fn sample_word(&self, word: u32) -> f64 {
+        const _: () = assert!(BETA_GRID == 1 << 11);
+        let i = (word >> 21) as usize;
+        let f = ((word & 0x1F_FFFF) as f64 + 0.5) * (1.0 / 2_097_152.0);
+        self.q[i] + f * (self.q[i + 1] - self.q[i])
+    }
 }
 
 /// 60 bisection steps on [lo, 1] for the point where `below(m)` (the quantile function is
@@ -1403,6 +1415,21 @@ mod tests {
             for w in ws {
                 assert_eq!(words.sample_word(w), plain.sample(crate::engine::draws::unit(w)), "mean {mean} word {w}");
             }
+        }
+    }
+
+    #[test]
+    fn beta_sample_from_the_word_is_the_sample() {
+        let t = BetaTable::new(Beta { a: 2.0, b: 1.6 });
+        let mut words: Vec<u32> = vec![0, 1, u32::MAX, u32::MAX - 1, 1 << 31];
+        for k in [1u32, 2, 1000, 2047] {
+            let edge = k << 21;
+            words.extend([edge - 1, edge, edge + 1]);
+        }
+        words.extend(uniforms(14).take(50_000).map(|u| (u * 4_294_967_296.0) as u32));
+        for w in words {
+            let u = crate::engine::draws::unit(w);
+            assert_eq!(t.sample_word(w).to_bits(), t.sample(u).to_bits(), "word {w}");
         }
     }
 

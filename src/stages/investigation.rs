@@ -204,7 +204,7 @@ impl<T: Tracer> World<'_, T> {
             // Means and demand are drawn now (`slot::MEANS`, `slot::DEMAND`) but computed only
             // if a bargain reads them (`Case::means_and_demand`).
             demand_gravity: Some(gravity),
-            evidence: self.prep.evidence.sample(u(slot::EVIDENCE)),
+            evidence: prep.evidence.sample_word(word(slot::EVIDENCE)),
             investigator,
             procurator: pick_in_word(&self.agents.procurator_rosters[province], word(slot::PROCURATOR)),
             ..Case::arriving(id, draws, source, province as u16, counted)
