@@ -25,7 +25,28 @@ pub struct Investigator {
     /// province's annualised work per investigator (`ProvinceState::work`), effort =
     /// (0.5 + diligence)(1 + clearance_effort x clearance weight). It changes only with the
     /// load (between periods) and the weights (at a dated change), so it is kept here.
+    ///
+    /// Mostly kept as screened (`TriageMixture::screened_exponent`): the exponent then lies
+    /// within a factor e^`clear_slack` of this value, which decides most cases
+    /// (`dist::at_least_pow_within`); a case it cannot decide computes the exponent itself from
+    /// `clear_inputs` and keeps it, with `clear_slack` 0 (exact).
     pub clear_exponent: f64,
+    pub clear_slack: f64,
+    /// What the exponent was computed from: coverage, ceiling and the province's mixture weight
+    /// (`World::exact_clear_exponent`).
+    pub clear_inputs: ClearInputs,
+}
+
+/// The inputs of an investigator's clearance exponent in the current period.
+#[derive(Clone, Copy, Debug)]
+pub struct ClearInputs {
+    pub coverage: f64,
+    pub ceiling: f64,
+    pub w_all: f64,
+}
+
+impl ClearInputs {
+    pub const UNSET: ClearInputs = ClearInputs { coverage: f64::NAN, ceiling: f64::NAN, w_all: f64::NAN };
 }
 
 #[derive(Clone, Debug)]
@@ -412,6 +433,8 @@ impl Agents {
                     assigned: 0,
                     load: capacity,
                     clear_exponent: f64::NAN,
+                    clear_slack: 0.0,
+                    clear_inputs: ClearInputs::UNSET,
                 });
             }
         }
@@ -492,6 +515,8 @@ impl Agents {
                     load,
                     // Set before the newcomer's first case (`World::refresh_clearance_exponents`).
                     clear_exponent: f64::NAN,
+                    clear_slack: 0.0,
+                    clear_inputs: ClearInputs::UNSET,
                 }
             });
         }

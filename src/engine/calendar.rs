@@ -36,6 +36,11 @@ pub(crate) struct Calendar {
     pub rules: usize,
     pub incentives: usize,
     pub staffing: usize,
+    /// Indices of the campaigns running today (`Scenario::campaigns`, in their order): a
+    /// procurator's review, a trial and an appeal ask for the campaigns on their case's kind,
+    /// and scanning every campaign's dates for each (some 5 M asks a national run, about 20
+    /// instructions each) cost more than finding them once a day.
+    pub campaigns: Vec<usize>,
     /// Days in the scenario's calendar: appointments after its end are dropped.
     n_days: u32,
     ring: Vec<Vec<Appointment>>,
@@ -49,6 +54,7 @@ impl Calendar {
             rules: 0,
             incentives: 0,
             staffing: 0,
+            campaigns: Vec::new(),
             n_days: s.calendar.n_days(),
             ring: (0..RING_DAYS).map(|_| Vec::new()).collect(),
         }
@@ -63,6 +69,10 @@ impl Calendar {
         let staffing = regime_index(&s.staffing, day, self.staffing);
         let changed = staffing != self.staffing;
         self.staffing = staffing;
+        self.campaigns.clear();
+        self.campaigns.extend(
+            s.campaigns.iter().enumerate().filter(|(_, cp)| cp.from_day <= day && day <= cp.to_day).map(|(i, _)| i),
+        );
         changed
     }
 

@@ -102,6 +102,14 @@ impl Case {
         self.draws.u(visit, slot)
     }
 
+    /// The word behind [`Case::u`] (the same slot and visit), for comparisons with a fixed
+    /// share as a count of words (`draws::BelowUnit`).
+    #[inline]
+    pub fn word(&self, slot: usize) -> u32 {
+        let visit = if slot >= slot::FIRST_REVISITABLE { self.visits } else { 0 };
+        self.draws.word(visit, slot)
+    }
+
     /// What the accused can pay and what the victim asks, in common units: log-normal, from the
     /// case's words in `slot::MEANS` and `slot::DEMAND` at the log-means fixed when the suspect
     /// was found (employment, and the charge then: a later reclassification does not change

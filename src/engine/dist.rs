@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::engine::draws::BelowUnit;
 use crate::scenario::Beta;
 
 /// Quantile function of a Beta distribution, tabulated on a uniform grid and interpolated
@@ -147,6 +148,18 @@ impl BetaTable {
         let f = x - i as f64;
         self.q[i] + f * (self.q[i + 1] - self.q[i])
     }
+
+    /// `sample(unit(word))` from the word: x = unit(w) x 2048 = (w + 0.5) 2^-21 exactly, so
+    /// its cell is w >> 21 (adding a half never crosses a whole number) and its fraction
+    /// ((w mod 2^21) + 0.5) 2^-21, the value `x - i` has (exact: both are exact and their
+    /// difference fits). The same index and fraction without the products and conversions.
+    #[inline]
+    pub fn sample_word(&self, word: u32) -> f64 {
+        const _: () = assert!(BETA_GRID == 1 << 11);
+        let i = (word >> 21) as usize;
+        let f = ((word & 0x1F_FFFF) as f64 + 0.5) * (1.0 / 2_097_152.0);
+        self.q[i] + f * (self.q[i + 1] - self.q[i])
+    }
 }
 
 /// 60 bisection steps on [lo, 1] for the point where `below(m)` (the quantile function is
@@ -182,6 +195,9 @@ pub struct TriageTable {
     /// under discretionary registration.
     all: Vec<f64>,
     selected: Vec<f64>,
+    /// The largest g[i-1] / (g[i-1] - g[i]) of either table (infinite if either does not fall
+    /// strictly, or past 1e6), which bounds that of any mixture (`mixture`).
+    steepest: f64,
 }
 
 const TRIAGE_GRID: usize = 512;
@@ -210,7 +226,19 @@ impl TriageTable {
                 })
                 .collect()
         };
-        TriageTable { all: moments(beta.a), selected: moments(beta.a + selectivity) }
+        let (all, selected): (Vec<f64>, Vec<f64>) = (moments(beta.a), moments(beta.a + selectivity));
+        let mut steepest = 0.0f64;
+        for g in [&all, &selected] {
+            for w in g.windows(2) {
+                let ratio = w[0] / (w[0] - w[1]);
+                steepest = if w[1] >= f64::MIN_POSITIVE && ratio > 0.0 && ratio <= 1e6 {
+                    steepest.max(ratio)
+                } else {
+                    f64::INFINITY
+                };
+            }
+        }
+        TriageTable { all, selected, steepest }
     }
 
     /// The exponent e >= 1 at which the cleared share of a mixture (a share `w_all` of cases
@@ -247,12 +275,28 @@ pub struct TriageMixture {
     /// (NaN: not computed yet).
     g: Vec<f64>,
     ln_g: Vec<f64>,
+    /// A bound on the slope of ln e against ln(target) (`screened_exponent`); infinite: none.
+    slope: f64,
 }
 
 impl TriageTable {
     pub fn mixture(&self, w_all: f64) -> TriageMixture {
         let g = self.all.iter().zip(&self.selected).map(|(a, s)| w_all * a + (1.0 - w_all) * s).collect();
-        TriageMixture { g, ln_g: vec![f64::NAN; TRIAGE_GRID + 1] }
+        // The steepest segment of e against the moments, for `screened_exponent`: on the
+        // segment from grid point i - 1 to i, ln e moves by `step` while ln g moves by
+        // ln(g[i-1] / g[i]) >= (g[i-1] - g[i]) / g[i-1] (ln y <= y - 1), so step x
+        // g[i-1] / (g[i-1] - g[i]) bounds the slope. For weights w, w' >= 0 that quotient of
+        // the mixture w all + w' selected is a mediant of the two tables' quotients, so at most
+        // the larger (`steepest`); the factor 1 + 1e-6 covers the roundings of the mixture's
+        // entries and of their logarithms, which the interpolation uses (relative to a segment
+        // at least 1e-6 wide in ln g: below 3e-16 x 1e6 and 2 ulps of |ln g| <= 745 x 1e6).
+        // Infinite (no screen) for a weight outside [0, 1].
+        let slope = if (0.0..=1.0).contains(&w_all) {
+            TRIAGE_MAX_LN_E / TRIAGE_GRID as f64 * self.steepest * (1.0 + 1e-6)
+        } else {
+            f64::INFINITY
+        };
+        TriageMixture { g, ln_g: vec![f64::NAN; TRIAGE_GRID + 1], slope }
     }
 }
 
@@ -282,6 +326,68 @@ impl TriageMixture {
             self.ln_g[i] = self.g[i].ln();
         }
         self.ln_g[i]
+    }
+
+    /// `self.exponent(coverage.powf(elasticity).min(ceiling))` screened: `(e, slack)` with that
+    /// exponent within a factor e^slack of e (slack at most 1e-3), without libm's `pow`, `ln`
+    /// and `exp` (some 200 instructions of an exponent's 500). `None`: outside the screen's
+    /// domain, a ratio near 1 (where the exponent is 1 exactly), or a mixture too steep for
+    /// a slack of 1e-3; the caller computes the exponent itself.
+    ///
+    /// Why the bound holds: `exponent` interpolates ln e linearly in ln(target) between grid
+    /// points (target = ratio x g[0]) and is constant past the grid: a continuous function of
+    /// ln(target) whose slope is at most `self.slope` (see `mixture`). The screened ratio
+    /// exp_screen(elasticity x ln_screen(coverage)) is within |elasticity| 3e-8 + 9.4e-7 of
+    /// libm's power in logarithm (the screens' errors; `min` with the ceiling does not widen
+    /// it, and roundings of the products add below 1e-12), ln_screen of the screened target
+    /// adds 3e-8, so ln e moves by at most the slope times that; exp_screen of the
+    /// interpolated ln e adds 9.4e-7, and the roundings of the interpolation 1e-9 at most.
+    /// A screened ratio up to 0.999 keeps libm's below 1, off the exponent-1 branch.
+    pub fn screened_exponent(&mut self, coverage: f64, elasticity: f64, ceiling: f64) -> Option<(f64, f64)> {
+        // A coverage of 1 (every unloaded investigator) gives the exponent 1 at once unscreened.
+        if !((f64::MIN_POSITIVE..0.999).contains(&coverage) && elasticity.abs() <= 1e6 && ceiling > 0.0) {
+            return None;
+        }
+        let slack = self.slope * (elasticity.abs() * 3e-8 + 9.4e-7 + 3e-8 + 1e-12) + 9.4e-7 + 1e-9;
+        if slack.is_nan() || slack > 1e-3 {
+            return None;
+        }
+        let t = elasticity * ln_screen(coverage);
+        if t.is_nan() || t.abs() > SCREEN_EXP_MAX {
+            return None;
+        }
+        let ratio = exp_screen(t).min(ceiling);
+        let target = ratio * self.g[0];
+        if !(ratio <= 0.999 && target >= f64::MIN_POSITIVE && target.is_finite()) {
+            return None;
+        }
+        // The first grid point at or below the target, as `exponent`'s bisection finds it, in
+        // ten halvings of fixed size (the moments fall strictly here: `slope` is finite): every
+        // index below `lo` holds a moment above the target. Any segment holding the target
+        // would do for the bound, and this is that one.
+        let g: &[f64; TRIAGE_GRID + 1] = self.g[..].try_into().ok()?;
+        let mut lo = 0;
+        let mut half = (TRIAGE_GRID + 1).next_power_of_two() / 2;
+        while half > 0 {
+            if lo + half <= TRIAGE_GRID + 1 && g[lo + half - 1] > target {
+                lo += half;
+            }
+            half /= 2;
+        }
+        if lo > TRIAGE_GRID {
+            return Some((TRIAGE_MAX_LN_E.exp(), slack));
+        }
+        if lo == 0 {
+            return None;
+        }
+        let step = TRIAGE_MAX_LN_E / TRIAGE_GRID as f64;
+        let (g0, g1) = (self.ln_g(lo - 1), self.ln_g(lo));
+        let f = (g0 - ln_screen(target)) / (g0 - g1);
+        let ln_e = (lo as f64 - 1.0 + f) * step;
+        if ln_e.is_nan() || ln_e.abs() > SCREEN_EXP_MAX {
+            return None;
+        }
+        Some((exp_screen(ln_e), slack))
     }
 }
 
@@ -447,6 +553,45 @@ impl Poisson {
     }
 }
 
+/// [`Poisson::sample`] of a case's uniform read from its word: the inversion compares the
+/// uniform with the same cumulative sums (they depend on the mean alone), so they are computed
+/// once, step for step as `sample` computes them, and kept as counts of words
+/// ([`BelowUnit::not_at_least`]: the words whose uniform is not above a sum, every word for a
+/// NaN sum); the count is the first sum the word is below, as the first sum the uniform is not
+/// above. No division or conversion per draw (some 5 M draws a national run).
+#[derive(Clone, Debug)]
+pub struct PoissonWords {
+    not_above: [BelowUnit; 20],
+}
+
+impl PoissonWords {
+    pub fn new(mean: f64) -> PoissonWords {
+        let Poisson { mean, p0 } = Poisson::new(mean);
+        let mut p = p0;
+        let mut cdf = p;
+        let not_above = std::array::from_fn(|k| {
+            if k > 0 {
+                p *= mean / k as f64;
+                cdf += p;
+            }
+            // `u > cdf` is `unit(w) > cdf`, i.e. not `unit(w) <= cdf`: the words up to cdf,
+            // which are the words below its successor (or all for NaN).
+            BelowUnit::not_above(cdf)
+        });
+        PoissonWords { not_above }
+    }
+
+    /// `Poisson::new(mean).sample(unit(word))`.
+    #[inline]
+    pub fn sample_word(&self, word: u32) -> u32 {
+        let mut k = 0;
+        while k < 20 && !self.not_above[k].holds(word) {
+            k += 1;
+        }
+        k as u32
+    }
+}
+
 /// Exponential with the given mean, at least one day.
 #[inline]
 pub fn exp_days(mean: f64, u: f64) -> u32 {
@@ -521,20 +666,55 @@ const SCREEN_EXP_MAX: f64 = 700.0;
 /// then sits in the low bits of the sum (without a saturating float-to-integer conversion).
 const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
 
-/// e^x for |x| <= `SCREEN_EXP_MAX`, within a relative 3.5e-6 of the true value: x = k ln 2 + r
-/// with k whole and |r| <= ln(2)/2, then e^r by its Taylor series to r^5 (remainder below
-/// 0.347^6 / 6! x e^0.347 = 3.4e-6). Only to decide comparisons, never as a result.
+/// e^x for |x| <= `SCREEN_EXP_MAX`, within a relative 3.5e-6 of the true value (the bound the
+/// screens are built on; this computation keeps within 9.3e-7). Only to decide comparisons,
+/// never as a result.
+///
+/// x = k ln(2) / 256 + r with k whole (the nearest to x 256 / ln 2) and |r| <= ln(2) / 512 +
+/// 2e-13 (the rounding of x 256 / ln 2 moves k's target by at most 3e-11, and that of
+/// k ln(2) / 256 and of the subtraction r by at most 1.5e-13), so e^x = 2^q 2^(j/256) e^r with
+/// k = 256 q + j, j in 0..256. 2^(j/256) comes from [`EXP2_FRACTIONS`] (within 1e-15), e^r is
+/// taken as 1 + r (e^r - 1 - r <= r^2 / 2 e^|r| < 9.2e-7 e^r for |r| <= 1.36e-3) and 2^q is
+/// built in the exponent field: with the few roundings of the products (below 1e-15) the
+/// result is within 9.3e-7 of e^x. This replaced a Taylor series to r^5 over |r| <= ln(2) / 2
+/// (same bound, seven more instructions a call, some 15 M calls a national run).
 #[inline]
 pub(crate) fn exp_screen(x: f64) -> f64 {
     debug_assert!(x.abs() <= SCREEN_EXP_MAX);
-    let t = x * std::f64::consts::LOG2_E + ROUND_MAGIC;
+    let t = x * (EXP2_STEPS as f64 * std::f64::consts::LOG2_E) + ROUND_MAGIC;
     let k = t - ROUND_MAGIC;
-    let r = x - k * std::f64::consts::LN_2;
-    let p = 1.0 + r * (1.0 + r * (1.0 / 2.0 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0)))));
-    // The low bits of t hold k (two's complement); k + 1023 in [13, 2033] is 2^k's exponent
-    // field, and the shift drops everything above it.
-    p * f64::from_bits(t.to_bits().wrapping_add(1023) << 52)
+    let r = x - k * (std::f64::consts::LN_2 / EXP2_STEPS as f64);
+    // t's mantissa field holds 2^51 + k (|k| < 2^51), so its low 8 bits are j = k mod 256 and
+    // the bits above them floor(k / 256) = q modulo 2^12 (2^43 is a multiple of 2^12); q + 1023
+    // is in [13, 2033] for |x| <= 700, 2^q's exponent field, and the shift drops everything
+    // above it.
+    let bits = t.to_bits();
+    let two_to_q = f64::from_bits((bits >> 8).wrapping_add(1023) << 52);
+    EXP2_FRACTIONS[(bits & 0xFF) as usize] * (1.0 + r) * two_to_q
 }
+
+/// Steps of [`EXP2_FRACTIONS`]: a power of two, so that k splits into q and j by its bits.
+const EXP2_STEPS: usize = 256;
+
+/// 2^(j/256) for j in 0..256, each within a relative 1e-15 (the unit test checks them against
+/// libm's `exp2`): computed when compiling, as e^(j ln(2) / 256) by its Taylor series to the
+/// 24th power (the remainder is below 0.7^25 / 25! < 1e-28), summed from the smallest term.
+static EXP2_FRACTIONS: [f64; EXP2_STEPS] = {
+    let mut table = [0.0; EXP2_STEPS];
+    let mut j = 0;
+    while j < EXP2_STEPS {
+        let y = j as f64 * std::f64::consts::LN_2 / EXP2_STEPS as f64;
+        let mut sum = 1.0;
+        let mut n = 24;
+        while n > 0 {
+            sum = 1.0 + y / n as f64 * sum;
+            n -= 1;
+        }
+        table[j] = sum;
+        j += 1;
+    }
+    table
+};
 
 /// ln x for a normal positive x, within 3e-8 of the true value: x = m 2^e with m in
 /// [sqrt(1/2), sqrt(2)), then ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716, by its
@@ -735,6 +915,37 @@ pub fn at_least_pow(u: f64, base: f64, exponent: f64) -> bool {
     cold_at_least_pow(u, base, exponent)
 }
 
+/// `u >= base.powf(e)` for an exponent e known only to lie within a factor e^`slack` of
+/// `exponent` (as [`TriageMixture::screened_exponent`] gives it): `Some` answer when every such
+/// e compares the same way, `None` when the caller needs e itself.
+///
+/// Why it is exact: with t = `exponent` x ln_screen(base), e ln(base) is within
+/// dt = 1.01 slack (|t| + 3e-8 `exponent`) + 3e-8 `exponent` (+ the product's rounding) of t
+/// (e^slack - 1 <= 1.01 slack for slack <= 1e-3; ln_screen within 3e-8), so base^e is within
+/// a relative 1.006 dt + 9.4e-7 of exp_screen(t) for dt <= 0.01, and libm's power within a few
+/// ulps of it: a uniform clear of exp_screen(t) by 2.02 dt + `SCREEN_MARGIN` compares with it
+/// the same way.
+#[inline]
+pub fn at_least_pow_within(u: f64, base: f64, exponent: f64, slack: f64) -> Option<bool> {
+    if !(base >= f64::MIN_POSITIVE && base.is_finite() && exponent > 0.0 && exponent <= 1e6 && slack <= 1e-3) {
+        return None;
+    }
+    let t = exponent * ln_screen(base);
+    let dt = 1.01 * slack * (t.abs() + 3e-8 * exponent) + 3e-8 * exponent + 1e-15 * t.abs();
+    if !(t.abs() <= SCREEN_EXP_MAX && dt <= 0.01) {
+        return None;
+    }
+    let p = exp_screen(t);
+    let margin = (2.02 * dt + SCREEN_MARGIN) * p;
+    if u > p + margin {
+        return Some(true);
+    }
+    if u < p - margin {
+        return Some(false);
+    }
+    None
+}
+
 /// `scale * base.powf(exponent) <= limit` for a scale >= 0, the same to the bit, mostly without
 /// libm's `pow` (the bounds' margin covers the rounding of the product many times over).
 #[inline]
@@ -826,10 +1037,13 @@ fn choose_screened(utilities: &[f64], u: f64) -> Option<usize> {
     let target = u * total;
     let margin = 5e-5 * total;
     let cumulative = &cumulative[..utilities.len()];
-    if cumulative.iter().any(|c| (target - c).abs() <= margin) {
-        return None;
-    }
-    cumulative.iter().position(|&c| target < c)
+    // The sums never fall (every weight is at least 0), so the entries before the first one
+    // above the target are at or below the one just before it, and those after it at or
+    // above it: every entry is clear of the target by the margin exactly when these two are
+    // (the same answer as checking them all, in two comparisons).
+    let k = cumulative.iter().position(|&c| target < c)?;
+    let clear_below = k == 0 || target - cumulative[k - 1] > margin;
+    (clear_below && cumulative[k] - target > margin).then_some(k)
 }
 
 #[cfg(test)]
@@ -857,10 +1071,30 @@ mod tests {
     fn screens_are_as_accurate_as_claimed() {
         for x in uniforms(1).take(200_000) {
             let t = (x - 0.5) * 2.0 * SCREEN_EXP_MAX;
-            assert!((exp_screen(t) / t.exp() - 1.0).abs() < 3.5e-6, "exp {t}");
+            assert!((exp_screen(t) / t.exp() - 1.0).abs() < 9.3e-7, "exp {t}");
             let y = (x * 40.0 - 30.0).exp();
             assert!((ln_screen(y) - y.ln()).abs() < 3e-8, "ln {y}");
         }
+    }
+
+    /// `exp_screen` at the ends of its domain, at the cells' edges of its table (where r is
+    /// largest) and at zero; the table against libm's `exp2`.
+    #[test]
+    fn exp_screen_table_and_edges() {
+        for (j, t) in EXP2_FRACTIONS.iter().enumerate() {
+            let want = (j as f64 / EXP2_STEPS as f64).exp2();
+            assert!((t / want - 1.0).abs() < 1e-15, "2^({j}/256): {t} against {want}");
+        }
+        let step = std::f64::consts::LN_2 / EXP2_STEPS as f64;
+        let mut xs = vec![0.0, -0.0, SCREEN_EXP_MAX, -SCREEN_EXP_MAX, 1.0, -1.0];
+        for k in (-258_600i64..=258_600).step_by(97) {
+            let edge = (k as f64 + 0.5) * step;
+            xs.extend([edge, edge.next_up(), edge.next_down()]);
+        }
+        for x in xs.into_iter().filter(|x| x.abs() <= SCREEN_EXP_MAX) {
+            assert!((exp_screen(x) / x.exp() - 1.0).abs() < 9.3e-7, "exp {x}");
+        }
+        assert_eq!(exp_screen(0.0), 1.0);
     }
 
     #[test]
@@ -1092,6 +1326,111 @@ mod tests {
         // The moments: E[s] = a / (a + b), E[s^2] = a(a + 1) / ((a + b)(a + b + 1)).
         assert!((beta_moment(beta, 1.0) - 2.0 / 3.6).abs() < 1e-12);
         assert!((beta_moment(beta, 2.0) - 6.0 / (3.6 * 4.6)).abs() < 1e-12);
+    }
+
+    /// The screened exponent is within its slack of the exact one (`exponent` of libm's power),
+    /// for mixtures of several tables, coverages across (0, 1) and next to where the screen
+    /// stops, binding and slack ceilings; and the table's exponent is the mixture's to the bit.
+    #[test]
+    fn screened_exponent_is_within_its_slack() {
+        let mut us = uniforms(11);
+        let mut screened = 0;
+        for (a, b, k) in [(2.0, 1.6, 1.5), (0.7, 3.0, 0.4), (5.0, 0.8, 2.5), (1.0, 1.0, 0.0)] {
+            let t = TriageTable::new(Beta { a, b }, k);
+            for w in [0.0, 0.3, 0.77, 1.0] {
+                let mut m = t.mixture(w);
+                let mut coverages: Vec<f64> = (0..3_000).map(|_| us.next().unwrap()).collect();
+                coverages.extend([0.999f64.next_down(), 0.999, 1e-300, 0.5, 0.998_999_999]);
+                for coverage in coverages {
+                    let elasticity = us.next().unwrap() * 3.0;
+                    let ceiling = [f64::INFINITY, 2.0, us.next().unwrap()][screened % 3];
+                    let exact = m.exponent(coverage.powf(elasticity).min(ceiling));
+                    let ratio = coverage.powf(elasticity).min(ceiling);
+                    assert_eq!(exact.to_bits(), t.exponent(ratio, w).to_bits());
+                    if let Some((e, slack)) = m.screened_exponent(coverage, elasticity, ceiling) {
+                        screened += 1;
+                        assert!(slack <= 1e-3);
+                        assert!(
+                            (exact.ln() - e.ln()).abs() <= slack,
+                            "{coverage} {elasticity} {ceiling}: {exact} {e} {slack}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(screened > 20_000, "{screened}");
+        // Outside the domain: no screen.
+        let mut m = TriageTable::new(Beta { a: 2.0, b: 1.6 }, 1.5).mixture(0.4);
+        for (c, el, ceil) in
+            [(1.0, 0.7, 2.0), (0.0, 0.7, 2.0), (f64::NAN, 0.7, 2.0), (0.5, f64::NAN, 2.0), (0.5, 0.7, 0.0)]
+        {
+            assert_eq!(m.screened_exponent(c, el, ceil), None);
+        }
+        assert_eq!(TriageTable::new(Beta { a: 2.0, b: 1.6 }, 1.5).mixture(1.5).screened_exponent(0.5, 0.7, 2.0), None);
+    }
+
+    /// `at_least_pow_within` answers only when every exponent within the slack compares as it
+    /// says, uniforms at and next to the power included.
+    #[test]
+    fn at_least_pow_within_is_the_plain_comparison() {
+        let mut us = uniforms(12);
+        let mut answered = 0;
+        for i in 0..100_000 {
+            let base = us.next().unwrap();
+            let e = 1.0 + us.next().unwrap() * [1.0, 20.0, 300.0][i % 3];
+            let slack = [0.0, 1e-6, 1e-4, 1e-3][i % 4];
+            let p = base.powf(e);
+            let mut draws = vec![us.next().unwrap(), p * (1.0 + slack * 3.0), p * (1.0 - slack * 3.0)];
+            draws.extend(around(p));
+            for u in draws {
+                if let Some(answer) = at_least_pow_within(u, base, e, slack) {
+                    answered += 1;
+                    for e2 in [e, e * slack.exp(), e / slack.exp(), e * (slack * 0.5).exp()] {
+                        assert_eq!(answer, u >= base.powf(e2), "{u} {base} {e} {slack}");
+                    }
+                }
+            }
+        }
+        assert!(answered > 100_000, "{answered}");
+        for (u, base, e, slack) in
+            [(0.5, 0.0, 2.0, 0.0), (0.5, 0.5, 2.0, 2e-3), (0.5, f64::NAN, 2.0, 0.0), (0.5, 0.5, -1.0, 0.0)]
+        {
+            assert_eq!(at_least_pow_within(u, base, e, slack), None);
+        }
+    }
+
+    /// The counts from words are `Poisson::sample`'s, for small, large (past the cap of 20),
+    /// zero and NaN means, with words at and next to every cumulative sum's count.
+    #[test]
+    fn poisson_words_are_the_inversion() {
+        for mean in [0.0, 0.05, 0.2, 1.0, 3.5, 30.0, f64::NAN] {
+            let (plain, words) = (Poisson::new(mean), PoissonWords::new(mean));
+            let mut ws: Vec<u32> = vec![0, 1, u32::MAX, 1 << 31];
+            for b in &words.not_above {
+                for d in 0..3u64 {
+                    ws.extend([b.words().saturating_sub(d), b.words() + d].map(|w| w.min(u32::MAX as u64) as u32));
+                }
+            }
+            ws.extend(uniforms(13).take(20_000).map(|u| (u * 4_294_967_296.0) as u32));
+            for w in ws {
+                assert_eq!(words.sample_word(w), plain.sample(crate::engine::draws::unit(w)), "mean {mean} word {w}");
+            }
+        }
+    }
+
+    #[test]
+    fn beta_sample_from_the_word_is_the_sample() {
+        let t = BetaTable::new(Beta { a: 2.0, b: 1.6 });
+        let mut words: Vec<u32> = vec![0, 1, u32::MAX, u32::MAX - 1, 1 << 31];
+        for k in [1u32, 2, 1000, 2047] {
+            let edge = k << 21;
+            words.extend([edge - 1, edge, edge + 1]);
+        }
+        words.extend(uniforms(14).take(50_000).map(|u| (u * 4_294_967_296.0) as u32));
+        for w in words {
+            let u = crate::engine::draws::unit(w);
+            assert_eq!(t.sample_word(w).to_bits(), t.sample(u).to_bits(), "word {w}");
+        }
     }
 
     #[test]

@@ -34,8 +34,10 @@ use crate::record::Tally;
 use crate::record::trace::{NoTrace, Trace};
 use crate::scenario::{Beta, Scenario};
 use crate::stages::common::GuidedCdf;
+use crate::stages::trial::jurisdiction_by_group;
 use agents::TraitTables;
-use dist::{BetaTable, Poisson, TriageTable};
+use dist::{BetaTable, PoissonWords, TriageTable};
+use draws::BelowUnit;
 
 pub use crate::record::{N_TERMINALS, Terminal};
 pub use calendar::Stage;
@@ -91,13 +93,21 @@ pub(crate) struct Prepared {
     pub kind_cdf: GuidedCdf,
     /// Per kind, the cumulative gravity distribution.
     pub gravity_cdf: Vec<[f64; 4]>,
-    /// Share of public cases with more than one accused, 1 - exp(-extra_defendants_mean): how
-    /// a partial jury jurisdiction splits between single and group charges.
-    pub group_share: f64,
     /// Extra episodes of a public case, extra defendants of a public and of a private case.
-    pub extra_episodes: Poisson,
-    pub extra_defendants: Poisson,
-    pub private_extra_defendants: Poisson,
+    pub extra_episodes: PoissonWords,
+    pub extra_defendants: PoissonWords,
+    pub private_extra_defendants: PoissonWords,
+    /// The fixed shares a case's word is compared with, as counts of words
+    /// (`draws::BelowUnit`): jobless, juvenile and first-offence accused; per kind, dangerous
+    /// and fatal cases; per gravity, police custody.
+    pub jobless: BelowUnit,
+    pub juvenile: BelowUnit,
+    pub first_offence: BelowUnit,
+    pub dangerous: Vec<BelowUnit>,
+    pub death: Vec<BelowUnit>,
+    pub custody: [BelowUnit; 4],
+    /// Per dated rules entry (`calendar.rules`), their shares by gravity as counts of words.
+    pub rule_words: Vec<RuleWords>,
     /// `traits.local_pull(k)` for k = 0..=`traits.checks_on_acquittal`: a trial reads the
     /// pull for the checks an acquittal faces today (at most that count, which the loader
     /// bounds by 10), and `powi` for every trial cost a call.
@@ -114,6 +124,10 @@ impl Prepared {
             })
             .collect::<Vec<f64>>()
         };
+        // Share of public cases with more than one accused, 1 - exp(-extra_defendants_mean):
+        // how a partial jury jurisdiction splits between single and group charges
+        // (`RuleWords::jury_share`).
+        let group_share = 1.0 - (-s.crime.extra_defendants_mean).exp();
         Prepared {
             traits: TraitTables::new(s),
             solvability: BetaTable::new(s.crime.solvability),
@@ -135,13 +149,49 @@ impl Prepared {
                     [c[0], c[1], c[2], c[3]]
                 })
                 .collect(),
-            group_share: 1.0 - (-s.crime.extra_defendants_mean).exp(),
-            extra_episodes: Poisson::new(s.crime.extra_episodes_mean),
-            extra_defendants: Poisson::new(s.crime.extra_defendants_mean),
-            private_extra_defendants: Poisson::new(s.crime.private_extra_defendants_mean),
+            extra_episodes: PoissonWords::new(s.crime.extra_episodes_mean),
+            extra_defendants: PoissonWords::new(s.crime.extra_defendants_mean),
+            private_extra_defendants: PoissonWords::new(s.crime.private_extra_defendants_mean),
             acquittal_pull: (0..=s.traits.checks_on_acquittal).map(|k| s.traits.local_pull(k)).collect(),
+            jobless: BelowUnit::new(s.crime.jobless_share),
+            juvenile: BelowUnit::new(s.crime.juvenile_share),
+            first_offence: BelowUnit::new(s.crime.first_offence_share),
+            dangerous: s.crime.kinds.iter().map(|k| BelowUnit::new(k.dangerous_share)).collect(),
+            death: s.crime.kinds.iter().map(|k| BelowUnit::new(k.death_share)).collect(),
+            custody: s.behaviour.investigation.custody.map(BelowUnit::new),
+            rule_words: s
+                .rules
+                .iter()
+                .map(|r| RuleWords {
+                    mandatory_detention: r.value.mandatory_detention.map(BelowUnit::new),
+                    jury_compulsory: r.value.jury_compulsory.map(BelowUnit::new),
+                    custodial_scope: r.value.noncustodial_scope.map(BelowUnit::not_at_least),
+                    jury_share: std::array::from_fn(|g| {
+                        let (single, group) = jurisdiction_by_group(
+                            r.value.jury_jurisdiction[g],
+                            s.behaviour.trial.jury_group_weight,
+                            group_share,
+                        );
+                        [BelowUnit::new(single), BelowUnit::new(group)]
+                    }),
+                })
+                .collect(),
         }
     }
+}
+
+/// A dated rules entry's shares by gravity that a case's word is compared with, as counts of
+/// words (`draws::BelowUnit`): mandatory detention, compulsory jury trial, and the
+/// non-custodial scope (`!custodial_scope[g].holds(w)`: the sentence must be custodial).
+pub(crate) struct RuleWords {
+    pub mandatory_detention: [BelowUnit; 4],
+    pub jury_compulsory: [BelowUnit; 4],
+    pub custodial_scope: [BelowUnit; 4],
+    /// The share of single and of group charges within the jury's jurisdiction
+    /// (`stages::trial::jurisdiction_by_group` of the entry's jurisdiction, the behaviour's
+    /// group weight and the share of group charges, 1 - exp(-extra_defendants_mean)), by
+    /// gravity: [single, group].
+    pub jury_share: [[BelowUnit; 2]; 4],
 }
 
 /// What a run produces.

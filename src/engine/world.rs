@@ -10,7 +10,7 @@ use super::case::CaseStore;
 use super::dist::normal_quantile;
 use super::draws::{RunStream, unit};
 use super::stocks::Stocks;
-use super::{Model, Prepared, RunOutput};
+use super::{Model, Prepared, RuleWords, RunOutput};
 use crate::record::trace::{NoTrace, Tracer};
 use crate::record::{Event, Recorder, Subject, Terminal};
 use crate::scenario::{DAYS_PER_YEAR, Incentives, Rules, Scenario, Staff};
@@ -41,6 +41,13 @@ pub struct World<'s, T: Tracer = NoTrace> {
     pub(crate) clearance_key: (usize, u32),
     /// The first day of the period after `clearance_key`'s (0: not computed yet).
     pub(crate) clearance_until: u32,
+    /// The rules and incentives in force today (`calendar.rules`, `calendar.incentives`), set
+    /// when the day moves on: a case reads them several times, and each lookup in the dated
+    /// lists cost a bounds check and a multiplication (some 25 instructions a case).
+    rules_in_force: &'s Rules,
+    incentives_in_force: &'s Incentives,
+    /// The rules' shares as counts of words (`Prepared::rule_words`), set with them.
+    rule_words_in_force: &'s RuleWords,
 }
 
 /// What a province's officials share.
@@ -178,6 +185,9 @@ impl<'s, T: Tracer> World<'s, T> {
             inflow: InflowCursor::default(),
             clearance_key: (usize::MAX, 0),
             clearance_until: 0,
+            rules_in_force: &s.rules[0].value,
+            rule_words_in_force: &prep.rule_words[0],
+            incentives_in_force: &s.incentives[0].value,
         }
     }
 
@@ -190,7 +200,11 @@ impl<'s, T: Tracer> World<'s, T> {
         let mut created = 0u64;
         let mut min_stock = 0i64;
         for day in 0..n_days {
-            if self.calendar.advance(self.s, day) {
+            let staff_changed = self.calendar.advance(self.s, day);
+            self.rules_in_force = &self.s.rules[self.calendar.rules].value;
+            self.rule_words_in_force = &self.prep.rule_words[self.calendar.rules];
+            self.incentives_in_force = &self.s.incentives[self.calendar.incentives].value;
+            if staff_changed {
                 self.restaff();
             }
             if day > 0 && day % period == 0 {
@@ -224,12 +238,17 @@ impl<'s, T: Tracer> World<'s, T> {
 
     /// The rules in force today.
     pub(crate) fn rules(&self) -> &'s Rules {
-        &self.s.rules[self.calendar.rules].value
+        self.rules_in_force
+    }
+
+    /// The rules' shares in force today as counts of words.
+    pub(crate) fn rule_words(&self) -> &'s RuleWords {
+        self.rule_words_in_force
     }
 
     /// The incentives in force today.
     pub(crate) fn incentives(&self) -> &'s Incentives {
-        &self.s.incentives[self.calendar.incentives].value
+        self.incentives_in_force
     }
 
     /// The staff in force today.

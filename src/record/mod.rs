@@ -137,6 +137,15 @@ impl Tally {
         }
     }
 
+    /// Adds a year's national counts (nothing for a year outside the tally, as `add`).
+    pub fn add_row(&mut self, year: usize, counts: &[u64; N_COUNTERS]) {
+        if let Some(row) = self.national.get_mut(year) {
+            for (r, c) in row.iter_mut().zip(counts) {
+                *r += c;
+            }
+        }
+    }
+
     #[inline]
     pub fn set(&mut self, year: usize, c: Counter, n: u64) {
         if let Some(row) = self.national.get_mut(year) {

@@ -6,7 +6,7 @@
 //! failing judge and then dismiss her.
 
 use super::common::REFERENCE_WEAKNESS;
-use super::common::{budget_spent, pick_in};
+use super::common::{budget_spent, pick_in_word};
 use crate::engine::agents::VerdictKind;
 use crate::engine::dist::{below_logistic, exp_days, logistic, logit, poisson};
 use crate::engine::draws::{Source, unit};
@@ -69,7 +69,7 @@ impl<T: Tracer> World<'_, T> {
         let inc = &self.incentives().appellate;
         let appellate_index = {
             let c = &self.cases[index];
-            pick_in(&self.agents.appellate_rosters[c.province as usize], c.u(slot::APPEAL_JUDGE))
+            pick_in_word(&self.agents.appellate_rosters[c.province as usize], c.word(slot::APPEAL_JUDGE))
         };
         // An appellate judge who has decided her budget of appeals this period leaves the rest
         // for the next (the same judge: the case's draw picks her again). Checked before the

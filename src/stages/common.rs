@@ -3,6 +3,7 @@
 //! rate from what they and their colleagues saw.
 
 use crate::engine::dist::{SCREEN_MARGIN, exp_screen, logistic, logit, shifted_chance_screen};
+use crate::engine::draws::{BelowUnit, unit};
 use crate::engine::{Stage, World};
 use crate::record::Event;
 use crate::record::event::Queue;
@@ -158,6 +159,19 @@ pub fn pick_in(roster: &[u32], u: f64) -> u32 {
     roster[(((u * n as f64) as i64).max(0) as usize).min(n - 1)]
 }
 
+/// `pick_in(roster, unit(word))` from the word, in integers: unit(w) x n is
+/// (2w + 1) n / 2^33, exact in a double for n below 2^20 (the numerator stays below 2^53), so
+/// its truncation is ((2w + 1) n) >> 33, which is below n (2w + 1 < 2^33): the same index.
+/// Larger rosters (none in practice) take `pick_in`.
+#[inline]
+pub fn pick_in_word(roster: &[u32], word: u32) -> u32 {
+    let n = roster.len() as u64;
+    if n >= 1 << 20 {
+        return pick_in(roster, unit(word));
+    }
+    roster[(((2 * word as u64 + 1) * n) >> 33) as usize]
+}
+
 /// Picks an index from a cumulative distribution: the first entry above `u` times the total
 /// (found by bisection: the entries are cumulative sums, never decreasing).
 #[inline]
@@ -188,6 +202,14 @@ pub struct GuidedCdf {
     /// `f64` in about eight instructions on x86-64).
     cells: f64,
     total: f64,
+    /// The same pick from a case's word (`pick_word`): per entry, the count of words whose
+    /// `x = unit(w) x total` is below it (`BelowUnit::count`: the product rises with the word
+    /// for a total >= 0, rounding being monotone), and per cell of the words' top `bits`
+    /// bits, the count of entries whose count is at or below the cell's first word. Empty
+    /// where the guide is.
+    below: Vec<u64>,
+    word_guide: Vec<u32>,
+    bits: u32,
 }
 
 impl GuidedCdf {
@@ -201,7 +223,39 @@ impl GuidedCdf {
         } else {
             Vec::new()
         };
-        GuidedCdf { cells: guide.len() as f64, total, cdf, guide }
+        let below: Vec<u64> = if guide.is_empty() {
+            Vec::new()
+        } else {
+            cdf.iter().map(|&c| BelowUnit::count(|u| u * total < c).words()).collect()
+        };
+        let bits = guide.len().trailing_zeros();
+        let word_guide = if guide.is_empty() {
+            Vec::new()
+        } else {
+            (0..guide.len() as u64).map(|j| below.partition_point(|&b| b <= j << (32 - bits)) as u32).collect()
+        };
+        GuidedCdf { cells: guide.len() as f64, total, cdf, guide, below, word_guide, bits }
+    }
+
+    /// `pick(unit(word))`, from the word: `pick_cdf` counts the entries at or below
+    /// x = unit(word) x total, which are those whose count of words below them (`below`) is
+    /// at or below the word; the cell of the word's top bits holds how many entries' counts
+    /// are at or below its first word, and the scan goes on from there. No conversion or
+    /// product per pick. Without a guide, `pick`.
+    #[inline]
+    pub fn pick_word(&self, word: u32) -> usize {
+        if self.word_guide.is_empty() {
+            return self.pick(unit(word));
+        }
+        let w = word as u64;
+        let mut i = self.word_guide[(w >> (32 - self.bits)) as usize] as usize;
+        while let Some(&b) = self.below.get(i) {
+            if b > w {
+                break;
+            }
+            i += 1;
+        }
+        i.min(self.cdf.len() - 1)
     }
 
     /// `pick_cdf(entries, u)`.
@@ -225,10 +279,11 @@ impl GuidedCdf {
 }
 
 impl<T: Tracer> World<'_, T> {
-    /// The campaigns on this kind of crime running today.
+    /// The campaigns on this kind of crime running today, in the scenario's order (the
+    /// calendar keeps today's: `Calendar::campaigns`).
     pub(crate) fn campaigns_today(&self, kind: usize) -> impl Iterator<Item = &Campaign> {
-        let day = self.calendar.day;
-        self.s.campaigns.iter().filter(move |cp| cp.kind == kind && cp.from_day <= day && day <= cp.to_day)
+        let campaigns = &self.s.campaigns;
+        self.calendar.campaigns.iter().map(move |&i| &campaigns[i]).filter(move |cp| cp.kind == kind)
     }
 
     /// Extra utility of exonerating a case of this kind under the campaigns running today.
@@ -264,7 +319,7 @@ pub(crate) fn learn(
 mod tests {
     use super::{
         GuidedCdf, MAX_PRESSURE, bargain, bargain_of_logs, bargain_under_local_pressure, learn, local_pressure,
-        pick_cdf,
+        pick_cdf, pick_in, pick_in_word,
     };
     use crate::engine::draws::{CaseId, RunStream, unit};
 
@@ -363,6 +418,40 @@ mod tests {
             }
             for u in [0.0, -0.0, 1.0, -1.0, 2.0, f64::NAN, f64::MIN_POSITIVE, 1.0f64.next_down()] {
                 check(u);
+            }
+            // From words: at and next to every entry's count, the cells' first words, the ends.
+            let check_word = |w: u32| assert_eq!(guided.pick_word(w), guided.pick(unit(w)), "{cdf:?} word {w}");
+            let mut words: Vec<u64> = vec![0, 1, u32::MAX as u64, 1 << 31];
+            for &b in &guided.below {
+                words.extend([b.saturating_sub(1), b, b + 1]);
+            }
+            for j in 0..guided.word_guide.len() as u64 {
+                let first = j << (32 - guided.bits);
+                words.extend([first.saturating_sub(1), first, first + 1]);
+            }
+            for w in words {
+                check_word(w.min(u32::MAX as u64) as u32);
+            }
+            for i in 0..20_000u64 {
+                check_word(stream.case_draws(CaseId(i)).word(0, 1));
+            }
+        }
+    }
+
+    #[test]
+    fn roster_pick_from_the_word_is_the_pick() {
+        let stream = RunStream::new(3, 0);
+        for n in [1usize, 2, 3, 7, 100, 1_000, 65_537, (1 << 20) - 1, 1 << 20] {
+            let roster: Vec<u32> = (0..n as u32).map(|i| i * 3 + 1).collect();
+            let mut words: Vec<u32> = vec![0, 1, u32::MAX, u32::MAX - 1, 1 << 31];
+            // Where the index steps: w next to k 2^32 / n.
+            for k in [1u64, 2, n as u64 / 2, n as u64 - 1] {
+                let edge = (k << 32) / n as u64;
+                words.extend([edge.saturating_sub(1), edge, edge + 1].map(|w| w.min(u32::MAX as u64) as u32));
+            }
+            words.extend((0..5_000u64).map(|i| stream.case_draws(CaseId(i)).word(0, 2)));
+            for w in words {
+                assert_eq!(pick_in_word(&roster, w), pick_in(&roster, unit(w)), "n {n} word {w}");
             }
         }
     }

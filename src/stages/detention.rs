@@ -5,7 +5,7 @@
 //! so judges approve almost everything they see. Where the law allows, a denial may come with
 //! bail or house arrest instead. The detainee leaves when the case is closed or decided.
 
-use super::common::{REFERENCE_GRAVITY, gravity_scale, pick_in};
+use super::common::{REFERENCE_GRAVITY, gravity_scale, pick_in_word};
 use crate::engine::dist::{at_least_logistic, below_logistic, logistic};
 use crate::engine::{Case, World, slot};
 use crate::record::Event;
@@ -32,7 +32,9 @@ impl<T: Tracer> World<'_, T> {
         let by = rules.detention_approver;
         // Where the code makes detention mandatory, no target overrides it: the procurator
         // must back the request and the judge approve it.
-        let mandatory = u(slot::DETENTION_MANDATORY) < rules.mandatory_detention[case.gravity.index()];
+        // As `u(slot) < share`, compared as a count of words (`BelowUnit`).
+        let mandatory =
+            self.rule_words().mandatory_detention[case.gravity.index()].holds(case.word(slot::DETENTION_MANDATORY));
         const OPTIONS: &[&str; 2] = &["detain", "release"];
         // Who denies, if the request fails: the procurator, or the judge who heard it.
         let mut denier = procurator;
@@ -92,7 +94,7 @@ impl<T: Tracer> World<'_, T> {
                     let ok = mandatory || below_logistic(draw, x);
                     // The judge who heard it counts it in her workload; a detention hearing
                     // cannot wait (the law limits custody), so it is heard whatever her budget.
-                    let j = pick_in(&self.agents.judge_rosters[p], u(slot::DETENTION_JUDGE));
+                    let j = pick_in_word(&self.agents.judge_rosters[p], case.word(slot::DETENTION_JUDGE));
                     let judge = &mut self.agents.judges[j as usize];
                     judge.decided += 1;
                     judge.detention_hearings += 1;

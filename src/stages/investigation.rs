@@ -8,11 +8,12 @@
 //! investigator in each province, and how far officials comply with total registration; and
 //! the effort model those feed (each investigator's clearance exponent).
 
-use super::common::{REFERENCE_GRAVITY, REFERENCE_LOAD, bargain_of_logs, gravity_scale, pick_cdf, pick_in};
+use super::common::{REFERENCE_GRAVITY, REFERENCE_LOAD, bargain_of_logs, gravity_scale, pick_cdf, pick_in_word};
 use super::law::reconciliation_eligibility;
+use crate::engine::agents::ClearInputs;
 use crate::engine::dist::{
-    at_least_pow, below_logistic, below_logistic_of_pow, below_scaled_logistic, exp_days, logistic, logit,
-    scaled_pow_at_most,
+    TriageTable, at_least_pow, at_least_pow_within, below_logistic, below_logistic_of_pow, below_scaled_logistic,
+    exp_days, logistic, logit, scaled_pow_at_most,
 };
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, World, slot};
@@ -52,14 +53,14 @@ impl<T: Tracer> World<'_, T> {
         let u = |k: usize| draws.u(0, k);
         // What registration and the clearance decision need; the rest of the case is drawn
         // only once a suspect is found (about half the cases end here).
-        let kind = self.prep.kind_cdf.pick(u(slot::KIND));
+        let kind = self.prep.kind_cdf.pick_word(draws.word(0, slot::KIND));
         let k = &crime.kinds[kind];
-        let province = self.prep.province_cdf.pick(u(slot::PROVINCE));
+        let province = self.prep.province_cdf.pick_word(draws.word(0, slot::PROVINCE));
         let counted = counts_case(source, self.rules());
         let episodes = if source == Source::Misdemeanour {
             1
         } else {
-            (1 + self.prep.extra_episodes.sample(u(slot::EPISODES))).min(max_episodes)
+            (1 + self.prep.extra_episodes.sample_word(draws.word(0, slot::EPISODES))).min(max_episodes)
         };
         // What the recorder knows of the report before a suspect is found.
         let report = Subject {
@@ -79,7 +80,7 @@ impl<T: Tracer> World<'_, T> {
             details: None,
         });
         self.record(&report, Event::Registered);
-        let investigator = pick_in(&self.agents.investigator_rosters[province], u(slot::INVESTIGATOR));
+        let investigator = pick_in_word(&self.agents.investigator_rosters[province], draws.word(0, slot::INVESTIGATOR));
         self.refresh_clearance_exponents();
         let inv = &mut self.agents.investigators[investigator as usize];
         inv.assigned += episodes;
@@ -88,7 +89,8 @@ impl<T: Tracer> World<'_, T> {
         // of them to cheap ends (a response linear in the load would, in the end, leave no
         // case investigated at all: throughput would fall as inflow rises).
         let load = inv.load.min(s.behaviour.investigation.capacity * s.behaviour.investigation.load_ratio_ceiling);
-        let (venality, clear_exponent) = (inv.venality, inv.clear_exponent);
+        let (venality, clear_exponent, clear_slack) = (inv.venality, inv.clear_exponent, inv.clear_slack);
+        let clear_inputs = inv.clear_inputs;
         let investigator_uid = inv.uid;
 
         // Under total registration officials register reports they used to shelve, some with no
@@ -140,7 +142,15 @@ impl<T: Tracer> World<'_, T> {
         // p_clear = s^e with e >= 1 (`TriageTable::exponent`) never exceeds s, nor does libm's
         // `powf` of s in [0, 1] (within an ulp of the true value, which is below s): a draw at
         // or above s is unsolved whatever the exponent, so `powf` is needed only below s.
-        let p_clear = move || if clear_exponent == 1.0 { solvability } else { solvability.powf(clear_exponent) };
+        let (triage, elasticity) = (&self.prep.triage, bi.overload_elasticity);
+        let p_clear = move || {
+            let e = if clear_slack == 0.0 {
+                clear_exponent
+            } else {
+                exact_clear_exponent(triage, elasticity, clear_inputs)
+            };
+            if e == 1.0 { solvability } else { solvability.powf(e) }
+        };
         let draw = u(slot::CLEAR);
         self.trace.decision(self.calendar.day, id, move || {
             let by = Decider { role: Role::Investigator, uid: Some(investigator_uid), province: province as u16 };
@@ -149,8 +159,19 @@ impl<T: Tracer> World<'_, T> {
         if draw < solvability {
             self.provinces[province].would_solve += episodes as f64;
         }
-        // `at_least_pow` is `draw >= solvability.powf(clear_exponent)`, mostly without the `powf`.
-        if draw >= solvability || (clear_exponent != 1.0 && at_least_pow(draw, solvability, clear_exponent)) {
+        // `at_least_pow` is `draw >= solvability.powf(clear_exponent)`, mostly without the `powf`;
+        // a screened exponent (`clear_slack` > 0) decides through `at_least_pow_within`, and
+        // where that cannot tell, the exact exponent is computed and kept.
+        let unsolved = draw >= solvability
+            || if clear_slack == 0.0 {
+                clear_exponent != 1.0 && at_least_pow(draw, solvability, clear_exponent)
+            } else {
+                match at_least_pow_within(draw, solvability, clear_exponent, clear_slack) {
+                    Some(unsolved) => unsolved,
+                    None => self.unsolved_at_exact_exponent(investigator, draw, solvability),
+                }
+            };
+        if unsolved {
             // Coverage compares capacity with the work the caseload asks for: a report that
             // would be solved without overload needs a full investigation even when triage
             // drops it; one that would not takes only `unsolved_work`.
@@ -166,23 +187,26 @@ impl<T: Tracer> World<'_, T> {
         } else {
             Gravity::ALL[pick_cdf(&self.prep.gravity_cdf[kind], u(slot::GRAVITY))]
         };
-        let jobless = u(slot::JOBLESS) < crime.jobless_share;
+        // Fixed shares compare the word itself (`BelowUnit`: the same as `u(slot) < share`).
+        let prep = self.prep;
+        let word = |k: usize| draws.word(0, k);
+        let jobless = prep.jobless.holds(word(slot::JOBLESS));
         let mut case = Case {
             kind: kind as u8,
             gravity,
             episodes: episodes as u8,
-            defendants: 1 + self.prep.extra_defendants.sample(u(slot::DEFENDANTS)) as u8,
-            juvenile: u(slot::JUVENILE) < crime.juvenile_share,
-            first_offence: u(slot::FIRST_OFFENCE) < crime.first_offence_share,
+            defendants: 1 + prep.extra_defendants.sample_word(word(slot::DEFENDANTS)) as u8,
+            juvenile: prep.juvenile.holds(word(slot::JUVENILE)),
+            first_offence: prep.first_offence.holds(word(slot::FIRST_OFFENCE)),
             jobless,
-            dangerous: gravity == Gravity::EspeciallyGrave && u(slot::DANGEROUS) < k.dangerous_share,
-            death: k.negligence && u(slot::DEATH) < k.death_share,
+            dangerous: gravity == Gravity::EspeciallyGrave && prep.dangerous[kind].holds(word(slot::DANGEROUS)),
+            death: k.negligence && prep.death[kind].holds(word(slot::DEATH)),
             // Means and demand are drawn now (`slot::MEANS`, `slot::DEMAND`) but computed only
             // if a bargain reads them (`Case::means_and_demand`).
             demand_gravity: Some(gravity),
-            evidence: self.prep.evidence.sample(u(slot::EVIDENCE)),
+            evidence: prep.evidence.sample_word(word(slot::EVIDENCE)),
             investigator,
-            procurator: pick_in(&self.agents.procurator_rosters[province], u(slot::PROCURATOR)),
+            procurator: pick_in_word(&self.agents.procurator_rosters[province], word(slot::PROCURATOR)),
             ..Case::arriving(id, draws, source, province as u16, counted)
         };
         let b = &s.behaviour.investigation;
@@ -191,7 +215,7 @@ impl<T: Tracer> World<'_, T> {
 
         // Police custody before any court order.
         let rules = self.rules();
-        let mut in_custody = u(slot::CUSTODY) < b.custody[gravity.index()];
+        let mut in_custody = prep.custody[gravity.index()].holds(word(slot::CUSTODY));
         if in_custody {
             // Hours held: police_custody_hours * u^custody_hours_shape; only whether they are
             // within 48 is recorded, which `scaled_pow_at_most` tells mostly without the `powf`.
@@ -241,7 +265,8 @@ impl<T: Tracer> World<'_, T> {
                 - b.prison_target_response * prison_target
                 + shift;
             // Where the code makes detention mandatory the investigator must ask.
-            let mandatory = u(slot::DETENTION_MANDATORY) < rules.mandatory_detention[gravity.index()];
+            let mandatory =
+                self.rule_words().mandatory_detention[gravity.index()].holds(word(slot::DETENTION_MANDATORY));
             if mandatory || below_logistic(u(slot::DETENTION_REQUEST), x) {
                 self.decide_detention(&mut case);
             }
@@ -345,8 +370,8 @@ impl<T: Tracer> World<'_, T> {
         // Per province, the triage table at its mixture weight (`TriageTable::exponent`, with
         // what the province's investigators share computed once).
         let triage = &self.prep.triage;
-        let mut mixtures: Vec<_> =
-            (0..self.s.provinces.len()).map(|p| triage.mixture(self.share_from_all_reports(p))).collect();
+        let weights: Vec<f64> = (0..self.s.provinces.len()).map(|p| self.share_from_all_reports(p)).collect();
+        let mut mixtures: Vec<_> = weights.iter().map(|&w| triage.mixture(w)).collect();
         for inv in &mut self.agents.investigators {
             let effort = (HONEST_SHARE + inv.diligence) * (1.0 + b.clearance_effort * w_clearance);
             let province = &self.provinces[inv.province as usize];
@@ -355,9 +380,32 @@ impl<T: Tracer> World<'_, T> {
             // cases than her ceiling (`overtime_ceiling` times her nominal work), however many
             // solvable reports come in.
             let ceiling = b.overtime_ceiling * b.capacity * effort / province.solvable.max(1.0);
-            let cleared_share = coverage.powf(b.overload_elasticity).min(ceiling);
-            inv.clear_exponent = mixtures[inv.province as usize].exponent(cleared_share);
+            let p = inv.province as usize;
+            inv.clear_inputs = ClearInputs { coverage, ceiling, w_all: weights[p] };
+            // Screened where the screen's bound is tight enough (`screened_exponent`); the
+            // decision reads it through `at_least_pow_within`. Otherwise the exact exponent.
+            (inv.clear_exponent, inv.clear_slack) =
+                match mixtures[p].screened_exponent(coverage, b.overload_elasticity, ceiling) {
+                    Some(screened) => screened,
+                    None => {
+                        let cleared_share = coverage.powf(b.overload_elasticity).min(ceiling);
+                        (mixtures[p].exponent(cleared_share), 0.0)
+                    }
+                };
         }
+    }
+
+    /// The clearance decision where the screened exponent could not tell: the exponent as
+    /// `recompute_clearance_exponents` computes it without the screen (the same inputs and
+    /// arithmetic, `exact_clear_exponent`), kept for the investigator's other cases this period.
+    #[cold]
+    #[inline(never)]
+    fn unsolved_at_exact_exponent(&mut self, investigator: u32, draw: f64, solvability: f64) -> bool {
+        let elasticity = self.s.behaviour.investigation.overload_elasticity;
+        let inv = &mut self.agents.investigators[investigator as usize];
+        let e = exact_clear_exponent(&self.prep.triage, elasticity, inv.clear_inputs);
+        (inv.clear_exponent, inv.clear_slack) = (e, 0.0);
+        e != 1.0 && at_least_pow(draw, solvability, e)
     }
 
     /// Between periods: registration practice moves, province by province, towards the rule
@@ -536,6 +584,13 @@ impl<T: Tracer> World<'_, T> {
             self.record(&subject, Event::TortureComplaint(Torture::CaseToCourt));
         }
     }
+}
+
+/// An investigator's clearance exponent from its inputs, as `recompute_clearance_exponents`
+/// computes it without the screen: `TriageTable::exponent` is `TriageMixture::exponent` at the
+/// same weight (the same search and arithmetic), so the same value to the bit.
+fn exact_clear_exponent(triage: &TriageTable, elasticity: f64, inputs: ClearInputs) -> f64 {
+    triage.exponent(inputs.coverage.powf(elasticity).min(inputs.ceiling), inputs.w_all)
 }
 
 /// The chance that a coerced accused complains, from the intercept `logit` (during the

@@ -4,7 +4,7 @@
 //! the parties, and acquit more often than they convict.
 
 use super::appeal::Appellant;
-use super::common::{REFERENCE_LOAD, budget_spent, pick_in};
+use super::common::{REFERENCE_LOAD, budget_spent, pick_in_word};
 use crate::engine::agents::VerdictKind;
 use crate::engine::dist::{below_logistic, exp_days, logistic};
 use crate::engine::draws::{CaseId, Source};
@@ -24,7 +24,7 @@ impl<T: Tracer> World<'_, T> {
         let draws = self.stream.case_draws(id);
         let s = self.s;
         let u = |k: usize| draws.u(0, k);
-        let province = self.prep.province_cdf.pick(u(slot::PROVINCE));
+        let province = self.prep.province_cdf.pick_word(draws.word(0, slot::PROVINCE));
         // Under total registration the police register many would-be private complaints
         // (battery and the like) as public crimes; those are inside the registered-crime inflow.
         // A complaint names its accused, so registering it costs the clearance rate nothing:
@@ -55,11 +55,12 @@ impl<T: Tracer> World<'_, T> {
         }
         let days = exp_days(b.days_mean, u(slot::TRIAL_DAYS));
         let case = Case {
-            defendants: 1 + self.prep.private_extra_defendants.sample(u(slot::DEFENDANTS)) as u8,
-            first_offence: u(slot::FIRST_OFFENCE) < s.crime.first_offence_share,
-            jobless: u(slot::JOBLESS) < s.crime.jobless_share,
+            defendants: 1 + self.prep.private_extra_defendants.sample_word(draws.word(0, slot::DEFENDANTS)) as u8,
+            // Fixed shares compare the word itself (`BelowUnit`: the same as `u(slot) < share`).
+            first_offence: self.prep.first_offence.holds(draws.word(0, slot::FIRST_OFFENCE)),
+            jobless: self.prep.jobless.holds(draws.word(0, slot::JOBLESS)),
             evidence: self.prep.evidence.sample(rank),
-            judge: pick_in(&self.agents.judge_rosters[province], u(slot::JUDGE)),
+            judge: pick_in_word(&self.agents.judge_rosters[province], draws.word(0, slot::JUDGE)),
             ..Case::arriving(id, draws, Source::PrivateComplaint, province as u16, counted)
         };
         self.trace.facts(self.calendar.day, id, || CaseFacts {

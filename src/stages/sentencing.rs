@@ -15,13 +15,13 @@ impl<T: Tracer> World<'_, T> {
     pub(crate) fn sentence(&mut self, index: u32) {
         let s = self.s;
         let sb = &s.behaviour.sentencing;
-        let rules = self.rules();
         // A copy: the stage reads the case while it updates the world.
         let c = self.cases[index].clone();
         let c = &c;
         let n = c.defendants as u32;
         let g = c.gravity.index();
-        let must_jail = c.u(slot::CUSTODIAL_SCOPE) >= rules.noncustodial_scope[g];
+        // `u >= noncustodial_scope[g]`, compared as a count of words (`BelowUnit::not_at_least`).
+        let must_jail = !self.rule_words().custodial_scope[g].holds(c.word(slot::CUSTODIAL_SCOPE));
         let x =
             sb.custodial_logit[g] + if c.jobless { sb.jobless_custodial_shift } else { 0.0 } - self.prison_pressure();
         let draw = c.u(slot::CUSTODIAL);

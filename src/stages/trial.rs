@@ -12,7 +12,7 @@
 
 use super::appeal::{Appellant, procurator_appeal_chance};
 use super::common::{FORBIDDEN, REFERENCE_WEAKNESS};
-use super::common::{bargain_of_logs, budget_spent, pick_in};
+use super::common::{bargain_of_logs, budget_spent, pick_in_word};
 use super::investigation::{complaint_chance, complaint_decision};
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::{Risk, VerdictKind, VerdictRecord, VerdictRisks, prior_risks};
@@ -85,7 +85,7 @@ impl<T: Tracer> World<'_, T> {
         let u = |k: usize| c.u(k);
         let p = c.province as usize;
         let subject = c.subject();
-        let judge_index = pick_in(&self.agents.judge_rosters[p], u(slot::JUDGE));
+        let judge_index = pick_in_word(&self.agents.judge_rosters[p], c.word(slot::JUDGE));
         if budget_spent(
             self.agents.judges[judge_index as usize].trials_decided(),
             b.judge_capacity * b.judge_ceiling,
@@ -124,17 +124,15 @@ impl<T: Tracer> World<'_, T> {
         // Co-defendants are tried together: where each asks on his own, one request is enough.
         // Where the jurisdiction is partial, a charge against a group is more often among the
         // gravest ones it covers (a group is an aggravating feature).
-        let (single, group) = jurisdiction_by_group(
-            rules.jury_jurisdiction[c.gravity.index()],
-            b.jury_group_weight,
-            self.prep.group_share,
-        );
-        let share = if c.defendants > 1 { group } else { single };
+        // (`jurisdiction_by_group` for the rules in force, by gravity, single and group, as
+        // counts of words: `RuleWords::jury_share`.)
+        let rule_words = self.rule_words();
+        let share = rule_words.jury_share[c.gravity.index()][usize::from(c.defendants > 1)];
         // Where the law makes jury trial compulsory, no one has to ask.
         let compulsory = (rules.jury_death_compulsory && c.death)
-            || u(slot::JURY_ELIGIBLE) < rules.jury_compulsory[c.gravity.index()];
+            || rule_words.jury_compulsory[c.gravity.index()].holds(c.word(slot::JURY_ELIGIBLE));
         let jury = compulsory
-            || u(slot::JURY_ELIGIBLE) < share && {
+            || share.holds(c.word(slot::JURY_ELIGIBLE)) && {
                 let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_news.known_rate);
                 let p_jury =
                     if b.jury_request_per_defendant { 1.0 - (1.0 - p_ask).powi(c.defendants as i32) } else { p_ask };
