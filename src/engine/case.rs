@@ -5,7 +5,7 @@
 use std::ops::{Index, IndexMut};
 
 use super::dist::normal_quantile;
-use super::draws::{CaseDraws, CaseId, Source};
+use super::draws::{CaseDraws, CaseId, Source, unit};
 use crate::record::Subject;
 use crate::scenario::{CrimeMix, Gravity};
 
@@ -98,8 +98,7 @@ impl Case {
     /// first.
     #[inline]
     pub fn u(&self, slot: usize) -> f64 {
-        let visit = if slot >= slot::FIRST_REVISITABLE { self.visits } else { 0 };
-        self.draws.u(visit, slot)
+        unit(self.word(slot))
     }
 
     /// The word behind [`Case::u`] (the same slot and visit), for comparisons with a fixed
