@@ -258,20 +258,28 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Parameter uncertainty: an ensemble of parameter sets that fit the targets (population
-    /// Monte Carlo with a synthetic likelihood, uniform prior on FREE.toml's bounds); `run
-    /// --ensemble` and `diff --ensemble` run over it. See docs/calibration.md.
+    /// Parameter uncertainty: an ensemble of parameter sets that fit the targets (a synthetic
+    /// likelihood, uniform prior on FREE.toml's bounds, sampled by tempered sequential Monte
+    /// Carlo or population Monte Carlo); `run --ensemble` and `diff --ensemble` run over it.
+    /// See docs/calibration.md.
     Ensemble {
         #[command(flatten)]
         inputs: FitInputs,
-        /// Candidates per generation.
+        /// The sampler: `smc` (tempering with Metropolis moves) or `pmc` (population Monte
+        /// Carlo, importance weights).
+        #[arg(long, value_enum, default_value_t = SamplerArg::Smc)]
+        sampler: SamplerArg,
+        /// Candidates per generation (the particles).
         #[arg(long, default_value_t = 64)]
         particles: usize,
+        /// SMC: Metropolis moves of every particle after each tempering step.
+        #[arg(long, default_value_t = 1)]
+        moves: usize,
         /// The model's own error as a share of each published figure (default: estimated from
         /// the scenario's misfit by the method of moments).
         #[arg(long)]
         discrepancy: Option<f64>,
-        /// Generations.
+        /// PMC: generations; SMC: the most tempering steps (the last reaches the posterior).
         #[arg(long, default_value_t = 3)]
         generations: usize,
         /// First proposal: sd around the scenario's values as a share of the bounds; 0 draws
@@ -530,10 +538,26 @@ fn main() -> ExitCode {
                 Ok(())
             })
         }
-        Command::Ensemble { inputs, particles, discrepancy, generations, width, members, seed, out } => {
+        Command::Ensemble {
+            inputs,
+            sampler,
+            particles,
+            moves,
+            discrepancy,
+            generations,
+            width,
+            members,
+            seed,
+            out,
+        } => {
             let label = inputs.scenario.display().to_string();
             fit_command(inputs, |s, spec, rows, threads| {
                 let o = calibrate::EnsembleOptions {
+                    sampler: match sampler {
+                        SamplerArg::Smc => calibrate::Sampler::Smc,
+                        SamplerArg::Pmc => calibrate::Sampler::Pmc,
+                    },
+                    moves,
                     particles,
                     discrepancy,
                     generations,
@@ -551,12 +575,19 @@ fn main() -> ExitCode {
                 let outcome = outcome.map_err(|e| calibrate_failed(&e))?;
                 say!("discrepancy: {:.4} of each published figure", outcome.discrepancy);
                 for g in &outcome.generations {
+                    let tempering = match (g.temperature, g.acceptance) {
+                        (Some(t), Some(a)) => format!(", temperature {t:.4}, moves accepted {a:.2}"),
+                        (Some(t), None) => format!(", temperature {t:.4}"),
+                        _ => String::new(),
+                    };
                     say!(
-                        "generation {}: {} candidates, best log likelihood {:.3}, effective sample size {:.1}",
+                        "generation {}: {} candidates, best log likelihood {:.3}, effective sample size {:.1}, \
+                         {} distinct{tempering}",
                         g.generation,
                         g.candidates,
                         g.best_log_likelihood,
-                        g.ess
+                        g.ess,
+                        g.distinct
                     );
                 }
                 say!("{} members over {} parameters; written:", outcome.members.len(), outcome.keys.len());
@@ -1007,6 +1038,13 @@ fn report_command(request: caseflow::report::ReportRequest) -> ExitCode {
             ExitCode::from(if e.is_bad_input() { EXIT_BAD_INPUT } else { EXIT_FAILURE })
         }
     }
+}
+
+/// `caseflow ensemble --sampler`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum SamplerArg {
+    Smc,
+    Pmc,
 }
 
 /// The steps `screen` and `ensemble` share: the scenario, FREE.toml (with `--fit-years`) and

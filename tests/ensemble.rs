@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use caseflow::batch::{Batch, Runner};
-use caseflow::calibrate::{self, EnsembleOptions, ScreenOptions, TargetRow, weighted_quantile};
+use caseflow::calibrate::{self, EnsembleOptions, Sampler, ScreenOptions, TargetRow, weighted_quantile};
 use caseflow::scenario::{self, Scenario};
 
 mod common;
@@ -38,10 +38,15 @@ fn published(runner: &Runner, s: &Scenario, master_seed: u64) -> Vec<TargetRow> 
         .collect()
 }
 
-fn options(out: &Path, seed: u64) -> EnsembleOptions {
+fn options(out: &Path, seed: u64, sampler: Sampler) -> EnsembleOptions {
     EnsembleOptions {
+        sampler,
+        moves: 2,
         particles: 80,
-        generations: 3,
+        generations: match sampler {
+            Sampler::Pmc => 3,
+            Sampler::Smc => 8,
+        },
         width: 0.0,
         discrepancy: Some(0.0),
         members: 80,
@@ -54,6 +59,15 @@ fn options(out: &Path, seed: u64) -> EnsembleOptions {
 
 #[test]
 fn the_ensemble_covers_the_truth_near_its_nominal_rate() {
+    coverage(Sampler::Pmc);
+}
+
+#[test]
+fn the_tempered_ensemble_covers_the_truth_near_its_nominal_rate() {
+    coverage(Sampler::Smc);
+}
+
+fn coverage(sampler: Sampler) {
     let s = tiny();
     let mut spec = calibrate::load_free(Path::new(FREE)).unwrap();
     let runner = Runner::new(0).unwrap();
@@ -70,7 +84,8 @@ fn the_ensemble_covers_the_truth_near_its_nominal_rate() {
         spec.master_seed = 100 + r;
         let out = dir.path().join(format!("r{r}"));
         std::fs::create_dir_all(&out).unwrap();
-        let e = calibrate::ensemble(&s.source_text, TINY, &spec, &targets, &options(&out, r + 1), &|_| {}).unwrap();
+        let e = calibrate::ensemble(&s.source_text, TINY, &spec, &targets, &options(&out, r + 1, sampler), &|_| {})
+            .unwrap();
         // Parameters: the weighted 5-95% interval of the final generation.
         for (k, truth) in TRUTH.iter().enumerate() {
             let pairs: Vec<(f64, f64)> = e.posterior.iter().map(|p| (p.values[k], p.weight)).collect();
@@ -102,7 +117,7 @@ fn the_ensemble_covers_the_truth_near_its_nominal_rate() {
     widths.sort_by(f64::total_cmp);
     let median_width = widths[widths.len() / 2];
     eprintln!(
-        "parameter coverage {covered}/{trials} = {rate:.3}; band coverage {band_covered}/{band_trials} = \
+        "{sampler:?}: parameter coverage {covered}/{trials} = {rate:.3}; band coverage {band_covered}/{band_trials} = \
          {band_rate:.3}; median interval width {median_width:.3} of the bounds"
     );
     // Nominal 0.9: with 40 trials, 0.75-0.975 is about three standard deviations below and one
@@ -126,10 +141,12 @@ fn an_ensemble_is_reproducible_byte_for_byte() {
     let targets = published(&runner, &s, 77);
     let dir = tempfile::tempdir().unwrap();
     let mut texts = Vec::new();
-    for (k, threads) in [(0, 1), (1, 2)] {
+    for (k, (threads, sampler)) in
+        [(1, Sampler::Pmc), (2, Sampler::Pmc), (1, Sampler::Smc), (2, Sampler::Smc)].into_iter().enumerate()
+    {
         let out = dir.path().join(format!("e{k}"));
         std::fs::create_dir_all(&out).unwrap();
-        let mut o = options(&out, 9);
+        let mut o = options(&out, 9, sampler);
         o.particles = 20;
         o.generations = 2;
         o.members = 7;
@@ -141,7 +158,11 @@ fn an_ensemble_is_reproducible_byte_for_byte() {
         );
     }
     assert_eq!(texts[0], texts[1], "the same ensemble on 1 and 2 threads");
-    assert_eq!(texts[0][0].lines().count(), 8, "a header and 7 members");
+    assert_eq!(texts[2], texts[3], "the same tempered ensemble on 1 and 2 threads");
+    assert_ne!(texts[0][0], texts[2][0], "two samplers, two ensembles");
+    for t in [&texts[0], &texts[2]] {
+        assert_eq!(t[0].lines().count(), 8, "a header and 7 members");
+    }
 }
 
 fn write(path: &Path, text: &str) -> PathBuf {

@@ -67,7 +67,7 @@ pub const ENSEMBLE_MD: &str = "ensemble.md";
 
 /// The smallest kernel standard deviation (in bound widths): particles that agree on a
 /// coordinate still move a little, so the proposal density is never degenerate.
-const MIN_KERNEL_SD: f64 = 1e-4;
+pub(super) const MIN_KERNEL_SD: f64 = 1e-4;
 
 /// A row's squared standardised error counts at most this much (4 standard deviations): one
 /// series the model cannot reproduce must not decide the whole ensemble, as the compare loss
@@ -82,12 +82,27 @@ const MIN_VARIANCE: f64 = 1e-6;
 /// not reproduce at all: left out of the discrepancy estimate, whose size it would set alone.
 const UNREPRODUCED_ERROR: f64 = 1.0;
 
+/// How the ensemble is sampled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Sampler {
+    /// Population Monte Carlo: importance sampling from a mixture fitted to the previous
+    /// generation (the module documentation).
+    Pmc,
+    /// Sequential Monte Carlo with adaptive tempering and Metropolis moves (`smc.rs`).
+    #[default]
+    Smc,
+}
+
 /// How to build the ensemble.
 #[derive(Clone, Debug)]
 pub struct EnsembleOptions {
+    pub sampler: Sampler,
+    /// SMC: Metropolis moves of every particle after each tempering step.
+    pub moves: usize,
     /// Candidates per generation.
     pub particles: usize,
-    /// Generations (at least 1).
+    /// Generations (at least 1); SMC: the most tempering steps (the last one reaches the
+    /// posterior whatever its effective sample size).
     pub generations: usize,
     /// Generation 0's proposal: 0 draws from the prior; otherwise the standard deviation, in
     /// bound widths, of a normal around the scenario's values.
@@ -124,6 +139,12 @@ pub struct GenerationSummary {
     /// Effective sample size of the weights, `1 / sum w^2`.
     pub ess: f64,
     pub best_log_likelihood: f64,
+    /// SMC: the likelihood's exponent reached (1: the posterior).
+    pub temperature: Option<f64>,
+    /// SMC: the share of Metropolis moves accepted after the step.
+    pub acceptance: Option<f64>,
+    /// Distinct parameter sets in the population after the generation.
+    pub distinct: usize,
 }
 
 /// The ensemble.
@@ -141,7 +162,7 @@ pub struct EnsembleOutcome {
 }
 
 /// Standard normal distribution function.
-fn phi_cdf(z: f64) -> f64 {
+pub(super) fn phi_cdf(z: f64) -> f64 {
     0.5 * (1.0 + erf(z / std::f64::consts::SQRT_2))
 }
 
@@ -153,16 +174,16 @@ fn phi_pdf(z: f64) -> f64 {
 /// A weighted mixture of normals truncated to `[0, 1]` in each coordinate, with one standard
 /// deviation per coordinate.
 #[derive(Clone, Debug)]
-struct Mixture {
-    centers: Vec<Vec<f64>>,
-    weights: Vec<f64>,
-    sd: Vec<f64>,
+pub(super) struct Mixture {
+    pub(super) centers: Vec<Vec<f64>>,
+    pub(super) weights: Vec<f64>,
+    pub(super) sd: Vec<f64>,
 }
 
 impl Mixture {
     /// A draw: a center by weight (one uniform), then each coordinate by the inverse
     /// distribution function of its truncated normal (one uniform each).
-    fn draw(&self, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    pub(super) fn draw(&self, rng: &mut ChaCha8Rng) -> Vec<f64> {
         let u = unit_f64(rng);
         let mut acc = 0.0;
         let mut pick = self.centers.len() - 1;
@@ -186,7 +207,7 @@ impl Mixture {
     }
 
     /// The density at `x`.
-    fn density(&self, x: &[f64]) -> f64 {
+    pub(super) fn density(&self, x: &[f64]) -> f64 {
         self.centers
             .iter()
             .zip(&self.weights)
@@ -256,77 +277,30 @@ pub fn ensemble(
 
     // Generation 0's proposal: the prior (a uniform density of 1 on the unit box) or a normal
     // around the scenario's values.
-    let mut proposal = if o.width == 0.0 {
+    let proposal0 = if o.width == 0.0 {
         None
     } else {
         Some(Mixture { centers: vec![template.start_point()], weights: vec![1.0], sd: vec![o.width; d] })
     };
-    let mut all: Vec<Particle> = Vec::new();
-    let mut summaries = Vec::new();
-    let mut current: Vec<Particle> = Vec::new();
-    for generation in 0..o.generations {
-        let xs: Vec<Vec<f64>> = (0..o.particles)
-            .map(|_| match &proposal {
-                None => (0..d).map(|_| unit_f64(&mut rng)).collect(),
-                Some(m) => m.draw(&mut rng),
-            })
-            .collect();
-        let values: Vec<Vec<f64>> = xs.iter().map(|x| template.values(x)).collect();
+    let likelihood = |generation: usize, values: &[Vec<f64>]| -> Vec<f64> {
         progress(Progress::GenerationStarted {
             generation: generation as u64,
-            candidates: o.particles,
+            candidates: values.len(),
             runs_per_candidate: spec.seeds,
         });
-        let log_likelihoods: Vec<f64> = eval
-            .summaries(Some(generation as u64), &values, cut)
+        eval.summaries(Some(generation as u64), values, cut)
             .iter()
             .map(|s| {
                 s.as_ref()
                     .map_or(f64::NEG_INFINITY, |summary| log_likelihood(summary, &targets, discrepancy, spec.seeds))
             })
-            .collect();
-        let best = log_likelihoods.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        if best == f64::NEG_INFINITY {
-            return Err(CalibrateError::Other(format!("generation {generation}: no candidate scenario loads")));
-        }
-        // Weights likelihood x prior / proposal, scaled by the best likelihood so that they do
-        // not underflow; the prior is 1 on the box.
-        let raw: Vec<f64> = xs
-            .iter()
-            .zip(&log_likelihoods)
-            .map(|(x, &l)| {
-                let q = proposal.as_ref().map_or(1.0, |m| m.density(x));
-                (l - best).exp() / q.max(1e-300)
-            })
-            .collect();
-        let total: f64 = raw.iter().sum();
-        current = (0..o.particles)
-            .map(|i| Particle {
-                generation,
-                x: xs[i].clone(),
-                values: values[i].clone(),
-                log_likelihood: log_likelihoods[i],
-                weight: raw[i] / total,
-            })
-            .collect();
-        let ess = 1.0 / current.iter().map(|p| p.weight * p.weight).sum::<f64>();
-        summaries.push(GenerationSummary { generation, candidates: o.particles, ess, best_log_likelihood: best });
-        all.extend(current.iter().cloned());
-        // The next proposal: the particles by weight, moved by twice their weighted variance.
-        let sd: Vec<f64> = (0..d)
-            .map(|k| {
-                let mean: f64 = current.iter().map(|p| p.weight * p.x[k]).sum();
-                let var: f64 = current.iter().map(|p| p.weight * (p.x[k] - mean).powi(2)).sum();
-                (2.0 * var).sqrt().max(MIN_KERNEL_SD)
-            })
-            .collect();
-        let carried: Vec<&Particle> = current.iter().filter(|p| p.weight > 0.0).collect();
-        proposal = Some(Mixture {
-            centers: carried.iter().map(|p| p.x.clone()).collect(),
-            weights: carried.iter().map(|p| p.weight).collect(),
-            sd,
-        });
-    }
+            .collect()
+    };
+    let sampled = match o.sampler {
+        Sampler::Pmc => population_monte_carlo(o, &template, proposal0, &mut rng, &likelihood)?,
+        Sampler::Smc => super::smc::tempered_smc(o, &template, proposal0.as_ref(), &mut rng, &likelihood)?,
+    };
+    let Sampled { generations: summaries, posterior: current, all } = sampled;
 
     // Systematic resampling of the final weights.
     let start = unit_f64(&mut rng);
@@ -356,6 +330,93 @@ pub fn ensemble(
         written.push(path);
     }
     Ok(EnsembleOutcome { keys, discrepancy, generations: summaries, posterior: current, members, files: written })
+}
+
+/// What a sampler hands back: one summary per generation, the final population (weighted) and
+/// every candidate evaluated.
+pub(super) struct Sampled {
+    pub(super) generations: Vec<GenerationSummary>,
+    pub(super) posterior: Vec<Particle>,
+    pub(super) all: Vec<Particle>,
+}
+
+/// The log likelihood of each candidate (by values) of a generation.
+pub(super) type Likelihood<'a> = dyn Fn(usize, &[Vec<f64>]) -> Vec<f64> + 'a;
+
+/// Population Monte Carlo (steps 1 and 2 of the module documentation).
+fn population_monte_carlo(
+    o: &EnsembleOptions,
+    template: &Template,
+    proposal0: Option<Mixture>,
+    rng: &mut ChaCha8Rng,
+    likelihood: &Likelihood,
+) -> Result<Sampled, CalibrateError> {
+    let d = template.dimension();
+    let mut proposal = proposal0;
+    let mut all: Vec<Particle> = Vec::new();
+    let mut summaries = Vec::new();
+    let mut current: Vec<Particle> = Vec::new();
+    for generation in 0..o.generations {
+        let xs: Vec<Vec<f64>> = (0..o.particles)
+            .map(|_| match &proposal {
+                None => (0..d).map(|_| unit_f64(rng)).collect(),
+                Some(m) => m.draw(rng),
+            })
+            .collect();
+        let values: Vec<Vec<f64>> = xs.iter().map(|x| template.values(x)).collect();
+        let log_likelihoods = likelihood(generation, &values);
+        let best = log_likelihoods.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if best == f64::NEG_INFINITY {
+            return Err(CalibrateError::Other(format!("generation {generation}: no candidate scenario loads")));
+        }
+        // Weights likelihood x prior / proposal, scaled by the best likelihood so that they do
+        // not underflow; the prior is 1 on the box.
+        let raw: Vec<f64> = xs
+            .iter()
+            .zip(&log_likelihoods)
+            .map(|(x, &l)| {
+                let q = proposal.as_ref().map_or(1.0, |m| m.density(x));
+                (l - best).exp() / q.max(1e-300)
+            })
+            .collect();
+        let total: f64 = raw.iter().sum();
+        current = (0..o.particles)
+            .map(|i| Particle {
+                generation,
+                x: xs[i].clone(),
+                values: values[i].clone(),
+                log_likelihood: log_likelihoods[i],
+                weight: raw[i] / total,
+            })
+            .collect();
+        let ess = 1.0 / current.iter().map(|p| p.weight * p.weight).sum::<f64>();
+        summaries.push(GenerationSummary {
+            generation,
+            candidates: o.particles,
+            ess,
+            best_log_likelihood: best,
+            temperature: None,
+            acceptance: None,
+            distinct: o.particles,
+        });
+        all.extend(current.iter().cloned());
+        // The next proposal: the particles by weight, moved by twice their weighted variance.
+        let sd: Vec<f64> = (0..d)
+            .map(|k| {
+                let mean: f64 = current.iter().map(|p| p.weight * p.x[k]).sum();
+                let var: f64 = current.iter().map(|p| p.weight * (p.x[k] - mean).powi(2)).sum();
+                (2.0 * var).sqrt().max(MIN_KERNEL_SD)
+            })
+            .collect();
+        let carried: Vec<&Particle> = current.iter().filter(|p| p.weight > 0.0).collect();
+        proposal = Some(Mixture {
+            centers: carried.iter().map(|p| p.x.clone()).collect(),
+            weights: carried.iter().map(|p| p.weight).collect(),
+            sd,
+        });
+    }
+
+    Ok(Sampled { generations: summaries, posterior: current, all })
 }
 
 /// A row's scale, as in the compare loss: the published value (at least [`SHARE_LOSS_FLOOR`]
@@ -473,10 +534,14 @@ fn ensemble_md(
     let years = spec.years.as_ref().map_or("all years".to_string(), |y| format!("{}-{}", y.start(), y.end()));
     let _ = writeln!(r, "# Parameter ensemble of {scenario_label}\n");
     let _ = writeln!(r, "- command: `{}`", o.command_line);
+    let method = match o.sampler {
+        Sampler::Pmc => "population Monte Carlo",
+        Sampler::Smc => "sequential Monte Carlo with adaptive tempering and Metropolis moves (src/calibrate/smc.rs)",
+    };
     let _ = writeln!(
         r,
-        "- population Monte Carlo with a synthetic likelihood (src/calibrate/ensemble.rs): uniform prior on the \
-         bounds of {}; the targets of {years}; runs 0-{} of master seed {} for every candidate",
+        "- {method} with a synthetic likelihood (src/calibrate/ensemble.rs): uniform prior on the bounds of {}; the \
+         targets of {years}; runs 0-{} of master seed {} for every candidate",
         spec.file,
         spec.seeds - 1,
         spec.master_seed
@@ -496,16 +561,54 @@ fn ensemble_md(
         m.dedup();
         m.len()
     };
-    let _ = writeln!(
-        r,
-        "- {} generations of {} candidates; generation 0 from {start}; {} members ({distinct} distinct) by \
-         systematic resampling; seed {}\n",
-        o.generations, o.particles, o.members, o.seed
-    );
-    let _ = writeln!(r, "| generation | candidates | best log likelihood | effective sample size |");
-    let _ = writeln!(r, "|---:|---:|---:|---:|");
-    for g in generations {
-        let _ = writeln!(r, "| {} | {} | {:.3} | {:.1} |", g.generation, g.candidates, g.best_log_likelihood, g.ess);
+    match o.sampler {
+        Sampler::Pmc => {
+            let _ = writeln!(
+                r,
+                "- {} generations of {} candidates; generation 0 from {start}; {} members ({distinct} distinct) by \
+                 systematic resampling; seed {}\n",
+                o.generations, o.particles, o.members, o.seed
+            );
+            let _ = writeln!(r, "| generation | candidates | best log likelihood | effective sample size |");
+            let _ = writeln!(r, "|---:|---:|---:|---:|");
+            for g in generations {
+                let _ = writeln!(
+                    r,
+                    "| {} | {} | {:.3} | {:.1} |",
+                    g.generation, g.candidates, g.best_log_likelihood, g.ess
+                );
+            }
+        }
+        Sampler::Smc => {
+            let steps = generations.iter().filter(|g| g.acceptance.is_some()).count() / o.moves.max(1);
+            let _ = writeln!(
+                r,
+                "- {} particles from {start}; {steps} tempering steps (at most {}), each keeping an effective sample \
+                 size of at least half the particles but the last allowed, then {} Metropolis move(s) of every \
+                 particle; {} members ({distinct} distinct) by systematic resampling of the final particles; seed \
+                 {}\n",
+                o.particles, o.generations, o.moves, o.members, o.seed
+            );
+            let _ = writeln!(
+                r,
+                "| generation | candidates | temperature | effective sample size of the step | moves accepted | \
+                 distinct particles | best log likelihood |"
+            );
+            let _ = writeln!(r, "|---:|---:|---:|---:|---:|---:|---:|");
+            for g in generations {
+                let _ = writeln!(
+                    r,
+                    "| {} | {} | {:.4} | {:.1} | {} | {} | {:.3} |",
+                    g.generation,
+                    g.candidates,
+                    g.temperature.unwrap_or(f64::NAN),
+                    g.ess,
+                    g.acceptance.map_or("-".to_string(), |a| format!("{:.2}", a)),
+                    g.distinct,
+                    g.best_log_likelihood
+                );
+            }
+        }
     }
     let _ = writeln!(r, "\n## Posterior, final generation (weighted)\n");
     let _ = writeln!(r, "| key | min | max | p05 | median | p95 |");

@@ -24,6 +24,7 @@ mod evaluate;
 mod free;
 mod report;
 mod screen;
+mod smc;
 mod state;
 mod targets;
 
@@ -42,7 +43,7 @@ pub use compare::{
 };
 pub use ensemble::{
     ENSEMBLE_CSV, ENSEMBLE_MD, Ensemble, EnsembleOptions, EnsembleOutcome, GenerationSummary, PARTICLES_CSV, Particle,
-    ensemble, estimate_discrepancy, load_ensemble, log_likelihood, weighted_quantile,
+    Sampler, ensemble, estimate_discrepancy, load_ensemble, log_likelihood, weighted_quantile,
 };
 pub use free::{CalibrationSpec, FreeParam, Objective, Template, default_population, load_free, parse_free};
 pub use screen::{
