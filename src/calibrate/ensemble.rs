@@ -1,7 +1,10 @@
 //! Parameter uncertainty (`caseflow ensemble`): an ensemble of parameter sets drawn from an
-//! approximate posterior, by population Monte Carlo with a synthetic likelihood (Wood 2010;
-//! Price, Drovandi, Lee and Nott 2018), so that runs over it (`caseflow run --ensemble`) give
-//! bands that hold parameter uncertainty as well as the chance of each run.
+//! approximate posterior with a synthetic likelihood (Wood 2010; Price, Drovandi, Lee and Nott
+//! 2018), so that runs over it (`caseflow run --ensemble`) give bands that hold parameter
+//! uncertainty as well as the chance of each run. Two samplers draw it: tempered sequential
+//! Monte Carlo (`smc.rs`, the default) and population Monte Carlo (steps 1-2 below,
+//! `--sampler pmc`); the likelihood, the first proposal and the members' resampling (step 3)
+//! are shared.
 //!
 //! Why this and not history matching or distance-based ABC: an ensemble should be a
 //! *posterior sample*, so that a 90% band is a 90% band. History matching's set of
