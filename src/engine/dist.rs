@@ -45,22 +45,31 @@ impl BetaTable {
     /// The quantile at each grid point p is the midpoint after 60 bisection steps of
     /// `reg_inc_beta(m) < p` from [previous quantile, 1]. Most of those steps are decided
     /// long before the bracket nears the quantile, so they are taken without evaluating the
-    /// incomplete beta function: a Newton estimate `x` of the quantile (from the previous
-    /// one, in a single sweep) and two evaluations that show I(x - d) < p - 2 TOL and
-    /// I(x + d) >= p + 2 TOL place every midpoint outside (x - d, x + d) on its side, as
-    /// long as the computed I is within TOL of the true, increasing one (it is within about
-    /// 1e-15). Only midpoints inside the band are evaluated, so every step takes the branch
-    /// the full bisection takes and the table is the same to the bit (`tests` compares it with
-    /// [`BetaTable::build_bisect`]), at about a quarter of the evaluations.
+    /// incomplete beta function: a Newton estimate `x` of the quantile and two evaluations
+    /// that show I(x - d) < p - 2 TOL and I(x + d) >= p + 2 TOL place every midpoint outside
+    /// (x - d, x + d) on its side, as long as the computed I is within TOL of the true,
+    /// increasing one (it is within about 1e-15). Only midpoints inside the band are
+    /// evaluated, so every step takes the branch the full bisection takes and the table is the
+    /// same to the bit (`tests` compares it with [`BetaTable::build_bisect`]).
+    ///
+    /// How `x` and the band are found changes no bit of the table, only how many evaluations
+    /// the band saves: the band is used only once its edges have been evaluated. So Newton
+    /// starts from the line through the two previous estimates, takes its density from the
+    /// logarithms its I already computes ([`reg_inc_beta_and_density`], no separate density)
+    /// and stops at a relative step of 1e-6 (the error after it is of the order of its square);
+    /// the band's half-width starts at 2.25 TOL / density, just over the 2 TOL the edges must
+    /// clear, and grows fourfold while they do not. The bisection stops once its midpoint
+    /// rounds to an end of the bracket (`bisect_to_adjacent`: the result is then that
+    /// midpoint whatever the later steps decide).
     fn build(beta: Beta) -> BetaTable {
         const TOL: f64 = 1e-12;
         let (a, b) = (beta.a, beta.b);
         let ln_beta = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b);
         let cdf = |x: f64| reg_inc_beta(a, b, ln_beta, x);
-        let pdf = |x: f64| (ln_beta + (a - 1.0) * x.ln() + (b - 1.0) * (1.0 - x).ln()).exp();
         let mut q = Vec::with_capacity(BETA_GRID + 1);
         let mut lo = 0.0;
-        let mut guess = 0.0;
+        // The Newton estimates of the last two grid points.
+        let (mut last, mut before) = (f64::NAN, f64::NAN);
         for i in 0..=BETA_GRID {
             let p = i as f64 / BETA_GRID as f64;
             let x = if i == 0 {
@@ -68,10 +77,20 @@ impl BetaTable {
             } else if i == BETA_GRID {
                 1.0
             } else {
-                // Newton from the previous quantile, kept inside (lo, 1).
-                let mut x = if guess > lo && guess < 1.0 { guess } else { 0.5 * (lo + 1.0) };
+                // Newton from the line through the previous two estimates, kept inside (lo, 1).
+                let line = 2.0 * last - before;
+                let mut x = if line > lo && line < 1.0 {
+                    line
+                } else if last > lo && last < 1.0 {
+                    last
+                } else {
+                    0.5 * (lo + 1.0)
+                };
+                let mut density = 0.0;
                 for _ in 0..8 {
-                    let step = (cdf(x) - p) / pdf(x);
+                    let (below_x, density_x) = reg_inc_beta_and_density(a, b, ln_beta, x);
+                    density = density_x;
+                    let step = (below_x - p) / density_x;
                     let next = x - step;
                     x = if next.is_finite() && next > lo && next < 1.0 {
                         next
@@ -80,15 +99,15 @@ impl BetaTable {
                     } else {
                         0.5 * (x + 1.0)
                     };
-                    if step.abs() < 1e-15 * x.max(1e-300) {
+                    if step.abs() < 1e-6 * x.max(1e-300) {
                         break;
                     }
                 }
-                guess = x;
+                (before, last) = (last, x);
                 // The band: wide enough that I at its edges clears p by 2 TOL.
                 let mut band = None;
-                let mut d = 4.0 * TOL / pdf(x).max(1e-300);
-                for _ in 0..6 {
+                let mut d = 2.25 * TOL / density.max(1e-300);
+                for _ in 0..12 {
                     if !d.is_finite() || d > 1.0 {
                         break;
                     }
@@ -96,11 +115,11 @@ impl BetaTable {
                         band = Some((x - d, x + d));
                         break;
                     }
-                    d *= 16.0;
+                    d *= 4.0;
                 }
                 let (below, above) = band.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
                 let mut last = (f64::NAN, false);
-                bisect(lo, |m| {
+                bisect_to_adjacent(lo, |m| {
                     if m <= below {
                         true
                     } else if m >= above {
@@ -164,12 +183,37 @@ impl BetaTable {
 
 /// 60 bisection steps on [lo, 1] for the point where `below(m)` (the quantile function is
 /// monotone in p, so each grid point searches only above the previous one) turns false.
-#[inline]
+#[cfg(test)]
 fn bisect(lo: f64, mut below: impl FnMut(f64) -> bool) -> f64 {
     let mut a = lo;
     let mut b = 1.0;
     for _ in 0..60 {
         let m = 0.5 * (a + b);
+        if below(m) {
+            a = m;
+        } else {
+            b = m;
+        }
+    }
+    0.5 * (a + b)
+}
+
+/// [`bisect`]'s result for a `below` that gives the same answer for the same point, without
+/// the steps after the midpoint first rounds to an end of the bracket. Exact: say m = a (m = b
+/// is the mirror). If `below(m)`, a = m changes nothing, so every later step sees the same
+/// bracket and midpoint, and the result 0.5 (a + b) is m. If not, b = m = a, and from then on
+/// every midpoint and the result are a = m. Either way the result is m, whatever `below` says,
+/// so `below` need not be asked at all. (Past 53 or so steps, a bracket within [0, 1] spans
+/// adjacent doubles and this happens.)
+#[inline]
+fn bisect_to_adjacent(lo: f64, mut below: impl FnMut(f64) -> bool) -> f64 {
+    let mut a = lo;
+    let mut b = 1.0;
+    for _ in 0..60 {
+        let m = 0.5 * (a + b);
+        if m == a || m == b {
+            return m;
+        }
         if below(m) {
             a = m;
         } else {
@@ -406,6 +450,23 @@ fn reg_inc_beta(a: f64, b: f64, ln_beta: f64, x: f64) -> f64 {
         ln_front.exp() * beta_cf(a, b, x) / a
     } else {
         1.0 - ln_front.exp() * beta_cf(b, a, 1.0 - x) / b
+    }
+}
+
+/// [`reg_inc_beta`] and the density at x from the same logarithms, for Newton's steps towards
+/// a quantile: the density is the front factor over x (1 - x), the same value up to rounding
+/// as a separate evaluation, which is all a Newton step needs (no bisection decision reads
+/// either value).
+fn reg_inc_beta_and_density(a: f64, b: f64, ln_beta: f64, x: f64) -> (f64, f64) {
+    if x <= 0.0 || x >= 1.0 {
+        return (reg_inc_beta(a, b, ln_beta, x), 0.0);
+    }
+    let front = (ln_beta + a * x.ln() + b * (1.0 - x).ln()).exp();
+    let density = front / (x * (1.0 - x));
+    if x < (a + 1.0) / (a + b + 2.0) {
+        (front * beta_cf(a, b, x) / a, density)
+    } else {
+        (1.0 - front * beta_cf(b, a, 1.0 - x) / b, density)
     }
 }
 
@@ -1286,6 +1347,37 @@ mod tests {
             let plain = BetaTable::build_bisect(beta);
             for (i, (x, y)) in fast.q.iter().zip(&plain.q).enumerate() {
                 assert_eq!(x.to_bits(), y.to_bits(), "Beta({a}, {b}) at grid point {i}: {x} vs {y}");
+            }
+        }
+    }
+
+    /// Stopping once the midpoint rounds to an end of the bracket gives the 60 steps' result,
+    /// for thresholds anywhere (next to the start, next to 1, among tiny and adjacent doubles)
+    /// and for a predicate that is not monotone at all (any answer that depends only on the
+    /// point will do).
+    #[test]
+    fn bisection_stopped_at_adjacent_doubles_is_the_full_bisection() {
+        let starts = [0.0, 1e-300, 0.25, 0.5, 0.75, 1.0 - f64::EPSILON, 0.999_999_999_999];
+        let mut thresholds = vec![0.0, 5e-324, 1e-300, 1e-17, 0.3, 0.5, 0.6180339887498949, 1.0, 2.0];
+        for t in [0.25, 0.5, 0.75, 1.0 - f64::EPSILON, 0.999_999_999_999, 0.123_456_789] {
+            thresholds.extend([f64::from_bits(t.to_bits() - 1), t, f64::from_bits(t.to_bits() + 1)]);
+        }
+        for &lo in &starts {
+            for &t in &thresholds {
+                let plain = bisect(lo, |m| m < t);
+                let short = bisect_to_adjacent(lo, |m| m < t);
+                assert_eq!(plain.to_bits(), short.to_bits(), "from {lo}, threshold {t}");
+                let plain = bisect(lo, |m| m <= t);
+                let short = bisect_to_adjacent(lo, |m| m <= t);
+                assert_eq!(plain.to_bits(), short.to_bits(), "from {lo}, threshold {t} (<=)");
+            }
+            for salt in 0..200u64 {
+                let noise = |m: f64| (m.to_bits() ^ salt).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 63 == 1;
+                assert_eq!(
+                    bisect(lo, noise).to_bits(),
+                    bisect_to_adjacent(lo, noise).to_bits(),
+                    "from {lo}, salt {salt}"
+                );
             }
         }
     }
