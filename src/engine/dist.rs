@@ -55,17 +55,19 @@ impl BetaTable {
     /// How `x` and the band are found changes no bit of the table, only how many evaluations
     /// the band saves: the band is used only once its edges have been evaluated. So Newton
     /// starts from the line through the two previous estimates, takes its density from the
-    /// logarithms its I already computes ([`reg_inc_beta_and_density`], no separate density)
+    /// logarithms its I already computes ([`IncompleteBeta::with_density`], no separate density)
     /// and stops at a relative step of 1e-6 (the error after it is of the order of its square);
     /// the band's half-width starts at 2.25 TOL / density, just over the 2 TOL the edges must
     /// clear, and grows fourfold while they do not. The bisection stops once its midpoint
     /// rounds to an end of the bracket (`bisect_to_adjacent`: the result is then that
-    /// midpoint whatever the later steps decide).
+    /// midpoint whatever the later steps decide). I is evaluated by [`IncompleteBeta`], which
+    /// computes `reg_inc_beta` to the bit with the continued fraction's coefficients tabulated.
     fn build(beta: Beta) -> BetaTable {
         const TOL: f64 = 1e-12;
         let (a, b) = (beta.a, beta.b);
         let ln_beta = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b);
-        let cdf = |x: f64| reg_inc_beta(a, b, ln_beta, x);
+        let inc = IncompleteBeta::new(a, b, ln_beta);
+        let cdf = |x: f64| inc.at(x);
         let mut q = Vec::with_capacity(BETA_GRID + 1);
         let mut lo = 0.0;
         // The Newton estimates of the last two grid points.
@@ -88,7 +90,7 @@ impl BetaTable {
                 };
                 let mut density = 0.0;
                 for _ in 0..8 {
-                    let (below_x, density_x) = reg_inc_beta_and_density(a, b, ln_beta, x);
+                    let (below_x, density_x) = inc.with_density(x);
                     density = density_x;
                     let step = (below_x - p) / density_x;
                     let next = x - step;
@@ -436,7 +438,9 @@ impl TriageMixture {
 }
 
 /// Regularized incomplete beta function I_x(a, b), by Lentz's continued fraction;
-/// `ln_beta` is ln Γ(a+b) - ln Γ(a) - ln Γ(b), computed once per table.
+/// `ln_beta` is ln Γ(a+b) - ln Γ(a) - ln Γ(b), computed once per table. The plain form, which
+/// [`IncompleteBeta::at`] computes to the bit with the fraction's coefficients tabulated.
+#[cfg(test)]
 fn reg_inc_beta(a: f64, b: f64, ln_beta: f64, x: f64) -> f64 {
     if x <= 0.0 {
         return 0.0;
@@ -453,23 +457,7 @@ fn reg_inc_beta(a: f64, b: f64, ln_beta: f64, x: f64) -> f64 {
     }
 }
 
-/// [`reg_inc_beta`] and the density at x from the same logarithms, for Newton's steps towards
-/// a quantile: the density is the front factor over x (1 - x), the same value up to rounding
-/// as a separate evaluation, which is all a Newton step needs (no bisection decision reads
-/// either value).
-fn reg_inc_beta_and_density(a: f64, b: f64, ln_beta: f64, x: f64) -> (f64, f64) {
-    if x <= 0.0 || x >= 1.0 {
-        return (reg_inc_beta(a, b, ln_beta, x), 0.0);
-    }
-    let front = (ln_beta + a * x.ln() + b * (1.0 - x).ln()).exp();
-    let density = front / (x * (1.0 - x));
-    if x < (a + 1.0) / (a + b + 2.0) {
-        (front * beta_cf(a, b, x) / a, density)
-    } else {
-        (1.0 - front * beta_cf(b, a, 1.0 - x) / b, density)
-    }
-}
-
+#[cfg(test)]
 fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
     const TINY: f64 = 1e-300;
     let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
@@ -511,6 +499,126 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
         }
     }
     h
+}
+
+/// `reg_inc_beta(a, b, ln_beta, x)` to the bit, for the many evaluations that build one table:
+/// the continued fraction's coefficients depend on (a, b) and the step m alone, so they are
+/// computed once per orientation ((a, b) below the symmetry point, (b, a) above it), each by
+/// the very operations `beta_cf` performs (m (b - m), (qam + 2m)(a + 2m), -(a + m)(qab + m)
+/// and (a + 2m)(qap + 2m), in its order), and an evaluation multiplies by x and divides as
+/// `beta_cf` does. The same values in the same operations: the same result.
+struct IncompleteBeta {
+    a: f64,
+    b: f64,
+    ln_beta: f64,
+    /// Below (a + 1) / (a + b + 2): the fraction of (a, b) at x.
+    below: ContinuedFraction,
+    /// At or above: that of (b, a) at 1 - x.
+    above: ContinuedFraction,
+}
+
+impl IncompleteBeta {
+    fn new(a: f64, b: f64, ln_beta: f64) -> IncompleteBeta {
+        IncompleteBeta { a, b, ln_beta, below: ContinuedFraction::new(a, b), above: ContinuedFraction::new(b, a) }
+    }
+
+    /// I_x(a, b), as `reg_inc_beta`.
+    fn at(&self, x: f64) -> f64 {
+        let (a, b) = (self.a, self.b);
+        if x <= 0.0 {
+            return 0.0;
+        }
+        if x >= 1.0 {
+            return 1.0;
+        }
+        let ln_front = self.ln_beta + a * x.ln() + b * (1.0 - x).ln();
+        if x < (a + 1.0) / (a + b + 2.0) {
+            ln_front.exp() * self.below.at(x) / a
+        } else {
+            1.0 - ln_front.exp() * self.above.at(1.0 - x) / b
+        }
+    }
+
+    /// I_x(a, b) and the density at x from the same logarithms, for Newton's steps towards a
+    /// quantile: the density is the front factor over x (1 - x), the same value up to rounding
+    /// as a separate evaluation, which is all a Newton step needs (no bisection decision reads
+    /// either value).
+    fn with_density(&self, x: f64) -> (f64, f64) {
+        let (a, b) = (self.a, self.b);
+        if x <= 0.0 || x >= 1.0 {
+            return (self.at(x), 0.0);
+        }
+        let front = (self.ln_beta + a * x.ln() + b * (1.0 - x).ln()).exp();
+        let density = front / (x * (1.0 - x));
+        if x < (a + 1.0) / (a + b + 2.0) {
+            (front * self.below.at(x) / a, density)
+        } else {
+            (1.0 - front * self.above.at(1.0 - x) / b, density)
+        }
+    }
+}
+
+/// `beta_cf(a, b, ·)` with its coefficients tabulated (see [`IncompleteBeta`]).
+struct ContinuedFraction {
+    qab: f64,
+    qap: f64,
+    /// For m = 1..300: m (b - m), (qam + 2m)(a + 2m), -(a + m)(qab + m), (a + 2m)(qap + 2m).
+    terms: Vec<[f64; 4]>,
+}
+
+impl ContinuedFraction {
+    fn new(a: f64, b: f64) -> ContinuedFraction {
+        let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+        let terms = (1..300)
+            .map(|m| {
+                let m = m as f64;
+                let m2 = 2.0 * m;
+                [m * (b - m), (qam + m2) * (a + m2), -(a + m) * (qab + m), (a + m2) * (qap + m2)]
+            })
+            .collect();
+        ContinuedFraction { qab, qap, terms }
+    }
+
+    /// `beta_cf(a, b, x)`, step for step.
+    fn at(&self, x: f64) -> f64 {
+        const TINY: f64 = 1e-300;
+        let mut c = 1.0;
+        let mut d = 1.0 - self.qab * x / self.qap;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        d = 1.0 / d;
+        let mut h = d;
+        for &[odd_num, odd_den, even_num, even_den] in &self.terms {
+            let aa = odd_num * x / odd_den;
+            d = 1.0 + aa * d;
+            if d.abs() < TINY {
+                d = TINY;
+            }
+            c = 1.0 + aa / c;
+            if c.abs() < TINY {
+                c = TINY;
+            }
+            d = 1.0 / d;
+            h *= d * c;
+            let aa = even_num * x / even_den;
+            d = 1.0 + aa * d;
+            if d.abs() < TINY {
+                d = TINY;
+            }
+            c = 1.0 + aa / c;
+            if c.abs() < TINY {
+                c = TINY;
+            }
+            d = 1.0 / d;
+            let del = d * c;
+            h *= del;
+            if (del - 1.0).abs() < 1e-15 {
+                break;
+            }
+        }
+        h
+    }
 }
 
 /// ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9).
@@ -1432,6 +1540,28 @@ mod tests {
                     bisect_to_adjacent(lo, noise).to_bits(),
                     "from {lo}, salt {salt}"
                 );
+            }
+        }
+    }
+
+    /// The tabulated coefficients give `reg_inc_beta` to the bit: on both sides of the
+    /// symmetry point and next to it, near 0 and 1, outside [0, 1] and at NaN.
+    #[test]
+    fn incomplete_beta_with_tabulated_fraction_is_the_plain_one() {
+        let mut us = uniforms(11);
+        for (a, b) in
+            [(5.0, 2.0), (1.2, 4.0), (1.5, 7.0), (2.0, 1.6), (2.6187833058457978, 1.6), (0.5, 0.5), (30.0, 40.0)]
+        {
+            let ln_beta = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b);
+            let inc = IncompleteBeta::new(a, b, ln_beta);
+            let split = (a + 1.0) / (a + b + 2.0);
+            let mut xs = vec![-1.0, 0.0, 5e-324, 1e-300, 1e-9, 1.0 - 1e-12, 1.0, 2.0, f64::NAN];
+            xs.extend([split.next_down(), split, split.next_up()]);
+            xs.extend((0..3_000).map(|_| us.next().unwrap()));
+            for x in xs {
+                let plain = reg_inc_beta(a, b, ln_beta, x);
+                assert_eq!(inc.at(x).to_bits(), plain.to_bits(), "Beta({a}, {b}) at {x}");
+                assert_eq!(inc.with_density(x).0.to_bits(), plain.to_bits(), "Beta({a}, {b}) at {x}");
             }
         }
     }
