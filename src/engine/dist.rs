@@ -317,6 +317,8 @@ impl TriageTable {
 /// moments on the grid computed once, their logarithms once each when first needed. The same
 /// search and the same arithmetic, so the same exponents to the bit.
 pub struct TriageMixture {
+    /// The weight w_all it was made for.
+    w_all: f64,
     /// w_all x E_all[s^e] + (1 - w_all) x E_selected[s^e] on the grid, and its logarithms
     /// (NaN: not computed yet).
     g: Vec<f64>,
@@ -342,11 +344,18 @@ impl TriageTable {
         } else {
             f64::INFINITY
         };
-        TriageMixture { g, ln_g: vec![f64::NAN; TRIAGE_GRID + 1], slope }
+        TriageMixture { w_all, g, ln_g: vec![f64::NAN; TRIAGE_GRID + 1], slope }
     }
 }
 
 impl TriageMixture {
+    /// Whether this is the mixture `TriageTable::mixture(w_all)` gives: made for the same
+    /// weight, to the bit (everything in it is a function of the table and the weight, and
+    /// its logarithms, computed when first needed, of its moments).
+    pub fn is_for(&self, w_all: f64) -> bool {
+        self.w_all.to_bits() == w_all.to_bits()
+    }
+
     /// `TriageTable::exponent(ratio, w_all)` for this mixture's `w_all`.
     pub fn exponent(&mut self, ratio: f64) -> f64 {
         if ratio >= 1.0 {
@@ -1564,6 +1573,33 @@ mod tests {
                 assert_eq!(inc.with_density(x).0.to_bits(), plain.to_bits(), "Beta({a}, {b}) at {x}");
             }
         }
+    }
+
+    /// A mixture kept from earlier use (its logarithms partly computed, in another order)
+    /// gives the exponents a fresh one gives, to the bit; `is_for` tells weights by their bits.
+    #[test]
+    fn a_kept_triage_mixture_gives_a_fresh_ones_exponents() {
+        let t = TriageTable::new(Beta { a: 2.0, b: 1.6 }, 0.6187833058457978);
+        let mut us = uniforms(12);
+        for w in [0.0, 0.3, 1.0] {
+            let inputs: Vec<(f64, f64, f64)> =
+                (0..2_000).map(|_| (us.next().unwrap(), us.next().unwrap() * 3.0, 2.0 * us.next().unwrap())).collect();
+            let mut kept = t.mixture(w);
+            for &(c, el, ceil) in inputs.iter().rev() {
+                kept.screened_exponent(c, el, ceil);
+                kept.exponent(c.powf(el).min(ceil));
+            }
+            assert!(kept.is_for(w));
+            let mut fresh = t.mixture(w);
+            for &(c, el, ceil) in &inputs {
+                let (a, b) = (kept.screened_exponent(c, el, ceil), fresh.screened_exponent(c, el, ceil));
+                assert_eq!(a.map(|(e, s)| (e.to_bits(), s.to_bits())), b.map(|(e, s)| (e.to_bits(), s.to_bits())));
+                let ratio = c.powf(el).min(ceil);
+                assert_eq!(kept.exponent(ratio).to_bits(), fresh.exponent(ratio).to_bits());
+            }
+        }
+        let m = t.mixture(0.0);
+        assert!(m.is_for(0.0) && !m.is_for(-0.0) && !m.is_for(1e-300) && !m.is_for(f64::NAN));
     }
 
     #[test]

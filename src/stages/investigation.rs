@@ -12,8 +12,8 @@ use super::common::{REFERENCE_GRAVITY, REFERENCE_LOAD, bargain_of_logs, gravity_
 use super::law::reconciliation_eligibility;
 use crate::engine::agents::ClearInputs;
 use crate::engine::dist::{
-    TriageTable, at_least_pow, at_least_pow_within, below_logistic, below_logistic_of_pow, below_scaled_logistic,
-    exp_days, logistic, logit, scaled_pow_at_most,
+    TriageMixture, TriageTable, at_least_pow, at_least_pow_within, below_logistic, below_logistic_of_pow,
+    below_scaled_logistic, exp_days, logistic, logit, scaled_pow_at_most,
 };
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, World, slot};
@@ -368,10 +368,30 @@ impl<T: Tracer> World<'_, T> {
         let b = &self.s.behaviour.investigation;
         let w_clearance = self.incentives().investigator.clearance;
         // Per province, the triage table at its mixture weight (`TriageTable::exponent`, with
-        // what the province's investigators share computed once).
+        // what the province's investigators share computed once). A mixture is a function of
+        // the table and the weight alone (`TriageMixture::is_for`), so provinces of the same
+        // weight share one, and a weight of the last recomputation keeps its mixture and the
+        // logarithms computed in it: the same exponents. The provinces' weights move together
+        // (all from one compliance path), and stay 0 until total registration: about one
+        // mixture a period instead of one per province, and none before total registration.
         let triage = &self.prep.triage;
         let weights: Vec<f64> = (0..self.s.provinces.len()).map(|p| self.share_from_all_reports(p)).collect();
-        let mut mixtures: Vec<_> = weights.iter().map(|&w| triage.mixture(w)).collect();
+        let mut kept = std::mem::take(&mut self.triage_mixtures);
+        let mut mixtures: Vec<TriageMixture> = Vec::new();
+        let mixture_of: Vec<usize> = weights
+            .iter()
+            .map(|&w| {
+                if let Some(i) = mixtures.iter().position(|m| m.is_for(w)) {
+                    return i;
+                }
+                let mixture = match kept.iter().position(|m| m.is_for(w)) {
+                    Some(i) => kept.swap_remove(i),
+                    None => triage.mixture(w),
+                };
+                mixtures.push(mixture);
+                mixtures.len() - 1
+            })
+            .collect();
         for inv in &mut self.agents.investigators {
             let effort = (HONEST_SHARE + inv.diligence) * (1.0 + b.clearance_effort * w_clearance);
             let province = &self.provinces[inv.province as usize];
@@ -385,14 +405,15 @@ impl<T: Tracer> World<'_, T> {
             // Screened where the screen's bound is tight enough (`screened_exponent`); the
             // decision reads it through `at_least_pow_within`. Otherwise the exact exponent.
             (inv.clear_exponent, inv.clear_slack) =
-                match mixtures[p].screened_exponent(coverage, b.overload_elasticity, ceiling) {
+                match mixtures[mixture_of[p]].screened_exponent(coverage, b.overload_elasticity, ceiling) {
                     Some(screened) => screened,
                     None => {
                         let cleared_share = coverage.powf(b.overload_elasticity).min(ceiling);
-                        (mixtures[p].exponent(cleared_share), 0.0)
+                        (mixtures[mixture_of[p]].exponent(cleared_share), 0.0)
                     }
                 };
         }
+        self.triage_mixtures = mixtures;
     }
 
     /// The clearance decision where the screened exponent could not tell: the exponent as
