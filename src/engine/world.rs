@@ -205,6 +205,8 @@ impl<'s, T: Tracer> World<'s, T> {
         let mut min_stock = 0i64;
         for day in 0..n_days {
             let staff_changed = self.calendar.advance(self.s, day);
+            // Everything recorded today counts in today's year (`Recorder::turn_to`).
+            self.recorder.turn_to(self.calendar.year);
             self.rules_in_force = &self.s.rules[self.calendar.rules].value;
             self.rule_words_in_force = &self.prep.rule_words[self.calendar.rules];
             self.incentives_in_force = &self.s.incentives[self.calendar.incentives].value;
@@ -286,7 +288,8 @@ impl<'s, T: Tracer> World<'s, T> {
     /// Reports what happened to a case (see `record::Recorder` for what it counts).
     #[inline(always)]
     pub(crate) fn record(&mut self, subject: &Subject, event: Event) {
-        self.recorder.record(self.calendar.year, subject, event);
+        debug_assert_eq!(self.recorder.open_year(), self.calendar.year);
+        self.recorder.record_in_open_year(subject, event);
         self.trace.event(self.calendar.day, subject.id, event);
     }
 
@@ -309,7 +312,8 @@ impl<'s, T: Tracer> World<'s, T> {
 
     /// Reports what happened to an official outside any case (a dismissal between periods).
     pub(crate) fn record_official(&mut self, province: u16, event: Event) {
-        self.recorder.record(self.calendar.year, &Subject::official(province), event);
+        self.recorder.turn_to(self.calendar.year);
+        self.recorder.record_in_open_year(&Subject::official(province), event);
     }
 
     /// Ends a case: records its terminal state and frees its slot.
