@@ -131,9 +131,14 @@ impl<T: Tracer> World<'_, T> {
         // caseload exceeds what her effort covers triages, dropping hard cases first (see
         // `Investigator::clear_exponent`).
         // One uniform picks the part of the mixture and the quantile within it.
+        // Without total registration (a weight of 0, +-) every case is from the selected part
+        // at (us - 0) / (1 - 0), which is us exactly: the table's sample from the word
+        // (`BetaTable::sample_word`, the same to the bit) without the division and conversion.
         let w_all = self.share_from_all_reports(province);
         let us = u(slot::SOLVABILITY);
-        let drawn = if us < w_all {
+        let drawn = if w_all == 0.0 {
+            self.prep.solvability_selected.sample_word(draws.word(0, slot::SOLVABILITY))
+        } else if us < w_all {
             self.prep.solvability.sample(us / w_all)
         } else {
             self.prep.solvability_selected.sample((us - w_all) / (1.0 - w_all))
@@ -656,6 +661,24 @@ fn compliance_step(c: f64, target: f64, rate: f64, imitation: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::compliance_step;
+    use crate::engine::dist::BetaTable;
+    use crate::engine::draws::unit;
+    use crate::scenario::Beta;
+
+    /// At a mixture weight of 0 (or -0) the solvability drawn from the selected part is the
+    /// table's sample from the word, to the bit, at the words' ends and across them.
+    #[test]
+    fn solvability_without_total_registration_is_the_sample_from_the_word() {
+        let table = BetaTable::new(Beta { a: 2.6, b: 1.6 });
+        for w_all in [0.0, -0.0] {
+            for word in (0..=u32::MAX).step_by(65_537).chain([1, u32::MAX - 1, u32::MAX]) {
+                let us = unit(word);
+                assert!(us >= w_all);
+                let plain = table.sample((us - w_all) / (1.0 - w_all));
+                assert_eq!(plain.to_bits(), table.sample_word(word).to_bits(), "{w_all} {word}");
+            }
+        }
+    }
 
     #[test]
     fn compliance_spreads_slowly_then_fast_and_drops_without_example() {
