@@ -413,7 +413,10 @@ impl<T: Tracer> World<'_, T> {
                 match mixtures[mixture_of[p]].screened_exponent(coverage, b.overload_elasticity, ceiling) {
                     Some(screened) => screened,
                     None => {
-                        let cleared_share = coverage.powf(b.overload_elasticity).min(ceiling);
+                        // pow(1, y) is 1 for every y (NaN too; IEEE 754 and C's pow): an
+                        // unloaded investigator's share without the call (a quarter of them).
+                        let unloaded = if coverage == 1.0 { 1.0 } else { coverage.powf(b.overload_elasticity) };
+                        let cleared_share = unloaded.min(ceiling);
                         (mixtures[mixture_of[p]].exponent(cleared_share), 0.0)
                     }
                 };
@@ -664,6 +667,15 @@ mod tests {
     use crate::engine::dist::BetaTable;
     use crate::engine::draws::unit;
     use crate::scenario::Beta;
+
+    /// libm's pow(1, y) is 1 for every y, which the unloaded investigators' shortcut in
+    /// `recompute_clearance_exponents` relies on.
+    #[test]
+    fn one_to_any_power_is_one() {
+        for y in [0.0, -0.0, 0.3, 1.0, 2.5, -7.0, 1e300, -1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+            assert_eq!(1.0f64.powf(y).to_bits(), 1.0f64.to_bits(), "{y}");
+        }
+    }
 
     /// At a mixture weight of 0 (or -0) the solvability drawn from the selected part is the
     /// table's sample from the word, to the bit, at the words' ends and across them.
