@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::engine::draws::BelowUnit;
+use crate::engine::draws::{BelowUnit, unit};
 use crate::scenario::Beta;
 
 /// Quantile function of a Beta distribution, tabulated on a uniform grid and interpolated
@@ -45,22 +45,33 @@ impl BetaTable {
     /// The quantile at each grid point p is the midpoint after 60 bisection steps of
     /// `reg_inc_beta(m) < p` from [previous quantile, 1]. Most of those steps are decided
     /// long before the bracket nears the quantile, so they are taken without evaluating the
-    /// incomplete beta function: a Newton estimate `x` of the quantile (from the previous
-    /// one, in a single sweep) and two evaluations that show I(x - d) < p - 2 TOL and
-    /// I(x + d) >= p + 2 TOL place every midpoint outside (x - d, x + d) on its side, as
-    /// long as the computed I is within TOL of the true, increasing one (it is within about
-    /// 1e-15). Only midpoints inside the band are evaluated, so every step takes the branch
-    /// the full bisection takes and the table is the same to the bit (`tests` compares it with
-    /// [`BetaTable::build_bisect`]), at about a quarter of the evaluations.
+    /// incomplete beta function: a Newton estimate `x` of the quantile and two evaluations
+    /// that show I(x - d) < p - 2 TOL and I(x + d) >= p + 2 TOL place every midpoint outside
+    /// (x - d, x + d) on its side, as long as the computed I is within TOL of the true,
+    /// increasing one (it is within about 1e-15). Only midpoints inside the band are
+    /// evaluated, so every step takes the branch the full bisection takes and the table is the
+    /// same to the bit (`tests` compares it with [`BetaTable::build_bisect`]).
+    ///
+    /// How `x` and the band are found changes no bit of the table, only how many evaluations
+    /// the band saves: the band is used only once its edges have been evaluated. So Newton
+    /// starts from the line through the two previous estimates, takes its density from the
+    /// logarithms its I already computes ([`IncompleteBeta::with_density`], no separate density)
+    /// and stops at a relative step of 1e-6 (the error after it is of the order of its square);
+    /// the band's half-width starts at 2.25 TOL / density, just over the 2 TOL the edges must
+    /// clear, and grows fourfold while they do not. The bisection stops once its midpoint
+    /// rounds to an end of the bracket (`bisect_to_adjacent`: the result is then that
+    /// midpoint whatever the later steps decide). I is evaluated by [`IncompleteBeta`], which
+    /// computes `reg_inc_beta` to the bit with the continued fraction's coefficients tabulated.
     fn build(beta: Beta) -> BetaTable {
         const TOL: f64 = 1e-12;
         let (a, b) = (beta.a, beta.b);
         let ln_beta = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b);
-        let cdf = |x: f64| reg_inc_beta(a, b, ln_beta, x);
-        let pdf = |x: f64| (ln_beta + (a - 1.0) * x.ln() + (b - 1.0) * (1.0 - x).ln()).exp();
+        let inc = IncompleteBeta::new(a, b, ln_beta);
+        let cdf = |x: f64| inc.at(x);
         let mut q = Vec::with_capacity(BETA_GRID + 1);
         let mut lo = 0.0;
-        let mut guess = 0.0;
+        // The Newton estimates of the last two grid points.
+        let (mut last, mut before) = (f64::NAN, f64::NAN);
         for i in 0..=BETA_GRID {
             let p = i as f64 / BETA_GRID as f64;
             let x = if i == 0 {
@@ -68,10 +79,20 @@ impl BetaTable {
             } else if i == BETA_GRID {
                 1.0
             } else {
-                // Newton from the previous quantile, kept inside (lo, 1).
-                let mut x = if guess > lo && guess < 1.0 { guess } else { 0.5 * (lo + 1.0) };
+                // Newton from the line through the previous two estimates, kept inside (lo, 1).
+                let line = 2.0 * last - before;
+                let mut x = if line > lo && line < 1.0 {
+                    line
+                } else if last > lo && last < 1.0 {
+                    last
+                } else {
+                    0.5 * (lo + 1.0)
+                };
+                let mut density = 0.0;
                 for _ in 0..8 {
-                    let step = (cdf(x) - p) / pdf(x);
+                    let (below_x, density_x) = inc.with_density(x);
+                    density = density_x;
+                    let step = (below_x - p) / density_x;
                     let next = x - step;
                     x = if next.is_finite() && next > lo && next < 1.0 {
                         next
@@ -80,15 +101,15 @@ impl BetaTable {
                     } else {
                         0.5 * (x + 1.0)
                     };
-                    if step.abs() < 1e-15 * x.max(1e-300) {
+                    if step.abs() < 1e-6 * x.max(1e-300) {
                         break;
                     }
                 }
-                guess = x;
+                (before, last) = (last, x);
                 // The band: wide enough that I at its edges clears p by 2 TOL.
                 let mut band = None;
-                let mut d = 4.0 * TOL / pdf(x).max(1e-300);
-                for _ in 0..6 {
+                let mut d = 2.25 * TOL / density.max(1e-300);
+                for _ in 0..12 {
                     if !d.is_finite() || d > 1.0 {
                         break;
                     }
@@ -96,11 +117,11 @@ impl BetaTable {
                         band = Some((x - d, x + d));
                         break;
                     }
-                    d *= 16.0;
+                    d *= 4.0;
                 }
                 let (below, above) = band.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
                 let mut last = (f64::NAN, false);
-                bisect(lo, |m| {
+                bisect_to_adjacent(lo, |m| {
                     if m <= below {
                         true
                     } else if m >= above {
@@ -164,12 +185,37 @@ impl BetaTable {
 
 /// 60 bisection steps on [lo, 1] for the point where `below(m)` (the quantile function is
 /// monotone in p, so each grid point searches only above the previous one) turns false.
-#[inline]
+#[cfg(test)]
 fn bisect(lo: f64, mut below: impl FnMut(f64) -> bool) -> f64 {
     let mut a = lo;
     let mut b = 1.0;
     for _ in 0..60 {
         let m = 0.5 * (a + b);
+        if below(m) {
+            a = m;
+        } else {
+            b = m;
+        }
+    }
+    0.5 * (a + b)
+}
+
+/// [`bisect`]'s result for a `below` that gives the same answer for the same point, without
+/// the steps after the midpoint first rounds to an end of the bracket. Exact: say m = a (m = b
+/// is the mirror). If `below(m)`, a = m changes nothing, so every later step sees the same
+/// bracket and midpoint, and the result 0.5 (a + b) is m. If not, b = m = a, and from then on
+/// every midpoint and the result are a = m. Either way the result is m, whatever `below` says,
+/// so `below` need not be asked at all. (Past 53 or so steps, a bracket within [0, 1] spans
+/// adjacent doubles and this happens.)
+#[inline]
+fn bisect_to_adjacent(lo: f64, mut below: impl FnMut(f64) -> bool) -> f64 {
+    let mut a = lo;
+    let mut b = 1.0;
+    for _ in 0..60 {
+        let m = 0.5 * (a + b);
+        if m == a || m == b {
+            return m;
+        }
         if below(m) {
             a = m;
         } else {
@@ -271,6 +317,8 @@ impl TriageTable {
 /// moments on the grid computed once, their logarithms once each when first needed. The same
 /// search and the same arithmetic, so the same exponents to the bit.
 pub struct TriageMixture {
+    /// The weight w_all it was made for.
+    w_all: f64,
     /// w_all x E_all[s^e] + (1 - w_all) x E_selected[s^e] on the grid, and its logarithms
     /// (NaN: not computed yet).
     g: Vec<f64>,
@@ -296,11 +344,18 @@ impl TriageTable {
         } else {
             f64::INFINITY
         };
-        TriageMixture { g, ln_g: vec![f64::NAN; TRIAGE_GRID + 1], slope }
+        TriageMixture { w_all, g, ln_g: vec![f64::NAN; TRIAGE_GRID + 1], slope }
     }
 }
 
 impl TriageMixture {
+    /// Whether this is the mixture `TriageTable::mixture(w_all)` gives: made for the same
+    /// weight, to the bit (everything in it is a function of the table and the weight, and
+    /// its logarithms, computed when first needed, of its moments).
+    pub fn is_for(&self, w_all: f64) -> bool {
+        self.w_all.to_bits() == w_all.to_bits()
+    }
+
     /// `TriageTable::exponent(ratio, w_all)` for this mixture's `w_all`.
     pub fn exponent(&mut self, ratio: f64) -> f64 {
         if ratio >= 1.0 {
@@ -392,7 +447,9 @@ impl TriageMixture {
 }
 
 /// Regularized incomplete beta function I_x(a, b), by Lentz's continued fraction;
-/// `ln_beta` is ln Γ(a+b) - ln Γ(a) - ln Γ(b), computed once per table.
+/// `ln_beta` is ln Γ(a+b) - ln Γ(a) - ln Γ(b), computed once per table. The plain form, which
+/// [`IncompleteBeta::at`] computes to the bit with the fraction's coefficients tabulated.
+#[cfg(test)]
 fn reg_inc_beta(a: f64, b: f64, ln_beta: f64, x: f64) -> f64 {
     if x <= 0.0 {
         return 0.0;
@@ -409,6 +466,7 @@ fn reg_inc_beta(a: f64, b: f64, ln_beta: f64, x: f64) -> f64 {
     }
 }
 
+#[cfg(test)]
 fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
     const TINY: f64 = 1e-300;
     let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
@@ -450,6 +508,126 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
         }
     }
     h
+}
+
+/// `reg_inc_beta(a, b, ln_beta, x)` to the bit, for the many evaluations that build one table:
+/// the continued fraction's coefficients depend on (a, b) and the step m alone, so they are
+/// computed once per orientation ((a, b) below the symmetry point, (b, a) above it), each by
+/// the very operations `beta_cf` performs (m (b - m), (qam + 2m)(a + 2m), -(a + m)(qab + m)
+/// and (a + 2m)(qap + 2m), in its order), and an evaluation multiplies by x and divides as
+/// `beta_cf` does. The same values in the same operations: the same result.
+struct IncompleteBeta {
+    a: f64,
+    b: f64,
+    ln_beta: f64,
+    /// Below (a + 1) / (a + b + 2): the fraction of (a, b) at x.
+    below: ContinuedFraction,
+    /// At or above: that of (b, a) at 1 - x.
+    above: ContinuedFraction,
+}
+
+impl IncompleteBeta {
+    fn new(a: f64, b: f64, ln_beta: f64) -> IncompleteBeta {
+        IncompleteBeta { a, b, ln_beta, below: ContinuedFraction::new(a, b), above: ContinuedFraction::new(b, a) }
+    }
+
+    /// I_x(a, b), as `reg_inc_beta`.
+    fn at(&self, x: f64) -> f64 {
+        let (a, b) = (self.a, self.b);
+        if x <= 0.0 {
+            return 0.0;
+        }
+        if x >= 1.0 {
+            return 1.0;
+        }
+        let ln_front = self.ln_beta + a * x.ln() + b * (1.0 - x).ln();
+        if x < (a + 1.0) / (a + b + 2.0) {
+            ln_front.exp() * self.below.at(x) / a
+        } else {
+            1.0 - ln_front.exp() * self.above.at(1.0 - x) / b
+        }
+    }
+
+    /// I_x(a, b) and the density at x from the same logarithms, for Newton's steps towards a
+    /// quantile: the density is the front factor over x (1 - x), the same value up to rounding
+    /// as a separate evaluation, which is all a Newton step needs (no bisection decision reads
+    /// either value).
+    fn with_density(&self, x: f64) -> (f64, f64) {
+        let (a, b) = (self.a, self.b);
+        if x <= 0.0 || x >= 1.0 {
+            return (self.at(x), 0.0);
+        }
+        let front = (self.ln_beta + a * x.ln() + b * (1.0 - x).ln()).exp();
+        let density = front / (x * (1.0 - x));
+        if x < (a + 1.0) / (a + b + 2.0) {
+            (front * self.below.at(x) / a, density)
+        } else {
+            (1.0 - front * self.above.at(1.0 - x) / b, density)
+        }
+    }
+}
+
+/// `beta_cf(a, b, ·)` with its coefficients tabulated (see [`IncompleteBeta`]).
+struct ContinuedFraction {
+    qab: f64,
+    qap: f64,
+    /// For m = 1..300: m (b - m), (qam + 2m)(a + 2m), -(a + m)(qab + m), (a + 2m)(qap + 2m).
+    terms: Vec<[f64; 4]>,
+}
+
+impl ContinuedFraction {
+    fn new(a: f64, b: f64) -> ContinuedFraction {
+        let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+        let terms = (1..300)
+            .map(|m| {
+                let m = m as f64;
+                let m2 = 2.0 * m;
+                [m * (b - m), (qam + m2) * (a + m2), -(a + m) * (qab + m), (a + m2) * (qap + m2)]
+            })
+            .collect();
+        ContinuedFraction { qab, qap, terms }
+    }
+
+    /// `beta_cf(a, b, x)`, step for step.
+    fn at(&self, x: f64) -> f64 {
+        const TINY: f64 = 1e-300;
+        let mut c = 1.0;
+        let mut d = 1.0 - self.qab * x / self.qap;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        d = 1.0 / d;
+        let mut h = d;
+        for &[odd_num, odd_den, even_num, even_den] in &self.terms {
+            let aa = odd_num * x / odd_den;
+            d = 1.0 + aa * d;
+            if d.abs() < TINY {
+                d = TINY;
+            }
+            c = 1.0 + aa / c;
+            if c.abs() < TINY {
+                c = TINY;
+            }
+            d = 1.0 / d;
+            h *= d * c;
+            let aa = even_num * x / even_den;
+            d = 1.0 + aa * d;
+            if d.abs() < TINY {
+                d = TINY;
+            }
+            c = 1.0 + aa / c;
+            if c.abs() < TINY {
+                c = TINY;
+            }
+            d = 1.0 / d;
+            let del = d * c;
+            h *= del;
+            if (del - 1.0).abs() < 1e-15 {
+                break;
+            }
+        }
+        h
+    }
 }
 
 /// ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9).
@@ -599,6 +777,30 @@ pub fn exp_days(mean: f64, u: f64) -> u32 {
         Some(days) => days,
         None => exp_days_exact(mean, u),
     }
+}
+
+/// `exp_days(mean, unit(word))`, the same number of days for every word and mean, with the
+/// screen's range checks that a word's uniform cannot fail left out: unit(word) lies in
+/// [2^-33, 1 - 2^-33], inside `exp_days_screened`'s [MIN_POSITIVE, 1]; and for a mean in its
+/// [0, 1e6], ln_screen(u) (within 3e-8 of ln u, which lies in [-22.9, -1.1e-10]) lies in
+/// [-22.9, 3e-8], so y = -mean ln_screen(u) lies in [-0.03, 2.3e7], inside (-0.25, 2^31).
+/// The rest is `exp_days_screened`'s arithmetic, and the fallback the same libm expression.
+///
+/// Read by the stages run from the appointments (review, trial, sentencing, appeal, private
+/// hearings). Registration (investigation days, a private complaint's first hearing) keeps
+/// `exp_days`: there the change left the compiled registration path 60 M instructions a
+/// national run dearer (registers spilled elsewhere in it) for 4 M saved.
+#[inline]
+pub fn exp_days_word(mean: f64, word: u32) -> u32 {
+    let u = unit(word);
+    if !(0.0..=1e6).contains(&mean) {
+        return exp_days_exact(mean, u);
+    }
+    let y = -mean * ln_screen(u);
+    let t = y + ROUND_MAGIC;
+    let whole = t - ROUND_MAGIC;
+    let margin = mean * 2e-7 + y * 4e-15;
+    if 0.5 - (y - whole).abs() > margin { (t.to_bits() as u32).max(1) } else { exp_days_exact(mean, u) }
 }
 
 /// `exp_days` with libm's `ln`: out of line, so that it is not evaluated before the screen.
@@ -1203,6 +1405,36 @@ mod tests {
         }
     }
 
+    /// `exp_days_word` is `exp_days` of the word's uniform: at the words' ends, next to the
+    /// words whose days fall on a half day, at the ends of the screened means and outside them.
+    #[test]
+    fn exp_days_from_the_word_is_exp_days() {
+        let plain = |mean: f64, u: f64| ((round_half_away(-mean * u.ln())) as u32).max(1);
+        let check = |mean: f64, w: u32| {
+            let u = unit(w);
+            assert_eq!(exp_days_word(mean, w), exp_days(mean, u), "{mean} {w}");
+            assert_eq!(exp_days_word(mean, w), plain(mean, u), "{mean} {w}");
+        };
+        let mut us = uniforms(9);
+        let mut means = vec![0.0, -0.0, 1e-9, 0.5, 1.0, 1e6, 1e6_f64.next_up(), 2e6, -1.0, f64::NAN, f64::INFINITY];
+        means.extend((0..300).map(|_| (us.next().unwrap() * 13.8).exp()));
+        for mean in means {
+            for w in [0, 1, 2, 1 << 31, u32::MAX - 1, u32::MAX] {
+                check(mean, w);
+            }
+            for _ in 0..300 {
+                let w = (us.next().unwrap() * 4_294_967_296.0) as u32;
+                check(mean, w);
+                // The words next to the one whose days fall on a half day.
+                let half = (plain(mean, unit(w)) as f64 + 0.5) / mean;
+                let at = ((-half).exp() * 4_294_967_296.0 - 0.5).clamp(0.0, u32::MAX as f64) as u32;
+                for w in at.saturating_sub(2)..=at.saturating_add(2) {
+                    check(mean, w);
+                }
+            }
+        }
+    }
+
     #[test]
     fn choose_screen_is_the_plain_choice() {
         let plain = |utilities: &[f64], u: f64| {
@@ -1288,6 +1520,86 @@ mod tests {
                 assert_eq!(x.to_bits(), y.to_bits(), "Beta({a}, {b}) at grid point {i}: {x} vs {y}");
             }
         }
+    }
+
+    /// Stopping once the midpoint rounds to an end of the bracket gives the 60 steps' result,
+    /// for thresholds anywhere (next to the start, next to 1, among tiny and adjacent doubles)
+    /// and for a predicate that is not monotone at all (any answer that depends only on the
+    /// point will do).
+    #[test]
+    fn bisection_stopped_at_adjacent_doubles_is_the_full_bisection() {
+        let starts = [0.0, 1e-300, 0.25, 0.5, 0.75, 1.0 - f64::EPSILON, 0.999_999_999_999];
+        let mut thresholds = vec![0.0, 5e-324, 1e-300, 1e-17, 0.3, 0.5, 0.6180339887498949, 1.0, 2.0];
+        for t in [0.25, 0.5, 0.75, 1.0 - f64::EPSILON, 0.999_999_999_999, 0.123_456_789] {
+            thresholds.extend([f64::from_bits(t.to_bits() - 1), t, f64::from_bits(t.to_bits() + 1)]);
+        }
+        for &lo in &starts {
+            for &t in &thresholds {
+                let plain = bisect(lo, |m| m < t);
+                let short = bisect_to_adjacent(lo, |m| m < t);
+                assert_eq!(plain.to_bits(), short.to_bits(), "from {lo}, threshold {t}");
+                let plain = bisect(lo, |m| m <= t);
+                let short = bisect_to_adjacent(lo, |m| m <= t);
+                assert_eq!(plain.to_bits(), short.to_bits(), "from {lo}, threshold {t} (<=)");
+            }
+            for salt in 0..200u64 {
+                let noise = |m: f64| (m.to_bits() ^ salt).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 63 == 1;
+                assert_eq!(
+                    bisect(lo, noise).to_bits(),
+                    bisect_to_adjacent(lo, noise).to_bits(),
+                    "from {lo}, salt {salt}"
+                );
+            }
+        }
+    }
+
+    /// The tabulated coefficients give `reg_inc_beta` to the bit: on both sides of the
+    /// symmetry point and next to it, near 0 and 1, outside [0, 1] and at NaN.
+    #[test]
+    fn incomplete_beta_with_tabulated_fraction_is_the_plain_one() {
+        let mut us = uniforms(11);
+        for (a, b) in
+            [(5.0, 2.0), (1.2, 4.0), (1.5, 7.0), (2.0, 1.6), (2.6187833058457978, 1.6), (0.5, 0.5), (30.0, 40.0)]
+        {
+            let ln_beta = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b);
+            let inc = IncompleteBeta::new(a, b, ln_beta);
+            let split = (a + 1.0) / (a + b + 2.0);
+            let mut xs = vec![-1.0, 0.0, 5e-324, 1e-300, 1e-9, 1.0 - 1e-12, 1.0, 2.0, f64::NAN];
+            xs.extend([split.next_down(), split, split.next_up()]);
+            xs.extend((0..3_000).map(|_| us.next().unwrap()));
+            for x in xs {
+                let plain = reg_inc_beta(a, b, ln_beta, x);
+                assert_eq!(inc.at(x).to_bits(), plain.to_bits(), "Beta({a}, {b}) at {x}");
+                assert_eq!(inc.with_density(x).0.to_bits(), plain.to_bits(), "Beta({a}, {b}) at {x}");
+            }
+        }
+    }
+
+    /// A mixture kept from earlier use (its logarithms partly computed, in another order)
+    /// gives the exponents a fresh one gives, to the bit; `is_for` tells weights by their bits.
+    #[test]
+    fn a_kept_triage_mixture_gives_a_fresh_ones_exponents() {
+        let t = TriageTable::new(Beta { a: 2.0, b: 1.6 }, 0.6187833058457978);
+        let mut us = uniforms(12);
+        for w in [0.0, 0.3, 1.0] {
+            let inputs: Vec<(f64, f64, f64)> =
+                (0..2_000).map(|_| (us.next().unwrap(), us.next().unwrap() * 3.0, 2.0 * us.next().unwrap())).collect();
+            let mut kept = t.mixture(w);
+            for &(c, el, ceil) in inputs.iter().rev() {
+                kept.screened_exponent(c, el, ceil);
+                kept.exponent(c.powf(el).min(ceil));
+            }
+            assert!(kept.is_for(w));
+            let mut fresh = t.mixture(w);
+            for &(c, el, ceil) in &inputs {
+                let (a, b) = (kept.screened_exponent(c, el, ceil), fresh.screened_exponent(c, el, ceil));
+                assert_eq!(a.map(|(e, s)| (e.to_bits(), s.to_bits())), b.map(|(e, s)| (e.to_bits(), s.to_bits())));
+                let ratio = c.powf(el).min(ceil);
+                assert_eq!(kept.exponent(ratio).to_bits(), fresh.exponent(ratio).to_bits());
+            }
+        }
+        let m = t.mixture(0.0);
+        assert!(m.is_for(0.0) && !m.is_for(-0.0) && !m.is_for(1e-300) && !m.is_for(f64::NAN));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::agents::{Agents, VerdictMemory};
 use super::arrivals::InflowCursor;
 use super::calendar::{Calendar, Stage};
 use super::case::CaseStore;
-use super::dist::normal_quantile;
+use super::dist::{TriageMixture, normal_quantile};
 use super::draws::{RunStream, unit};
 use super::stocks::Stocks;
 use super::{Model, Prepared, RuleWords, RunOutput};
@@ -41,6 +41,9 @@ pub struct World<'s, T: Tracer = NoTrace> {
     pub(crate) clearance_key: (usize, u32),
     /// The first day of the period after `clearance_key`'s (0: not computed yet).
     pub(crate) clearance_until: u32,
+    /// The triage mixtures of the provinces' weights at the last recomputation of the
+    /// clearance exponents, one per weight (`recompute_clearance_exponents`).
+    pub(crate) triage_mixtures: Vec<TriageMixture>,
     /// The rules and incentives in force today (`calendar.rules`, `calendar.incentives`), set
     /// when the day moves on: a case reads them several times, and each lookup in the dated
     /// lists cost a bounds check and a multiplication (some 25 instructions a case).
@@ -185,6 +188,7 @@ impl<'s, T: Tracer> World<'s, T> {
             inflow: InflowCursor::default(),
             clearance_key: (usize::MAX, 0),
             clearance_until: 0,
+            triage_mixtures: Vec::new(),
             rules_in_force: &s.rules[0].value,
             rule_words_in_force: &prep.rule_words[0],
             incentives_in_force: &s.incentives[0].value,
@@ -201,6 +205,8 @@ impl<'s, T: Tracer> World<'s, T> {
         let mut min_stock = 0i64;
         for day in 0..n_days {
             let staff_changed = self.calendar.advance(self.s, day);
+            // Everything recorded today counts in today's year (`Recorder::turn_to`).
+            self.recorder.turn_to(self.calendar.year);
             self.rules_in_force = &self.s.rules[self.calendar.rules].value;
             self.rule_words_in_force = &self.prep.rule_words[self.calendar.rules];
             self.incentives_in_force = &self.s.incentives[self.calendar.incentives].value;
@@ -282,7 +288,8 @@ impl<'s, T: Tracer> World<'s, T> {
     /// Reports what happened to a case (see `record::Recorder` for what it counts).
     #[inline(always)]
     pub(crate) fn record(&mut self, subject: &Subject, event: Event) {
-        self.recorder.record(self.calendar.year, subject, event);
+        debug_assert_eq!(self.recorder.open_year(), self.calendar.year);
+        self.recorder.record_in_open_year(subject, event);
         self.trace.event(self.calendar.day, subject.id, event);
     }
 
@@ -305,7 +312,8 @@ impl<'s, T: Tracer> World<'s, T> {
 
     /// Reports what happened to an official outside any case (a dismissal between periods).
     pub(crate) fn record_official(&mut self, province: u16, event: Event) {
-        self.recorder.record(self.calendar.year, &Subject::official(province), event);
+        self.recorder.turn_to(self.calendar.year);
+        self.recorder.record_in_open_year(&Subject::official(province), event);
     }
 
     /// Ends a case: records its terminal state and frees its slot.

@@ -8,7 +8,7 @@
 use super::common::REFERENCE_WEAKNESS;
 use super::common::{budget_spent, pick_in_word};
 use crate::engine::agents::VerdictKind;
-use crate::engine::dist::{below_logistic, exp_days, logistic, logit, poisson};
+use crate::engine::dist::{below_logistic, exp_days_word, logistic, logit, poisson};
 use crate::engine::draws::{Source, unit};
 use crate::engine::{Stage, Verdict, World, slot};
 use crate::record::event::{AppealOutcome, Queue};
@@ -52,7 +52,7 @@ impl<T: Tracer> World<'_, T> {
                 let public = self.cases[index].source != Source::PrivateComplaint;
                 self.agents.judges[j].record.appealed(VerdictKind::of(public, verdict));
             }
-            let days = exp_days(days_mean, self.cases[index].u(slot::APPEAL_DAYS));
+            let days = exp_days_word(days_mean, self.cases[index].word(slot::APPEAL_DAYS));
             self.calendar.schedule(index, Stage::Appeal, days);
         } else {
             let how = match verdict {
@@ -189,7 +189,7 @@ impl<T: Tracer> World<'_, T> {
         } else {
             (Stage::PrivateTrial, s.behaviour.private.days_mean)
         };
-        let days = exp_days(mean_days, c.u(slot::TRIAL_DAYS));
+        let days = exp_days_word(mean_days, c.word(slot::TRIAL_DAYS));
         self.calendar.schedule(index, stage, days);
     }
 

@@ -12,8 +12,8 @@ use super::common::{REFERENCE_GRAVITY, REFERENCE_LOAD, bargain_of_logs, gravity_
 use super::law::reconciliation_eligibility;
 use crate::engine::agents::ClearInputs;
 use crate::engine::dist::{
-    TriageTable, at_least_pow, at_least_pow_within, below_logistic, below_logistic_of_pow, below_scaled_logistic,
-    exp_days, logistic, logit, scaled_pow_at_most,
+    TriageMixture, TriageTable, at_least_pow, at_least_pow_within, below_logistic, below_logistic_of_pow,
+    below_scaled_logistic, exp_days, logistic, logit, scaled_pow_at_most,
 };
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, World, slot};
@@ -131,9 +131,14 @@ impl<T: Tracer> World<'_, T> {
         // caseload exceeds what her effort covers triages, dropping hard cases first (see
         // `Investigator::clear_exponent`).
         // One uniform picks the part of the mixture and the quantile within it.
+        // Without total registration (a weight of 0, +-) every case is from the selected part
+        // at (us - 0) / (1 - 0), which is us exactly: the table's sample from the word
+        // (`BetaTable::sample_word`, the same to the bit) without the division and conversion.
         let w_all = self.share_from_all_reports(province);
         let us = u(slot::SOLVABILITY);
-        let drawn = if us < w_all {
+        let drawn = if w_all == 0.0 {
+            self.prep.solvability_selected.sample_word(draws.word(0, slot::SOLVABILITY))
+        } else if us < w_all {
             self.prep.solvability.sample(us / w_all)
         } else {
             self.prep.solvability_selected.sample((us - w_all) / (1.0 - w_all))
@@ -368,10 +373,30 @@ impl<T: Tracer> World<'_, T> {
         let b = &self.s.behaviour.investigation;
         let w_clearance = self.incentives().investigator.clearance;
         // Per province, the triage table at its mixture weight (`TriageTable::exponent`, with
-        // what the province's investigators share computed once).
+        // what the province's investigators share computed once). A mixture is a function of
+        // the table and the weight alone (`TriageMixture::is_for`), so provinces of the same
+        // weight share one, and a weight of the last recomputation keeps its mixture and the
+        // logarithms computed in it: the same exponents. The provinces' weights move together
+        // (all from one compliance path), and stay 0 until total registration: about one
+        // mixture a period instead of one per province, and none before total registration.
         let triage = &self.prep.triage;
         let weights: Vec<f64> = (0..self.s.provinces.len()).map(|p| self.share_from_all_reports(p)).collect();
-        let mut mixtures: Vec<_> = weights.iter().map(|&w| triage.mixture(w)).collect();
+        let mut kept = std::mem::take(&mut self.triage_mixtures);
+        let mut mixtures: Vec<TriageMixture> = Vec::new();
+        let mixture_of: Vec<usize> = weights
+            .iter()
+            .map(|&w| {
+                if let Some(i) = mixtures.iter().position(|m| m.is_for(w)) {
+                    return i;
+                }
+                let mixture = match kept.iter().position(|m| m.is_for(w)) {
+                    Some(i) => kept.swap_remove(i),
+                    None => triage.mixture(w),
+                };
+                mixtures.push(mixture);
+                mixtures.len() - 1
+            })
+            .collect();
         for inv in &mut self.agents.investigators {
             let effort = (HONEST_SHARE + inv.diligence) * (1.0 + b.clearance_effort * w_clearance);
             let province = &self.provinces[inv.province as usize];
@@ -385,14 +410,18 @@ impl<T: Tracer> World<'_, T> {
             // Screened where the screen's bound is tight enough (`screened_exponent`); the
             // decision reads it through `at_least_pow_within`. Otherwise the exact exponent.
             (inv.clear_exponent, inv.clear_slack) =
-                match mixtures[p].screened_exponent(coverage, b.overload_elasticity, ceiling) {
+                match mixtures[mixture_of[p]].screened_exponent(coverage, b.overload_elasticity, ceiling) {
                     Some(screened) => screened,
                     None => {
-                        let cleared_share = coverage.powf(b.overload_elasticity).min(ceiling);
-                        (mixtures[p].exponent(cleared_share), 0.0)
+                        // pow(1, y) is 1 for every y (NaN too; IEEE 754 and C's pow): an
+                        // unloaded investigator's share without the call (a quarter of them).
+                        let unloaded = if coverage == 1.0 { 1.0 } else { coverage.powf(b.overload_elasticity) };
+                        let cleared_share = unloaded.min(ceiling);
+                        (mixtures[mixture_of[p]].exponent(cleared_share), 0.0)
                     }
                 };
         }
+        self.triage_mixtures = mixtures;
     }
 
     /// The clearance decision where the screened exponent could not tell: the exponent as
@@ -635,6 +664,33 @@ fn compliance_step(c: f64, target: f64, rate: f64, imitation: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::compliance_step;
+    use crate::engine::dist::BetaTable;
+    use crate::engine::draws::unit;
+    use crate::scenario::Beta;
+
+    /// libm's pow(1, y) is 1 for every y, which the unloaded investigators' shortcut in
+    /// `recompute_clearance_exponents` relies on.
+    #[test]
+    fn one_to_any_power_is_one() {
+        for y in [0.0, -0.0, 0.3, 1.0, 2.5, -7.0, 1e300, -1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+            assert_eq!(1.0f64.powf(y).to_bits(), 1.0f64.to_bits(), "{y}");
+        }
+    }
+
+    /// At a mixture weight of 0 (or -0) the solvability drawn from the selected part is the
+    /// table's sample from the word, to the bit, at the words' ends and across them.
+    #[test]
+    fn solvability_without_total_registration_is_the_sample_from_the_word() {
+        let table = BetaTable::new(Beta { a: 2.6, b: 1.6 });
+        for w_all in [0.0, -0.0] {
+            for word in (0..=u32::MAX).step_by(65_537).chain([1, u32::MAX - 1, u32::MAX]) {
+                let us = unit(word);
+                assert!(us >= w_all);
+                let plain = table.sample((us - w_all) / (1.0 - w_all));
+                assert_eq!(plain.to_bits(), table.sample_word(word).to_bits(), "{w_all} {word}");
+            }
+        }
+    }
 
     #[test]
     fn compliance_spreads_slowly_then_fast_and_drops_without_example() {

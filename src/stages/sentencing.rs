@@ -4,7 +4,7 @@
 //! convicted may appeal.
 
 use super::appeal::Appellant;
-use crate::engine::dist::{below_logistic, exp_days, logistic};
+use crate::engine::dist::{below_logistic, exp_days_word, logistic};
 use crate::engine::{Verdict, World, slot};
 use crate::record::Event;
 use crate::record::event::Exit;
@@ -35,7 +35,7 @@ impl<T: Tracer> World<'_, T> {
                 false => Decision::chance("sentencing", "sentence", judge, options, logistic(x), draw),
             }
         });
-        let term = exp_days(sb.term_days[g], c.u(slot::TERM));
+        let term = exp_days_word(sb.term_days[g], c.word(slot::TERM));
         self.record(&c.subject(), Event::Sentenced { custodial });
         // A detainee sentenced to custody moves from pre-trial detention to prison.
         self.leave_detention(index, Exit::Sentence);

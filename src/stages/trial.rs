@@ -16,7 +16,7 @@ use super::common::{bargain_of_logs, budget_spent, pick_in_word};
 use super::investigation::{complaint_chance, complaint_decision};
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::{Risk, VerdictKind, VerdictRecord, VerdictRisks, prior_risks};
-use crate::engine::dist::{below_logistic, choose, exp_days, log_add_exp, logistic};
+use crate::engine::dist::{below_logistic, choose, exp_days_word, log_add_exp, logistic};
 use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
 use crate::record::event::{Exit, Grounds, Queue, Return, Torture};
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
@@ -455,8 +455,10 @@ impl<T: Tracer> World<'_, T> {
                 });
                 if draw < chance {
                     self.revisit(index);
-                    let days =
-                        exp_days(s.behaviour.investigation.days_mean, self.cases[index].u(slot::INVESTIGATION_DAYS));
+                    let days = exp_days_word(
+                        s.behaviour.investigation.days_mean,
+                        self.cases[index].word(slot::INVESTIGATION_DAYS),
+                    );
                     self.calendar.schedule(index, Stage::ProcuratorReview, days);
                 } else {
                     self.leave_detention(index, Exit::Closure);
@@ -580,25 +582,43 @@ pub(crate) struct CareerCosts {
 /// `dismissal_cost` times the chance that it is the one that dismisses her. With `reversals`
 /// on record and `expected_rest` more expected in the rest of the year (a Poisson count X), one
 /// more makes the year end at the threshold T instead of below it when reversals + X = T - 1.
+#[inline]
 pub fn reversal_weight(m: &Monitoring, reversals: u32, expected_rest: f64, b: &TrialBehaviour) -> f64 {
-    // P(X = 0) is the same for both thresholds: libm's `exp` once per call, not once per
-    // threshold (this runs for every trial under monitoring).
-    let mut p0 = None;
-    let mut tips = |threshold: u32| match (threshold as i64 - 1 - reversals as i64).try_into() {
-        Ok(k) => poisson_pmf(k, expected_rest, *p0.get_or_insert_with(|| (-expected_rest).exp())),
-        // Past the threshold already: one more changes nothing there.
-        Err(_) => 0.0,
-    };
-    1.0 + b.failing_cost * tips(m.failing_at) + b.dismissal_cost * tips(m.dismissed_at)
+    // The reversals short of each threshold; past it already (`None`), one more changes
+    // nothing there.
+    let short = |threshold: u32| u32::try_from(threshold as i64 - 1 - reversals as i64).ok();
+    let (failing, dismissal) = poisson_pmfs(short(m.failing_at), short(m.dismissed_at), expected_rest);
+    1.0 + b.failing_cost * failing + b.dismissal_cost * dismissal
 }
 
-/// P(X = k) for X ~ Poisson(mean), given `p0` = P(X = 0) = exp(-mean).
-fn poisson_pmf(k: u32, mean: f64, p0: f64) -> f64 {
-    let mut p = p0;
-    for i in 1..=k {
-        p *= mean / i as f64;
+/// P(X = j) and P(X = k) for X ~ Poisson(mean) (0 for `None`), each as
+/// exp(-mean) x (mean / 1) x ... x (mean / k), multiplied in that order: the two products share
+/// their first factors, so the larger count's walk goes on from the smaller one's result with
+/// the same factors in the same order: the same values as two separate walks (this runs for
+/// every trial under monitoring). libm's `exp` once, and only if a count is wanted.
+#[inline]
+fn poisson_pmfs(j: Option<u32>, k: Option<u32>, mean: f64) -> (f64, f64) {
+    // p, which is P(X = from), walked on to P(X = to).
+    let walk = |mut p: f64, from: u32, to: u32| {
+        for i in from + 1..=to {
+            p *= mean / i as f64;
+        }
+        p
+    };
+    let p0 = || (-mean).exp();
+    match (j, k) {
+        (None, None) => (0.0, 0.0),
+        (Some(j), None) => (walk(p0(), 0, j), 0.0),
+        (None, Some(k)) => (0.0, walk(p0(), 0, k)),
+        (Some(j), Some(k)) if j <= k => {
+            let at_j = walk(p0(), 0, j);
+            (at_j, walk(at_j, j, k))
+        }
+        (Some(j), Some(k)) => {
+            let at_k = walk(p0(), 0, k);
+            (walk(at_k, k, j), at_k)
+        }
     }
-    p
 }
 
 /// The chances that a charge against one accused and one against a group are within a
@@ -623,7 +643,32 @@ pub fn jurisdiction_by_group(share: f64, weight: f64, group_share: f64) -> (f64,
 
 #[cfg(test)]
 mod tests {
-    use super::{Ruling, acquittal_checks, jurisdiction_by_group, verdict_priors};
+    use super::{Ruling, acquittal_checks, jurisdiction_by_group, poisson_pmfs, verdict_priors};
+
+    /// The shared walk gives each probability as its own walk does, to the bit: counts in
+    /// either order, equal, 0, absent, for small and large means.
+    #[test]
+    fn poisson_probabilities_of_two_counts_are_each_ones_own() {
+        let own = |k: Option<u32>, mean: f64| {
+            k.map_or(0.0, |k| {
+                let mut p = (-mean).exp();
+                for i in 1..=k {
+                    p *= mean / i as f64;
+                }
+                p
+            })
+        };
+        let counts = [None, Some(0), Some(1), Some(2), Some(4), Some(7), Some(12)];
+        for mean in [0.0, 1e-3, 0.37, 1.0, 2.5, 9.0, 40.0] {
+            for j in counts {
+                for k in counts {
+                    let (pj, pk) = poisson_pmfs(j, k, mean);
+                    assert_eq!(pj.to_bits(), own(j, mean).to_bits(), "{j:?} {k:?} {mean}");
+                    assert_eq!(pk.to_bits(), own(k, mean).to_bits(), "{j:?} {k:?} {mean}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_rule_or_weight_that_removes_a_check_of_acquittals_takes_it_away() {
