@@ -272,16 +272,17 @@ enum Command {
         /// Candidates per generation (the particles).
         #[arg(long, default_value_t = 64)]
         particles: usize,
-        /// SMC: Metropolis moves of every particle after each tempering step.
-        #[arg(long, default_value_t = 1)]
-        moves: usize,
+        /// SMC: Metropolis moves of every particle after each tempering step (at least 1).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        moves: u64,
         /// The model's own error as a share of each published figure (default: estimated from
         /// the scenario's misfit by the method of moments).
         #[arg(long)]
         discrepancy: Option<f64>,
-        /// PMC: generations; SMC: the most tempering steps (the last reaches the posterior).
-        #[arg(long, default_value_t = 3)]
-        generations: usize,
+        /// PMC: generations (default 3); SMC: the most tempering steps, the last reaching
+        /// the posterior whatever its effective sample size (default 8).
+        #[arg(long)]
+        generations: Option<usize>,
         /// First proposal: sd around the scenario's values as a share of the bounds; 0 draws
         /// from the prior.
         #[arg(long, default_value_t = 0.05)]
@@ -557,10 +558,13 @@ fn main() -> ExitCode {
                         SamplerArg::Smc => calibrate::Sampler::Smc,
                         SamplerArg::Pmc => calibrate::Sampler::Pmc,
                     },
-                    moves,
+                    moves: moves as usize,
+                    generations: generations.unwrap_or(match sampler {
+                        SamplerArg::Smc => 8,
+                        SamplerArg::Pmc => 3,
+                    }),
                     particles,
                     discrepancy,
-                    generations,
                     width,
                     members: members.unwrap_or(particles),
                     seed,

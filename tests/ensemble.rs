@@ -383,3 +383,36 @@ fn calibrate_fits_the_years_given_on_the_command_line() {
     assert!(report.contains("fitted years 2011-2012:"), "{report}");
     assert!(common::text(&o.stdout).contains("fitted years 2011-2012:"));
 }
+
+#[test]
+fn the_ensemble_command_takes_a_sampler_and_refuses_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    // A published figure the fixture can be weighed by (the tiny scenario's years).
+    let targets = write(
+        &dir.path().join("targets.csv"),
+        "series,year,value,unit,kind,source,note\nsentencing.prison_share,2011,0.5,share,target,test,\n",
+    );
+    let ensemble = |extra: &[&str], out: &str| {
+        let mut args =
+            vec!["ensemble", TINY, "--targets", targets.to_str().unwrap(), "--free", FREE, "--particles", "6", "--out"];
+        let out = dir.path().join(out);
+        let out = out.to_str().unwrap().to_string();
+        args.push(&out);
+        args.extend_from_slice(extra);
+        common::run(args)
+    };
+    let o = ensemble(&["--sampler", "smc", "--generations", "2"], "smc");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(dir.path().join("smc").join(calibrate::ENSEMBLE_MD)).unwrap();
+    assert!(md.contains("sequential Monte Carlo") && md.contains("(at most 2)"), "{md}");
+    let o = ensemble(&["--sampler", "pmc", "--generations", "1"], "pmc");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(dir.path().join("pmc").join(calibrate::ENSEMBLE_MD)).unwrap();
+    assert!(md.contains("population Monte Carlo") && md.contains("1 generations of 6 candidates"), "{md}");
+    for (bad, word) in [(&["--moves", "0"][..], "--moves"), (&["--sampler", "mcmc"][..], "--sampler")] {
+        let o = ensemble(bad, "bad");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {err}");
+        assert!(err.contains(word) && !err.contains("panicked"), "{bad:?}: {err}");
+    }
+}
