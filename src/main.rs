@@ -269,27 +269,27 @@ enum Command {
         /// Carlo, importance weights).
         #[arg(long, value_enum, default_value_t = SamplerArg::Smc)]
         sampler: SamplerArg,
-        /// Candidates per generation (the particles).
-        #[arg(long, default_value_t = 64)]
-        particles: usize,
+        /// Candidates per generation (the particles; at least 2).
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(2..))]
+        particles: u64,
         /// SMC: Metropolis moves of every particle after each tempering step (at least 1).
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
         moves: u64,
         /// The model's own error as a share of each published figure (default: estimated from
-        /// the scenario's misfit by the method of moments).
-        #[arg(long)]
+        /// the scenario's misfit by the method of moments; at least 0).
+        #[arg(long, value_parser = non_negative)]
         discrepancy: Option<f64>,
         /// PMC: generations (default 3); SMC: the most tempering steps, the last reaching
-        /// the posterior whatever its effective sample size (default 8).
-        #[arg(long)]
-        generations: Option<usize>,
+        /// the posterior whatever its effective sample size (default 8). At least 1.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        generations: Option<u64>,
         /// First proposal: sd around the scenario's values as a share of the bounds; 0 draws
         /// from the prior.
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, default_value_t = 0.05, value_parser = non_negative)]
         width: f64,
-        /// Parameter sets written to ensemble.csv (default: --particles).
-        #[arg(long)]
-        members: Option<usize>,
+        /// Parameter sets written to ensemble.csv (default: --particles; at least 1).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+        members: Option<u64>,
         /// Seed of the sampler.
         #[arg(long = "seed", default_value_t = 1)]
         seed: u64,
@@ -559,14 +559,17 @@ fn main() -> ExitCode {
                         SamplerArg::Pmc => calibrate::Sampler::Pmc,
                     },
                     moves: moves as usize,
-                    generations: generations.unwrap_or(match sampler {
-                        SamplerArg::Smc => 8,
-                        SamplerArg::Pmc => 3,
-                    }),
-                    particles,
+                    generations: generations.map_or(
+                        match sampler {
+                            SamplerArg::Smc => 8,
+                            SamplerArg::Pmc => 3,
+                        },
+                        |g| g as usize,
+                    ),
+                    particles: particles as usize,
                     discrepancy,
                     width,
-                    members: members.unwrap_or(particles),
+                    members: members.unwrap_or(particles) as usize,
                     seed,
                     out_dir: out.clone().unwrap_or_else(|| calibrate::default_out_dir(&s.name)),
                     threads,
@@ -1041,6 +1044,15 @@ fn report_command(request: caseflow::report::ReportRequest) -> ExitCode {
             esay!("error: {e}");
             ExitCode::from(if e.is_bad_input() { EXIT_BAD_INPUT } else { EXIT_FAILURE })
         }
+    }
+}
+
+/// A finite number at least 0 (`caseflow ensemble --width`, `--discrepancy`).
+fn non_negative(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        Ok(_) => Err(format!("`{text}` is not a finite number at least 0")),
+        Err(e) => Err(format!("`{text}`: {e}")),
     }
 }
 

@@ -409,7 +409,15 @@ fn the_ensemble_command_takes_a_sampler_and_refuses_bad_ones() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let md = std::fs::read_to_string(dir.path().join("pmc").join(calibrate::ENSEMBLE_MD)).unwrap();
     assert!(md.contains("population Monte Carlo") && md.contains("1 generations of 6 candidates"), "{md}");
-    for (bad, word) in [(&["--moves", "0"][..], "--moves"), (&["--sampler", "mcmc"][..], "--sampler")] {
+    for (bad, word) in [
+        (&["--moves", "0"][..], "--moves"),
+        (&["--sampler", "mcmc"][..], "--sampler"),
+        (&["--particles", "1"][..], "--particles"),
+        (&["--generations", "0"][..], "--generations"),
+        (&["--members", "0"][..], "--members"),
+        (&["--width=-0.1"][..], "--width"),
+        (&["--discrepancy", "nan"][..], "--discrepancy"),
+    ] {
         let o = ensemble(bad, "bad");
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{bad:?}: {err}");
