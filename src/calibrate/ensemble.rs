@@ -306,19 +306,9 @@ pub fn ensemble(
     let Sampled { generations: summaries, posterior: current, all } = sampled;
 
     // Systematic resampling of the final weights.
-    let start = unit_f64(&mut rng);
-    let mut members = Vec::with_capacity(o.members);
-    let mut member_particles = Vec::with_capacity(o.members);
-    let (mut acc, mut j) = (current[0].weight, 0);
-    for m in 0..o.members {
-        let u = (start + m as f64) / o.members as f64;
-        while u >= acc && j + 1 < current.len() {
-            j += 1;
-            acc += current[j].weight;
-        }
-        members.push(current[j].values.clone());
-        member_particles.push(j);
-    }
+    let weights: Vec<f64> = current.iter().map(|p| p.weight).collect();
+    let member_particles = systematic(&weights, o.members, &mut rng);
+    let members: Vec<Vec<f64>> = member_particles.iter().map(|&j| current[j].values.clone()).collect();
 
     let keys: Vec<String> = spec.free.iter().map(|p| p.key.clone()).collect();
     let files = [
@@ -420,6 +410,33 @@ fn population_monte_carlo(
     }
 
     Ok(Sampled { generations: summaries, posterior: current, all })
+}
+
+/// Indices of `n` draws from `weights` (summing to 1) by systematic resampling: one uniform,
+/// then `n` evenly spaced points through the cumulative weights.
+pub(super) fn systematic(weights: &[f64], n: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let start = unit_f64(rng);
+    let (mut acc, mut j) = (weights[0], 0);
+    (0..n)
+        .map(|m| {
+            let u = (start + m as f64) / n as f64;
+            while u >= acc && j + 1 < weights.len() {
+                j += 1;
+                acc += weights[j];
+            }
+            j
+        })
+        .collect()
+}
+
+/// How many different points there are among `points`.
+pub(super) fn distinct<'a>(points: impl Iterator<Item = &'a Vec<f64>>) -> usize {
+    let mut sorted: Vec<&Vec<f64>> = points.collect();
+    sorted.sort_by(|a, b| {
+        a.iter().zip(b.iter()).map(|(x, y)| x.total_cmp(y)).find(|c| c.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    sorted.dedup();
+    sorted.len()
 }
 
 /// A row's scale, as in the compare loss: the published value (at least [`SHARE_LOSS_FLOOR`]
@@ -556,14 +573,7 @@ fn ensemble_md(
     } else {
         format!("a normal of sd {} around the scenario", o.width)
     };
-    let distinct = {
-        let mut m: Vec<&Vec<f64>> = members.iter().collect();
-        m.sort_by(|a, b| {
-            a.iter().zip(b.iter()).map(|(x, y)| x.total_cmp(y)).find(|c| c.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
-        });
-        m.dedup();
-        m.len()
-    };
+    let distinct = distinct(members.iter());
     match o.sampler {
         Sampler::Pmc => {
             let _ = writeln!(

@@ -34,7 +34,9 @@
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use super::ensemble::{EnsembleOptions, GenerationSummary, Likelihood, MIN_KERNEL_SD, Mixture, Particle, Sampled};
+use super::ensemble::{
+    EnsembleOptions, GenerationSummary, Likelihood, MIN_KERNEL_SD, Mixture, Particle, Sampled, distinct, systematic,
+};
 use super::{CalibrateError, Template};
 use crate::engine::dist::normal_quantile;
 use crate::experiment::design::unit_f64;
@@ -91,32 +93,6 @@ fn ess(a: &[f64], delta: f64) -> f64 {
     if sum2 > 0.0 { sum * sum / sum2 } else { 0.0 }
 }
 
-/// Indices drawn by systematic resampling of `weights` (summing to 1).
-fn systematic(weights: &[f64], n: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
-    let start = unit_f64(rng);
-    let (mut acc, mut j) = (weights[0], 0);
-    (0..n)
-        .map(|m| {
-            let u = (start + m as f64) / n as f64;
-            while u >= acc && j + 1 < weights.len() {
-                j += 1;
-                acc += weights[j];
-            }
-            j
-        })
-        .collect()
-}
-
-/// Distinct positions among `population`.
-fn distinct(population: &[Particle]) -> usize {
-    let mut xs: Vec<&Vec<f64>> = population.iter().map(|p| &p.x).collect();
-    xs.sort_by(|a, b| {
-        a.iter().zip(b.iter()).map(|(x, y)| x.total_cmp(y)).find(|c| c.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
-    });
-    xs.dedup();
-    xs.len()
-}
-
 /// Runs the tempered sampler (module documentation).
 pub(super) fn tempered_smc(
     o: &EnsembleOptions,
@@ -164,7 +140,7 @@ pub(super) fn tempered_smc(
         best_log_likelihood: best(&population),
         temperature: Some(0.0),
         acceptance: None,
-        distinct: distinct(&population),
+        distinct: distinct(population.iter().map(|p| &p.x)),
     });
 
     let mut b = 0.0;
@@ -244,7 +220,7 @@ pub(super) fn tempered_smc(
                 best_log_likelihood: best(&population),
                 temperature: Some(b),
                 acceptance: Some(acceptance),
-                distinct: distinct(&population),
+                distinct: distinct(population.iter().map(|p| &p.x)),
             });
             if acceptance < ACCEPT_LOW {
                 scale /= STEP_ADAPT;
