@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::Verdict;
 use super::dist::{BetaTable, logistic};
 use super::draws::{KeptPeriodWords, RunStream, unit};
-use crate::scenario::{Scenario, Staff};
+use crate::scenario::{Beta, Scenario, Staff};
 
 #[derive(Clone, Debug)]
 pub struct Investigator {
@@ -309,14 +309,20 @@ pub struct TraitTables {
 
 impl TraitTables {
     pub fn new(s: &Scenario) -> TraitTables {
+        let [diligence, venality, zeal, independence, deference] = TraitTables::betas(s).map(BetaTable::new);
+        TraitTables { diligence, venality, zeal, independence, deference }
+    }
+
+    /// The distributions of the tables, in the order of the fields.
+    pub fn betas(s: &Scenario) -> [Beta; 5] {
         let t = &s.traits;
-        TraitTables {
-            diligence: BetaTable::new(t.investigator_diligence),
-            venality: BetaTable::new(t.investigator_venality),
-            zeal: BetaTable::new(t.procurator_zeal),
-            independence: BetaTable::new(t.judge_independence),
-            deference: BetaTable::new(t.appellate_deference),
-        }
+        [
+            t.investigator_diligence,
+            t.investigator_venality,
+            t.procurator_zeal,
+            t.judge_independence,
+            t.appellate_deference,
+        ]
     }
 }
 
