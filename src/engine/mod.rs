@@ -34,6 +34,7 @@ use crate::record::Tally;
 use crate::record::trace::{NoTrace, Trace};
 use crate::scenario::{Beta, Scenario};
 use crate::stages::common::GuidedCdf;
+use crate::stages::investigation::custody_release_chance;
 use crate::stages::trial::jurisdiction_by_group;
 use agents::TraitTables;
 use dist::{BetaTable, PoissonWords, TriageTable};
@@ -166,6 +167,7 @@ impl Prepared {
                     mandatory_detention: r.value.mandatory_detention.map(BelowUnit::new),
                     jury_compulsory: r.value.jury_compulsory.map(BelowUnit::new),
                     custodial_scope: r.value.noncustodial_scope.map(BelowUnit::not_at_least),
+                    custody_release: BelowUnit::new(custody_release_chance(&s.behaviour.procurator, &r.value)),
                     jury_share: std::array::from_fn(|g| {
                         let (single, group) = jurisdiction_by_group(
                             r.value.jury_jurisdiction[g],
@@ -192,6 +194,10 @@ pub(crate) struct RuleWords {
     /// group weight and the share of group charges, 1 - exp(-extra_defendants_mean)), by
     /// gravity: [single, group].
     pub jury_share: [[BelowUnit; 2]; 4],
+    /// The procurator's release from police custody where grounds are lacking
+    /// (`stages::investigation::custody_release_chance`, a logistic of constants): libm's
+    /// `exp` for every such suspect before.
+    pub custody_release: BelowUnit,
 }
 
 /// What a run produces.
