@@ -30,6 +30,8 @@ pub(crate) enum Appellant {
 impl<T: Tracer> World<'_, T> {
     /// A verdict was given: the party who lost appeals with chance `chance`, and the case goes
     /// to the appellate court carrying the verdict; otherwise the case ends with it.
+    // Inlined into the day loop with `World::run_appointments` (see there why pinned).
+    #[inline(always)]
     pub(crate) fn appeal_or_end(&mut self, index: u32, verdict: Verdict, by: Appellant, chance: f64) {
         let days_mean = self.s.behaviour.appeal.days_mean;
         let c = &mut self.cases[index];

@@ -12,6 +12,8 @@ use crate::record::trace::{Decider, Decision, Role, Tracer};
 
 impl<T: Tracer> World<'_, T> {
     /// Sentences a convicted case; it then goes to appeal or ends convicted.
+    // Inlined into the day loop with `World::run_appointments` (see there why pinned).
+    #[inline(always)]
     pub(crate) fn sentence(&mut self, index: u32) {
         let s = self.s;
         let sb = &s.behaviour.sentencing;

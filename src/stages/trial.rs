@@ -487,6 +487,8 @@ impl<T: Tracer> World<'_, T> {
     /// (`appeal_scrutiny`) and the reversal she expects (`reversal_penalty`), weighted by the
     /// stability-of-sentences weight in force and, under monitoring, by how likely a reversal
     /// is to be the one that marks her failing or dismisses her (`reversal_weight`).
+    // Inlined into the day loop with `World::run_appointments` (see there why pinned).
+    #[inline(always)]
     pub(crate) fn career_costs(&self, j: usize, public: bool) -> CareerCosts {
         let b = &self.s.behaviour.trial;
         let inc = self.incentives();
