@@ -325,11 +325,62 @@ pub struct TriageMixture {
     ln_g: Vec<f64>,
     /// A bound on the slope of ln e against ln(target) (`screened_exponent`); infinite: none.
     slope: f64,
+    /// Where `screened_exponent`'s search starts, by the target's cell (`TargetGuide`).
+    guide: TargetGuide,
+}
+
+/// Bits of a positive double below which a [`TargetGuide`] cell does not look: 2^6 cells per
+/// binade (the shipped moments span some 24 binades over the 513 grid points, about 21 points
+/// a binade: a third of a point a cell).
+const GUIDE_SHIFT: u32 = 52 - 6;
+/// The most cells a guide takes (moments spanning up to 256 binades); beyond, no guide.
+const GUIDE_MAX_CELLS: u64 = 1 << 14;
+
+/// A guide table (the cutpoint method) for the first grid point at or below a target, the
+/// index `screened_exponent` interpolates from. Positive doubles order as their bits, so the
+/// bits above `GUIDE_SHIFT` cut them into cells of consecutive values; cell `c` (bits
+/// `base + c`) holds the count of moments above its largest value. For a target in the cell
+/// (at most that value) at least as many moments are above it, and the moments do not rise
+/// (checked when built), so the moments above a target are a leading run of the grid: the
+/// scan up from the cell's count while the moment is above the target stops where the
+/// bisection does. Targets outside the cells of [g[last], g[0]] take the bisection. No cells:
+/// no guide (moments that rise, are NaN or not normal, or span too many binades).
+struct TargetGuide {
+    base: u64,
+    start: Vec<u16>,
+}
+
+impl TargetGuide {
+    fn new(g: &[f64]) -> TargetGuide {
+        let none = TargetGuide { base: 0, start: Vec::new() };
+        let (first, last) = (g[0], g[g.len() - 1]);
+        let falls = g.windows(2).all(|w| w[0] >= w[1]);
+        if !(falls && last >= f64::MIN_POSITIVE && first.is_finite()) {
+            return none;
+        }
+        let (base, top) = (last.to_bits() >> GUIDE_SHIFT, first.to_bits() >> GUIDE_SHIFT);
+        if top - base >= GUIDE_MAX_CELLS {
+            return none;
+        }
+        // Cells in rising order, their counts falling: one pass down the grid (no moment is
+        // NaN here: a NaN fails `falls`, so `<=` is "not above").
+        let mut above = g.len();
+        let start = (base..=top)
+            .map(|cell| {
+                let largest = f64::from_bits(((cell + 1) << GUIDE_SHIFT) - 1);
+                while above > 0 && g[above - 1] <= largest {
+                    above -= 1;
+                }
+                above as u16
+            })
+            .collect();
+        TargetGuide { base, start }
+    }
 }
 
 impl TriageTable {
     pub fn mixture(&self, w_all: f64) -> TriageMixture {
-        let g = self.all.iter().zip(&self.selected).map(|(a, s)| w_all * a + (1.0 - w_all) * s).collect();
+        let g: Vec<f64> = self.all.iter().zip(&self.selected).map(|(a, s)| w_all * a + (1.0 - w_all) * s).collect();
         // The steepest segment of e against the moments, for `screened_exponent`: on the
         // segment from grid point i - 1 to i, ln e moves by `step` while ln g moves by
         // ln(g[i-1] / g[i]) >= (g[i-1] - g[i]) / g[i-1] (ln y <= y - 1), so step x
@@ -344,7 +395,8 @@ impl TriageTable {
         } else {
             f64::INFINITY
         };
-        TriageMixture { w_all, g, ln_g: vec![f64::NAN; TRIAGE_GRID + 1], slope }
+        let guide = TargetGuide::new(&g);
+        TriageMixture { w_all, g, ln_g: vec![f64::NAN; TRIAGE_GRID + 1], slope, guide }
     }
 }
 
@@ -394,6 +446,24 @@ impl TriageMixture {
         self.ln_g[i]
     }
 
+    /// The count of leading moments above `target` (the first grid point at or below it), for
+    /// `screened_exponent`: from the target's cell of the guide and a scan (about one step),
+    /// where the guide has it; otherwise `bisect_moments`. The same index either way (see
+    /// `TargetGuide`). `None`: not a full grid.
+    #[inline]
+    fn first_at_or_below(&self, target: f64) -> Option<usize> {
+        let g: &[f64; TRIAGE_GRID + 1] = self.g[..].try_into().ok()?;
+        let cell = (target.to_bits() >> GUIDE_SHIFT).wrapping_sub(self.guide.base);
+        let Some(&start) = self.guide.start.get(cell as usize) else {
+            return Some(bisect_moments(g, target));
+        };
+        let mut lo = start as usize;
+        while lo <= TRIAGE_GRID && g[lo] > target {
+            lo += 1;
+        }
+        Some(lo)
+    }
+
     /// `self.exponent(coverage.powf(elasticity).min(ceiling))` screened: `(e, slack)` with that
     /// exponent within a factor e^slack of e (slack at most 1e-3), without libm's `pow`, `ln`
     /// and `exp` (some 200 instructions of an exponent's 500). `None`: outside the screen's
@@ -427,19 +497,10 @@ impl TriageMixture {
         if !(ratio <= 0.999 && target >= f64::MIN_POSITIVE && target.is_finite()) {
             return None;
         }
-        // The first grid point at or below the target, as `exponent`'s bisection finds it, in
-        // ten halvings of fixed size (the moments fall strictly here: `slope` is finite): every
-        // index below `lo` holds a moment above the target. Any segment holding the target
-        // would do for the bound, and this is that one.
-        let g: &[f64; TRIAGE_GRID + 1] = self.g[..].try_into().ok()?;
-        let mut lo = 0;
-        let mut half = (TRIAGE_GRID + 1).next_power_of_two() / 2;
-        while half > 0 {
-            if lo + half <= TRIAGE_GRID + 1 && g[lo + half - 1] > target {
-                lo += half;
-            }
-            half /= 2;
-        }
+        // The first grid point at or below the target, as `exponent`'s bisection finds it:
+        // every index below `lo` holds a moment above the target. Any segment holding the
+        // target would do for the bound, and this is that one.
+        let lo = self.first_at_or_below(target)?;
         if lo > TRIAGE_GRID {
             return Some((TRIAGE_MAX_LN_E.exp(), slack));
         }
@@ -455,6 +516,21 @@ impl TriageMixture {
         }
         Some((exp_screen(ln_e), slack))
     }
+}
+
+/// The count of leading moments above `target` in ten halvings of fixed size (the moments do
+/// not rise where `screened_exponent` searches: `slope` is finite), as `exponent`'s bisection
+/// finds it; the guide's fallback.
+fn bisect_moments(g: &[f64; TRIAGE_GRID + 1], target: f64) -> usize {
+    let mut lo = 0;
+    let mut half = (TRIAGE_GRID + 1).next_power_of_two() / 2;
+    while half > 0 {
+        if lo + half <= TRIAGE_GRID + 1 && g[lo + half - 1] > target {
+            lo += half;
+        }
+        half /= 2;
+    }
+    lo
 }
 
 /// Regularized incomplete beta function I_x(a, b), by Lentz's continued fraction;
@@ -1611,6 +1687,49 @@ mod tests {
         }
         let m = t.mixture(0.0);
         assert!(m.is_for(0.0) && !m.is_for(-0.0) && !m.is_for(1e-300) && !m.is_for(f64::NAN));
+    }
+
+    /// The guided search finds the index the fixed bisection finds, for targets across and
+    /// beyond the moments, at and next to every moment, at the guide's cell edges, for several
+    /// tables and weights (the shipped scenario's among them); the guide is built where the
+    /// moments allow one and not where they rise.
+    #[test]
+    fn guided_search_is_the_bisection() {
+        let mut us = uniforms(21);
+        let mut guided = 0;
+        for (a, b, k) in [(2.0, 1.6, 1.3382682586182733), (0.7, 3.0, 0.4), (5.0, 0.8, 2.5), (1.0, 1.0, 0.0)] {
+            let t = TriageTable::new(Beta { a, b }, k);
+            for w in [0.0, 0.3, 0.77, 1.0] {
+                let m = t.mixture(w);
+                let g: &[f64; TRIAGE_GRID + 1] = m.g[..].try_into().unwrap();
+                let mut targets: Vec<f64> = (0..20_000).map(|_| (us.next().unwrap() * 60.0 - 50.0).exp()).collect();
+                for &x in g.iter() {
+                    targets.extend([x, x.next_up(), x.next_down()]);
+                }
+                for c in 0..m.guide.start.len() as u64 + 2 {
+                    let edge = f64::from_bits((m.guide.base + c) << GUIDE_SHIFT);
+                    targets.extend([edge, edge.next_down(), edge.next_up()]);
+                }
+                targets.extend([f64::MIN_POSITIVE, 0.0, 1.0, 2.0, f64::INFINITY, f64::NAN]);
+                for target in targets {
+                    let cell = (target.to_bits() >> GUIDE_SHIFT).wrapping_sub(m.guide.base);
+                    guided += usize::from((cell as usize) < m.guide.start.len());
+                    assert_eq!(
+                        m.first_at_or_below(target),
+                        Some(bisect_moments(g, target)),
+                        "{a} {b} {k} {w} {target}"
+                    );
+                }
+                assert!(!m.guide.start.is_empty(), "{a} {b} {k} {w}");
+            }
+        }
+        assert!(guided > 100_000, "{guided}");
+        let mut rising: Vec<f64> = (0..=TRIAGE_GRID).map(|i| 1.0 / (i + 1) as f64).collect();
+        assert!(!TargetGuide::new(&rising).start.is_empty());
+        rising[7] = rising[6].next_up();
+        assert!(TargetGuide::new(&rising).start.is_empty());
+        rising[7] = f64::NAN;
+        assert!(TargetGuide::new(&rising).start.is_empty());
     }
 
     /// `ln_g` gives ln g[i] to the bit whether it computes it (first read) or reads it kept,
