@@ -479,6 +479,12 @@ impl TriageMixture {
     /// adds 3e-8, so ln e moves by at most the slope times that; exp_screen of the
     /// interpolated ln e adds 9.4e-7, and the roundings of the interpolation 1e-9 at most.
     /// A screened ratio up to 0.999 keeps libm's below 1, off the exponent-1 branch.
+    ///
+    /// Inlined (always: its one caller, `recompute_clearance_exponents`, is cold, and LLVM
+    /// declines a plain `#[inline]` there) into the loop over the investigators, which called
+    /// it for each of them: the call, six registers saved and restored and the arguments'
+    /// moves, some 16 instructions of about 190.
+    #[inline(always)]
     pub fn screened_exponent(&mut self, coverage: f64, elasticity: f64, ceiling: f64) -> Option<(f64, f64)> {
         // A coverage of 1 (every unloaded investigator) gives the exponent 1 at once unscreened.
         if !((f64::MIN_POSITIVE..0.999).contains(&coverage) && elasticity.abs() <= 1e6 && ceiling > 0.0) {
