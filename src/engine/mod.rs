@@ -32,9 +32,9 @@ use std::sync::Arc;
 
 use crate::record::Tally;
 use crate::record::trace::{NoTrace, Trace};
-use crate::scenario::{Beta, Scenario};
+use crate::scenario::{Beta, Gravity, Scenario};
 use crate::stages::common::GuidedCdf;
-use crate::stages::investigation::custody_release_chance;
+use crate::stages::investigation::{complaint_chance, custody_release_chance};
 use crate::stages::trial::jurisdiction_by_group;
 use agents::TraitTables;
 use dist::{BetaTable, PoissonWords, TriageTable};
@@ -113,6 +113,12 @@ pub(crate) struct Prepared {
     /// pull for the checks an acquittal faces today (at most that count, which the loader
     /// bounds by 10), and `powi` for every trial cost a call.
     pub acquittal_pull: Vec<f64>,
+    /// The chance that a coerced accused complains of torture, by gravity: during the
+    /// investigation and at trial (`stages::investigation::complaint_chance` of the scenario's
+    /// intercepts): constants of the scenario, and libm's `exp` for every complaint decision
+    /// before.
+    pub complaint_investigation: [f64; 4],
+    pub complaint_trial: [f64; 4],
 }
 
 impl Prepared {
@@ -154,6 +160,10 @@ impl Prepared {
             extra_defendants: PoissonWords::new(s.crime.extra_defendants_mean),
             private_extra_defendants: PoissonWords::new(s.crime.private_extra_defendants_mean),
             acquittal_pull: (0..=s.traits.checks_on_acquittal).map(|k| s.traits.local_pull(k)).collect(),
+            complaint_investigation: Gravity::ALL
+                .map(|g| complaint_chance(&s.behaviour.torture, s.behaviour.torture.complain_investigation_logit, g)),
+            complaint_trial: Gravity::ALL
+                .map(|g| complaint_chance(&s.behaviour.torture, s.behaviour.torture.complain_trial_logit, g)),
             jobless: BelowUnit::new(s.crime.jobless_share),
             juvenile: BelowUnit::new(s.crime.juvenile_share),
             first_offence: BelowUnit::new(s.crime.first_offence_share),

@@ -479,7 +479,8 @@ impl<T: Tracer> World<'_, T> {
         let t = &self.s.behaviour.torture;
         let u = |k: usize| case.u(k);
         let day = self.calendar.day;
-        let (chance, draw) = (complaint_chance(t, t.complain_investigation_logit, case.gravity), u(slot::COMPLAIN));
+        // `complaint_chance` of the scenario's intercept, kept by gravity (`Prepared`).
+        let (chance, draw) = (self.prep.complaint_investigation[case.gravity.index()], u(slot::COMPLAIN));
         let accused = Decider { role: Role::Defendant, uid: None, province: case.province };
         let gravity = case.gravity;
         self.trace.decision(day, case.id, move || {
@@ -720,6 +721,27 @@ mod tests {
         for (entry, words) in s.rules.iter().zip(&model.prep.rule_words) {
             let chance = custody_release_chance(&s.behaviour.procurator, &entry.value);
             assert_eq!(words.custody_release, BelowUnit::new(chance));
+        }
+    }
+
+    /// The complaint chances kept by gravity are `complaint_chance` of each intercept and
+    /// gravity, to the bit (the tiny fixture and the shipped scenario).
+    #[test]
+    fn kept_complaint_chances_are_the_computed_ones() {
+        use super::complaint_chance;
+        use crate::scenario::Gravity;
+        for path in ["tests/fixtures/tiny.toml", "scenarios/kazakhstan.toml"] {
+            let s = crate::scenario::load_path(std::path::Path::new(path)).expect("loads");
+            let model = crate::engine::Model::new(&s);
+            let t = &s.behaviour.torture;
+            for g in Gravity::ALL {
+                let (inv, trial) = (
+                    complaint_chance(t, t.complain_investigation_logit, g),
+                    complaint_chance(t, t.complain_trial_logit, g),
+                );
+                assert_eq!(model.prep.complaint_investigation[g.index()].to_bits(), inv.to_bits(), "{path} {g:?}");
+                assert_eq!(model.prep.complaint_trial[g.index()].to_bits(), trial.to_bits(), "{path} {g:?}");
+            }
         }
     }
 

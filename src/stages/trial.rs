@@ -13,7 +13,7 @@
 use super::appeal::{Appellant, procurator_appeal_chance};
 use super::common::{FORBIDDEN, REFERENCE_WEAKNESS};
 use super::common::{bargain_of_logs, budget_spent, pick_in_word};
-use super::investigation::{complaint_chance, complaint_decision};
+use super::investigation::complaint_decision;
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::{Risk, VerdictKind, VerdictRecord, VerdictRisks, prior_risks};
 use crate::engine::dist::{below_logistic, choose, exp_days_word, log_add_exp, logistic};
@@ -111,7 +111,8 @@ impl<T: Tracer> World<'_, T> {
         let weakness = (1.0 - evidence).clamp(0.0, 1.0);
         if c.coerced {
             let tb = &s.behaviour.torture;
-            let (chance, draw) = (complaint_chance(tb, tb.complain_trial_logit, c.gravity), u(slot::TRIAL_COMPLAINT));
+            // `complaint_chance` of the scenario's intercept, kept by gravity (`Prepared`).
+            let (chance, draw) = (self.prep.complaint_trial[c.gravity.index()], u(slot::TRIAL_COMPLAINT));
             let accused = Decider { role: Role::Defendant, uid: None, province: c.province };
             self.trace.decision(self.calendar.day, c.id, move || {
                 complaint_decision("trial", tb, tb.complain_trial_logit, c.gravity, accused, chance, draw)
