@@ -1258,6 +1258,69 @@ pub fn scaled_pow_at_most(scale: f64, base: f64, exponent: f64, limit: f64) -> b
     cold_scaled_pow_at_most(scale, base, exponent, limit)
 }
 
+/// [`scaled_pow_at_most`]`(scale, unit(word), exponent, limit)` for a scale, exponent and
+/// limit fixed in advance (a rules entry's police custody: are `hours x u^shape` within 48?),
+/// decided for most words by comparing the word with two counts: the words below `certain`
+/// satisfy it, those from `impossible` on do not; the words between take
+/// `scaled_pow_at_most` itself.
+///
+/// Why it is exact: for scale > 0 and 0 < exponent <= 1e6 the true power u^exponent rises
+/// strictly with u, and so with the word. `certain` is a word count c whose last word c - 1
+/// the screen certifies, `scale * hi < limit` with `pow_bounds`' upper bound hi: the true power
+/// there is below hi by far more than libm's error (a few ulps against a relative 1.6e-5), so
+/// for every word below it libm's power, below the true power at c - 1 times 1 + 2^-50, is
+/// below hi, and the rounded product at most `scale * hi`, which is below the limit: the plain
+/// expression holds. Likewise `impossible` is a word whose `scale * lo > limit` (lo the lower
+/// bound): from it on libm's power is above lo and the product above the limit. Any
+/// certified words would do; a bisection finds ones next to where the answer changes (it keeps
+/// a certified word below its low end and one at its high end, whatever the screen says in
+/// between). Outside that domain (or a NaN), no word is certain: every word takes the plain
+/// screen.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PowAtMostWords {
+    scale: f64,
+    exponent: f64,
+    limit: f64,
+    certain: u64,
+    impossible: u64,
+}
+
+impl PowAtMostWords {
+    pub fn new(scale: f64, exponent: f64, limit: f64) -> PowAtMostWords {
+        const WORDS: u64 = 1 << 32;
+        let mut words = PowAtMostWords { scale, exponent, limit, certain: 0, impossible: WORDS };
+        if !(scale > 0.0 && scale.is_finite() && exponent > 0.0 && exponent <= 1e6 && limit.is_finite()) {
+            return words;
+        }
+        let bounds = |w: u64| pow_bounds(unit(w as u32), exponent);
+        // The bisections keep `pred(lo - 1)` (lo > 0) and `!pred(hi)` (hi < 2^32).
+        let bisect = |pred: &dyn Fn(u64) -> bool| {
+            let (mut lo, mut hi) = (0u64, WORDS);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if pred(mid) { lo = mid + 1 } else { hi = mid }
+            }
+            lo
+        };
+        words.certain = bisect(&|w| bounds(w).is_some_and(|(_, hi)| scale * hi < limit));
+        words.impossible = bisect(&|w| !bounds(w).is_some_and(|(lo, _)| scale * lo > limit));
+        words
+    }
+
+    /// `scaled_pow_at_most(scale, unit(word), exponent, limit)`.
+    #[inline]
+    pub fn holds(&self, word: u32) -> bool {
+        let w = word as u64;
+        if w < self.certain {
+            true
+        } else if w >= self.impossible {
+            false
+        } else {
+            scaled_pow_at_most(self.scale, unit(word), self.exponent, self.limit)
+        }
+    }
+}
+
 /// The inverse of `logistic`: the log-odds of a chance (minus infinity at 0; a chance of 1 is
 /// read as 1 - 1e-12, so the log-odds stay finite and can be shifted).
 #[inline]
@@ -1736,6 +1799,49 @@ mod tests {
         assert!(TargetGuide::new(&rising).start.is_empty());
         rising[7] = f64::NAN;
         assert!(TargetGuide::new(&rising).start.is_empty());
+    }
+
+    /// `PowAtMostWords::holds` is the plain `scale * unit(w).powf(exponent) <= limit` for
+    /// the words around both counts and across all words, for the shipped custody (72 and 48
+    /// hours, shape 1.5) and other shapes and scales; outside the screen's domain no word is
+    /// decided by the counts.
+    #[test]
+    fn pow_at_most_words_is_the_plain_comparison() {
+        let cases = [
+            (72.0, 1.5, 48.0),
+            (48.0, 1.5, 48.0),
+            (240.0, 3.0, 48.0),
+            (72.0, 0.25, 48.0),
+            (1e6, 40.0, 48.0),
+            (30.0, 1.0, 48.0),
+            (72.0, 1e-9, 48.0),
+        ];
+        let mut counted = 0u64;
+        for (scale, exponent, limit) in cases {
+            let p = PowAtMostWords::new(scale, exponent, limit);
+            assert!(p.certain <= p.impossible, "{scale} {exponent}");
+            counted += p.certain + ((1u64 << 32) - p.impossible);
+            let mut words: Vec<u64> = (0..1u64 << 32).step_by(4_099).chain([u32::MAX as u64]).collect();
+            for edge in [p.certain, p.impossible] {
+                words.extend(edge.saturating_sub(2_000)..(edge + 2_000).min(1 << 32));
+            }
+            for w in words {
+                let w = w as u32;
+                let plain = scale * unit(w).powf(exponent) <= limit;
+                assert_eq!(p.holds(w), plain, "{scale} {exponent} {limit} word {w}");
+            }
+        }
+        // Nearly every word is decided by the counts.
+        assert!(counted > 7 * ((1u64 << 32) - 1_000_000), "{counted}");
+        for (scale, exponent, limit) in
+            [(0.0, 1.5, 48.0), (72.0, 0.0, 48.0), (72.0, -1.5, 48.0), (f64::NAN, 1.5, 48.0), (72.0, 1.5, f64::NAN)]
+        {
+            let p = PowAtMostWords::new(scale, exponent, limit);
+            assert_eq!((p.certain, p.impossible), (0, 1 << 32), "{scale} {exponent} {limit}");
+            for w in [0, 1, 1 << 31, u32::MAX] {
+                assert_eq!(p.holds(w), scale * unit(w).powf(exponent) <= limit);
+            }
+        }
     }
 
     /// `ln_g` gives ln g[i] to the bit whether it computes it (first read) or reads it kept,

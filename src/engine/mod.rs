@@ -34,10 +34,10 @@ use crate::record::Tally;
 use crate::record::trace::{NoTrace, Trace};
 use crate::scenario::{Beta, Gravity, Scenario};
 use crate::stages::common::GuidedCdf;
-use crate::stages::investigation::{complaint_chance, custody_release_chance};
+use crate::stages::investigation::{SHORT_CUSTODY_HOURS, complaint_chance, custody_release_chance};
 use crate::stages::trial::jurisdiction_by_group;
 use agents::TraitTables;
-use dist::{BetaTable, PoissonWords, TriageTable};
+use dist::{BetaTable, PoissonWords, PowAtMostWords, TriageTable};
 use draws::BelowUnit;
 
 pub use crate::record::{N_TERMINALS, Terminal};
@@ -178,6 +178,11 @@ impl Prepared {
                     jury_compulsory: r.value.jury_compulsory.map(BelowUnit::new),
                     custodial_scope: r.value.noncustodial_scope.map(BelowUnit::not_at_least),
                     custody_release: BelowUnit::new(custody_release_chance(&s.behaviour.procurator, &r.value)),
+                    custody_within_48_hours: PowAtMostWords::new(
+                        r.value.police_custody_hours as f64,
+                        s.behaviour.detention.custody_hours_shape,
+                        SHORT_CUSTODY_HOURS,
+                    ),
                     jury_share: std::array::from_fn(|g| {
                         let (single, group) = jurisdiction_by_group(
                             r.value.jury_jurisdiction[g],
@@ -208,6 +213,10 @@ pub(crate) struct RuleWords {
     /// (`stages::investigation::custody_release_chance`, a logistic of constants): libm's
     /// `exp` for every such suspect before.
     pub custody_release: BelowUnit,
+    /// Whether a suspect's hours in police custody, `police_custody_hours` x u^shape
+    /// (`detention.custody_hours_shape`), are within 48 (`stages::investigation`), for most
+    /// words from two counts (`PowAtMostWords`).
+    pub custody_within_48_hours: PowAtMostWords,
 }
 
 /// What a run produces.

@@ -13,7 +13,7 @@ use super::law::reconciliation_eligibility;
 use crate::engine::agents::ClearInputs;
 use crate::engine::dist::{
     TriageMixture, TriageTable, at_least_pow, at_least_pow_within, below_logistic, below_logistic_of_pow,
-    below_scaled_logistic, exp_days, logistic, logit, scaled_pow_at_most,
+    below_scaled_logistic, exp_days, logistic, logit,
 };
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, World, slot};
@@ -34,7 +34,7 @@ const HONEST_SHARE: f64 = 0.5;
 /// The published `detention.short_custody_share` counts stays in police custody of at most 48
 /// hours: a reporting definition of the source, not a decision (the legal limit is the rule
 /// `police_custody_hours`).
-const SHORT_CUSTODY_HOURS: f64 = 48.0;
+pub(crate) const SHORT_CUSTODY_HOURS: f64 = 48.0;
 
 /// The delay exponent (`days_load_exponent`) at which the stretch is computed as `sqrt`, which
 /// is correctly rounded, rather than `powf(0.5)`, which may differ in the last bit: runs made
@@ -225,13 +225,9 @@ impl<T: Tracer> World<'_, T> {
         let mut in_custody = prep.custody[gravity.index()].holds(word(slot::CUSTODY));
         if in_custody {
             // Hours held: police_custody_hours * u^custody_hours_shape; only whether they are
-            // within 48 is recorded, which `scaled_pow_at_most` tells mostly without the `powf`.
-            let within_48_hours = scaled_pow_at_most(
-                rules.police_custody_hours as f64,
-                u(slot::CUSTODY_HOURS),
-                s.behaviour.detention.custody_hours_shape,
-                SHORT_CUSTODY_HOURS,
-            );
+            // within 48 is recorded, which `scaled_pow_at_most` tells mostly without the `powf`,
+            // and the rules entry's counts of words (`PowAtMostWords`) mostly without either.
+            let within_48_hours = self.rule_words().custody_within_48_hours.holds(word(slot::CUSTODY_HOURS));
             self.record(&case.subject(), Event::HeldInCustody { within_48_hours });
             // The procurator checks the grounds for arrest and releases where they are lacking,
             // less readily while he approves the detention himself (`custody_release_chance`,
