@@ -37,7 +37,7 @@ use crate::stages::common::GuidedCdf;
 use crate::stages::investigation::{SHORT_CUSTODY_HOURS, complaint_chance, custody_release_chance};
 use crate::stages::trial::jurisdiction_by_group;
 use agents::TraitTables;
-use dist::{BetaTable, PoissonWords, PowAtMostWords, TriageTable};
+use dist::{BetaTable, ExpDaysWords, PoissonWords, PowAtMostWords, TriageTable};
 use draws::BelowUnit;
 
 pub use crate::record::{N_TERMINALS, Terminal};
@@ -119,6 +119,9 @@ pub(crate) struct Prepared {
     /// before.
     pub complaint_investigation: [f64; 4],
     pub complaint_trial: [f64; 4],
+    /// The days a case sent to court waits for its trial (`procurator.days_mean` plus
+    /// `trial.days_mean`, `stages::procurator`), for most words from a table.
+    pub days_to_court: ExpDaysWords,
 }
 
 impl Prepared {
@@ -162,6 +165,7 @@ impl Prepared {
             acquittal_pull: (0..=s.traits.checks_on_acquittal).map(|k| s.traits.local_pull(k)).collect(),
             complaint_investigation: Gravity::ALL
                 .map(|g| complaint_chance(&s.behaviour.torture, s.behaviour.torture.complain_investigation_logit, g)),
+            days_to_court: ExpDaysWords::new(s.behaviour.procurator.days_mean + s.behaviour.trial.days_mean),
             complaint_trial: Gravity::ALL
                 .map(|g| complaint_chance(&s.behaviour.torture, s.behaviour.torture.complain_trial_logit, g)),
             jobless: BelowUnit::new(s.crime.jobless_share),
