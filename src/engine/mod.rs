@@ -122,6 +122,10 @@ pub(crate) struct Prepared {
     /// The days a case sent to court waits for its trial (`procurator.days_mean` plus
     /// `trial.days_mean`, `stages::procurator`), for most words from a table.
     pub days_to_court: ExpDaysWords,
+    /// ln `trial.returns_after_ban`, which every trial after the ban on supplementary
+    /// investigation adds to the moved option's utility (`stages::trial`): libm's `ln` of a
+    /// constant of the scenario for each of them before.
+    pub returns_after_ban_ln: f64,
 }
 
 impl Prepared {
@@ -166,6 +170,7 @@ impl Prepared {
             complaint_investigation: Gravity::ALL
                 .map(|g| complaint_chance(&s.behaviour.torture, s.behaviour.torture.complain_investigation_logit, g)),
             days_to_court: ExpDaysWords::new(s.behaviour.procurator.days_mean + s.behaviour.trial.days_mean),
+            returns_after_ban_ln: s.behaviour.trial.returns_after_ban.ln(),
             complaint_trial: Gravity::ALL
                 .map(|g| complaint_chance(&s.behaviour.torture, s.behaviour.torture.complain_trial_logit, g)),
             jobless: BelowUnit::new(s.crime.jobless_share),

@@ -291,7 +291,7 @@ impl<T: Tracer> World<'_, T> {
                 // instead, as far as `returns_after_ban` says (that share of the option's
                 // weight moves to the other return; the rest goes to the other options).
                 utility[Ruling::Return(Return::ToProcurator).index()] =
-                    log_add_exp(b.return_to_procurator_constant, supplementary + b.returns_after_ban.ln());
+                    log_add_exp(b.return_to_procurator_constant, supplementary + self.prep.returns_after_ban_ln);
             }
             let draw = u(slot::TRIAL_DECIDE);
             let choice = choose(&utility, draw);
@@ -647,6 +647,18 @@ pub fn jurisdiction_by_group(share: f64, weight: f64, group_share: f64) -> (f64,
 #[cfg(test)]
 mod tests {
     use super::{Ruling, acquittal_checks, jurisdiction_by_group, poisson_pmfs, verdict_priors};
+
+    /// The kept ln of `returns_after_ban` is libm's ln of the scenario's value, to the bit (the
+    /// tiny fixture and the shipped scenario).
+    #[test]
+    fn kept_returns_after_ban_ln_is_its_ln() {
+        for path in ["tests/fixtures/tiny.toml", "scenarios/kazakhstan.toml"] {
+            let s = crate::scenario::load_path(std::path::Path::new(path)).expect("loads");
+            let model = crate::engine::Model::new(&s);
+            let want = s.behaviour.trial.returns_after_ban.ln();
+            assert_eq!(model.prep.returns_after_ban_ln.to_bits(), want.to_bits(), "{path}");
+        }
+    }
 
     /// The shared walk gives each probability as its own walk does, to the bit: counts in
     /// either order, equal, 0, absent, for small and large means.
