@@ -122,6 +122,8 @@ pub(crate) struct Prepared {
     /// The days a case sent to court waits for its trial (`procurator.days_mean` plus
     /// `trial.days_mean`, `stages::procurator`), for most words from a table.
     pub days_to_court: ExpDaysWords,
+    /// A custodial sentence's term by gravity (`sentencing.term_days`), likewise.
+    pub term_days: [ExpDaysWords; 4],
     /// ln `trial.returns_after_ban`, which every trial after the ban on supplementary
     /// investigation adds to the moved option's utility (`stages::trial`): libm's `ln` of a
     /// constant of the scenario for each of them before.
@@ -170,6 +172,7 @@ impl Prepared {
             complaint_investigation: Gravity::ALL
                 .map(|g| complaint_chance(&s.behaviour.torture, s.behaviour.torture.complain_investigation_logit, g)),
             days_to_court: ExpDaysWords::new(s.behaviour.procurator.days_mean + s.behaviour.trial.days_mean),
+            term_days: s.behaviour.sentencing.term_days.map(ExpDaysWords::new),
             returns_after_ban_ln: s.behaviour.trial.returns_after_ban.ln(),
             complaint_trial: Gravity::ALL
                 .map(|g| complaint_chance(&s.behaviour.torture, s.behaviour.torture.complain_trial_logit, g)),
