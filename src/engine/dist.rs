@@ -1907,15 +1907,30 @@ mod tests {
 
     /// `ExpDaysWords::days` is `exp_days_word` (and the plain libm days) for words across all of
     /// them and next to every cell's edges, for the shipped means (80 days to court, the four
-    /// terms) and others, 0, the
-    /// screen's bounds and means outside it; where the screen alone is certain it gives
+    /// terms, 100 investigation, 60 trial and appeal, 40 private hearing) and others, 0,
+    /// the screen's bounds and means outside it; where the screen alone is certain it gives
     /// `exp_days_word`'s days.
     #[test]
     fn exp_days_words_is_exp_days_word() {
         let plain = |mean: f64, w: u32| ((round_half_away(-mean * unit(w).ln())) as u32).max(1);
-        for mean in
-            [80.0, 300.0, 700.0, 1_059.117204822769, 2_600.0, 0.0, 0.3, 1.0, 20.0, 60.0, 1e6, 1e7, -1.0, f64::NAN]
-        {
+        for mean in [
+            80.0,
+            300.0,
+            700.0,
+            1_059.117204822769,
+            2_600.0,
+            100.0,
+            60.0,
+            40.0,
+            20.0,
+            0.0,
+            0.3,
+            1.0,
+            1e6,
+            1e7,
+            -1.0,
+            f64::NAN,
+        ] {
             let table = ExpDaysWords::new(mean);
             let mut words: Vec<u32> = (0..=u32::MAX).step_by(4_099).chain([u32::MAX]).collect();
             for c in 0..EXP_DAYS_CELLS as u64 {

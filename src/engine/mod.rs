@@ -124,6 +124,13 @@ pub(crate) struct Prepared {
     pub days_to_court: ExpDaysWords,
     /// A custodial sentence's term by gravity (`sentencing.term_days`), likewise.
     pub term_days: [ExpDaysWords; 4],
+    /// The days to an appeal, to a retrial (public and private) and back to the procurator
+    /// after a return (`appeal.days_mean`, `trial.days_mean`, `private.days_mean`,
+    /// `investigation.days_mean`), likewise.
+    pub appeal_days: ExpDaysWords,
+    pub trial_days: ExpDaysWords,
+    pub private_days: ExpDaysWords,
+    pub investigation_days: ExpDaysWords,
     /// ln `trial.returns_after_ban`, which every trial after the ban on supplementary
     /// investigation adds to the moved option's utility (`stages::trial`): libm's `ln` of a
     /// constant of the scenario for each of them before.
@@ -173,6 +180,10 @@ impl Prepared {
                 .map(|g| complaint_chance(&s.behaviour.torture, s.behaviour.torture.complain_investigation_logit, g)),
             days_to_court: ExpDaysWords::new(s.behaviour.procurator.days_mean + s.behaviour.trial.days_mean),
             term_days: s.behaviour.sentencing.term_days.map(ExpDaysWords::new),
+            appeal_days: ExpDaysWords::new(s.behaviour.appeal.days_mean),
+            trial_days: ExpDaysWords::new(s.behaviour.trial.days_mean),
+            private_days: ExpDaysWords::new(s.behaviour.private.days_mean),
+            investigation_days: ExpDaysWords::new(s.behaviour.investigation.days_mean),
             returns_after_ban_ln: s.behaviour.trial.returns_after_ban.ln(),
             complaint_trial: Gravity::ALL
                 .map(|g| complaint_chance(&s.behaviour.torture, s.behaviour.torture.complain_trial_logit, g)),

@@ -16,7 +16,7 @@ use super::common::{bargain_of_logs, budget_spent, pick_in_word};
 use super::investigation::complaint_decision;
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::{Risk, VerdictKind, VerdictRecord, VerdictRisks, prior_risks};
-use crate::engine::dist::{below_logistic, choose, exp_days_word, log_add_exp, logistic};
+use crate::engine::dist::{below_logistic, choose, log_add_exp, logistic};
 use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
 use crate::record::event::{Exit, Grounds, Queue, Return, Torture};
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
@@ -456,10 +456,8 @@ impl<T: Tracer> World<'_, T> {
                 });
                 if draw < chance {
                     self.revisit(index);
-                    let days = exp_days_word(
-                        s.behaviour.investigation.days_mean,
-                        self.cases[index].word(slot::INVESTIGATION_DAYS),
-                    );
+                    // `exp_days_word(investigation.days_mean, word)`, mostly from a table.
+                    let days = self.prep.investigation_days.days(self.cases[index].word(slot::INVESTIGATION_DAYS));
                     self.calendar.schedule(index, Stage::ProcuratorReview, days);
                 } else {
                     self.leave_detention(index, Exit::Closure);
