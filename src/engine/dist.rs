@@ -325,11 +325,62 @@ pub struct TriageMixture {
     ln_g: Vec<f64>,
     /// A bound on the slope of ln e against ln(target) (`screened_exponent`); infinite: none.
     slope: f64,
+    /// Where `screened_exponent`'s search starts, by the target's cell (`TargetGuide`).
+    guide: TargetGuide,
+}
+
+/// Bits of a positive double below which a [`TargetGuide`] cell does not look: 2^6 cells per
+/// binade (the shipped moments span some 24 binades over the 513 grid points, about 21 points
+/// a binade: a third of a point a cell).
+const GUIDE_SHIFT: u32 = 52 - 6;
+/// The most cells a guide takes (moments spanning up to 256 binades); beyond, no guide.
+const GUIDE_MAX_CELLS: u64 = 1 << 14;
+
+/// A guide table (the cutpoint method) for the first grid point at or below a target, the
+/// index `screened_exponent` interpolates from. Positive doubles order as their bits, so the
+/// bits above `GUIDE_SHIFT` cut them into cells of consecutive values; cell `c` (bits
+/// `base + c`) holds the count of moments above its largest value. For a target in the cell
+/// (at most that value) at least as many moments are above it, and the moments do not rise
+/// (checked when built), so the moments above a target are a leading run of the grid: the
+/// scan up from the cell's count while the moment is above the target stops where the
+/// bisection does. Targets outside the cells of [g[last], g[0]] take the bisection. No cells:
+/// no guide (moments that rise, are NaN or not normal, or span too many binades).
+struct TargetGuide {
+    base: u64,
+    start: Vec<u16>,
+}
+
+impl TargetGuide {
+    fn new(g: &[f64]) -> TargetGuide {
+        let none = TargetGuide { base: 0, start: Vec::new() };
+        let (first, last) = (g[0], g[g.len() - 1]);
+        let falls = g.windows(2).all(|w| w[0] >= w[1]);
+        if !(falls && last >= f64::MIN_POSITIVE && first.is_finite()) {
+            return none;
+        }
+        let (base, top) = (last.to_bits() >> GUIDE_SHIFT, first.to_bits() >> GUIDE_SHIFT);
+        if top - base >= GUIDE_MAX_CELLS {
+            return none;
+        }
+        // Cells in rising order, their counts falling: one pass down the grid (no moment is
+        // NaN here: a NaN fails `falls`, so `<=` is "not above").
+        let mut above = g.len();
+        let start = (base..=top)
+            .map(|cell| {
+                let largest = f64::from_bits(((cell + 1) << GUIDE_SHIFT) - 1);
+                while above > 0 && g[above - 1] <= largest {
+                    above -= 1;
+                }
+                above as u16
+            })
+            .collect();
+        TargetGuide { base, start }
+    }
 }
 
 impl TriageTable {
     pub fn mixture(&self, w_all: f64) -> TriageMixture {
-        let g = self.all.iter().zip(&self.selected).map(|(a, s)| w_all * a + (1.0 - w_all) * s).collect();
+        let g: Vec<f64> = self.all.iter().zip(&self.selected).map(|(a, s)| w_all * a + (1.0 - w_all) * s).collect();
         // The steepest segment of e against the moments, for `screened_exponent`: on the
         // segment from grid point i - 1 to i, ln e moves by `step` while ln g moves by
         // ln(g[i-1] / g[i]) >= (g[i-1] - g[i]) / g[i-1] (ln y <= y - 1), so step x
@@ -344,7 +395,8 @@ impl TriageTable {
         } else {
             f64::INFINITY
         };
-        TriageMixture { w_all, g, ln_g: vec![f64::NAN; TRIAGE_GRID + 1], slope }
+        let guide = TargetGuide::new(&g);
+        TriageMixture { w_all, g, ln_g: vec![f64::NAN; TRIAGE_GRID + 1], slope, guide }
     }
 }
 
@@ -376,11 +428,40 @@ impl TriageMixture {
         ((lo as f64 - 1.0 + f) * step).exp()
     }
 
+    /// ln g[i], computed when first needed. Inlined, with the computation out of line: the
+    /// logarithm is mostly known (two reads an exponent, some 1.2 M a national run, of which a
+    /// few thousand compute it), and as a call every read paid its prologue and epilogue.
+    #[inline]
     fn ln_g(&mut self, i: usize) -> f64 {
-        if self.ln_g[i].is_nan() {
-            self.ln_g[i] = self.g[i].ln();
-        }
+        let known = self.ln_g[i];
+        if known.is_nan() { self.fill_ln_g(i) } else { known }
+    }
+
+    /// Computes ln g[i] and keeps it: the value `ln_g` reads from then on (NaN again for a
+    /// NaN or negative moment, computed again the next time, as before).
+    #[cold]
+    #[inline(never)]
+    fn fill_ln_g(&mut self, i: usize) -> f64 {
+        self.ln_g[i] = self.g[i].ln();
         self.ln_g[i]
+    }
+
+    /// The count of leading moments above `target` (the first grid point at or below it), for
+    /// `screened_exponent`: from the target's cell of the guide and a scan (about one step),
+    /// where the guide has it; otherwise `bisect_moments`. The same index either way (see
+    /// `TargetGuide`). `None`: not a full grid.
+    #[inline]
+    fn first_at_or_below(&self, target: f64) -> Option<usize> {
+        let g: &[f64; TRIAGE_GRID + 1] = self.g[..].try_into().ok()?;
+        let cell = (target.to_bits() >> GUIDE_SHIFT).wrapping_sub(self.guide.base);
+        let Some(&start) = self.guide.start.get(cell as usize) else {
+            return Some(bisect_moments(g, target));
+        };
+        let mut lo = start as usize;
+        while lo <= TRIAGE_GRID && g[lo] > target {
+            lo += 1;
+        }
+        Some(lo)
     }
 
     /// `self.exponent(coverage.powf(elasticity).min(ceiling))` screened: `(e, slack)` with that
@@ -398,6 +479,12 @@ impl TriageMixture {
     /// adds 3e-8, so ln e moves by at most the slope times that; exp_screen of the
     /// interpolated ln e adds 9.4e-7, and the roundings of the interpolation 1e-9 at most.
     /// A screened ratio up to 0.999 keeps libm's below 1, off the exponent-1 branch.
+    ///
+    /// Inlined (always: its one caller, `recompute_clearance_exponents`, is cold, and LLVM
+    /// declines a plain `#[inline]` there) into the loop over the investigators, which called
+    /// it for each of them: the call, six registers saved and restored and the arguments'
+    /// moves, some 16 instructions of about 190.
+    #[inline(always)]
     pub fn screened_exponent(&mut self, coverage: f64, elasticity: f64, ceiling: f64) -> Option<(f64, f64)> {
         // A coverage of 1 (every unloaded investigator) gives the exponent 1 at once unscreened.
         if !((f64::MIN_POSITIVE..0.999).contains(&coverage) && elasticity.abs() <= 1e6 && ceiling > 0.0) {
@@ -416,19 +503,10 @@ impl TriageMixture {
         if !(ratio <= 0.999 && target >= f64::MIN_POSITIVE && target.is_finite()) {
             return None;
         }
-        // The first grid point at or below the target, as `exponent`'s bisection finds it, in
-        // ten halvings of fixed size (the moments fall strictly here: `slope` is finite): every
-        // index below `lo` holds a moment above the target. Any segment holding the target
-        // would do for the bound, and this is that one.
-        let g: &[f64; TRIAGE_GRID + 1] = self.g[..].try_into().ok()?;
-        let mut lo = 0;
-        let mut half = (TRIAGE_GRID + 1).next_power_of_two() / 2;
-        while half > 0 {
-            if lo + half <= TRIAGE_GRID + 1 && g[lo + half - 1] > target {
-                lo += half;
-            }
-            half /= 2;
-        }
+        // The first grid point at or below the target, as `exponent`'s bisection finds it:
+        // every index below `lo` holds a moment above the target. Any segment holding the
+        // target would do for the bound, and this is that one.
+        let lo = self.first_at_or_below(target)?;
         if lo > TRIAGE_GRID {
             return Some((TRIAGE_MAX_LN_E.exp(), slack));
         }
@@ -444,6 +522,21 @@ impl TriageMixture {
         }
         Some((exp_screen(ln_e), slack))
     }
+}
+
+/// The count of leading moments above `target` in ten halvings of fixed size (the moments do
+/// not rise where `screened_exponent` searches: `slope` is finite), as `exponent`'s bisection
+/// finds it; the guide's fallback.
+fn bisect_moments(g: &[f64; TRIAGE_GRID + 1], target: f64) -> usize {
+    let mut lo = 0;
+    let mut half = (TRIAGE_GRID + 1).next_power_of_two() / 2;
+    while half > 0 {
+        if lo + half <= TRIAGE_GRID + 1 && g[lo + half - 1] > target {
+            lo += half;
+        }
+        half /= 2;
+    }
+    lo
 }
 
 /// Regularized incomplete beta function I_x(a, b), by Lentz's continued fraction;
@@ -801,6 +894,67 @@ pub fn exp_days_word(mean: f64, word: u32) -> u32 {
     let whole = t - ROUND_MAGIC;
     let margin = mean * 2e-7 + y * 4e-15;
     if 0.5 - (y - whole).abs() > margin { (t.to_bits() as u32).max(1) } else { exp_days_exact(mean, u) }
+}
+
+/// `exp_days_word`'s screen alone, the same arithmetic: the days where it is certain of them,
+/// `None` where `exp_days_word` takes libm's `ln`.
+fn exp_days_word_screened(mean: f64, word: u32) -> Option<u32> {
+    if !(0.0..=1e6).contains(&mean) {
+        return None;
+    }
+    let y = -mean * ln_screen(unit(word));
+    let t = y + ROUND_MAGIC;
+    let whole = t - ROUND_MAGIC;
+    let margin = mean * 2e-7 + y * 4e-15;
+    (0.5 - (y - whole).abs() > margin).then_some((t.to_bits() as u32).max(1))
+}
+
+/// Cells of [`ExpDaysWords`]: by the words' top 12 bits.
+const EXP_DAYS_CELL_SHIFT: u32 = 32 - 12;
+const EXP_DAYS_CELLS: usize = 1 << (32 - EXP_DAYS_CELL_SHIFT);
+
+/// [`exp_days_word`] for a mean fixed in advance (a procurator's days to court), for most words
+/// from a table: the words are cut by their top 12 bits into 4,096 cells of consecutive words,
+/// and a cell holds the days of all its words where the screen is certain of the same days at
+/// its first and at its last word (0 otherwise: its words take `exp_days_word`). For the
+/// shipped mean of 80 days some nine cells in ten hold their days.
+///
+/// Why it is exact: the days are max(1, the whole number nearest -mean ln u), u = unit(word).
+/// The true -mean ln u falls with the word, so in a cell it lies between its values at the two
+/// ends. Where the screen is certain at a word, the true value is more than mean x 1.7e-7 from
+/// a half day (its margin less its error); so at both ends it lies within the same whole
+/// number's interval (or, for days of 1, in those of 0 and 1, which both give 1), clear of
+/// their edges by far more than libm's error in -mean ln u (a few ulps of it), and so does
+/// every word between: libm's value rounds to the same whole number for all of them, which
+/// is what `exp_days_word` returns.
+pub struct ExpDaysWords {
+    mean: f64,
+    cells: Box<[u32; EXP_DAYS_CELLS]>,
+}
+
+impl ExpDaysWords {
+    pub fn new(mean: f64) -> ExpDaysWords {
+        let mut cells = Box::new([0u32; EXP_DAYS_CELLS]);
+        for (c, cell) in cells.iter_mut().enumerate() {
+            let first = (c << EXP_DAYS_CELL_SHIFT) as u32;
+            let last = first | ((1 << EXP_DAYS_CELL_SHIFT) - 1);
+            if let (Some(a), Some(b)) = (exp_days_word_screened(mean, first), exp_days_word_screened(mean, last))
+                && a == b
+            {
+                *cell = a;
+            }
+        }
+        ExpDaysWords { mean, cells }
+    }
+
+    /// `exp_days_word(mean, word)`.
+    #[inline]
+    pub fn days(&self, word: u32) -> u32 {
+        match self.cells[(word >> EXP_DAYS_CELL_SHIFT) as usize] {
+            0 => exp_days_word(self.mean, word),
+            days => days,
+        }
+    }
 }
 
 /// `exp_days` with libm's `ln`: out of line, so that it is not evaluated before the screen.
@@ -1163,6 +1317,69 @@ pub fn scaled_pow_at_most(scale: f64, base: f64, exponent: f64, limit: f64) -> b
         }
     }
     cold_scaled_pow_at_most(scale, base, exponent, limit)
+}
+
+/// [`scaled_pow_at_most`]`(scale, unit(word), exponent, limit)` for a scale, exponent and
+/// limit fixed in advance (a rules entry's police custody: are `hours x u^shape` within 48?),
+/// decided for most words by comparing the word with two counts: the words below `certain`
+/// satisfy it, those from `impossible` on do not; the words between take
+/// `scaled_pow_at_most` itself.
+///
+/// Why it is exact: for scale > 0 and 0 < exponent <= 1e6 the true power u^exponent rises
+/// strictly with u, and so with the word. `certain` is a word count c whose last word c - 1
+/// the screen certifies, `scale * hi < limit` with `pow_bounds`' upper bound hi: the true power
+/// there is below hi by far more than libm's error (a few ulps against a relative 1.6e-5), so
+/// for every word below it libm's power, below the true power at c - 1 times 1 + 2^-50, is
+/// below hi, and the rounded product at most `scale * hi`, which is below the limit: the plain
+/// expression holds. Likewise `impossible` is a word whose `scale * lo > limit` (lo the lower
+/// bound): from it on libm's power is above lo and the product above the limit. Any
+/// certified words would do; a bisection finds ones next to where the answer changes (it keeps
+/// a certified word below its low end and one at its high end, whatever the screen says in
+/// between). Outside that domain (or a NaN), no word is certain: every word takes the plain
+/// screen.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PowAtMostWords {
+    scale: f64,
+    exponent: f64,
+    limit: f64,
+    certain: u64,
+    impossible: u64,
+}
+
+impl PowAtMostWords {
+    pub fn new(scale: f64, exponent: f64, limit: f64) -> PowAtMostWords {
+        const WORDS: u64 = 1 << 32;
+        let mut words = PowAtMostWords { scale, exponent, limit, certain: 0, impossible: WORDS };
+        if !(scale > 0.0 && scale.is_finite() && exponent > 0.0 && exponent <= 1e6 && limit.is_finite()) {
+            return words;
+        }
+        let bounds = |w: u64| pow_bounds(unit(w as u32), exponent);
+        // The bisections keep `pred(lo - 1)` (lo > 0) and `!pred(hi)` (hi < 2^32).
+        let bisect = |pred: &dyn Fn(u64) -> bool| {
+            let (mut lo, mut hi) = (0u64, WORDS);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if pred(mid) { lo = mid + 1 } else { hi = mid }
+            }
+            lo
+        };
+        words.certain = bisect(&|w| bounds(w).is_some_and(|(_, hi)| scale * hi < limit));
+        words.impossible = bisect(&|w| !bounds(w).is_some_and(|(lo, _)| scale * lo > limit));
+        words
+    }
+
+    /// `scaled_pow_at_most(scale, unit(word), exponent, limit)`.
+    #[inline]
+    pub fn holds(&self, word: u32) -> bool {
+        let w = word as u64;
+        if w < self.certain {
+            true
+        } else if w >= self.impossible {
+            false
+        } else {
+            scaled_pow_at_most(self.scale, unit(word), self.exponent, self.limit)
+        }
+    }
 }
 
 /// The inverse of `logistic`: the log-odds of a chance (minus infinity at 0; a chance of 1 is
@@ -1600,6 +1817,156 @@ mod tests {
         }
         let m = t.mixture(0.0);
         assert!(m.is_for(0.0) && !m.is_for(-0.0) && !m.is_for(1e-300) && !m.is_for(f64::NAN));
+    }
+
+    /// The guided search finds the index the fixed bisection finds, for targets across and
+    /// beyond the moments, at and next to every moment, at the guide's cell edges, for several
+    /// tables and weights (the shipped scenario's among them); the guide is built where the
+    /// moments allow one and not where they rise.
+    #[test]
+    fn guided_search_is_the_bisection() {
+        let mut us = uniforms(21);
+        let mut guided = 0;
+        for (a, b, k) in [(2.0, 1.6, 1.3382682586182733), (0.7, 3.0, 0.4), (5.0, 0.8, 2.5), (1.0, 1.0, 0.0)] {
+            let t = TriageTable::new(Beta { a, b }, k);
+            for w in [0.0, 0.3, 0.77, 1.0] {
+                let m = t.mixture(w);
+                let g: &[f64; TRIAGE_GRID + 1] = m.g[..].try_into().unwrap();
+                let mut targets: Vec<f64> = (0..20_000).map(|_| (us.next().unwrap() * 60.0 - 50.0).exp()).collect();
+                for &x in g.iter() {
+                    targets.extend([x, x.next_up(), x.next_down()]);
+                }
+                for c in 0..m.guide.start.len() as u64 + 2 {
+                    let edge = f64::from_bits((m.guide.base + c) << GUIDE_SHIFT);
+                    targets.extend([edge, edge.next_down(), edge.next_up()]);
+                }
+                targets.extend([f64::MIN_POSITIVE, 0.0, 1.0, 2.0, f64::INFINITY, f64::NAN]);
+                for target in targets {
+                    let cell = (target.to_bits() >> GUIDE_SHIFT).wrapping_sub(m.guide.base);
+                    guided += usize::from((cell as usize) < m.guide.start.len());
+                    assert_eq!(
+                        m.first_at_or_below(target),
+                        Some(bisect_moments(g, target)),
+                        "{a} {b} {k} {w} {target}"
+                    );
+                }
+                assert!(!m.guide.start.is_empty(), "{a} {b} {k} {w}");
+            }
+        }
+        assert!(guided > 100_000, "{guided}");
+        let mut rising: Vec<f64> = (0..=TRIAGE_GRID).map(|i| 1.0 / (i + 1) as f64).collect();
+        assert!(!TargetGuide::new(&rising).start.is_empty());
+        rising[7] = rising[6].next_up();
+        assert!(TargetGuide::new(&rising).start.is_empty());
+        rising[7] = f64::NAN;
+        assert!(TargetGuide::new(&rising).start.is_empty());
+    }
+
+    /// `PowAtMostWords::holds` is the plain `scale * unit(w).powf(exponent) <= limit` for
+    /// the words around both counts and across all words, for the shipped custody (72 and 48
+    /// hours, shape 1.5) and other shapes and scales; outside the screen's domain no word is
+    /// decided by the counts.
+    #[test]
+    fn pow_at_most_words_is_the_plain_comparison() {
+        let cases = [
+            (72.0, 1.5, 48.0),
+            (48.0, 1.5, 48.0),
+            (240.0, 3.0, 48.0),
+            (72.0, 0.25, 48.0),
+            (1e6, 40.0, 48.0),
+            (30.0, 1.0, 48.0),
+            (72.0, 1e-9, 48.0),
+        ];
+        let mut counted = 0u64;
+        for (scale, exponent, limit) in cases {
+            let p = PowAtMostWords::new(scale, exponent, limit);
+            assert!(p.certain <= p.impossible, "{scale} {exponent}");
+            counted += p.certain + ((1u64 << 32) - p.impossible);
+            let mut words: Vec<u64> = (0..1u64 << 32).step_by(4_099).chain([u32::MAX as u64]).collect();
+            for edge in [p.certain, p.impossible] {
+                words.extend(edge.saturating_sub(2_000)..(edge + 2_000).min(1 << 32));
+            }
+            for w in words {
+                let w = w as u32;
+                let plain = scale * unit(w).powf(exponent) <= limit;
+                assert_eq!(p.holds(w), plain, "{scale} {exponent} {limit} word {w}");
+            }
+        }
+        // Nearly every word is decided by the counts.
+        assert!(counted > 7 * ((1u64 << 32) - 1_000_000), "{counted}");
+        for (scale, exponent, limit) in
+            [(0.0, 1.5, 48.0), (72.0, 0.0, 48.0), (72.0, -1.5, 48.0), (f64::NAN, 1.5, 48.0), (72.0, 1.5, f64::NAN)]
+        {
+            let p = PowAtMostWords::new(scale, exponent, limit);
+            assert_eq!((p.certain, p.impossible), (0, 1 << 32), "{scale} {exponent} {limit}");
+            for w in [0, 1, 1 << 31, u32::MAX] {
+                assert_eq!(p.holds(w), scale * unit(w).powf(exponent) <= limit);
+            }
+        }
+    }
+
+    /// `ExpDaysWords::days` is `exp_days_word` (and the plain libm days) for words across all of
+    /// them and next to every cell's edges, for the shipped means (80 days to court, the four
+    /// terms, 100 investigation, 60 trial and appeal, 40 private hearing) and others, 0,
+    /// the screen's bounds and means outside it; where the screen alone is certain it gives
+    /// `exp_days_word`'s days.
+    #[test]
+    fn exp_days_words_is_exp_days_word() {
+        let plain = |mean: f64, w: u32| ((round_half_away(-mean * unit(w).ln())) as u32).max(1);
+        for mean in [
+            80.0,
+            300.0,
+            700.0,
+            1_059.117204822769,
+            2_600.0,
+            100.0,
+            60.0,
+            40.0,
+            20.0,
+            0.0,
+            0.3,
+            1.0,
+            1e6,
+            1e7,
+            -1.0,
+            f64::NAN,
+        ] {
+            let table = ExpDaysWords::new(mean);
+            let mut words: Vec<u32> = (0..=u32::MAX).step_by(4_099).chain([u32::MAX]).collect();
+            for c in 0..EXP_DAYS_CELLS as u64 {
+                let edge = c << EXP_DAYS_CELL_SHIFT;
+                words.extend((edge.saturating_sub(16)..edge + 16).map(|w| w as u32));
+            }
+            let mut from_table = 0;
+            for w in words {
+                let want = exp_days_word(mean, w);
+                assert_eq!(table.days(w), want, "mean {mean} word {w}");
+                assert_eq!(want, plain(mean, w), "mean {mean} word {w}");
+                if let Some(days) = exp_days_word_screened(mean, w) {
+                    assert_eq!(days, want, "mean {mean} word {w}");
+                }
+                from_table += usize::from(table.cells[(w >> EXP_DAYS_CELL_SHIFT) as usize] != 0);
+            }
+            if mean == 80.0 {
+                assert!(from_table > 900_000, "{from_table}");
+            }
+        }
+    }
+
+    /// `ln_g` gives ln g[i] to the bit whether it computes it (first read) or reads it kept,
+    /// NaN logarithms (moments below 0 at a weight past 1) included.
+    #[test]
+    fn ln_g_is_the_moments_logarithm_first_and_kept() {
+        let t = TriageTable::new(Beta { a: 2.0, b: 1.6 }, 0.6187833058457978);
+        for w in [0.0, 0.3, 1.0, 40.0] {
+            let mut m = t.mixture(w);
+            for i in [0, 1, 7, 256, 511, TRIAGE_GRID, 7, 0, TRIAGE_GRID] {
+                let want = m.g[i].ln();
+                assert_eq!(m.ln_g(i).to_bits(), want.to_bits(), "w {w} i {i}");
+                assert_eq!(m.ln_g(i).to_bits(), want.to_bits(), "w {w} i {i}, kept");
+            }
+        }
+        assert!(t.mixture(40.0).g.iter().any(|g| g.ln().is_nan()));
     }
 
     #[test]

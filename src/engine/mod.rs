@@ -34,11 +34,12 @@ use rayon::prelude::*;
 
 use crate::record::Tally;
 use crate::record::trace::{NoTrace, Trace};
-use crate::scenario::{Beta, Scenario};
+use crate::scenario::{Beta, Gravity, Scenario};
 use crate::stages::common::GuidedCdf;
+use crate::stages::investigation::{SHORT_CUSTODY_HOURS, complaint_chance, custody_release_chance};
 use crate::stages::trial::jurisdiction_by_group;
 use agents::TraitTables;
-use dist::{BetaTable, PoissonWords, TriageTable};
+use dist::{BetaTable, ExpDaysWords, PoissonWords, PowAtMostWords, TriageTable};
 use draws::BelowUnit;
 
 pub use crate::record::{N_TERMINALS, Terminal};
@@ -114,6 +115,28 @@ pub(crate) struct Prepared {
     /// pull for the checks an acquittal faces today (at most that count, which the loader
     /// bounds by 10), and `powi` for every trial cost a call.
     pub acquittal_pull: Vec<f64>,
+    /// The chance that a coerced accused complains of torture, by gravity: during the
+    /// investigation and at trial (`stages::investigation::complaint_chance` of the scenario's
+    /// intercepts): constants of the scenario, and libm's `exp` for every complaint decision
+    /// before.
+    pub complaint_investigation: [f64; 4],
+    pub complaint_trial: [f64; 4],
+    /// The days a case sent to court waits for its trial (`procurator.days_mean` plus
+    /// `trial.days_mean`, `stages::procurator`), for most words from a table.
+    pub days_to_court: ExpDaysWords,
+    /// A custodial sentence's term by gravity (`sentencing.term_days`), likewise.
+    pub term_days: [ExpDaysWords; 4],
+    /// The days to an appeal, to a retrial (public and private) and back to the procurator
+    /// after a return (`appeal.days_mean`, `trial.days_mean`, `private.days_mean`,
+    /// `investigation.days_mean`), likewise.
+    pub appeal_days: ExpDaysWords,
+    pub trial_days: ExpDaysWords,
+    pub private_days: ExpDaysWords,
+    pub investigation_days: ExpDaysWords,
+    /// ln `trial.returns_after_ban`, which every trial after the ban on supplementary
+    /// investigation adds to the moved option's utility (`stages::trial`): libm's `ln` of a
+    /// constant of the scenario for each of them before.
+    pub returns_after_ban_ln: f64,
 }
 
 impl Prepared {
@@ -165,6 +188,17 @@ impl Prepared {
             extra_defendants: PoissonWords::new(s.crime.extra_defendants_mean),
             private_extra_defendants: PoissonWords::new(s.crime.private_extra_defendants_mean),
             acquittal_pull: (0..=s.traits.checks_on_acquittal).map(|k| s.traits.local_pull(k)).collect(),
+            complaint_investigation: Gravity::ALL
+                .map(|g| complaint_chance(&s.behaviour.torture, s.behaviour.torture.complain_investigation_logit, g)),
+            days_to_court: ExpDaysWords::new(s.behaviour.procurator.days_mean + s.behaviour.trial.days_mean),
+            term_days: s.behaviour.sentencing.term_days.map(ExpDaysWords::new),
+            appeal_days: ExpDaysWords::new(s.behaviour.appeal.days_mean),
+            trial_days: ExpDaysWords::new(s.behaviour.trial.days_mean),
+            private_days: ExpDaysWords::new(s.behaviour.private.days_mean),
+            investigation_days: ExpDaysWords::new(s.behaviour.investigation.days_mean),
+            returns_after_ban_ln: s.behaviour.trial.returns_after_ban.ln(),
+            complaint_trial: Gravity::ALL
+                .map(|g| complaint_chance(&s.behaviour.torture, s.behaviour.torture.complain_trial_logit, g)),
             jobless: BelowUnit::new(s.crime.jobless_share),
             juvenile: BelowUnit::new(s.crime.juvenile_share),
             first_offence: BelowUnit::new(s.crime.first_offence_share),
@@ -178,6 +212,12 @@ impl Prepared {
                     mandatory_detention: r.value.mandatory_detention.map(BelowUnit::new),
                     jury_compulsory: r.value.jury_compulsory.map(BelowUnit::new),
                     custodial_scope: r.value.noncustodial_scope.map(BelowUnit::not_at_least),
+                    custody_release: BelowUnit::new(custody_release_chance(&s.behaviour.procurator, &r.value)),
+                    custody_within_48_hours: PowAtMostWords::new(
+                        r.value.police_custody_hours as f64,
+                        s.behaviour.detention.custody_hours_shape,
+                        SHORT_CUSTODY_HOURS,
+                    ),
                     jury_share: std::array::from_fn(|g| {
                         let (single, group) = jurisdiction_by_group(
                             r.value.jury_jurisdiction[g],
@@ -204,6 +244,14 @@ pub(crate) struct RuleWords {
     /// group weight and the share of group charges, 1 - exp(-extra_defendants_mean)), by
     /// gravity: [single, group].
     pub jury_share: [[BelowUnit; 2]; 4],
+    /// The procurator's release from police custody where grounds are lacking
+    /// (`stages::investigation::custody_release_chance`, a logistic of constants): libm's
+    /// `exp` for every such suspect before.
+    pub custody_release: BelowUnit,
+    /// Whether a suspect's hours in police custody, `police_custody_hours` x u^shape
+    /// (`detention.custody_hours_shape`), are within 48 (`stages::investigation`), for most
+    /// words from two counts (`PowAtMostWords`).
+    pub custody_within_48_hours: PowAtMostWords,
 }
 
 /// What a run produces.

@@ -272,6 +272,13 @@ impl<'s, T: Tracer> World<'s, T> {
     }
 
     /// Today's appointments, in the order they were made.
+    ///
+    /// Inlined into the day loop, as are the stages' `sentence`, `appeal_or_end` and
+    /// `career_costs` (`#[inline(always)]` there too): LLVM chose this on its own, and changes
+    /// elsewhere (a smaller `choose`, one `powf` more in a learning step) tipped its budget so
+    /// that all four went out of line, some 45 M instructions more a national run. Pinned, the
+    /// build is the one LLVM chose, whatever such changes do to its estimates.
+    #[inline(always)]
     fn run_appointments(&mut self) {
         let today = self.calendar.take_today();
         for a in today.iter() {

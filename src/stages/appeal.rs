@@ -8,7 +8,7 @@
 use super::common::REFERENCE_WEAKNESS;
 use super::common::{budget_spent, pick_in_word};
 use crate::engine::agents::VerdictKind;
-use crate::engine::dist::{below_logistic, exp_days_word, logistic, logit, poisson};
+use crate::engine::dist::{below_logistic, logistic, logit, poisson};
 use crate::engine::draws::{Source, unit};
 use crate::engine::{Stage, Verdict, World, slot};
 use crate::record::event::{AppealOutcome, Queue};
@@ -30,8 +30,9 @@ pub(crate) enum Appellant {
 impl<T: Tracer> World<'_, T> {
     /// A verdict was given: the party who lost appeals with chance `chance`, and the case goes
     /// to the appellate court carrying the verdict; otherwise the case ends with it.
+    // Inlined into the day loop with `World::run_appointments` (see there why pinned).
+    #[inline(always)]
     pub(crate) fn appeal_or_end(&mut self, index: u32, verdict: Verdict, by: Appellant, chance: f64) {
-        let days_mean = self.s.behaviour.appeal.days_mean;
         let c = &mut self.cases[index];
         c.verdict = verdict;
         let draw = c.u(slot::APPEAL_FILE);
@@ -52,7 +53,8 @@ impl<T: Tracer> World<'_, T> {
                 let public = self.cases[index].source != Source::PrivateComplaint;
                 self.agents.judges[j].record.appealed(VerdictKind::of(public, verdict));
             }
-            let days = exp_days_word(days_mean, self.cases[index].word(slot::APPEAL_DAYS));
+            // `exp_days_word(appeal.days_mean, word)`, mostly from a table.
+            let days = self.prep.appeal_days.days(self.cases[index].word(slot::APPEAL_DAYS));
             self.calendar.schedule(index, Stage::Appeal, days);
         } else {
             let how = match verdict {
@@ -184,12 +186,10 @@ impl<T: Tracer> World<'_, T> {
         // Sent back for a new trial.
         self.revisit(index);
         let c = &self.cases[index];
-        let (stage, mean_days) = if public {
-            (Stage::Trial, s.behaviour.trial.days_mean)
-        } else {
-            (Stage::PrivateTrial, s.behaviour.private.days_mean)
-        };
-        let days = exp_days_word(mean_days, c.word(slot::TRIAL_DAYS));
+        // `exp_days_word` of the trial's mean days (public or private), mostly from a table.
+        let (stage, mean_days) =
+            if public { (Stage::Trial, &self.prep.trial_days) } else { (Stage::PrivateTrial, &self.prep.private_days) };
+        let days = mean_days.days(c.word(slot::TRIAL_DAYS));
         self.calendar.schedule(index, stage, days);
     }
 

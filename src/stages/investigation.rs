@@ -13,7 +13,7 @@ use super::law::reconciliation_eligibility;
 use crate::engine::agents::ClearInputs;
 use crate::engine::dist::{
     TriageMixture, TriageTable, at_least_pow, at_least_pow_within, below_logistic, below_logistic_of_pow,
-    below_scaled_logistic, exp_days, logistic, logit, scaled_pow_at_most,
+    below_scaled_logistic, exp_days, logistic, logit,
 };
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, World, slot};
@@ -21,7 +21,9 @@ use crate::record::event::Torture;
 use crate::record::recorder::counts_case;
 use crate::record::trace::{CaseFacts, Decider, Decision, Role, Term, Tracer, case_details, case_facts};
 use crate::record::{Event, Subject, Terminal};
-use crate::scenario::{DAYS_PER_YEAR, DetentionApprover, Eligibility, Gravity, TortureBehaviour};
+use crate::scenario::{
+    DAYS_PER_YEAR, DetentionApprover, Eligibility, Gravity, ProcuratorBehaviour, Rules, TortureBehaviour,
+};
 
 /// What a trait adds to its base: an investigator of no diligence still works, and one of no
 /// venality still leans on a victim, at half the reference (a trait of 0.5, the middle of its
@@ -32,7 +34,7 @@ const HONEST_SHARE: f64 = 0.5;
 /// The published `detention.short_custody_share` counts stays in police custody of at most 48
 /// hours: a reporting definition of the source, not a decision (the legal limit is the rule
 /// `police_custody_hours`).
-const SHORT_CUSTODY_HOURS: f64 = 48.0;
+pub(crate) const SHORT_CUSTODY_HOURS: f64 = 48.0;
 
 /// The delay exponent (`days_load_exponent`) at which the stretch is computed as `sqrt`, which
 /// is correctly rounded, rather than `powf(0.5)`, which may differ in the last bit: runs made
@@ -223,23 +225,15 @@ impl<T: Tracer> World<'_, T> {
         let mut in_custody = prep.custody[gravity.index()].holds(word(slot::CUSTODY));
         if in_custody {
             // Hours held: police_custody_hours * u^custody_hours_shape; only whether they are
-            // within 48 is recorded, which `scaled_pow_at_most` tells mostly without the `powf`.
-            let within_48_hours = scaled_pow_at_most(
-                rules.police_custody_hours as f64,
-                u(slot::CUSTODY_HOURS),
-                s.behaviour.detention.custody_hours_shape,
-                SHORT_CUSTODY_HOURS,
-            );
+            // within 48 is recorded, which `scaled_pow_at_most` tells mostly without the `powf`,
+            // and the rules entry's counts of words (`PowAtMostWords`) mostly without either.
+            let within_48_hours = self.rule_words().custody_within_48_hours.holds(word(slot::CUSTODY_HOURS));
             self.record(&case.subject(), Event::HeldInCustody { within_48_hours });
             // The procurator checks the grounds for arrest and releases where they are lacking,
-            // less readily while he approves the detention himself.
-            let pb = &s.behaviour.procurator;
-            let own_approval = match rules.detention_approver {
-                DetentionApprover::Procurator => pb.custody_release_own_approval,
-                DetentionApprover::Judge | DetentionApprover::InvestigativeJudge => 0.0,
-            };
-            if case.evidence < pb.custody_grounds_threshold
-                && u(slot::CUSTODY_RELEASE) < logistic(pb.custody_release_logit - own_approval)
+            // less readily while he approves the detention himself (`custody_release_chance`,
+            // fixed by the rules in force: compared as a count of words, `RuleWords`).
+            if case.evidence < s.behaviour.procurator.custody_grounds_threshold
+                && self.rule_words().custody_release.holds(word(slot::CUSTODY_RELEASE))
             {
                 in_custody = false;
                 self.record(&case.subject(), Event::ReleasedFromCustody);
@@ -481,7 +475,8 @@ impl<T: Tracer> World<'_, T> {
         let t = &self.s.behaviour.torture;
         let u = |k: usize| case.u(k);
         let day = self.calendar.day;
-        let (chance, draw) = (complaint_chance(t, t.complain_investigation_logit, case.gravity), u(slot::COMPLAIN));
+        // `complaint_chance` of the scenario's intercept, kept by gravity (`Prepared`).
+        let (chance, draw) = (self.prep.complaint_investigation[case.gravity.index()], u(slot::COMPLAIN));
         let accused = Decider { role: Role::Defendant, uid: None, province: case.province };
         let gravity = case.gravity;
         self.trace.decision(day, case.id, move || {
@@ -622,6 +617,18 @@ fn exact_clear_exponent(triage: &TriageTable, elasticity: f64, inputs: ClearInpu
     triage.exponent(inputs.coverage.powf(elasticity).min(inputs.ceiling), inputs.w_all)
 }
 
+/// The chance that the procurator releases a suspect held without grounds from police custody,
+/// under `rules`: less while he approves the detention himself. A constant of the scenario and
+/// the rules entry, so `Prepared` keeps it as a count of words (`RuleWords::custody_release`):
+/// `BelowUnit::holds(word)` is `unit(word) < chance`, the comparison made before, to the bit.
+pub(crate) fn custody_release_chance(pb: &ProcuratorBehaviour, rules: &Rules) -> f64 {
+    let own_approval = match rules.detention_approver {
+        DetentionApprover::Procurator => pb.custody_release_own_approval,
+        DetentionApprover::Judge | DetentionApprover::InvestigativeJudge => 0.0,
+    };
+    logistic(pb.custody_release_logit - own_approval)
+}
+
 /// The chance that a coerced accused complains, from the intercept `logit` (during the
 /// investigation or at trial): the graver the charge, the more the coerced confession costs him.
 pub(crate) fn complaint_chance(t: &TortureBehaviour, logit: f64, gravity: Gravity) -> f64 {
@@ -674,6 +681,63 @@ mod tests {
     fn one_to_any_power_is_one() {
         for y in [0.0, -0.0, 0.3, 1.0, 2.5, -7.0, 1e300, -1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
             assert_eq!(1.0f64.powf(y).to_bits(), 1.0f64.to_bits(), "{y}");
+        }
+    }
+
+    /// The custody release compared as a count of words (`RuleWords::custody_release`) is the
+    /// plain `unit(word) < logistic(custody_release_logit - own_approval)`, for each approver,
+    /// at the words next to the count and across them, and in every rules entry of the fixture.
+    #[test]
+    fn custody_release_by_count_is_the_plain_comparison() {
+        use super::custody_release_chance;
+        use crate::engine::dist::logistic;
+        use crate::engine::draws::BelowUnit;
+        use crate::scenario::DetentionApprover;
+        let s = crate::scenario::load_path(std::path::Path::new("tests/fixtures/tiny.toml")).expect("tiny loads");
+        let model = crate::engine::Model::new(&s);
+        let mut pb = s.behaviour.procurator.clone();
+        for own in [0.0, 0.7, pb.custody_release_own_approval] {
+            pb.custody_release_own_approval = own;
+            for approver in
+                [DetentionApprover::Procurator, DetentionApprover::Judge, DetentionApprover::InvestigativeJudge]
+            {
+                let mut rules = s.rules[0].value.clone();
+                rules.detention_approver = approver;
+                let own_approval = if approver == DetentionApprover::Procurator { own } else { 0.0 };
+                let plain = logistic(pb.custody_release_logit - own_approval);
+                assert_eq!(custody_release_chance(&pb, &rules).to_bits(), plain.to_bits());
+                let count = BelowUnit::new(plain);
+                let n = count.words();
+                let near = (n.saturating_sub(3)..n + 3).filter(|&w| w <= u32::MAX as u64).map(|w| w as u32);
+                for w in near.chain((0..=u32::MAX).step_by(1 << 20)).chain([u32::MAX]) {
+                    assert_eq!(count.holds(w), unit(w) < plain, "{approver:?} {own} {w}");
+                }
+            }
+        }
+        for (entry, words) in s.rules.iter().zip(&model.prep.rule_words) {
+            let chance = custody_release_chance(&s.behaviour.procurator, &entry.value);
+            assert_eq!(words.custody_release, BelowUnit::new(chance));
+        }
+    }
+
+    /// The complaint chances kept by gravity are `complaint_chance` of each intercept and
+    /// gravity, to the bit (the tiny fixture and the shipped scenario).
+    #[test]
+    fn kept_complaint_chances_are_the_computed_ones() {
+        use super::complaint_chance;
+        use crate::scenario::Gravity;
+        for path in ["tests/fixtures/tiny.toml", "scenarios/kazakhstan.toml"] {
+            let s = crate::scenario::load_path(std::path::Path::new(path)).expect("loads");
+            let model = crate::engine::Model::new(&s);
+            let t = &s.behaviour.torture;
+            for g in Gravity::ALL {
+                let (inv, trial) = (
+                    complaint_chance(t, t.complain_investigation_logit, g),
+                    complaint_chance(t, t.complain_trial_logit, g),
+                );
+                assert_eq!(model.prep.complaint_investigation[g.index()].to_bits(), inv.to_bits(), "{path} {g:?}");
+                assert_eq!(model.prep.complaint_trial[g.index()].to_bits(), trial.to_bits(), "{path} {g:?}");
+            }
         }
     }
 

@@ -6,7 +6,7 @@
 use super::appeal::Appellant;
 use super::common::{REFERENCE_LOAD, budget_spent, pick_in_word};
 use crate::engine::agents::VerdictKind;
-use crate::engine::dist::{below_logistic, exp_days, exp_days_word, logistic};
+use crate::engine::dist::{below_logistic, exp_days, logistic};
 use crate::engine::draws::{CaseId, Source};
 use crate::engine::{Case, Stage, Verdict, World, slot};
 use crate::record::event::Queue;
@@ -144,7 +144,8 @@ impl<T: Tracer> World<'_, T> {
         // A withdrawn complaint, like a reconciliation, closes the case on the parties' accord.
         // A complainant who cannot prove her case gives it up more readily, and so does one kept
         // waiting longer (the wait to this hearing, in mean waits beyond the mean).
-        let wait = exp_days_word(b.days_mean, c.word(slot::TRIAL_DAYS)) as f64 / b.days_mean - 1.0;
+        // `exp_days_word(b.days_mean, word)`, mostly from a table.
+        let wait = self.prep.private_days.days(c.word(slot::TRIAL_DAYS)) as f64 / b.days_mean - 1.0;
         let (proof, waited) = (b.withdraw_weakness * (weakness - PRIVATE_REFERENCE_WEAKNESS), b.withdraw_wait * wait);
         let x = b.withdraw_logit + proof + waited;
         let chance = move || logistic(x);

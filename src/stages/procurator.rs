@@ -9,7 +9,7 @@ use super::common::REFERENCE_WEAKNESS;
 use super::common::{budget_spent, learn};
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::TrialRecord;
-use crate::engine::dist::{choose, exp_days_word};
+use crate::engine::dist::choose;
 use crate::engine::{Stage, World, slot};
 use crate::record::event::{Exit, Grounds, Queue};
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
@@ -176,7 +176,8 @@ impl<T: Tracer> World<'_, T> {
         });
         match Review::OPTIONS[choice] {
             Review::Send => {
-                let days = exp_days_word(b.days_mean + s.behaviour.trial.days_mean, c.word(slot::PROCURATOR_DAYS));
+                // `exp_days_word(b.days_mean + trial.days_mean, word)`, mostly from a table.
+                let days = self.prep.days_to_court.days(c.word(slot::PROCURATOR_DAYS));
                 self.defence_demand.sent_this_year += c.defendants as f64;
                 self.record(&c.subject(), Event::SentToCourt);
                 self.calendar.schedule(index, Stage::Trial, days);

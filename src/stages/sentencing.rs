@@ -4,7 +4,7 @@
 //! convicted may appeal.
 
 use super::appeal::Appellant;
-use crate::engine::dist::{below_logistic, exp_days_word, logistic};
+use crate::engine::dist::{below_logistic, logistic};
 use crate::engine::{Verdict, World, slot};
 use crate::record::Event;
 use crate::record::event::Exit;
@@ -12,6 +12,8 @@ use crate::record::trace::{Decider, Decision, Role, Tracer};
 
 impl<T: Tracer> World<'_, T> {
     /// Sentences a convicted case; it then goes to appeal or ends convicted.
+    // Inlined into the day loop with `World::run_appointments` (see there why pinned).
+    #[inline(always)]
     pub(crate) fn sentence(&mut self, index: u32) {
         let s = self.s;
         let sb = &s.behaviour.sentencing;
@@ -35,7 +37,8 @@ impl<T: Tracer> World<'_, T> {
                 false => Decision::chance("sentencing", "sentence", judge, options, logistic(x), draw),
             }
         });
-        let term = exp_days_word(sb.term_days[g], c.word(slot::TERM));
+        // `exp_days_word(sb.term_days[g], word)`, mostly from a table.
+        let term = self.prep.term_days[g].days(c.word(slot::TERM));
         self.record(&c.subject(), Event::Sentenced { custodial });
         // A detainee sentenced to custody moves from pre-trial detention to prison.
         self.leave_detention(index, Exit::Sentence);

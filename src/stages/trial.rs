@@ -13,10 +13,10 @@
 use super::appeal::{Appellant, procurator_appeal_chance};
 use super::common::{FORBIDDEN, REFERENCE_WEAKNESS};
 use super::common::{bargain_of_logs, budget_spent, pick_in_word};
-use super::investigation::{complaint_chance, complaint_decision};
+use super::investigation::complaint_decision;
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::{Risk, VerdictKind, VerdictRecord, VerdictRisks, prior_risks};
-use crate::engine::dist::{below_logistic, choose, exp_days_word, log_add_exp, logistic};
+use crate::engine::dist::{below_logistic, choose, log_add_exp, logistic};
 use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
 use crate::record::event::{Exit, Grounds, Queue, Return, Torture};
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
@@ -111,7 +111,8 @@ impl<T: Tracer> World<'_, T> {
         let weakness = (1.0 - evidence).clamp(0.0, 1.0);
         if c.coerced {
             let tb = &s.behaviour.torture;
-            let (chance, draw) = (complaint_chance(tb, tb.complain_trial_logit, c.gravity), u(slot::TRIAL_COMPLAINT));
+            // `complaint_chance` of the scenario's intercept, kept by gravity (`Prepared`).
+            let (chance, draw) = (self.prep.complaint_trial[c.gravity.index()], u(slot::TRIAL_COMPLAINT));
             let accused = Decider { role: Role::Defendant, uid: None, province: c.province };
             self.trace.decision(self.calendar.day, c.id, move || {
                 complaint_decision("trial", tb, tb.complain_trial_logit, c.gravity, accused, chance, draw)
@@ -290,7 +291,7 @@ impl<T: Tracer> World<'_, T> {
                 // instead, as far as `returns_after_ban` says (that share of the option's
                 // weight moves to the other return; the rest goes to the other options).
                 utility[Ruling::Return(Return::ToProcurator).index()] =
-                    log_add_exp(b.return_to_procurator_constant, supplementary + b.returns_after_ban.ln());
+                    log_add_exp(b.return_to_procurator_constant, supplementary + self.prep.returns_after_ban_ln);
             }
             let draw = u(slot::TRIAL_DECIDE);
             let choice = choose(&utility, draw);
@@ -455,10 +456,8 @@ impl<T: Tracer> World<'_, T> {
                 });
                 if draw < chance {
                     self.revisit(index);
-                    let days = exp_days_word(
-                        s.behaviour.investigation.days_mean,
-                        self.cases[index].word(slot::INVESTIGATION_DAYS),
-                    );
+                    // `exp_days_word(investigation.days_mean, word)`, mostly from a table.
+                    let days = self.prep.investigation_days.days(self.cases[index].word(slot::INVESTIGATION_DAYS));
                     self.calendar.schedule(index, Stage::ProcuratorReview, days);
                 } else {
                     self.leave_detention(index, Exit::Closure);
@@ -487,6 +486,8 @@ impl<T: Tracer> World<'_, T> {
     /// (`appeal_scrutiny`) and the reversal she expects (`reversal_penalty`), weighted by the
     /// stability-of-sentences weight in force and, under monitoring, by how likely a reversal
     /// is to be the one that marks her failing or dismisses her (`reversal_weight`).
+    // Inlined into the day loop with `World::run_appointments` (see there why pinned).
+    #[inline(always)]
     pub(crate) fn career_costs(&self, j: usize, public: bool) -> CareerCosts {
         let b = &self.s.behaviour.trial;
         let inc = self.incentives();
@@ -644,6 +645,18 @@ pub fn jurisdiction_by_group(share: f64, weight: f64, group_share: f64) -> (f64,
 #[cfg(test)]
 mod tests {
     use super::{Ruling, acquittal_checks, jurisdiction_by_group, poisson_pmfs, verdict_priors};
+
+    /// The kept ln of `returns_after_ban` is libm's ln of the scenario's value, to the bit (the
+    /// tiny fixture and the shipped scenario).
+    #[test]
+    fn kept_returns_after_ban_ln_is_its_ln() {
+        for path in ["tests/fixtures/tiny.toml", "scenarios/kazakhstan.toml"] {
+            let s = crate::scenario::load_path(std::path::Path::new(path)).expect("loads");
+            let model = crate::engine::Model::new(&s);
+            let want = s.behaviour.trial.returns_after_ban.ln();
+            assert_eq!(model.prep.returns_after_ban_ln.to_bits(), want.to_bits(), "{path}");
+        }
+    }
 
     /// The shared walk gives each probability as its own walk does, to the bit: counts in
     /// either order, equal, 0, absent, for small and large means.
