@@ -9,7 +9,9 @@
 //! are checked against `statrs` as an oracle and pinned at fixed uniforms in `tests/samplers.rs`.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use rayon::prelude::*;
 
 use crate::engine::draws::{BelowUnit, unit};
 use crate::scenario::Beta;
@@ -26,20 +28,48 @@ const BETA_GRID: usize = 2048;
 /// Built tables by the bits of (a, b).
 type TableCache = BTreeMap<(u64, u64), Arc<BetaTable>>;
 
+/// The process's built tables, locked (a panic elsewhere while it was held leaves the map
+/// whole: entries are inserted complete).
+fn table_cache() -> MutexGuard<'static, TableCache> {
+    static CACHE: OnceLock<Mutex<TableCache>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(BTreeMap::new())).lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn table_key(beta: Beta) -> (u64, u64) {
+    (beta.a.to_bits(), beta.b.to_bits())
+}
+
 impl BetaTable {
     /// The table for `beta`, built once per process and shared: calibration prepares many
     /// scenarios that differ in other parameters, and a table costs ~10^5 evaluations of the
     /// incomplete beta function. Built tables are identical whoever asks first.
     pub fn new(beta: Beta) -> Arc<BetaTable> {
-        static CACHE: OnceLock<Mutex<TableCache>> = OnceLock::new();
-        let key = (beta.a.to_bits(), beta.b.to_bits());
-        let cache = CACHE.get_or_init(|| Mutex::new(BTreeMap::new()));
-        if let Some(t) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        let key = table_key(beta);
+        if let Some(t) = table_cache().get(&key) {
             return Arc::clone(t);
         }
         let table = Arc::new(BetaTable::build(beta));
-        let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
-        Arc::clone(map.entry(key).or_insert(table))
+        Arc::clone(table_cache().entry(key).or_insert(table))
+    }
+
+    /// Builds the tables of `betas` not yet cached, side by side on the current rayon pool's
+    /// threads (the global pool outside one), and caches them. Where every table is cached
+    /// already, as for every candidate of a calibration that leaves the Beta parameters
+    /// alone, it returns at once without waking a thread.
+    pub fn build_missing(betas: &[Beta]) {
+        let missing: BTreeMap<(u64, u64), Beta> = {
+            let cache = table_cache();
+            betas.iter().map(|&b| (table_key(b), b)).filter(|(k, _)| !cache.contains_key(k)).collect()
+        };
+        if missing.is_empty() {
+            return;
+        }
+        let built: Vec<((u64, u64), Arc<BetaTable>)> =
+            missing.into_par_iter().map(|(key, beta)| (key, Arc::new(BetaTable::build(beta)))).collect();
+        let mut cache = table_cache();
+        for (key, table) in built {
+            cache.entry(key).or_insert(table);
+        }
     }
 
     /// The quantile at each grid point p is the midpoint after 60 bisection steps of

@@ -30,8 +30,6 @@ mod world;
 
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use crate::record::Tally;
 use crate::record::trace::{NoTrace, Trace};
 use crate::scenario::{Beta, Gravity, Scenario};
@@ -163,9 +161,7 @@ impl Prepared {
         // worker but one would idle. The calls below then find them built.
         let mut betas = TraitTables::betas(s).to_vec();
         betas.extend([s.crime.solvability, solvability_selected, s.crime.evidence]);
-        betas.par_iter().for_each(|&beta| {
-            BetaTable::new(beta);
-        });
+        BetaTable::build_missing(&betas);
         Prepared {
             traits: TraitTables::new(s),
             solvability: BetaTable::new(s.crime.solvability),
