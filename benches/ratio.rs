@@ -23,6 +23,7 @@ use std::time::Instant;
 
 use caseflow::batch::{Batch, Runner};
 use caseflow::engine::Model;
+use caseflow::experiment::stats::median;
 use caseflow::scenario::load_path;
 
 // The other variants serve `minimal_loop`.
@@ -42,11 +43,10 @@ fn timed<R>(f: impl FnOnce() -> R) -> (f64, R) {
 }
 
 /// Median, minimum and maximum.
-fn spread(mut xs: Vec<f64>) -> (f64, f64, f64) {
-    xs.sort_by(f64::total_cmp);
-    let n = xs.len();
-    let median = if n % 2 == 1 { xs[n / 2] } else { 0.5 * (xs[n / 2 - 1] + xs[n / 2]) };
-    (median, xs[0], xs[n - 1])
+fn spread(xs: &[f64]) -> (f64, f64, f64) {
+    let min = xs.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (median(xs.iter().copied()), min, max)
 }
 
 fn rounds_from_args() -> usize {
@@ -97,8 +97,8 @@ fn main() {
         ratios.push(ratio);
         speedups.push(speedup);
     }
-    let (m, lo, hi) = spread(ratios);
+    let (m, lo, hi) = spread(&ratios);
     println!("engine / bare loop, time per case: median {m:.3} (min {lo:.3}, max {hi:.3}) over {rounds} rounds");
-    let (m, lo, hi) = spread(speedups);
+    let (m, lo, hi) = spread(&speedups);
     println!("2 threads / 1 thread, 4 seeds: median {m:.3} (min {lo:.3}, max {hi:.3}) over {rounds} rounds");
 }
