@@ -1738,6 +1738,22 @@ mod tests {
 
     /// The banded bisection gives the plain bisection's table to the bit, for the shipped
     /// scenario's distributions and shapes from U-shaped to sharply peaked.
+    /// `build_missing` puts every table it is given in the cache, built as `build` builds it,
+    /// and leaves a table already there as it was (the same `Arc`).
+    #[test]
+    fn build_missing_caches_the_tables_it_is_given() {
+        let kept = BetaTable::new(Beta { a: 3.25, b: 1.75 });
+        let fresh = [Beta { a: 1.0 + 1e-7, b: 2.5 }, Beta { a: 2.5, b: 1.0 + 3e-7 }];
+        assert!(fresh.iter().all(|&b| !table_cache().contains_key(&table_key(b))));
+        BetaTable::build_missing(&[fresh[0], Beta { a: 3.25, b: 1.75 }, fresh[1], fresh[0]]);
+        for b in fresh {
+            let cached = Arc::clone(table_cache().get(&table_key(b)).expect("built and cached"));
+            assert_eq!(cached.q, BetaTable::build(b).q);
+            assert!(Arc::ptr_eq(&cached, &BetaTable::new(b)));
+        }
+        assert!(Arc::ptr_eq(&kept, &BetaTable::new(Beta { a: 3.25, b: 1.75 })));
+    }
+
     #[test]
     fn beta_table_build_equals_plain_bisection() {
         let shapes = [

@@ -186,6 +186,8 @@ impl Prepared {
             acquittal_pull: (0..=s.traits.checks_on_acquittal).map(|k| s.traits.local_pull(k)).collect(),
             complaint_investigation: Gravity::ALL
                 .map(|g| complaint_chance(&s.behaviour.torture, s.behaviour.torture.complain_investigation_logit, g)),
+            complaint_trial: Gravity::ALL
+                .map(|g| complaint_chance(&s.behaviour.torture, s.behaviour.torture.complain_trial_logit, g)),
             days_to_court: ExpDaysWords::new(s.behaviour.procurator.days_mean + s.behaviour.trial.days_mean),
             term_days: s.behaviour.sentencing.term_days.map(ExpDaysWords::new),
             appeal_days: ExpDaysWords::new(s.behaviour.appeal.days_mean),
@@ -193,8 +195,6 @@ impl Prepared {
             private_days: ExpDaysWords::new(s.behaviour.private.days_mean),
             investigation_days: ExpDaysWords::new(s.behaviour.investigation.days_mean),
             returns_after_ban_ln: s.behaviour.trial.returns_after_ban.ln(),
-            complaint_trial: Gravity::ALL
-                .map(|g| complaint_chance(&s.behaviour.torture, s.behaviour.torture.complain_trial_logit, g)),
             jobless: BelowUnit::new(s.crime.jobless_share),
             juvenile: BelowUnit::new(s.crime.juvenile_share),
             first_offence: BelowUnit::new(s.crime.first_offence_share),
