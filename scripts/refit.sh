@@ -19,8 +19,8 @@
 #                                              and 150 left the 2000-2009 search far from done)
 #
 # About 55 minutes on 2 cores (measured on 2026-12-05: the screen 4 minutes, each fit 9-12,
-# each ensemble 5). Set THREADS to use another number of worker threads; SKIP_SCREEN=1 starts from the
-# committed screen. A fit whose state.toml has spent its budget finishes at once (it only
+# each ensemble 5). Set THREADS to use another number of worker threads; SKIP_SCREEN=1 starts
+# from the committed screen. A fit whose state.toml has spent its budget finishes at once (it only
 # writes its report again), so with the committed states the script redraws the ensembles and
 # their checks alone.
 set -euo pipefail
