@@ -19,8 +19,9 @@
 #                                              and 150 left the 2000-2009 search far from done)
 #
 # About an hour on 2 cores (measured on 2026-12-05: the screen 4 minutes, each fit 9-12,
-# each ensemble 5; on 2026-12-06 the three windows took 51 minutes after the screen). Set THREADS to use another number of worker threads; SKIP_SCREEN=1 starts
-# from the committed screen. A fit whose state.toml has spent its budget finishes at once (it only
+# each ensemble 5; on 2026-12-06 the three windows took 51 minutes after the screen). Set
+# THREADS to use another number of worker threads; SKIP_SCREEN=1 starts from the committed
+# screen. A fit whose state.toml has spent its budget finishes at once (it only
 # writes its report again), so with the committed states the script redraws the ensembles and
 # their checks alone.
 set -euo pipefail
@@ -40,13 +41,14 @@ say() { printf '\n== %s\n' "$*" >&2; }
 # 1. Screening, then the rule that keeps a parameter free: mu* at least a quarter of the
 #    largest (the screen's own screened.free.toml uses its --threshold of 0.1 and keeps more).
 #    One bound is narrower in the fit than in the screen: the strength of local ties between
-#    officials, if kept, may not pass tie_max. No target is about provinces, so nothing in the
+#    officials (narrow_key), if kept, may not pass narrow_max. No target is about provinces, so nothing in the
 #    loss holds it, and above about 1.8 the brief's province pattern breaks (beyond chance,
 #    reconciliation differs between provinces much more than detention refusals do:
 #    tests/provinces.rs; the stage-20 refit went to 2.13 with the screen's bound of 3,
 #    results/calibration/README.md). The screen still explores the whole prior.
 free=scenarios/calibration/kazakhstan.free.toml
-tie_max=1.7
+narrow_key=traits.local_tie_logit
+narrow_max=1.7
 if [ "${SKIP_SCREEN:-0}" != 1 ]; then
     say "screening the parameters of scenarios/calibration/all.free.toml"
     "$bin" screen "$start" --targets "$targets" --free scenarios/calibration/all.free.toml \
@@ -62,15 +64,16 @@ if [ "${SKIP_SCREEN:-0}" != 1 ]; then
 # results/calibration/screening/screening.csv) is at least a quarter of the largest. The other
 # $((total - kept)) keep the values of scenarios/calibration/kazakhstan-start.toml: the earlier fit's, or set
 # by hand for the mechanisms of issue 19. scripts/refit.sh writes this file from the screen with
-# the same rule. Bounds are the prior of the ensemble; the bound of traits.local_tie_logit is
-# narrowed to $tie_max, where the brief's province pattern holds (scripts/refit.sh says why).
+# the same rule. Bounds are the prior of the ensemble; the bound of $narrow_key is
+# narrowed to $narrow_max, where the brief's province pattern holds (scripts/refit.sh says why).
 
 EOF
         sed -n '1,/^# Investigation/p' scenarios/calibration/all.free.toml | sed '$d' | sed '1,/^$/d'
         for k in $keep; do
-            awk -v k="\"$k\"" -v tie_max="$tie_max" '$1 == "key" && $3 == k {
+            max_line=$([ "$k" = "$narrow_key" ] && echo "max = $narrow_max" || true)
+            awk -v k="\"$k\"" -v max_line="$max_line" '$1 == "key" && $3 == k {
                     print "[[free]]"; print; getline; print; getline
-                    if (k == "\"traits.local_tie_logit\"") print "max = " tie_max; else print
+                    print (max_line != "" ? max_line : $0)
                 }' scenarios/calibration/all.free.toml
         done
     } > "$out/screening/kept.free.toml"
