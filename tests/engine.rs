@@ -720,6 +720,60 @@ fn each_defendant_may_ask_for_a_jury() {
     assert!(ratio_each > ratio_once + 0.1, "{ratio_each} defendants per jury case against {ratio_once}");
 }
 
+/// The fixture's second `[[rules]]` entry (1 July 2011), with `line` added to it.
+fn from_july_2011(line: &str) -> (&'static str, String) {
+    let old =
+        "from = 2011-07-01\nnote = \"judges approve detention; reconciliation of minor offences becomes mandatory\"\n";
+    (old, format!("{old}{line}\n"))
+}
+
+#[test]
+fn the_accused_may_ask_for_a_jury_as_his_case_is_sent_to_court() {
+    let none = "jury_jurisdiction = { minor = 0.0, medium = 0.0, grave = 0.0, especially_grave = 0.0 }";
+    let all = GRAVE_BY_JURY.1;
+    // Jury cases of 2011 and 2012 over four runs, with juries for every grave charge from the
+    // start (`from_start`), from 1 July 2011 (`widened`), or until then (`narrowed`); the
+    // accused asks at trial or (`when_sent`) as his case is sent to court.
+    let juries = |when_sent: bool, edits: &[(&str, &str)]| {
+        let asking =
+            ("jury_request_logit = -2.1", format!("jury_request_logit = -2.1\njury_request_when_sent = {when_sent}"));
+        let mut edits = edits.to_vec();
+        edits.push((asking.0, &asking.1));
+        let s = tiny_with(&edits);
+        (0..4)
+            .map(|run| simulate(&s, 8, run).tally)
+            .fold([0u64; 2], |[a, b], t| [a + t.get(1, Counter::JuryCases), b + t.get(2, Counter::JuryCases)])
+    };
+    let at_trial = ("jury_request_logit = -2.1", "jury_request_logit = -2.1\njury_request_when_sent = false");
+    assert_eq!(
+        simulate(&tiny_with(&[GRAVE_BY_JURY, at_trial]), 8, 0).tally,
+        simulate(&tiny_with(&[GRAVE_BY_JURY]), 8, 0).tally,
+        "false is the default"
+    );
+    let (widening, narrowing) = (from_july_2011(all), from_july_2011(none));
+    for when_sent in [false, true] {
+        let from_start = juries(when_sent, &[GRAVE_BY_JURY]);
+        let widened = juries(when_sent, &[(widening.0, &widening.1)]);
+        let narrowed = juries(when_sent, &[GRAVE_BY_JURY, (narrowing.0, &narrowing.1)]);
+        assert!(from_start[0] > 100, "{from_start:?} jury cases in 2011 and 2012");
+        // A jurisdiction that narrows takes every case it no longer covers from the jury at
+        // once, even one whose accused asked before: juries until July 2011, and none in 2012.
+        assert!(narrowed[0] > 0, "{narrowed:?}");
+        assert_eq!(narrowed[1], 0, "{narrowed:?}");
+        // One that widens: asked at trial, the juries of the second half of 2011 are about
+        // those of `from_start` less those of `narrowed`; asked as the case is sent, it
+        // reaches only the cases sent to court after it, not those sent before July and tried
+        // after it.
+        let second_half = (from_start[0] - narrowed[0]) as f64;
+        assert!(widened[0] > 0, "{widened:?}");
+        if when_sent {
+            assert!((widened[0] as f64) < 0.85 * second_half, "2011: {widened:?} against {second_half}");
+        } else {
+            assert!((widened[0] as f64) > 0.9 * second_half, "2011: {widened:?} against {second_half}");
+        }
+    }
+}
+
 #[test]
 fn a_partial_jurisdiction_takes_group_charges_first() {
     // Juries for a given share of grave charges; several defendants per case, each asking on

@@ -46,6 +46,10 @@ pub struct Case {
     pub coerced: bool,
     pub detained: bool,
     pub reconciled_pretrial: bool,
+    /// The accused asked for a jury when the investigation closed (he reads the case file and
+    /// files his motions then), under the jurisdiction in force that day; set each time the
+    /// procurator sends the case to court, where `trial.jury_request_when_sent` holds.
+    pub jury_requested: bool,
     pub verdict: Verdict,
     /// Times the case came back to a stage (returns, retrials), which selects fresh draws.
     pub visits: u8,
@@ -85,6 +89,7 @@ impl Case {
             coerced: false,
             detained: false,
             reconciled_pretrial: false,
+            jury_requested: false,
             verdict: Verdict::Convicted,
             visits: 0,
             judge_uid: 0,

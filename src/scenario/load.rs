@@ -1179,6 +1179,7 @@ fn read_trial(t: &mut Table<'_, '_>) -> Option<TrialBehaviour> {
             return_supplementary_constant: f64(Num::Finite, REQ),
             jury_request_logit: f64(Num::Finite, REQ),
             jury_request_per_defendant: bool(Need::Or(false)),
+            jury_request_when_sent: bool(Need::Or(false)),
             jury_group_weight: f64(Num::NonNeg, Need::Or(1.0)),
             jury_acquit_logit: f64(Num::Finite, REQ),
             jury_weakness_slope: f64(Num::NonNeg, REQ),

@@ -644,6 +644,10 @@ pub struct TrialBehaviour {
     /// when any of them asks (true), or the case asks once whatever its defendants (false,
     /// the default). Co-defendants are tried together, so one request takes all to a jury.
     pub jury_request_per_defendant: bool,
+    /// When the accused asks for a jury: as his case is sent to court, reading the case file,
+    /// under the jurisdiction of that day (true; at trial the case must still be within the
+    /// jurisdiction), or at trial (false, the default).
+    pub jury_request_when_sent: bool,
     /// How many times as likely a charge against more than one accused is to be within a
     /// partial jury jurisdiction as a charge against one (as far as chances up to 1 allow),
     /// the rule's share of all charges staying what it is: where the law gives juries only the

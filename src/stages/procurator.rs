@@ -176,6 +176,11 @@ impl<T: Tracer> World<'_, T> {
         });
         match Review::OPTIONS[choice] {
             Review::Send => {
+                // The accused, reading the case file, may ask for a jury now.
+                if s.behaviour.trial.jury_request_when_sent {
+                    let asks = self.asks_for_jury(c);
+                    self.cases[index].jury_requested = asks;
+                }
                 // `exp_days_word(b.days_mean + trial.days_mean, word)`, mostly from a table.
                 let days = self.prep.days_to_court.days(c.word(slot::PROCURATOR_DAYS));
                 self.defence_demand.sent_this_year += c.defendants as f64;

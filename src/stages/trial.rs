@@ -17,7 +17,7 @@ use super::investigation::complaint_decision;
 use super::law::{reconciliation_eligibility, repentance_eligible};
 use crate::engine::agents::{Risk, VerdictKind, VerdictRecord, VerdictRisks, prior_risks};
 use crate::engine::dist::{below_logistic, choose, log_add_exp, logistic};
-use crate::engine::{ReleasesSeen, Stage, Verdict, World, slot};
+use crate::engine::{Case, ReleasesSeen, Stage, Verdict, World, slot};
 use crate::record::event::{Exit, Grounds, Queue, Return, Torture};
 use crate::record::trace::{Decider, Decision, Role, Term, Tracer};
 use crate::record::{Event, Terminal};
@@ -122,22 +122,18 @@ impl<T: Tracer> World<'_, T> {
             }
         }
 
-        // Co-defendants are tried together: where each asks on his own, one request is enough.
-        // Where the jurisdiction is partial, a charge against a group is more often among the
-        // gravest ones it covers (a group is an aggravating feature).
-        // (`jurisdiction_by_group` for the rules in force, by gravity, single and group, as
-        // counts of words: `RuleWords::jury_share`.)
+        // Where the law makes jury trial compulsory, no one has to ask. Otherwise the accused
+        // asks now, or (`jury_request_when_sent`) he asked as his case was sent to court and
+        // the case must still be within the jurisdiction today: then a jurisdiction that
+        // narrows acts at once, one that widens only for cases sent to court after it.
         let rule_words = self.rule_words();
-        let share = rule_words.jury_share[c.gravity.index()][usize::from(c.defendants > 1)];
-        // Where the law makes jury trial compulsory, no one has to ask.
         let compulsory = (rules.jury_death_compulsory && c.death)
             || rule_words.jury_compulsory[c.gravity.index()].holds(c.word(slot::JURY_ELIGIBLE));
         let jury = compulsory
-            || share.holds(c.word(slot::JURY_ELIGIBLE)) && {
-                let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_news.known_rate);
-                let p_jury =
-                    if b.jury_request_per_defendant { 1.0 - (1.0 - p_ask).powi(c.defendants as i32) } else { p_ask };
-                u(slot::JURY_REQUEST) < p_jury
+            || if b.jury_request_when_sent {
+                c.jury_requested && self.within_jury_jurisdiction(c)
+            } else {
+                self.asks_for_jury(c)
             };
 
         let judge = &self.agents.judges[judge_index as usize];
@@ -639,6 +635,33 @@ pub fn jurisdiction_by_group(share: f64, weight: f64, group_share: f64) -> (f64,
         (1.0, ((share - (1.0 - group_share)) / group_share).clamp(0.0, 1.0))
     } else {
         (single, weight * single)
+    }
+}
+
+impl<T: Tracer> World<'_, T> {
+    /// Whether the case falls within the jury jurisdiction of the rules in force today.
+    /// Co-defendants are tried together; where the jurisdiction is partial, a charge against
+    /// a group is more often among the gravest ones it covers (a group is an aggravating
+    /// feature). (`jurisdiction_by_group` for the rules in force, by gravity, single and
+    /// group, as counts of words: `RuleWords::jury_share`.)
+    pub(crate) fn within_jury_jurisdiction(&self, c: &Case) -> bool {
+        let share = self.rule_words().jury_share[c.gravity.index()][usize::from(c.defendants > 1)];
+        share.holds(c.word(slot::JURY_ELIGIBLE))
+    }
+
+    /// Whether the accused asks for a jury, today: at trial, or as the investigation closes
+    /// (`jury_request_when_sent`: he reads the case file and files his motions then, so the
+    /// jurisdiction of that day decides whether he may ask). He is readier to ask the better the country knows juries to acquit
+    /// (`JuryNews::known_rate`); where co-defendants each ask on their own, one request is
+    /// enough.
+    pub(crate) fn asks_for_jury(&self, c: &Case) -> bool {
+        let b = &self.s.behaviour.trial;
+        self.within_jury_jurisdiction(c) && {
+            let p_ask = logistic(b.jury_request_logit + b.jury_news * self.jury_news.known_rate);
+            let p_jury =
+                if b.jury_request_per_defendant { 1.0 - (1.0 - p_ask).powi(c.defendants as i32) } else { p_ask };
+            c.u(slot::JURY_REQUEST) < p_jury
+        }
     }
 }
 
