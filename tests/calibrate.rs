@@ -279,7 +279,8 @@ fn free_toml_errors_are_located() {
         "[[free]]\nkey = \"behaviour.trial.effort_aquittal\"\nmin = 1\nmax = 9\n\n\
          [[free]]\nkey = \"behaviour.sentencing.custodial_logit\"\nmin = 1\nmax = 9\n\n\
          [[free]]\nkey = \"behaviour.private.police_registration\"\nmin = 0.1\nmax = 1.5\n\n\
-         [[free]]\nkey = \"behaviour.learning.period_days\"\nmin = 10.2\nmax = 10.8\n",
+         [[free]]\nkey = \"behaviour.learning.period_days\"\nmin = 10.2\nmax = 10.8\n\n\
+         [[free]]\nkey = \"behaviour.trial.conscience\"\nmin = 100\nmax = 200\n",
         "FREE.toml",
     )
     .expect("well-formed");
@@ -289,6 +290,9 @@ fn free_toml_errors_are_located() {
         "FREE.toml:7:7: key `behaviour.sentencing.custodial_logit`: `behaviour.sentencing.custodial_logit` is a table, not a number",
         "FREE.toml:12:7: key `behaviour.private.police_registration`: the scenario does not accept max = 1.5 here",
         "FREE.toml:17:7: key `behaviour.learning.period_days`: the scenario wants an integer here, and no integer lies in [10.2, 10.8]",
+        // Never clamped in silence: the fit would start, and a screen look, where the scenario
+        // never was.
+        "FREE.toml:22:7: key `behaviour.trial.conscience`: the scenario's value 6 lies outside the bounds [100, 200]; widen the bounds or change the value in tiny.toml",
     ] {
         assert!(err.contains(expected), "missing `{expected}` in:\n{err}");
     }

@@ -413,6 +413,16 @@ impl Template {
                         )));
                         continue;
                     }
+                    // A value outside the bounds would be clamped without a word: the fit
+                    // would start, and the screen look, somewhere the scenario never was.
+                    if !(p.min..=p.max).contains(&original) {
+                        problems.push(problem(format!(
+                            "the scenario's value {original} lies outside the bounds [{}, {}]; widen \
+                             the bounds or change the value in {scenario_label}",
+                            p.min, p.max
+                        )));
+                        continue;
+                    }
                     // The bounds must be values the loader accepts (a probability bound of 1.2
                     // would make every candidate near it fail).
                     let mut bounds_ok = true;
@@ -448,12 +458,13 @@ impl Template {
         self.slots.iter().map(|s| s.original).collect()
     }
 
-    /// The starting values: the scenario's own, clamped into the bounds.
+    /// The starting values: the scenario's own (within the bounds, `Template::new` checked;
+    /// an integral one rounded).
     pub fn start_values(&self) -> Vec<f64> {
         self.slots.iter().map(|s| s.clamp(s.original)).collect()
     }
 
-    /// Where calibration starts: the scenario's values clamped into the bounds, normalised.
+    /// Where calibration starts: the scenario's values, normalised.
     pub fn start_point(&self) -> Vec<f64> {
         self.slots.iter().map(|s| (s.clamp(s.original) - s.min) / (s.max - s.min)).collect()
     }

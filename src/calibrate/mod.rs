@@ -402,7 +402,7 @@ pub struct FittedParam {
     pub max: f64,
     /// The scenario's own value.
     pub original: f64,
-    /// The starting value (original clamped into the bounds).
+    /// The starting value (the original, rounded where the loader wants an integer).
     pub start: f64,
     pub fitted: f64,
 }
@@ -504,15 +504,15 @@ pub fn calibrate(
         let x0 = template.start_point();
         let es = SepCmaEs::new(x0.clone(), spec.sigma0, lambda);
         progress(Progress::GenerationStarted { generation: 0, candidates: 1, runs_per_candidate: spec.seeds });
-        // The scenario's own values (clamped), exactly: not x0 mapped back, which may differ in
+        // The scenario's own values, exactly: not x0 mapped back, which may differ in
         // the last bit.
         let start_values = template.start_values();
         let loss = eval.losses(0, std::slice::from_ref(&start_values))[0];
         if loss.is_infinite() {
-            // Template::new loaded the scenario at each bound; clamping several parameters at
-            // once can still break a cross-check (shares that must add up).
+            // Template::new loaded the scenario at each bound; rounding several integral
+            // parameters at once can still break a cross-check (shares that must add up).
             return Err(CalibrateError::Other(format!(
-                "the starting scenario (the values of {scenario_label} clamped into the bounds) does not load"
+                "the starting scenario (the values of {scenario_label}, rounded where integers are wanted) does not load"
             )));
         }
         let record = GenerationRecord {

@@ -5,7 +5,7 @@
 //! that `caseflow sweep` and `caseflow sensitivity` use, checked against SALib) of the loss over
 //! the fit years, each point evaluated exactly as a calibration candidate (the same runs, the
 //! same targets). The screen is local: each parameter moves within `radius` of its bound width
-//! around the scenario's value (clamped into the bounds), because far from a fit every row's
+//! around the scenario's value (cut at the bounds), because far from a fit every row's
 //! loss is at its cap and no parameter shows an effect there.
 //!
 //! Parameters whose mu* (mean absolute elementary effect) is below `threshold` times the largest
