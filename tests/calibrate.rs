@@ -454,7 +454,7 @@ fn calibration_recovers_known_parameters() {
         .params
         .iter()
         .zip(truth)
-        .map(|(p, t)| format!("{}: start {} fitted {} truth {t}", p.key, p.start, p.fitted))
+        .map(|(p, t)| format!("{}: start {} fitted {} truth {t}", p.key, p.original, p.fitted))
         .collect();
     eprintln!(
         "recovery in {elapsed:.1?}: {} generations, loss {} -> {}\n  {}",

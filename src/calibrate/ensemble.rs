@@ -271,7 +271,7 @@ pub fn ensemble(
         Some(v) => v,
         None => {
             progress(Progress::GenerationStarted { generation: 0, candidates: 1, runs_per_candidate: spec.seeds });
-            let start = eval.summaries(None, std::slice::from_ref(&template.start_values()), cut);
+            let start = eval.summaries(None, std::slice::from_ref(&template.original_values()), cut);
             let summary =
                 start[0].as_ref().map_err(|e| CalibrateError::Other(format!("the starting scenario: {e}")))?;
             estimate_discrepancy(summary, &targets)

@@ -453,20 +453,16 @@ impl Template {
         self.slots.len()
     }
 
-    /// The scenario's own values of the free parameters.
+    /// The scenario's own values of the free parameters, where calibration, ensembles and
+    /// screens start.
     pub fn original_values(&self) -> Vec<f64> {
         self.slots.iter().map(|s| s.original).collect()
     }
 
-    /// The starting values: the scenario's own (within the bounds, `Template::new` checked;
-    /// an integral one rounded).
-    pub fn start_values(&self) -> Vec<f64> {
-        self.slots.iter().map(|s| s.clamp(s.original)).collect()
-    }
-
-    /// Where calibration starts: the scenario's values, normalised.
+    /// Where calibration starts: the scenario's own values (`Template::new` checked that they
+    /// lie within the bounds), normalised.
     pub fn start_point(&self) -> Vec<f64> {
-        self.slots.iter().map(|s| (s.clamp(s.original) - s.min) / (s.max - s.min)).collect()
+        self.slots.iter().map(|s| (s.original - s.min) / (s.max - s.min)).collect()
     }
 
     /// Parameter values of a point in the normalised box `[0, 1]^n` (integral parameters

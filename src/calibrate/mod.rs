@@ -400,10 +400,8 @@ pub struct FittedParam {
     pub key: String,
     pub min: f64,
     pub max: f64,
-    /// The scenario's own value.
+    /// The scenario's own value, where the fit started.
     pub original: f64,
-    /// The starting value (the original, rounded where the loader wants an integer).
-    pub start: f64,
     pub fitted: f64,
 }
 
@@ -506,13 +504,13 @@ pub fn calibrate(
         progress(Progress::GenerationStarted { generation: 0, candidates: 1, runs_per_candidate: spec.seeds });
         // The scenario's own values, exactly: not x0 mapped back, which may differ in
         // the last bit.
-        let start_values = template.start_values();
+        let start_values = template.original_values();
         let loss = eval.losses(0, std::slice::from_ref(&start_values))[0];
         if loss.is_infinite() {
-            // Template::new loaded the scenario at each bound; rounding several integral
-            // parameters at once can still break a cross-check (shares that must add up).
+            // Template::new loaded the scenario as it is; a guard, should its own values still
+            // fail as a candidate.
             return Err(CalibrateError::Other(format!(
-                "the starting scenario (the values of {scenario_label}, rounded where integers are wanted) does not load"
+                "the starting scenario (the values of {scenario_label}) does not load as a candidate"
             )));
         }
         let record = GenerationRecord {
@@ -587,21 +585,13 @@ pub fn calibrate(
         progress(Progress::GenerationDone(record));
     };
 
-    let start_values = template.start_values();
     let best_values = saved.best_values.clone();
     let params: Vec<FittedParam> = spec
         .free
         .iter()
         .zip(template.original_values())
-        .zip(start_values.iter().zip(&best_values))
-        .map(|((p, original), (&start, &fitted))| FittedParam {
-            key: p.key.clone(),
-            min: p.min,
-            max: p.max,
-            original,
-            start,
-            fitted,
-        })
+        .zip(&best_values)
+        .map(|((p, original), &fitted)| FittedParam { key: p.key.clone(), min: p.min, max: p.max, original, fitted })
         .collect();
     let mut outcome = CalibrationOutcome {
         reason,
@@ -622,7 +612,7 @@ pub fn calibrate(
 
     // The report's comparisons: the starting and the fitted scenario on the same runs.
     progress(Progress::Finishing { runs: 2 * spec.seeds });
-    let summaries = eval.summaries(None, &[start_values.clone(), best_values.clone()], None);
+    let summaries = eval.summaries(None, &[template.original_values(), best_values.clone()], None);
     let mut comparisons = Vec::new();
     for s in &summaries {
         let summary = s.as_ref().map_err(|e| CalibrateError::Other(format!("re-running for the report: {e}")))?;

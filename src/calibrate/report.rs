@@ -196,10 +196,9 @@ pub(super) fn report_md(c: &ReportContext<'_>) -> String {
     let _ = writeln!(r, "## Parameters\n");
     let _ = writeln!(r, "| key | min | max | scenario | fitted |\n|---|---:|---:|---:|---:|");
     for p in &o.params {
-        let clamped = if p.start == p.original { String::new() } else { format!(" (start {})", fmt_param(p.start)) };
         let _ = writeln!(
             r,
-            "| `{}` | {} | {} | {}{clamped} | {} |",
+            "| `{}` | {} | {} | {} | {} |",
             p.key,
             p.min,
             p.max,

@@ -91,7 +91,7 @@ pub fn screen(
     }
     let template = Template::new(scenario_text, scenario_label, spec)?;
     let targets: Vec<TargetRow> = targets.iter().filter(|t| t.kind == TargetKind::Target).cloned().collect();
-    let start = template.start_values();
+    let start = template.original_values();
     let windows: Vec<(f64, f64)> = spec
         .free
         .iter()
