@@ -269,6 +269,10 @@ enum Command {
         /// Carlo, importance weights).
         #[arg(long, value_enum, default_value_t = SamplerArg::Smc)]
         sampler: SamplerArg,
+        /// What a target row's error costs: `synthetic`, all of it (a posterior); `tolerant`,
+        /// only what lies beyond the compare hit rule's tolerance (15%, or 0.02 for shares).
+        #[arg(long, value_enum, default_value_t = ErrorsArg::Synthetic)]
+        errors: ErrorsArg,
         /// Candidates per generation (the particles; at least 2).
         #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(2..))]
         particles: u64,
@@ -542,6 +546,7 @@ fn main() -> ExitCode {
         Command::Ensemble {
             inputs,
             sampler,
+            errors,
             particles,
             moves,
             discrepancy,
@@ -557,6 +562,10 @@ fn main() -> ExitCode {
                     sampler: match sampler {
                         SamplerArg::Smc => calibrate::Sampler::Smc,
                         SamplerArg::Pmc => calibrate::Sampler::Pmc,
+                    },
+                    errors: match errors {
+                        ErrorsArg::Synthetic => calibrate::ErrorModel::Synthetic,
+                        ErrorsArg::Tolerant => calibrate::ErrorModel::Tolerant,
                     },
                     moves: moves as usize,
                     generations: generations.map_or(
@@ -1061,6 +1070,13 @@ fn non_negative(text: &str) -> Result<f64, String> {
 enum SamplerArg {
     Smc,
     Pmc,
+}
+
+/// `caseflow ensemble --errors`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ErrorsArg {
+    Synthetic,
+    Tolerant,
 }
 
 /// The steps `screen` and `ensemble` share: the scenario, FREE.toml (with `--fit-years`) and

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use caseflow::batch::{Batch, Runner};
-use caseflow::calibrate::{self, EnsembleOptions, Sampler, ScreenOptions, TargetRow, weighted_quantile};
+use caseflow::calibrate::{self, EnsembleOptions, ErrorModel, Sampler, ScreenOptions, TargetRow, weighted_quantile};
 use caseflow::scenario::{self, Scenario};
 
 mod common;
@@ -41,6 +41,7 @@ fn published(runner: &Runner, s: &Scenario, master_seed: u64) -> Vec<TargetRow> 
 fn options(out: &Path, seed: u64, sampler: Sampler) -> EnsembleOptions {
     EnsembleOptions {
         sampler,
+        errors: ErrorModel::Synthetic,
         moves: 2,
         particles: 80,
         generations: match sampler {

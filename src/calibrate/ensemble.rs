@@ -52,8 +52,8 @@ use statrs::function::erf::erf;
 use super::evaluate::Evaluator;
 use super::targets::TargetRow as Target;
 use super::{
-    CalibrateError, CalibrationSpec, Problem, Progress, SHARE_LOSS_FLOOR, TargetKind, TargetRow, Template, read_text,
-    write_file_atomic,
+    CalibrateError, CalibrationSpec, Problem, Progress, REL_TOLERANCE, SHARE_ABS_TOLERANCE, SHARE_LOSS_FLOOR,
+    TargetKind, TargetRow, Template, read_text, write_file_atomic,
 };
 use crate::batch::Runner;
 use crate::engine::dist::normal_quantile;
@@ -96,10 +96,26 @@ pub enum Sampler {
     Smc,
 }
 
+/// What a row's error costs in the likelihood.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ErrorModel {
+    /// The whole error (the module documentation): a posterior whose 90% band is a 90% band.
+    #[default]
+    Synthetic,
+    /// Only the error beyond the compare hit rule's tolerance ([`tolerance`]): within it a
+    /// candidate's row costs nothing, as it counts as a hit. A generalised (tempered) posterior
+    /// in the sense of Bissiri, Holmes and Walker (2016), or ABC with a kernel flat within the
+    /// tolerance: the sampler then weighs the rows by what the hit rule counts, not how close
+    /// each comes to its published figure; its bands are wider than a posterior's.
+    Tolerant,
+}
+
 /// How to build the ensemble.
 #[derive(Clone, Debug)]
 pub struct EnsembleOptions {
     pub sampler: Sampler,
+    /// What a row's error costs.
+    pub errors: ErrorModel,
     /// SMC: Metropolis moves of every particle after each tempering step.
     pub moves: usize,
     /// Candidates per generation.
@@ -274,7 +290,7 @@ pub fn ensemble(
             let start = eval.summaries(None, std::slice::from_ref(&template.original_values()), cut);
             let summary =
                 start[0].as_ref().map_err(|e| CalibrateError::Other(format!("the starting scenario: {e}")))?;
-            estimate_discrepancy(summary, &targets)
+            estimate_discrepancy(summary, &targets, o.errors)
         }
     };
 
@@ -294,8 +310,9 @@ pub fn ensemble(
         eval.summaries(Some(generation as u64), values, cut)
             .iter()
             .map(|s| {
-                s.as_ref()
-                    .map_or(f64::NEG_INFINITY, |summary| log_likelihood(summary, &targets, discrepancy, spec.seeds))
+                s.as_ref().map_or(f64::NEG_INFINITY, |summary| {
+                    log_likelihood(summary, &targets, discrepancy, spec.seeds, o.errors)
+                })
             })
             .collect()
     };
@@ -452,9 +469,31 @@ fn paired<'a>(summary: &'a [SummaryRow], targets: &'a [Target]) -> Vec<(&'a Targ
     targets.iter().map(|t| (t, by_key.get(&(t.series.as_str(), t.year)).copied())).collect()
 }
 
+/// A row's hit-rule tolerance in units of its scale: 15% of the published value, or for a
+/// share 0.02 if that is more (`compare`'s [`REL_TOLERANCE`] and [`SHARE_ABS_TOLERANCE`]).
+pub fn tolerance(t: &Target) -> f64 {
+    let sc = scale(t);
+    let relative = REL_TOLERANCE * t.value.abs() / sc;
+    if t.is_share() { relative.max(SHARE_ABS_TOLERANCE / sc) } else { relative }
+}
+
+/// A row's scaled error as the error model counts it: whole, or beyond the tolerance.
+fn counted_error(t: &Target, e: f64, errors: ErrorModel) -> f64 {
+    match errors {
+        ErrorModel::Synthetic => e,
+        ErrorModel::Tolerant => (e.abs() - tolerance(t)).max(0.0),
+    }
+}
+
 /// The synthetic log likelihood of the target rows given a candidate's summary (see the module
-/// documentation).
-pub fn log_likelihood(summary: &[SummaryRow], targets: &[Target], discrepancy: f64, runs: u64) -> f64 {
+/// documentation), with errors counted by `errors`.
+pub fn log_likelihood(
+    summary: &[SummaryRow],
+    targets: &[Target],
+    discrepancy: f64,
+    runs: u64,
+    errors: ErrorModel,
+) -> f64 {
     // The published figure is one realisation, the candidate's mean one of `runs` runs: their
     // difference varies by s^2 (1 + 1 / runs) besides the discrepancy.
     let noise = 1.0 + 1.0 / runs.max(1) as f64;
@@ -465,7 +504,7 @@ pub fn log_likelihood(summary: &[SummaryRow], targets: &[Target], discrepancy: f
             Some(r) if r.mean.is_finite() => {
                 let sd = if r.sd.is_finite() { r.sd / sc } else { 0.0 };
                 let var = (sd * sd * noise + discrepancy * discrepancy).max(MIN_VARIANCE);
-                let e = (r.mean - t.value) / sc;
+                let e = counted_error(t, (r.mean - t.value) / sc, errors);
                 ((e * e / var).min(MAX_Z2), var)
             }
             _ => (MAX_Z2, (discrepancy * discrepancy).max(MIN_VARIANCE)),
@@ -478,14 +517,16 @@ pub fn log_likelihood(summary: &[SummaryRow], targets: &[Target], discrepancy: f
 /// The discrepancy by the method of moments: the square root of the mean over rows of
 /// `e^2 - (s / scale)^2` (0 when the runs' own spread explains the errors), rows beyond the
 /// cap of [`MAX_Z2`] standard deviations of the run spread left out as the likelihood caps them.
-pub fn estimate_discrepancy(summary: &[SummaryRow], targets: &[Target]) -> f64 {
+/// Errors are counted by `errors`, as the likelihood counts them.
+pub fn estimate_discrepancy(summary: &[SummaryRow], targets: &[Target], errors: ErrorModel) -> f64 {
     let mut excess = Vec::new();
     for (t, row) in paired(summary, targets) {
         if let Some(r) = row.filter(|r| r.mean.is_finite()) {
             let sc = scale(t);
-            let e = (r.mean - t.value) / sc;
+            let whole = (r.mean - t.value) / sc;
+            let e = counted_error(t, whole, errors);
             let s = if r.sd.is_finite() { r.sd / sc } else { 0.0 };
-            if e.abs() <= UNREPRODUCED_ERROR {
+            if whole.abs() <= UNREPRODUCED_ERROR {
                 excess.push(e * e - s * s);
             }
         }
@@ -560,8 +601,12 @@ fn ensemble_md(
     };
     let _ = writeln!(
         r,
-        "- {method} with a synthetic likelihood (src/calibrate/ensemble.rs): uniform prior on the bounds of {}; the \
-         targets of {years}; runs 0-{} of master seed {} for every candidate",
+        "- {method} with a synthetic likelihood (src/calibrate/ensemble.rs){}: uniform prior on the bounds of {}; \
+         the targets of {years}; runs 0-{} of master seed {} for every candidate",
+        match o.errors {
+            ErrorModel::Synthetic => "",
+            ErrorModel::Tolerant => " of the errors beyond the hit rule's tolerance (--errors tolerant)",
+        },
         spec.file,
         spec.seeds - 1,
         spec.master_seed
@@ -843,6 +888,34 @@ mod tests {
             (0..n).map(|i| (i as f64 + 0.5) / n as f64).filter(|&x| x < 0.4).map(|x| m.density(&[x])).sum::<f64>()
                 / n as f64;
         assert!((below - mass).abs() < 0.01, "{below} vs {mass}");
+    }
+
+    fn summary_row(series: &str, mean: f64, sd: f64) -> SummaryRow {
+        SummaryRow { series: series.into(), year: 2005, mean, sd, p05: mean, p95: mean }
+    }
+
+    #[test]
+    fn the_tolerant_error_model_counts_only_the_error_beyond_the_hit_rule() {
+        let count = Target::target("a", 2005, 1000.0, "cases");
+        let share = Target::target("b", 2005, 0.1, "share");
+        // 15% of the figure; for a share of 0.1, 0.02 is 20% of it.
+        assert!((tolerance(&count) - 0.15).abs() < 1e-12);
+        assert!((tolerance(&share) - 0.2).abs() < 1e-12);
+        let targets = [count, share];
+        let ln_l = |a: f64, b: f64, errors| {
+            log_likelihood(&[summary_row("a", a, 0.0), summary_row("b", b, 0.0)], &targets, 0.1, 8, errors)
+        };
+        let free = -(0.1f64 * 0.1).ln(); // -1/2 sum of ln v over two rows of v = 0.01
+        // Within the tolerance: no error at all.
+        assert!((ln_l(1140.0, 0.081, ErrorModel::Tolerant) - free).abs() < 1e-9);
+        // Beyond it: 25% counts as 10%, a share 0.03 off as 0.01 (0.1 of its scale).
+        let beyond = ln_l(1250.0, 0.13, ErrorModel::Tolerant);
+        assert!((beyond - (free - 0.5 * (0.01 / 0.01 + 0.01 / 0.01))).abs() < 1e-9, "{beyond}");
+        // The synthetic model counts the whole error: 0.25 and 0.3 of the scale.
+        let whole = ln_l(1250.0, 0.13, ErrorModel::Synthetic);
+        assert!(
+            (whole - (free - 0.5 * (0.0625f64 / 0.01).min(MAX_Z2) - 0.5 * (0.09f64 / 0.01).min(MAX_Z2))).abs() < 1e-9
+        );
     }
 
     #[test]

@@ -42,8 +42,8 @@ pub use compare::{
     read_results,
 };
 pub use ensemble::{
-    ENSEMBLE_CSV, ENSEMBLE_MD, Ensemble, EnsembleOptions, EnsembleOutcome, GenerationSummary, PARTICLES_CSV, Particle,
-    Sampler, ensemble, estimate_discrepancy, load_ensemble, log_likelihood, weighted_quantile,
+    ENSEMBLE_CSV, ENSEMBLE_MD, Ensemble, EnsembleOptions, EnsembleOutcome, ErrorModel, GenerationSummary,
+    PARTICLES_CSV, Particle, Sampler, ensemble, estimate_discrepancy, load_ensemble, log_likelihood, weighted_quantile,
 };
 pub use free::{CalibrationSpec, FreeParam, Objective, Template, default_population, load_free, parse_free};
 pub use screen::{
