@@ -386,7 +386,7 @@ fn calibrate_fits_the_years_given_on_the_command_line() {
 }
 
 #[test]
-fn the_ensemble_command_takes_a_sampler_and_refuses_bad_ones() {
+fn the_ensemble_command_takes_a_sampler_and_an_error_model_and_refuses_bad_ones() {
     let dir = tempfile::tempdir().unwrap();
     // A published figure the fixture can be weighed by (the tiny scenario's years).
     let targets = write(
@@ -410,7 +410,13 @@ fn the_ensemble_command_takes_a_sampler_and_refuses_bad_ones() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let md = std::fs::read_to_string(dir.path().join("pmc").join(calibrate::ENSEMBLE_MD)).unwrap();
     assert!(md.contains("population Monte Carlo") && md.contains("1 generations of 6 candidates"), "{md}");
+    assert!(!md.contains("--errors tolerant"), "{md}");
+    let o = ensemble(&["--generations", "1", "--errors", "tolerant"], "tolerant");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let md = std::fs::read_to_string(dir.path().join("tolerant").join(calibrate::ENSEMBLE_MD)).unwrap();
+    assert!(md.contains("errors beyond the hit rule's tolerance (--errors tolerant)"), "{md}");
     for (bad, word) in [
+        (&["--errors", "absolute"][..], "--errors"),
         (&["--moves", "0"][..], "--moves"),
         (&["--sampler", "mcmc"][..], "--sampler"),
         (&["--particles", "1"][..], "--particles"),
