@@ -520,7 +520,7 @@ pub fn log_likelihood(
 
 /// The discrepancy by the method of moments: the square root of the mean over rows of
 /// `e^2 - (s / scale)^2` (0 when the runs' own spread explains the errors), rows beyond the
-/// cap of [`MAX_Z2`] standard deviations of the run spread left out as the likelihood caps them.
+/// cap of `MAX_Z2` standard deviations of the run spread left out as the likelihood caps them.
 /// Errors are counted by `errors`, as the likelihood counts them.
 pub fn estimate_discrepancy(summary: &[SummaryRow], targets: &[Target], errors: ErrorModel) -> f64 {
     let mut excess = Vec::new();

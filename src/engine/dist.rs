@@ -504,7 +504,7 @@ impl TriageMixture {
     /// a slack of 1e-3; the caller computes the exponent itself.
     ///
     /// Why the bound holds: `exponent` interpolates ln e linearly in ln(target) between grid
-    /// points (target = ratio x g[0]) and is constant past the grid: a continuous function of
+    /// points (target = ratio x `g[0]`) and is constant past the grid: a continuous function of
     /// ln(target) whose slope is at most `self.slope` (see `mixture`). The screened ratio
     /// exp_screen(elasticity x ln_screen(coverage)) is within |elasticity| 3e-8 + 9.4e-7 of
     /// libm's power in logarithm (the screens' errors; `min` with the ceiling does not widen
@@ -1262,7 +1262,7 @@ fn cold_at_least_logistic(u: f64, scale: f64, x: f64) -> bool {
 /// to the bit, mostly without the `powf` and libm's `exp`. `x` must be monotone (either way),
 /// as a sum of terms of which one is a multiple of p is: floating-point addition and
 /// multiplication are monotone in each operand, so x(p) lies between x at the bounds of
-/// [`pow_bounds`], and a uniform below the screened chance at the lower of the two, or above
+/// `pow_bounds`, and a uniform below the screened chance at the lower of the two, or above
 /// it at the upper, by the margin of [`below_scaled_logistic`], compares with libm's chance the same way.
 #[inline]
 pub fn below_logistic_of_pow(u: f64, base: f64, exponent: f64, x: impl Fn(f64) -> f64) -> bool {

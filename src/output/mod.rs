@@ -2,7 +2,7 @@
 //!
 //! A batch's results go into one directory as three files:
 //! - `results.h5`: every run's values, the summary across runs, and the full provenance
-//!   (including the scenario text), for analysis (layout in [`h5`]'s documentation);
+//!   (including the scenario text), for analysis (layout in `h5`'s documentation);
 //! - `summary.csv`: mean, sd, p05 and p95 per (series, year), a byte-stable text file that
 //!   can be diffed between code versions;
 //! - `provenance.toml`: how the results were made, readable without any HDF5 tool.

@@ -69,7 +69,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// `provenance.toml` read back (by `caseflow compare`, to say which runs it compares): every
-/// key [`provenance_toml`] writes, and no other.
+/// key `provenance_toml` writes, and no other.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProvenanceRecord {
