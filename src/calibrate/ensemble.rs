@@ -923,6 +923,21 @@ mod tests {
     }
 
     #[test]
+    fn the_discrepancy_estimate_counts_errors_as_the_likelihood_does() {
+        let targets = [Target::target("a", 2005, 1000.0, "cases"), Target::target("b", 2005, 1000.0, "cases")];
+        // Errors of 10% and 30%, no run spread; beyond the tolerance only 0 and 15% remain.
+        let summary = [summary_row("a", 1100.0, 0.0), summary_row("b", 1300.0, 0.0)];
+        let synthetic = estimate_discrepancy(&summary, &targets, ErrorModel::Synthetic);
+        let tolerant = estimate_discrepancy(&summary, &targets, ErrorModel::Tolerant);
+        assert!((synthetic - ((0.01f64 + 0.09) / 2.0).sqrt()).abs() < 1e-12, "{synthetic}");
+        assert!((tolerant - (0.0225f64 / 2.0).sqrt()).abs() < 1e-12, "{tolerant}");
+        // A row off by more than 100% is left out under both, judged by its whole error.
+        let far = [summary_row("a", 1100.0, 0.0), summary_row("b", 2100.0, 0.0)];
+        assert!((estimate_discrepancy(&far, &targets, ErrorModel::Tolerant)).abs() < 1e-12);
+        assert!((estimate_discrepancy(&far, &targets, ErrorModel::Synthetic) - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
     fn weighted_quantiles() {
         let pairs = [(3.0, 0.25), (1.0, 0.25), (2.0, 0.5)];
         assert_eq!(weighted_quantile(&pairs, 0.05), 1.0);
