@@ -703,8 +703,9 @@ pub struct TrialBehaviour {
     pub dependent_defence_contests: f64,
     /// Evidence an effective defence takes away (a coerced confession, weak proof).
     pub defence_effect: f64,
-    /// Log-odds that a judge closes a case on non-rehabilitative grounds other than
-    /// reconciliation (active repentance, where the law allows it).
+    /// A judge's leaning (log-odds) to close a case on non-rehabilitative grounds other than
+    /// reconciliation (active repentance, where the law allows it), at no load and no procurator
+    /// opposition: her load and the opposition enter as in a discretionary release (ODD 7.15).
     pub other_nonrehab_logit: f64,
 }
 

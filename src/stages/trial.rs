@@ -218,21 +218,39 @@ impl<T: Tracer> World<'_, T> {
                     return self.finish(index, Terminal::ClosedReconciledTrial);
                 }
             }
-            // Other non-rehabilitative grounds: active repentance (where the law allows it).
+            // Other non-rehabilitative grounds: active repentance (where the law allows it). The
+            // judge weighs it as she weighs a discretionary release on reconciliation: the work a
+            // sentence would take against the procurator's opposition (a closure costs him a
+            // conviction until his closures count as much), each at the same rate.
             let repents = repentance_eligible(s, rules, c) && {
                 let draw = u(slot::OTHER_NONREHAB);
+                let opposition = (inc.procurator.convictions - inc.procurator.nonrehab_closures).max(0.0);
+                let work = (b.effort_sentence - b.effort_closure) * load;
+                let crossing = -b.discretionary_release_cost * opposition;
+                let x = b.other_nonrehab_logit + work + crossing;
                 self.trace.decision(self.calendar.day, c.id, move || {
                     let options = &["close on active repentance", "go on to a decision"];
-                    Decision::chance(
-                        "trial",
-                        "active repentance",
-                        by_judge,
-                        options,
-                        logistic(b.other_nonrehab_logit),
-                        draw,
+                    Decision::chance("trial", "active repentance", by_judge, options, logistic(x), draw).with_terms(
+                        vec![
+                            Term::part(0, "judges' leaning to close on repentance", b.other_nonrehab_logit),
+                            Term::weighted(
+                                0,
+                                "the work a sentence would take (her caseload)",
+                                "trial_judge.caseload",
+                                inc.trial_judge.caseload,
+                                work,
+                            ),
+                            Term::weighted(
+                                0,
+                                "the procurator's opposition (a closure costs him a conviction)",
+                                "procurator.convictions",
+                                inc.procurator.convictions,
+                                crossing,
+                            ),
+                        ],
                     )
                 });
-                below_logistic(draw, b.other_nonrehab_logit)
+                below_logistic(draw, x)
             };
             if repents {
                 self.agents.judges[judge_index as usize].decided += 1;
