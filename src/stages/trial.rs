@@ -155,6 +155,12 @@ impl<T: Tracer> World<'_, T> {
         // where it is discretionary she weighs the saved work against the procurator's
         // opposition (a release costs him a conviction) and what comes of crossing him.
         if !jury {
+            // What a non-rehabilitative closure (on reconciliation or on repentance) weighs for
+            // her: the work a sentence would take, and crossing the procurator, who opposes a
+            // closure that costs him a conviction unless his closures count as much.
+            let opposition = (inc.procurator.convictions - inc.procurator.nonrehab_closures).max(0.0);
+            let saved_work = (b.effort_sentence - b.effort_closure) * load;
+            let crossing = -b.discretionary_release_cost * opposition;
             let eligible = reconciliation_eligibility(s, rules, c);
             // At the reference load (1) the pressure is `official_pressure`; the bargain under
             // the local network's pull on it is screened (`bargain_of_logs`).
@@ -171,11 +177,8 @@ impl<T: Tracer> World<'_, T> {
                         true
                     }
                     _ => {
-                        // Procurators oppose a release that costs them a conviction, unless their
-                        // closures count as much.
-                        let opposition = (inc.procurator.convictions - inc.procurator.nonrehab_closures).max(0.0);
-                        let x = (b.effort_sentence - b.effort_closure) * load
-                            - b.discretionary_release_cost * opposition
+                        let x = saved_work
+                            + crossing
                             + b.release_practice_weight * self.provinces[p].release_practice
                             + reconciliation_shift;
                         let draw = u(slot::TRIAL_RECONCILE_JUDGE);
@@ -188,14 +191,14 @@ impl<T: Tracer> World<'_, T> {
                                         "the work a sentence would take (her caseload)",
                                         "trial_judge.caseload",
                                         inc.trial_judge.caseload,
-                                        (b.effort_sentence - b.effort_closure) * load,
+                                        saved_work,
                                     ),
                                     Term::weighted(
                                         0,
                                         "the procurator's opposition (a release costs him a conviction)",
                                         "procurator.convictions",
                                         inc.procurator.convictions,
-                                        -b.discretionary_release_cost * opposition,
+                                        crossing,
                                     ),
                                     Term::part(
                                         0,
@@ -224,10 +227,7 @@ impl<T: Tracer> World<'_, T> {
             // conviction until his closures count as much), each at the same rate.
             let repents = repentance_eligible(s, rules, c) && {
                 let draw = u(slot::OTHER_NONREHAB);
-                let opposition = (inc.procurator.convictions - inc.procurator.nonrehab_closures).max(0.0);
-                let work = (b.effort_sentence - b.effort_closure) * load;
-                let crossing = -b.discretionary_release_cost * opposition;
-                let x = b.other_nonrehab_logit + work + crossing;
+                let x = b.other_nonrehab_logit + saved_work + crossing;
                 self.trace.decision(self.calendar.day, c.id, move || {
                     let options = &["close on active repentance", "go on to a decision"];
                     Decision::chance("trial", "active repentance", by_judge, options, logistic(x), draw).with_terms(
@@ -238,7 +238,7 @@ impl<T: Tracer> World<'_, T> {
                                 "the work a sentence would take (her caseload)",
                                 "trial_judge.caseload",
                                 inc.trial_judge.caseload,
-                                work,
+                                saved_work,
                             ),
                             Term::weighted(
                                 0,
