@@ -902,6 +902,26 @@ fn investigators_feel_the_procurators_closure_weight_as_much_as_they_are_told() 
     assert!(told as f64 > 1.3 * deaf as f64, "response 1 reconciled {told}, response 0 {deaf}");
 }
 
+/// A judge's closure on active repentance weighs crossing the procurator (ODD 7.15): the cost
+/// acts only while the procurator is opposed, and where it acts it lowers such closures.
+#[test]
+fn repentance_closures_answer_the_procurators_opposition() {
+    let run = |closure_weight: &str, cost: &str| {
+        let s = tiny_with(&[
+            ("nonrehab_closures = 0.0", &format!("nonrehab_closures = {closure_weight}")),
+            ("discretionary_release_cost = 1.5", &format!("discretionary_release_cost = {cost}")),
+        ]);
+        simulate(&s, 6, 0).tally
+    };
+    // Closures that count as much as convictions leave the procurator nothing to oppose.
+    assert_eq!(run("1.0", "0.0"), run("1.0", "3.0"));
+    // Opposed, a judge who pays for crossing him closes fewer cases on repentance.
+    let repentance = |t: &Tally| total(t, Counter::TrialClosedOtherNonrehab);
+    let (free, costly) = (repentance(&run("0.0", "0.0")), repentance(&run("0.0", "3.0")));
+    assert!(free > 50, "{free}");
+    assert!(free as f64 > 3.0 * costly as f64, "cost 0 closed {free} on repentance, cost 3 {costly}");
+}
+
 /// The fixture with many private complaints, every one heard and decided (none rejected, sent
 /// on, withdrawn or reconciled unless `extra` says so), proof weighing heavily on the verdict,
 /// and, when `total`, total registration in force from mid-2011 (compliance rising from 0).
