@@ -46,8 +46,9 @@ fn every_2010_target_within_a_factor_of_two() {
 /// scripts/refit.sh 150 600; 134 again, other rows, after the refit of stage 21 with a
 /// U-shaped solvability of all reports and the local tie bounded, scripts/refit.sh 600 600; 139
 /// after the refit of stage 26, where judges' closures on active repentance answer their load
-/// and the procurator's indicator.)
-const DOCUMENTED_HITS_2000_2012: usize = 139;
+/// and the procurator's indicator; 140 after the refit of stage 27, where private complaints grow
+/// before 2010 instead of standing at 6,000 from the start.)
+const DOCUMENTED_HITS_2000_2012: usize = 140;
 
 #[test]
 fn the_documented_fit_holds() {
