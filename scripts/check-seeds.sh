@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The check of a fit with several master seeds, and the ceiling it shows
+# (results/calibration/README.md, "Results" and "What the misses need"):
+#
+#   scripts/check-seeds.sh FIT_DIR [SEED...]      (seeds 2 3 4 5 6 by default)
+#
+# For each master seed: 20 runs of FIT_DIR/fitted.toml over FIT_DIR/ensemble.csv (POINT=1: of the
+# fitted point alone), compared with the published figures of 2000-2012 (FIT_YEARS, 2000-2012 by
+# default, are the fitted years; later ones are reported apart as forecasts by `caseflow
+# compare`). It prints each seed's hits and band, their mean, and, over the seeds, how many
+# target rows are hits in every check, in none and in some: a fit can reach at most "every" +
+# "some" rows without new mechanisms or data. Rows are judged by the in-sample rule (band, 15%
+# or 0.02 for shares), the `hit` column of each `compare.csv`. Every step is a seeded caseflow
+# command, so the output repeats exactly.
+#
+# Results go to OUT (default results/runs/check-seeds/<fit folder name>[-point]/seed<N>/), with
+# rows.csv (each target row and the number of checks that hit it) and summary.md beside them.
+# THREADS sets the worker threads (results do not depend on it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ $# -lt 1 ] || [ ! -f "$1/fitted.toml" ]; then
+    echo "usage: scripts/check-seeds.sh FIT_DIR [SEED...]  (FIT_DIR holds fitted.toml and ensemble.csv)" >&2
+    exit 2
+fi
+fit=${1%/}
+shift
+seeds=("$@")
+[ ${#seeds[@]} -gt 0 ] || seeds=(2 3 4 5 6)
+for s in "${seeds[@]}"; do
+    if ! [[ $s =~ ^[0-9]+$ ]]; then
+        echo "check-seeds.sh: a master seed is a whole number, not '$s'" >&2
+        exit 2
+    fi
+done
+point=${POINT:-0}
+fit_years=${FIT_YEARS:-2000-2012}
+threads=${THREADS:-0}
+targets=data/targets.csv
+bin=target/release/caseflow
+ensemble=()
+suffix=""
+if [ "$point" = 1 ]; then
+    suffix="-point"
+else
+    if [ ! -f "$fit/ensemble.csv" ]; then
+        echo "check-seeds.sh: $fit/ensemble.csv not found (POINT=1 checks the fitted point alone)" >&2
+        exit 2
+    fi
+    ensemble=(--ensemble "$fit/ensemble.csv")
+fi
+out=${OUT:-results/runs/check-seeds/$(basename "$fit")$suffix}
+cargo build --release --locked >/dev/null
+mkdir -p "$out"
+
+lines=()
+for s in "${seeds[@]}"; do
+    dir="$out/seed$s"
+    "$bin" run "$fit/fitted.toml" "${ensemble[@]}" --seeds 20 --seed "$s" --threads "$threads" \
+        --out "$dir" --force >/dev/null
+    "$bin" compare "$dir" --targets "$targets" --years 2000-2012 --fit-years "$fit_years" \
+        --out "$dir/compare.csv" > "$dir/compare.txt"
+    hits=$(awk -F, 'NR > 1 && $10 == "hit"' "$dir/compare.csv" | wc -l)
+    rows=$(awk -F, 'NR > 1' "$dir/compare.csv" | wc -l)
+    band=$(grep -o 'band width: [0-9.]*%' "$dir/compare.txt" | head -n 1 | sed 's/band width: //')
+    forecast=$(grep '^forecast years' "$dir/compare.txt" | grep -o '[0-9]* of [0-9]*' | head -n 1 || true)
+    lines+=("| $s | $hits of $rows | ${forecast:--} | $band |")
+done
+
+# Each row's hits over the checks (series, year, checks that hit it).
+awk -F, -v n=${#seeds[@]} '
+    FNR > 1 { key = $1 "," $2; hits[key] += ($10 == "hit"); seen[key] = 1 }
+    END {
+        print "series,year,hit_in_checks,checks"
+        for (k in seen) print k "," hits[k] "," n
+    }' $(for s in "${seeds[@]}"; do echo "$out/seed$s/compare.csv"; done) |
+    { read -r header; echo "$header"; sort; } > "$out/rows.csv"
+n=${#seeds[@]}
+every=$(awk -F, -v n=$n 'NR > 1 && $3 == n' "$out/rows.csv" | wc -l)
+never=$(awk -F, 'NR > 1 && $3 == 0' "$out/rows.csv" | wc -l)
+some=$(awk -F, -v n=$n 'NR > 1 && $3 > 0 && $3 < n' "$out/rows.csv" | wc -l)
+mean=$(printf '%s\n' "${lines[@]}" | awk -F'|' '{ split($3, a, " "); t += a[1]; c++ } END { printf "%.1f", t / c }')
+what=$([ "$point" = 1 ] && echo "the fitted point alone" || echo "the ensemble")
+{
+    echo "# Check of \`$fit\` with master seeds ${seeds[*]}"
+    echo
+    echo "20 runs of each master seed over $what; fitted years $fit_years; hits by the in-sample rule"
+    echo "(band, 15%, or 0.02 for shares); forecast hits as \`caseflow compare\` counts them (band,"
+    echo "25%, or 0.03). Command: \`scripts/check-seeds.sh $fit ${seeds[*]}\`$([ "$point" = 1 ] && echo " with POINT=1")."
+    echo
+    echo "| master seed | hits, 2000-2012, in-sample rule | forecast hits | median band width |"
+    echo "|---:|---:|---:|---:|"
+    printf '%s\n' "${lines[@]}"
+    echo
+    echo "Mean hits: $mean. Over the $n checks, $every rows are hits every time, $never never and $some"
+    echo "sometimes: at most $((every + some)) without new mechanisms or data. Each row: \`rows.csv\`."
+} > "$out/summary.md"
+cat "$out/summary.md"
