@@ -80,6 +80,9 @@ every=$(awk -F, -v n=$n 'NR > 1 && $3 == n' "$out/rows.csv" | wc -l)
 never=$(awk -F, 'NR > 1 && $3 == 0' "$out/rows.csv" | wc -l)
 some=$(awk -F, -v n=$n 'NR > 1 && $3 > 0 && $3 < n' "$out/rows.csv" | wc -l)
 mean=$(printf '%s\n' "${lines[@]}" | awk -F'|' '{ split($3, a, " "); t += a[1]; c++ } END { printf "%.1f", t / c }')
+# The mean of the forecast hits, where the fit leaves years to forecast.
+forecast_mean=$(printf '%s\n' "${lines[@]}" |
+    awk -F'|' '$4 ~ /of/ { split($4, a, " "); t += a[1]; c++ } END { if (c) printf " (forecast hits: %.1f)", t / c }')
 what=$([ "$point" = 1 ] && echo "the fitted point alone" || echo "the ensemble")
 {
     echo "# Check of \`$fit\` with master seeds ${seeds[*]}"
@@ -92,7 +95,7 @@ what=$([ "$point" = 1 ] && echo "the fitted point alone" || echo "the ensemble")
     echo "|---:|---:|---:|---:|"
     printf '%s\n' "${lines[@]}"
     echo
-    echo "Mean hits: $mean. Over the $n checks, $every rows are hits every time, $never never and $some"
+    echo "Mean hits: $mean$forecast_mean. Over the $n checks, $every rows are hits every time, $never never and $some"
     echo "sometimes: at most $((every + some)) without new mechanisms or data. Each row: \`rows.csv\`."
 } > "$out/summary.md"
 cat "$out/summary.md"
