@@ -36,6 +36,22 @@ done
 point=${POINT:-0}
 fit_years=${FIT_YEARS:-2000-2012}
 threads=${THREADS:-0}
+if [ "$point" != 0 ] && [ "$point" != 1 ]; then
+    echo "check-seeds.sh: POINT is 1 (the fitted point alone) or 0 (the ensemble), not '$point'" >&2
+    exit 2
+fi
+if ! [[ $fit_years =~ ^[0-9]{4}-[0-9]{4}$ ]]; then
+    echo "check-seeds.sh: FIT_YEARS is a span of years such as 2000-2009, not '$fit_years'" >&2
+    exit 2
+fi
+if ! [[ $threads =~ ^[0-9]+$ ]]; then
+    echo "check-seeds.sh: THREADS is a whole number, not '$threads'" >&2
+    exit 2
+fi
+# How to repeat this check, for the summary.
+command="scripts/check-seeds.sh $fit"
+[ "$fit_years" = 2000-2012 ] || command="FIT_YEARS=$fit_years $command"
+[ "$point" = 0 ] || command="POINT=1 $command"
 targets=data/targets.csv
 bin=target/release/caseflow
 ensemble=()
@@ -62,7 +78,7 @@ for s in "${seeds[@]}"; do
         --out "$dir/compare.csv" > "$dir/compare.txt"
     hits=$(awk -F, 'NR > 1 && $10 == "hit"' "$dir/compare.csv" | wc -l)
     rows=$(awk -F, 'NR > 1' "$dir/compare.csv" | wc -l)
-    band=$(grep -o 'band width: [0-9.]*%' "$dir/compare.txt" | head -n 1 | sed 's/band width: //')
+    band=$(grep -o 'band width: [0-9.]*%' "$dir/compare.txt" | head -n 1 | sed 's/band width: //' || true)
     forecast=$(grep '^forecast years' "$dir/compare.txt" | grep -o '[0-9]* of [0-9]*' | head -n 1 || true)
     lines+=("| $s | $hits of $rows | ${forecast:--} | $band |")
 done
@@ -89,7 +105,7 @@ what=$([ "$point" = 1 ] && echo "the fitted point alone" || echo "the ensemble")
     echo
     echo "20 runs of each master seed over $what; fitted years $fit_years; hits by the in-sample rule"
     echo "(band, 15%, or 0.02 for shares); forecast hits as \`caseflow compare\` counts them (band,"
-    echo "25%, or 0.03). Command: \`scripts/check-seeds.sh $fit ${seeds[*]}\`$([ "$point" = 1 ] && echo " with POINT=1")."
+    echo "25%, or 0.03). Command: \`$command ${seeds[*]}\`."
     echo
     echo "| master seed | hits, 2000-2012, in-sample rule | forecast hits | median band width |"
     echo "|---:|---:|---:|---:|"
