@@ -70,6 +70,9 @@ cargo build --release --locked >/dev/null
 mkdir -p "$out"
 
 lines=()
+hits_sum=0
+forecast_sum=0
+forecast_checks=0
 for s in "${seeds[@]}"; do
     dir="$out/seed$s"
     "$bin" run "$fit/fitted.toml" "${ensemble[@]}" --seeds 20 --seed "$s" --threads "$threads" \
@@ -81,24 +84,31 @@ for s in "${seeds[@]}"; do
     band=$(grep -o 'band width: [0-9.]*%' "$dir/compare.txt" | head -n 1 | sed 's/band width: //' || true)
     forecast=$(grep '^forecast years' "$dir/compare.txt" | grep -o '[0-9]* of [0-9]*' | head -n 1 || true)
     lines+=("| $s | $hits of $rows | ${forecast:--} | $band |")
+    hits_sum=$((hits_sum + hits))
+    if [ -n "$forecast" ]; then
+        forecast_sum=$((forecast_sum + ${forecast%% *}))
+        forecast_checks=$((forecast_checks + 1))
+    fi
 done
 
 # Each row's hits over the checks (series, year, checks that hit it).
-awk -F, -v n=${#seeds[@]} '
-    FNR > 1 { key = $1 "," $2; hits[key] += ($10 == "hit"); seen[key] = 1 }
-    END {
-        print "series,year,hit_in_checks,checks"
-        for (k in seen) print k "," hits[k] "," n
-    }' $(for s in "${seeds[@]}"; do echo "$out/seed$s/compare.csv"; done) |
-    { read -r header; echo "$header"; sort; } > "$out/rows.csv"
 n=${#seeds[@]}
+{
+    echo "series,year,hit_in_checks,checks"
+    awk -F, -v n=$n '
+        FNR > 1 { key = $1 "," $2; hits[key] += ($10 == "hit") }
+        END { for (k in hits) print k "," hits[k] "," n }' \
+        $(for s in "${seeds[@]}"; do echo "$out/seed$s/compare.csv"; done) | sort
+} > "$out/rows.csv"
 every=$(awk -F, -v n=$n 'NR > 1 && $3 == n' "$out/rows.csv" | wc -l)
 never=$(awk -F, 'NR > 1 && $3 == 0' "$out/rows.csv" | wc -l)
 some=$(awk -F, -v n=$n 'NR > 1 && $3 > 0 && $3 < n' "$out/rows.csv" | wc -l)
-mean=$(printf '%s\n' "${lines[@]}" | awk -F'|' '{ split($3, a, " "); t += a[1]; c++ } END { printf "%.1f", t / c }')
+mean=$(awk -v t=$hits_sum -v c=$n 'BEGIN { printf "%.1f", t / c }')
 # The mean of the forecast hits, where the fit leaves years to forecast.
-forecast_mean=$(printf '%s\n' "${lines[@]}" |
-    awk -F'|' '$4 ~ /of/ { split($4, a, " "); t += a[1]; c++ } END { if (c) printf " (forecast hits: %.1f)", t / c }')
+forecast_mean=""
+if [ $forecast_checks -gt 0 ]; then
+    forecast_mean=$(awk -v t=$forecast_sum -v c=$forecast_checks 'BEGIN { printf " (forecast hits: %.1f)", t / c }')
+fi
 what=$([ "$point" = 1 ] && echo "the fitted point alone" || echo "the ensemble")
 {
     echo "# Check of \`$fit\` with master seeds ${seeds[*]}"
