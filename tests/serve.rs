@@ -295,3 +295,91 @@ fn bad_settings_are_exit_2_before_anything_listens() {
         assert!(!stderr.contains("panicked"));
     }
 }
+
+/// Reads until the peer closes or `within` passes: true when it closed (EOF or reset), with
+/// whatever it sent.
+fn closed_within(s: &mut TcpStream, within: Duration) -> (bool, String) {
+    s.set_read_timeout(Some(within)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let closed = loop {
+        match s.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                break false;
+            }
+            Err(_) => break true,
+        }
+    };
+    (closed, String::from_utf8_lossy(&got).into_owned())
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connects")
+}
+
+#[test]
+fn slow_and_idle_clients_are_cut_off_and_cannot_hold_the_server() {
+    use caseflow::serve::{BODY_TIMEOUT, HEADER_TIMEOUT, MAX_BODY, MAX_CONNECTIONS_PER_PEER};
+    let server = start(2);
+    let addr = server.addr;
+
+    // A run asked in anything but JSON is 415; a declared body over the limit is 413 before
+    // any of it is sent (no "100 Continue" invitation either).
+    let run = br#"{"year": 2012, "changes": {}}"#;
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", ""] {
+        let mut s = connect(addr);
+        let kind = if content_type.is_empty() { String::new() } else { format!("Content-Type: {content_type}\r\n") };
+        let head = format!(
+            "POST /api/run HTTP/1.1\r\nHost: x\r\n{kind}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            run.len()
+        );
+        s.write_all(head.as_bytes()).and_then(|_| s.write_all(run)).unwrap();
+        let (_, reply) = closed_within(&mut s, Duration::from_secs(30));
+        assert!(reply.starts_with("HTTP/1.1 415"), "{content_type:?}: {reply}");
+    }
+    let mut s = connect(addr);
+    let head = format!(
+        "POST /api/run HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+        MAX_BODY * 1000
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let (_, reply) = closed_within(&mut s, Duration::from_secs(5));
+    assert!(reply.starts_with("HTTP/1.1 413"), "a declared 16 MB body: {reply}");
+
+    // Slow clients, all at once: heads never finished, a connection that sends nothing, and
+    // a body that stops short.
+    let opened = Instant::now();
+    let partial = |addr| {
+        let mut s = connect(addr);
+        s.write_all(b"GET /api/setup HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+        s
+    };
+    let mut slow: Vec<TcpStream> = (0..MAX_CONNECTIONS_PER_PEER - 2).map(|_| partial(addr)).collect();
+    let mut idle = connect(addr);
+    let mut short_body = connect(addr);
+    short_body
+        .write_all(b"POST /api/run HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"year\":")
+        .unwrap();
+    // The address now holds all it may: one more connection is closed at once.
+    let mut one_more = partial(addr);
+    let (closed, _) = closed_within(&mut one_more, Duration::from_secs(3));
+    assert!(closed, "a connection beyond {MAX_CONNECTIONS_PER_PEER} from one address was kept");
+    // The others are held, then closed by the server within the deadlines.
+    let (closed, _) = closed_within(&mut slow[0], Duration::from_millis(500));
+    assert!(!closed, "a slow head was closed before its deadline");
+    let limit = HEADER_TIMEOUT.max(BODY_TIMEOUT) + Duration::from_secs(10);
+    let left = |s: &mut TcpStream| closed_within(s, limit.saturating_sub(opened.elapsed()));
+    let (closed, reply) = left(&mut short_body);
+    assert!(closed && reply.starts_with("HTTP/1.1 408"), "a body that stopped short: {reply}");
+    assert!(left(&mut idle).0, "an idle connection was never closed");
+    for (i, s) in slow.iter_mut().enumerate() {
+        assert!(left(s).0, "slow head {i} was never closed");
+    }
+    eprintln!("every slow client closed after {:.1} s", opened.elapsed().as_secs_f64());
+    // And the server answers as before.
+    assert_eq!(request(addr, "GET", "/api/setup", b"").status, 200);
+    assert_eq!(post(addr, r#"{"year": 2012, "changes": {"incentives.procurator.acquittals": 2.0}}"#).status, 200);
+    server.stop();
+}

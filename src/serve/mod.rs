@@ -12,22 +12,31 @@
 //! - Results are cached by (scenario text, seeds, scale); work goes through a bounded queue:
 //!   one computation at a time, eight waiting, anyone beyond told 503 "busy, retry in N s"
 //!   with `Retry-After`.
-//! - Hostile requests get a 4xx: bodies over [`MAX_BODY`] (413), unknown keys or controls
-//!   (422), static paths outside the compiled-in list (404), more seeds than
-//!   [`variant::MAX_SEEDS`] (422).
+//! - Hostile requests get a 4xx: bodies over [`MAX_BODY`] (413, at once when the declared
+//!   length says so), a run asked in anything but JSON (415), unknown keys or controls (422),
+//!   static paths outside the compiled-in list (404), more seeds than [`variant::MAX_SEEDS`]
+//!   (422), a body not sent within [`BODY_TIMEOUT`] (408).
+//! - Slow or idle clients cannot hold the server: a connection that has not sent a whole
+//!   request head within [`HEADER_TIMEOUT`] (idle keep-alive included) is closed, at most
+//!   [`MAX_CONNECTIONS`] are open at once (the rest wait to be accepted) and at most
+//!   [`MAX_CONNECTIONS_PER_PEER`] from one address (the rest are closed at once). `axum::serve`
+//!   has no such limits, so connections are served with hyper's own builder (`serve_until`).
+//! - A run holds its place in the queue and the computation slot until it has finished, even
+//!   if its client has gone: leaving does not let anyone jump the queue.
 
 pub mod variant;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::net::IpAddr;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
@@ -52,6 +61,20 @@ pub const QUEUE: usize = 8;
 pub const CHECKS: usize = 8;
 /// Results kept in the cache (each a few tens of kilobytes).
 pub const CACHE_ENTRIES: usize = 64;
+/// Seconds a connection has to send a whole request head (and an idle keep-alive connection
+/// to start the next one) before it is closed.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Seconds a request has to send its body once its head is in; then 408.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections open at once: a class of 40 with their browsers' few connections each, well
+/// under the 256 open files a laptop may allow a process. Beyond it, new ones wait to be
+/// accepted (the slow ones are closed within [`HEADER_TIMEOUT`]).
+pub const MAX_CONNECTIONS: usize = 160;
+/// Connections open at once from one address; beyond it, new ones from that address are
+/// closed at once. A browser opens at most six, but a classroom behind one router shares an
+/// address, so this leaves room for most of a class while one client alone cannot take more
+/// than two fifths of [`MAX_CONNECTIONS`].
+pub const MAX_CONNECTIONS_PER_PEER: usize = 64;
 /// Case stories shown with each answer.
 const STORIES: usize = 3;
 /// The master seed of every workshop run (the same seeds for baseline and variant: common
@@ -141,12 +164,13 @@ struct Shared {
     cache: Mutex<Cache>,
     /// Baseline runs by seeds.
     baselines: Mutex<BTreeMap<u64, Arc<ScenarioRuns>>>,
-    /// Permits to wait for the computation slot (try_acquire: none left is 503).
-    queue: Semaphore,
+    /// Permits to wait for the computation slot (try_acquire: none left is 503). Owned
+    /// permits: a run holds its permits until it ends, whether or not its client waits.
+    queue: Arc<Semaphore>,
     /// The one computation slot.
-    work: Semaphore,
+    work: Arc<Semaphore>,
     /// Checks of requests (a scenario load each) running at once; none left is 503 too.
-    checks: Semaphore,
+    checks: Arc<Semaphore>,
     /// Seconds the last computations took (a moving average), for "retry in N s".
     seconds: Mutex<f64>,
     controls: Value,
@@ -221,9 +245,9 @@ impl Server {
             runner,
             cache: Mutex::new(Cache::default()),
             baselines: Mutex::new(BTreeMap::new()),
-            queue: Semaphore::new(QUEUE),
-            work: Semaphore::new(1),
-            checks: Semaphore::new(CHECKS),
+            queue: Arc::new(Semaphore::new(QUEUE)),
+            work: Arc::new(Semaphore::new(1)),
+            checks: Arc::new(Semaphore::new(CHECKS)),
             seconds: Mutex::new(1.0),
             controls,
         };
@@ -260,12 +284,11 @@ impl Server {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| ServeError(e.to_string()))?;
             on_ready(addr);
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await
-                .map_err(|e| ServeError(e.to_string()))
+            serve_until(listener, app, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await;
+            Ok(())
         })
     }
 
@@ -285,15 +308,98 @@ impl Server {
                 let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                     return;
                 };
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await;
+                serve_until(listener, app, async {
+                    let _ = rx.await;
+                })
+                .await;
             });
         });
         Ok(Running { addr, stop: Some(tx), thread: Some(thread) })
     }
+}
+
+/// Open connections, in all and by peer address.
+#[derive(Default)]
+struct Connections {
+    by_peer: BTreeMap<IpAddr, usize>,
+}
+
+/// A connection's place in [`Connections`], given back when it closes.
+struct PeerSlot {
+    connections: Arc<Mutex<Connections>>,
+    peer: IpAddr,
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        if let Ok(mut c) = self.connections.lock()
+            && let Some(n) = c.by_peer.get_mut(&self.peer)
+        {
+            *n -= 1;
+            if *n == 0 {
+                c.by_peer.remove(&self.peer);
+            }
+        }
+    }
+}
+
+/// Takes a place for a connection from `peer`, unless it has [`MAX_CONNECTIONS_PER_PEER`].
+fn take_peer_slot(connections: &Arc<Mutex<Connections>>, peer: IpAddr) -> Option<PeerSlot> {
+    let mut c = connections.lock().ok()?;
+    let n = c.by_peer.entry(peer).or_insert(0);
+    if *n >= MAX_CONNECTIONS_PER_PEER {
+        return None;
+    }
+    *n += 1;
+    Some(PeerSlot { connections: connections.clone(), peer })
+}
+
+/// Accepts and serves connections until `shutdown`, then lets open ones finish (for at most
+/// [`HEADER_TIMEOUT`]). Each connection is HTTP/1.1 with a deadline for its request heads
+/// ([`HEADER_TIMEOUT`]); at most [`MAX_CONNECTIONS`] at once, [`MAX_CONNECTIONS_PER_PEER`]
+/// from one address.
+async fn serve_until(listener: tokio::net::TcpListener, app: Router, shutdown: impl std::future::Future<Output = ()>) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let peers = Arc::new(Mutex::new(Connections::default()));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors and the like: wait a moment rather than spin.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Some(peer_slot) = take_peer_slot(&peers, peer.ip()) else {
+            drop(stream);
+            continue;
+        };
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+        let connection =
+            graceful.watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone())));
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop((slot, peer_slot));
+        });
+    }
+    let _ = tokio::time::timeout(HEADER_TIMEOUT, graceful.shutdown()).await;
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ServeError> {
@@ -349,7 +455,36 @@ async fn setup(State(shared): State<Arc<Shared>>) -> Response {
     .into_response()
 }
 
-async fn run(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+/// Whether a request's Content-Type is JSON (`application/json`, any parameters).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
+async fn run(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    // JSON only: a page elsewhere cannot post to this server without the browser asking it
+    // first (a JSON post is not a "simple" cross-origin request).
+    if !is_json(request.headers()) {
+        return error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "send the request as application/json");
+    }
+    // A declared length over the limit is refused before any of the body is read.
+    let declared = request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, format!("a request is at most {MAX_BODY} bytes"));
+    }
+    let body = match tokio::time::timeout(BODY_TIMEOUT, Bytes::from_request(request, &())).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(rejection)) => return rejection.into_response(),
+        Err(_) => {
+            return error(
+                StatusCode::REQUEST_TIMEOUT,
+                format!("the request body did not arrive within {} s", BODY_TIMEOUT.as_secs()),
+            );
+        }
+    };
     let request: VariantRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
@@ -357,15 +492,20 @@ async fn run(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             return error(status, format!("bad request: {e}"));
         }
     };
-    // Validation is quick (a scenario load): done before the queue, a few at a time.
-    let Ok(checking) = shared.checks.try_acquire() else {
+    // Validation is quick (a scenario load): done before the queue, a few at a time. Each
+    // permit goes with the work it stands for, so a client that leaves frees it only when
+    // that work is done.
+    let Ok(checking) = shared.checks.clone().try_acquire_owned() else {
         return busy(&shared);
     };
     let checked = {
         let shared = shared.clone();
-        tokio::task::spawn_blocking(move || prepare(&shared, &request)).await
+        tokio::task::spawn_blocking(move || {
+            let _checking = checking;
+            prepare(&shared, &request)
+        })
+        .await
     };
-    drop(checking);
     let job = match checked {
         Ok(Ok(job)) => job,
         Ok(Err(invalid)) => {
@@ -377,17 +517,21 @@ async fn run(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     if let Some(answer) = cached(&shared, &job.key) {
         return answer_response(&answer, true);
     }
-    let Ok(_waiting) = shared.queue.try_acquire() else {
+    let Ok(waiting) = shared.queue.clone().try_acquire_owned() else {
         return busy(&shared);
     };
-    let Ok(_working) = shared.work.acquire().await else {
+    let Ok(working) = shared.work.clone().acquire_owned().await else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping");
     };
     if let Some(answer) = cached(&shared, &job.key) {
         return answer_response(&answer, true);
     }
     let worker = shared.clone();
-    let computed = tokio::task::spawn_blocking(move || compute(&worker, job)).await;
+    let computed = tokio::task::spawn_blocking(move || {
+        let _permits = (waiting, working);
+        compute(&worker, job)
+    })
+    .await;
     match computed {
         Ok(answer) => answer_response(&answer, false),
         Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "the run failed"),
