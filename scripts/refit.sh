@@ -63,7 +63,7 @@ if [ "${SCREEN:-0}" = 1 ]; then
     say "screening the parameters of scenarios/calibration/all.free.toml"
     "$bin" screen "$start" --targets "$targets" --free scenarios/calibration/all.free.toml \
         --trajectories 4 --levels 4 --radius 0.2 --threshold 0.1 --fit-years 2000-2012 \
-        --threads "$threads" --out "$out/screening"
+        --threads "$threads" --out "$out/screening" --force
     keep=$(awk -F, 'NR == 2 { max = $3 } NR > 1 && $3 >= 0.25 * max { print $2 }' "$out/screening/screening.csv")
     total=$(grep -c '^\[\[free\]\]' scenarios/calibration/all.free.toml)
     kept=$(echo $keep | wc -w)
@@ -103,7 +103,7 @@ window() {
         --budget "$budget" --threads "$threads" --out "$dir"
     say "ensemble of the 2000-$last fit"
     "$bin" ensemble "$dir/fitted.toml" --targets "$targets" --free "$free" --fit-years "2000-$last" \
-        --sampler smc --particles 48 --moves 1 --generations 6 --width 0.02 --threads "$threads" --out "$dir"
+        --sampler smc --particles 48 --moves 1 --generations 6 --width 0.02 --threads "$threads" --out "$dir" --force
     say "20 runs of master seed 2 over the ensemble"
     "$bin" run "$dir/fitted.toml" --ensemble "$dir/ensemble.csv" --seeds 20 --seed 2 \
         --threads "$threads" --out "$dir/check-seed2-n20" --force >/dev/null

@@ -22,7 +22,7 @@ use caseflow::scenario::Scenario;
 
 use super::{
     EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, load, output_exit_code, prepare_out, progress_bar,
-    stop_on_interrupt,
+    runs_fit_in_memory, stop_on_interrupt,
 };
 
 fn command_line() -> String {
@@ -89,6 +89,9 @@ pub fn diff(
     if seeds < 2 {
         esay!("error: --seeds must be at least 2 (an interval needs two runs)");
         return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    if let Err(code) = runs_fit_in_memory(&base, seeds.saturating_mul(2)) {
+        return code;
     }
     let out_dir = out.unwrap_or_else(|| {
         let kind = if independent { "-independent" } else { "" };
@@ -497,6 +500,10 @@ pub fn attribute(
     if spec.seeds < 1 {
         esay!("error: --seeds must be at least 1");
         return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    // Each coalition runs them (and keeps only their series): at least two coalitions.
+    if let Err(code) = runs_fit_in_memory(&s, spec.seeds.saturating_mul(2)) {
+        return code;
     }
     let out_dir = out.unwrap_or_else(|| {
         PathBuf::from(format!(

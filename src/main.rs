@@ -257,6 +257,9 @@ enum Command {
         /// Output directory (default: results/calibration/<scenario>-screening).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace a screen already in the output directory.
+        #[arg(long)]
+        force: bool,
     },
     /// Parameter uncertainty: an ensemble of parameter sets that fit the targets (a synthetic
     /// likelihood, uniform prior on FREE.toml's bounds, sampled by tempered sequential Monte
@@ -300,6 +303,9 @@ enum Command {
         /// Output directory (default: results/calibration/<scenario>).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace an ensemble already in the output directory.
+        #[arg(long)]
+        force: bool,
     },
     /// What a change does: run two scenarios on the same runs (common random numbers) and
     /// report, per series and year, the paired difference with a 90% interval. See
@@ -502,7 +508,7 @@ fn main() -> ExitCode {
             run(&s, &scenario, seeds, master_seed, threads, out, force, timings, shard, over)
         }
         Command::Merge { shards, out, force, job_script } => merge_command(shards, out, force, job_script),
-        Command::Screen { inputs, trajectories, levels, radius, threshold, seed, out } => {
+        Command::Screen { inputs, trajectories, levels, radius, threshold, seed, out, force } => {
             let options = |name: &str, threads| calibrate::ScreenOptions {
                 trajectories,
                 levels,
@@ -516,6 +522,12 @@ fn main() -> ExitCode {
             let label = inputs.scenario.display().to_string();
             fit_command(inputs, |s, spec, rows, threads| {
                 let o = options(&s.name, threads);
+                not_replacing(
+                    &o.out_dir,
+                    &[calibrate::SCREENING_CSV, calibrate::SCREENING_MD, calibrate::SCREENED_FREE],
+                    force,
+                    "a screen",
+                )?;
                 fs_ready(&o.out_dir)?;
                 let progress = candidates_bar();
                 let outcome = calibrate::screen(&s.source_text, &label, spec, rows, &o, &|p| progress.tick(p));
@@ -555,6 +567,7 @@ fn main() -> ExitCode {
             members,
             seed,
             out,
+            force,
         } => {
             let label = inputs.scenario.display().to_string();
             fit_command(inputs, |s, spec, rows, threads| {
@@ -584,6 +597,12 @@ fn main() -> ExitCode {
                     threads,
                     command_line: std::env::args().collect::<Vec<_>>().join(" "),
                 };
+                not_replacing(
+                    &o.out_dir,
+                    &[calibrate::ENSEMBLE_CSV, calibrate::PARTICLES_CSV, calibrate::ENSEMBLE_MD],
+                    force,
+                    "an ensemble",
+                )?;
                 fs_ready(&o.out_dir)?;
                 let progress = candidates_bar();
                 let outcome = calibrate::ensemble(&s.source_text, &label, spec, rows, &o, &|p| progress.tick(p));
@@ -720,6 +739,36 @@ fn output_exit_code(e: &output::OutputError) -> u8 {
     }
 }
 
+/// Refuses (exit 2) a call whose `runs` runs of `s` would keep more results in memory than
+/// the machine has available (Linux's MemAvailable; elsewhere only absurd counts are caught):
+/// every run's series are held until they are written, so too many runs would end in an
+/// allocation failure, not an error message.
+fn runs_fit_in_memory(s: &Scenario, runs: u64) -> Result<(), ExitCode> {
+    // Bytes a run keeps: a value per series and reported year, with room for the containers.
+    const OVERHEAD: f64 = 1.5;
+    const GB: f64 = 1e9;
+    let years = s.calendar.reported_years().count() as f64;
+    let per_run = caseflow::record::series_defs(s).len() as f64 * years * 8.0 * OVERHEAD;
+    let need = per_run * runs as f64;
+    let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find_map(|l| l.strip_prefix("MemAvailable:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map(|kib| kib * 1024.0)
+    });
+    let limit = available.unwrap_or(f64::INFINITY).min(per_run * 1e9);
+    if need <= limit {
+        return Ok(());
+    }
+    let have = available.map_or_else(String::new, |a| format!(", more than the {:.1} GB available", a / GB));
+    esay!(
+        "error: {runs} runs would keep about {:.1} GB of results in memory{have}; run fewer --seeds, or \
+         split them into shards (--shard I/N, then `caseflow merge`)",
+        need / GB
+    );
+    Err(ExitCode::from(EXIT_BAD_INPUT))
+}
+
 /// Loads a scenario, printing every diagnostic on failure.
 fn load(path: &Path) -> Result<Scenario, ExitCode> {
     scenario::load_path(path).map_err(|e| {
@@ -802,6 +851,9 @@ fn run(
     };
     let run_indices = shard.map_or(0..seeds, |sh| sh.runs(seeds));
     let n_runs = run_indices.end - run_indices.start;
+    if let Err(code) = runs_fit_in_memory(s, n_runs) {
+        return code;
+    }
     // Refuse before running, not after: a long batch must not end in "already exists" or
     // "cannot write".
     let out = match prepare_out(&out_dir, force, &output::RESULT_FILES) {
@@ -1097,6 +1149,21 @@ fn fit_command(
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => code,
     }
+}
+
+/// Refuses (exit 2), unless `force`, to replace the files `names` of `what` already in `dir`:
+/// another screen or ensemble written there earlier is a result, not a scratch file.
+fn not_replacing(dir: &Path, names: &[&str], force: bool, what: &str) -> Result<(), ExitCode> {
+    let present: Vec<&str> = names.iter().copied().filter(|n| dir.join(n).exists()).collect();
+    if force || present.is_empty() {
+        return Ok(());
+    }
+    esay!(
+        "error: {} already holds {what} ({}); --force replaces it, or choose another --out",
+        dir.display(),
+        present.join(", ")
+    );
+    Err(ExitCode::from(EXIT_BAD_INPUT))
 }
 
 /// Creates the output directory of `screen` or `ensemble` (which write their files into it

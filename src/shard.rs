@@ -162,19 +162,29 @@ pub fn choose(flag: Option<&str>, var: impl Fn(&str) -> Option<String>) -> Resul
 /// where a non-zero count came from.
 ///
 /// # Errors
-/// A `SLURM_CPUS_PER_TASK` that is not a positive integer.
+/// More than [`MAX_THREADS`] asked, or a `SLURM_CPUS_PER_TASK` that is not a whole number from 1
+/// to [`MAX_THREADS`].
 pub fn threads(flag: usize, var: impl Fn(&str) -> Option<String>) -> Result<(usize, Option<String>), ShardError> {
+    if flag > MAX_THREADS {
+        return Err(ShardError(format!("--threads {flag}: at most {MAX_THREADS}")));
+    }
     if flag != 0 {
         return Ok((flag, None));
     }
     match var(ENV_CPUS_PER_TASK) {
         None => Ok((0, None)),
         Some(v) => match v.trim().parse::<usize>() {
-            Ok(n) if n > 0 => Ok((n, Some(format!("{ENV_CPUS_PER_TASK}={n}")))),
-            _ => Err(ShardError(format!("{ENV_CPUS_PER_TASK}={v:?} is not a positive integer"))),
+            Ok(n) if n > 0 && n <= MAX_THREADS => Ok((n, Some(format!("{ENV_CPUS_PER_TASK}={n}")))),
+            _ => Err(ShardError(format!(
+                "{ENV_CPUS_PER_TASK}={v:?} is not a whole number of cores from 1 to {MAX_THREADS}"
+            ))),
         },
     }
 }
+
+/// The most worker threads a command starts: more than any node has cores (a thousand threads
+/// take seconds to start, ten thousand minutes), so a larger number is a typing slip.
+pub const MAX_THREADS: usize = 1024;
 
 /// Task ids as Slurm's `--array` takes them, runs of consecutive ids as ranges: `1,3-5,9`.
 pub fn array_spec(ids: &[u64]) -> String {
@@ -272,6 +282,9 @@ mod tests {
         assert_eq!(threads(0, env(&[(ENV_CPUS_PER_TASK, "2")])).unwrap().0, 2);
         assert_eq!(threads(3, env(&[(ENV_CPUS_PER_TASK, "2")])).unwrap(), (3, None));
         assert!(threads(0, env(&[(ENV_CPUS_PER_TASK, "0")])).is_err());
+        assert_eq!(threads(MAX_THREADS, env(&[])).unwrap(), (MAX_THREADS, None));
+        assert!(threads(MAX_THREADS + 1, env(&[])).unwrap_err().0.contains("at most 1024"));
+        assert!(threads(0, env(&[(ENV_CPUS_PER_TASK, "100000")])).is_err());
     }
 
     #[test]

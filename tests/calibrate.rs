@@ -146,6 +146,26 @@ fn compare_results_writes_its_csv_and_requires_provenance() {
     let err = calibrate::compare_results(&bare, &fixture("targets.csv"), None, None, Some(&out)).unwrap_err();
     assert!(err.is_bad_input());
     assert!(err.to_string().contains("provenance.toml: no provenance"), "{err}");
+
+    // It replaces an earlier comparison, and nothing else: not the run's own files, not its
+    // targets, not a directory (each refused as bad input, the file as it was).
+    let again =
+        calibrate::compare_results(&fixture("results"), &fixture("targets.csv"), None, None, Some(&out)).unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), again.comparison.csv());
+    let run = dir.path().join("run");
+    std::fs::create_dir(&run).unwrap();
+    for name in ["summary.csv", "provenance.toml"] {
+        std::fs::copy(fixture("results").join(name), run.join(name)).unwrap();
+    }
+    let targets = dir.path().join("targets.csv");
+    std::fs::copy(fixture("targets.csv"), &targets).unwrap();
+    for victim in [run.join("summary.csv"), run.join("provenance.toml"), targets.clone(), run.clone()] {
+        let before = std::fs::read(&victim).ok();
+        let err = calibrate::compare_results(&run, &targets, None, None, Some(&victim)).unwrap_err();
+        assert!(err.is_bad_input(), "{}: {err}", victim.display());
+        assert!(err.to_string().contains("`compare` replaces only an earlier comparison"), "{err}");
+        assert_eq!(std::fs::read(&victim).ok(), before, "{} changed", victim.display());
+    }
 }
 
 /// Fitted on 2011, the rows of 2012 and 2013 are forecasts: procurator.sent_to_court 2012

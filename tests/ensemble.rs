@@ -430,4 +430,50 @@ fn the_ensemble_command_takes_a_sampler_and_an_error_model_and_refuses_bad_ones(
         assert_eq!(o.status.code(), Some(2), "{bad:?}: {err}");
         assert!(err.contains(word) && !err.contains("panicked"), "{bad:?}: {err}");
     }
+    // An ensemble already written is a result: replacing it takes --force.
+    let before = std::fs::read(dir.path().join("smc").join(calibrate::ENSEMBLE_CSV)).unwrap();
+    let o = ensemble(&["--generations", "1", "--seed", "5"], "smc");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("already holds an ensemble (ensemble.csv, particles.csv, ensemble.md); --force"), "{err}");
+    assert_eq!(std::fs::read(dir.path().join("smc").join(calibrate::ENSEMBLE_CSV)).unwrap(), before);
+    let o = ensemble(&["--generations", "1", "--seed", "5", "--force"], "smc");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_ne!(std::fs::read(dir.path().join("smc").join(calibrate::ENSEMBLE_CSV)).unwrap(), before);
+}
+
+#[test]
+fn the_screen_command_names_a_bad_option_and_keeps_an_earlier_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let targets = write(
+        &dir.path().join("targets.csv"),
+        "series,year,value,unit,kind,source,note\nsentencing.prison_share,2011,0.5,share,target,test,\n",
+    );
+    let out = dir.path().join("screen");
+    let screen = |extra: &[&str]| {
+        let mut args = vec!["screen", TINY, "--targets", targets.to_str().unwrap(), "--free", FREE, "--out"];
+        args.push(out.to_str().unwrap());
+        args.extend_from_slice(extra);
+        common::run(args)
+    };
+    for (bad, says) in [
+        (&["--trajectories", "1"][..], "--trajectories must be at least 2, not 1"),
+        (&["--levels", "3"][..], "--levels must be even and at least 2, not 3"),
+        (&["--radius", "2"][..], "--radius must be in (0, 1], not 2"),
+        (&["--radius", "nan"][..], "--radius must be in (0, 1], not NaN"),
+        (&["--threshold", "1"][..], "--threshold must be in [0, 1), not 1"),
+    ] {
+        let o = screen(bad);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{bad:?}: {err}");
+        assert!(err.contains(says), "{bad:?}: {err}");
+    }
+    let o = screen(&["--trajectories", "2"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = screen(&["--trajectories", "2", "--seed", "3"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("already holds a screen (screening.csv, screening.md, screened.free.toml); --force"), "{err}");
+    let o = screen(&["--trajectories", "2", "--seed", "3", "--force"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }

@@ -490,3 +490,52 @@ fn salib_agrees_when_asked() {
     let out = Command::new("bash").arg(repo_path("scripts/salib-check.sh")).output().unwrap();
     assert!(out.status.success(), "salib-check failed:\n{}\n{}", text(&out.stdout), text(&out.stderr));
 }
+
+// ---------------------------------------------------------------- absurd requests
+
+/// Requests that could only end in an allocation failure or a panic are refused before
+/// anything runs, with exit 2 and nothing written: runs whose results would not fit in memory
+/// (run, diff, attribute), and an attribution of more than 12 dated changes without sampled
+/// permutations (the shipped scenario has 19 between 2000 and 2018).
+#[test]
+fn absurd_requests_are_refused_before_anything_runs() {
+    let dir = scratch("absurd");
+    let shipped = repo_path("scenarios/kazakhstan.toml");
+    let shipped = shipped.to_str().unwrap();
+    let tiny = tiny();
+    let tiny = tiny.to_str().unwrap();
+    let out = dir.join("out");
+    let out = out.to_str().unwrap();
+    let cases: [(Vec<&str>, &str); 4] = [
+        (vec!["run", tiny, "--seeds", "99999999999999", "--out", out], "runs would keep about"),
+        (vec!["diff", tiny, tiny, "--seeds", "99999999999999", "--out", out], "runs would keep about"),
+        (
+            vec!["attribute", tiny, "--from", "2011", "--to", "2012", "--seeds", "99999999999999", "--out", out],
+            "runs would keep about",
+        ),
+        (
+            vec![
+                "attribute",
+                shipped,
+                "--from",
+                "2000",
+                "--to",
+                "2018",
+                "--permutations",
+                "0",
+                "--series",
+                "trial.convicted",
+                "--out",
+                out,
+            ],
+            "--permutations must be at least 1",
+        ),
+    ];
+    for (args, says) in cases {
+        let r = run(args.clone());
+        assert_exit(&r, EXIT_BAD_INPUT, says);
+        assert!(text(&r.stderr).contains(says), "{args:?}: expected `{says}` in:\n{}", text(&r.stderr));
+        assert!(!Path::new(out).exists(), "{args:?} left {out}");
+    }
+    let _ = fs::remove_dir_all(&dir);
+}

@@ -111,6 +111,8 @@ pub enum CalibrateError {
     State { path: PathBuf, message: String },
     /// A file-system error.
     Io { path: PathBuf, source: io::Error },
+    /// A command-line option out of its range (named in the message).
+    BadOption(String),
     /// Anything else (e.g. worker threads that cannot start).
     Other(String),
 }
@@ -119,7 +121,7 @@ impl CalibrateError {
     /// True when the user's input is at fault (the command should exit with status 2), false
     /// for failures while running or writing (status 1).
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Self::Input(_) | Self::Scenario(_) | Self::State { .. })
+        matches!(self, Self::Input(_) | Self::Scenario(_) | Self::State { .. } | Self::BadOption(_))
     }
 }
 
@@ -137,7 +139,7 @@ impl fmt::Display for CalibrateError {
             Self::Scenario(e) => write!(f, "{e}"),
             Self::State { path, message } => write!(f, "{}: {message}", path.display()),
             Self::Io { path, source } => write!(f, "{}: {source}", path.display()),
-            Self::Other(message) => f.write_str(message),
+            Self::BadOption(message) | Self::Other(message) => f.write_str(message),
         }
     }
 }
@@ -310,8 +312,35 @@ pub fn compare_results(
     let comparison = compare(&res.summary, &target_rows, years);
     let split = fit_years.map(|y| comparison.forecast_split(y));
     let csv_path = out.map_or_else(|| res.info.dir.join("compare.csv"), Path::to_path_buf);
-    write_file_atomic(&csv_path, comparison.csv().as_bytes())?;
+    let csv = comparison.csv();
+    replaceable_comparison(&csv_path, csv.lines().next().unwrap_or_default())?;
+    write_file_atomic(&csv_path, csv.as_bytes())?;
     Ok(CompareReport { results: res.info, targets_file: targets.display().to_string(), comparison, split, csv_path })
+}
+
+/// `compare` replaces only an earlier comparison (a file starting with `header`): any other
+/// file at its output path, the run's own results or the targets among them, is refused.
+fn replaceable_comparison(path: &Path, header: &str) -> Result<(), CalibrateError> {
+    use std::io::{BufRead, Read};
+    let refuse = |why: &str| {
+        Err(CalibrateError::State {
+            path: path.to_path_buf(),
+            message: format!("{why}; `compare` replaces only an earlier comparison (choose another --out)"),
+        })
+    };
+    if path.is_dir() {
+        return refuse("a directory");
+    }
+    let Ok(file) = std::fs::File::open(path) else {
+        return Ok(()); // nothing there (or nothing readable: writing it will say why)
+    };
+    let mut first = Vec::new();
+    let _ = io::BufReader::new(file).take(4096).read_until(b'\n', &mut first);
+    if String::from_utf8_lossy(&first).trim_end() == header {
+        Ok(())
+    } else {
+        refuse("a file that is not a comparison written by `caseflow compare`")
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

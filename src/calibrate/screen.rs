@@ -81,13 +81,21 @@ pub fn screen(
     options: &ScreenOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<ScreenOutcome, CalibrateError> {
-    if options.levels < 2 || options.levels % 2 != 0 || options.trajectories < 2 {
-        return Err(CalibrateError::Other(
-            "the screen needs at least 2 trajectories and an even number of levels".into(),
-        ));
+    let mut bad = Vec::new();
+    if options.trajectories < 2 {
+        bad.push(format!("--trajectories must be at least 2, not {}", options.trajectories));
     }
-    if !(options.radius > 0.0 && options.radius <= 1.0 && (0.0..1.0).contains(&options.threshold)) {
-        return Err(CalibrateError::Other("--radius must be in (0, 1] and --threshold in [0, 1)".into()));
+    if options.levels < 2 || options.levels % 2 != 0 {
+        bad.push(format!("--levels must be even and at least 2, not {}", options.levels));
+    }
+    if !(options.radius > 0.0 && options.radius <= 1.0) {
+        bad.push(format!("--radius must be in (0, 1], not {}", options.radius));
+    }
+    if !(0.0..1.0).contains(&options.threshold) {
+        bad.push(format!("--threshold must be in [0, 1), not {}", options.threshold));
+    }
+    if !bad.is_empty() {
+        return Err(CalibrateError::BadOption(bad.join("; ")));
     }
     let template = Template::new(scenario_text, scenario_label, spec)?;
     let targets: Vec<TargetRow> = targets.iter().filter(|t| t.kind == TargetKind::Target).cloned().collect();

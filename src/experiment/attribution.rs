@@ -358,6 +358,12 @@ pub fn attribute(
             all_names.iter().filter(|s| list.contains(s)).cloned().collect()
         }
     };
+    if n > shapley::MAX_EXACT && spec.permutations == 0 {
+        return Err(AttributionError::Input(format!(
+            "{n} dated changes are more than {} to attribute exactly: --permutations must be at least 1",
+            shapley::MAX_EXACT
+        )));
+    }
     let plan = Plan::new(n, spec.permutations, spec.permutation_seed);
     let coalitions = plan.coalitions();
     // Every variant loads, or nothing runs.
