@@ -283,6 +283,35 @@ fn missing_directory_and_empty_scenarios_name_the_path() {
     }
 }
 
+/// A question that scales an inflow past a count: `check` and `run` name the factor's own key
+/// and line, once (not `registered_crimes` at the table's header once per year).
+#[test]
+fn an_inflow_scale_too_large_is_reported_once_at_its_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sub = tmp.path().join("sub");
+    fs::create_dir(&sub).unwrap();
+    fs::copy(tiny(), tmp.path().join("tiny.toml")).unwrap();
+    let question = sub.join("is.toml");
+    fs::write(
+        &question,
+        "base = \"../tiny.toml\"\nname = \"q\"\n[[inflow_scale]]\nfrom = 2011\nprivate_complaints = 1e9\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let check = run([Path::new("check"), &question]);
+    let ran = run([Path::new("run"), &question, Path::new("--seeds"), Path::new("1"), Path::new("--out"), &out]);
+    let label = question.display().to_string();
+    let expected = format!(
+        "{label}:5:22: key `inflow_scale[0].private_complaints`: the scaled inflow of 2011-2012 is too large: \
+         the base's counts times 1e9 exceed 4294967295 a year\n1 error in {label}\n"
+    );
+    for (cmd, o) in [("check", &check), ("run", &ran)] {
+        assert_exit(o, EXIT_BAD_INPUT, cmd);
+        assert_eq!(text(&o.stderr), expected, "{cmd}");
+    }
+    assert!(!out.exists());
+}
+
 // ---------------------------------------------------------------- results
 
 #[test]

@@ -431,6 +431,58 @@ fn inflow_errors_name_their_own_entry() {
     assert!(error.diagnostics[1].message.contains("year 2013 is outside the simulated range 2010 to 2012"));
 }
 
+/// A question's `[[inflow_scale]]` whose factors make inflows too large for a count: one
+/// diagnostic per factor at fault, at that factor's key and line, naming the years it overflows
+/// (not one per year, nor always at `registered_crimes` and the table's header).
+#[test]
+fn inflow_scale_overflow_names_each_factor_at_fault_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let question = dir.path().join("is.toml");
+    // tiny's inflow: registered 3000/3200/3100, private 150/150/160, misdemeanours only in 2011.
+    let text = format!(
+        "base = \"{}\"\nname = \"q\"\n[[inflow_scale]]\nfrom = 2010\n\
+         registered_crimes = 2e6\nprivate_complaints = 2.7e7\nmisdemeanours = 2e9\nnote = \"big\"\n",
+        repo_path("tests/fixtures/tiny.toml").display()
+    );
+    std::fs::write(&question, text).unwrap();
+    let error = load_path(&question).expect_err("inflows past a 32-bit count");
+    let label = question.display().to_string();
+    let got: Vec<(usize, usize, &str)> = error.diagnostics.iter().map(|d| (d.line, d.column, d.key.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (5, 21, "inflow_scale[0].registered_crimes"),
+            (6, 22, "inflow_scale[0].private_complaints"),
+            (7, 17, "inflow_scale[0].misdemeanours"),
+        ],
+        "got:\n{}",
+        describe(&error)
+    );
+    for (d, years, factor) in [(0, "2010-2012", "2e6"), (1, "2012", "2.7e7"), (2, "2011", "2e9")] {
+        let d = &error.diagnostics[d];
+        assert_eq!(d.file, label);
+        assert_eq!(
+            d.message,
+            format!(
+                "the scaled inflow of {years} is too large: the base's counts times {factor} exceed 4294967295 a year"
+            )
+        );
+    }
+    assert_eq!(
+        error.diagnostics[1].to_string(),
+        format!(
+            "{label}:6:22: key `inflow_scale[0].private_complaints`: the scaled inflow of 2012 is too large: \
+             the base's counts times 2.7e7 exceed 4294967295 a year"
+        )
+    );
+    // Within a count, the same factors load.
+    let fits =
+        std::fs::read_to_string(&question).unwrap().replace("2e6", "2").replace("2.7e7", "2").replace("2e9", "2");
+    std::fs::write(&question, fits).unwrap();
+    let s = load_ok(&question);
+    assert_eq!(s.inflow.iter().map(|y| y.registered_crimes).collect::<Vec<_>>(), [6000, 6400, 6200]);
+}
+
 #[test]
 fn file_level_problems() {
     let missing = repo_path("tests/fixtures/no_such_scenario.toml");

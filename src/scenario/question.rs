@@ -32,7 +32,7 @@ use super::diagnostic::ScenarioError;
 use super::load::{
     load_path_at_depth, non_empty, read_campaigns, read_incentives, read_rules, read_staff, string_or_report,
 };
-use super::toml_walk::{Base, Ctx, Date, Lookup, Need, Num, Table};
+use super::toml_walk::{Base, Ctx, Date, Lookup, Need, Num, Table, fmt_num};
 use super::types::{Calendar, Dated, Scenario};
 
 /// How deep bases may nest (a question on a question); beyond it a cycle is the likely cause.
@@ -269,29 +269,72 @@ fn scale_inflow(tables: Vec<Table<'_, '_>>, base: &Scenario) -> Option<Vec<super
             valid = false;
             continue;
         }
-        for y in inflow.iter_mut().filter(|y| (from..=to).contains(&y.year)) {
-            let scale = |n: u32, f: f64| -> Option<u32> {
-                let x = (n as f64 * f).round();
-                (x <= u32::MAX as f64).then_some(x as u32)
-            };
-            match (scale(y.registered_crimes, reg), scale(y.private_complaints, private), scale(y.misdemeanours, misd))
-            {
-                (Some(a), Some(b), Some(c)) => {
-                    y.registered_crimes = a;
-                    y.private_complaints = b;
-                    y.misdemeanours = c;
-                    y.assumption = true;
-                    let what = if note.is_empty() { "question's inflow scale".to_string() } else { note.clone() };
-                    y.source = format!("{} (scaled: {what})", y.source);
-                }
-                _ => {
-                    t.error(t.at(), "registered_crimes", format!("the scaled inflow of {} is too large", y.year));
-                    valid = false;
-                }
+        // Each inflow scaled over the years, or the years where it outgrows a 32-bit count:
+        // one error per factor at fault, at its key, naming those years.
+        let scale = |n: u32, f: f64| -> Option<u32> {
+            let x = (n as f64 * f).round();
+            (x <= u32::MAX as f64).then_some(x as u32)
+        };
+        let factors = [("registered_crimes", reg), ("private_complaints", private), ("misdemeanours", misd)];
+        let mut entry_valid = true;
+        for (name, factor) in factors {
+            let too_large: Vec<i32> = inflow
+                .iter_mut()
+                .filter(|y| (from..=to).contains(&y.year))
+                .filter_map(|y| scale(*count_mut(y, name), factor).is_none().then_some(y.year))
+                .collect();
+            if !too_large.is_empty() {
+                // The factor as written (a factor that large is always written: the default is 1).
+                let written = t.value(name).map_or_else(|| fmt_num(factor), |v| t.cx().source_of(v).to_string());
+                t.error(
+                    t.pos(name),
+                    name,
+                    format!(
+                        "the scaled inflow of {} is too large: the base's counts times {written} exceed {} a year",
+                        year_list(&too_large),
+                        u32::MAX
+                    ),
+                );
+                entry_valid = false;
             }
+        }
+        if !entry_valid {
+            valid = false;
+            continue;
+        }
+        for y in inflow.iter_mut().filter(|y| (from..=to).contains(&y.year)) {
+            for (name, factor) in factors {
+                let n = count_mut(y, name);
+                // Checked above: every scaled count fits.
+                *n = scale(*n, factor).unwrap_or(u32::MAX);
+            }
+            y.assumption = true;
+            let what = if note.is_empty() { "question's inflow scale".to_string() } else { note.clone() };
+            y.source = format!("{} (scaled: {what})", y.source);
         }
     }
     valid.then_some(inflow)
+}
+
+/// The count of a year's inflow that the `[[inflow_scale]]` factor `name` scales.
+fn count_mut<'y>(y: &'y mut super::types::YearInflow, name: &str) -> &'y mut u32 {
+    match name {
+        "registered_crimes" => &mut y.registered_crimes,
+        "private_complaints" => &mut y.private_complaints,
+        _ => &mut y.misdemeanours,
+    }
+}
+
+/// Years as a short list: `2013`, `2013-2018`, `2001, 2005-2006`.
+fn year_list(years: &[i32]) -> String {
+    let mut runs: Vec<(i32, i32)> = Vec::new();
+    for &y in years {
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == y => *last = y,
+            _ => runs.push((y, y)),
+        }
+    }
+    runs.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect::<Vec<_>>().join(", ")
 }
 
 /// The question's text without its base's, from a `source_text` (for tools that show it).
