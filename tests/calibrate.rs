@@ -318,6 +318,52 @@ fn free_toml_errors_are_located() {
     }
 }
 
+/// One number under two keys (a dated entry by its date and by its position) is one free
+/// parameter named twice: refused by `calibrate`, `screen` and `ensemble` before anything runs,
+/// at the second key's line, naming both keys (the key strings differ, so FREE.toml alone
+/// cannot tell).
+#[test]
+fn one_number_under_two_keys_is_refused_with_both_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let free = dir.path().join("FREE.toml");
+    std::fs::write(
+        &free,
+        "[[free]]\nkey = \"incentives[2012-01-01].procurator.prison_target\"\nmin = 0.0\nmax = 3.0\n\n\
+         [[free]]\nkey = \"incentives[1].procurator.prison_target\"\nmin = 0.0\nmax = 3.0\n",
+    )
+    .unwrap();
+    let label = free.display().to_string();
+    let expected = format!(
+        "{label}:7:7: key `incentives[1].procurator.prison_target`: already a free parameter as \
+         `incentives[2012-01-01].procurator.prison_target` (line 2): both keys name \
+         `incentives[1].procurator.prison_target` in tests/fixtures/tiny.toml\n1 error in {label}\n"
+    );
+    let spec = calibrate::load_free(&free).expect("well-formed on its own");
+    let tiny = std::fs::read_to_string("tests/fixtures/tiny.toml").unwrap();
+    let err = Template::new(&tiny, "tests/fixtures/tiny.toml", &spec).unwrap_err();
+    assert!(err.is_bad_input());
+    assert_eq!(format!("{err}\n"), expected);
+    let targets = fixture("targets.csv");
+    for command in ["calibrate", "screen", "ensemble"] {
+        let out = dir.path().join(command);
+        let o = common::run([
+            command,
+            "tests/fixtures/tiny.toml",
+            "--targets",
+            targets.to_str().unwrap(),
+            "--free",
+            free.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        common::assert_exit(&o, common::EXIT_BAD_INPUT, command);
+        assert_eq!(common::text(&o.stderr), expected, "{command}");
+        // (`screen` and `ensemble` make the output directory before they read their inputs.)
+        let empty = !out.exists() || std::fs::read_dir(&out).unwrap().next().is_none();
+        assert!(empty, "{command}: nothing written");
+    }
+}
+
 #[test]
 fn template_changes_only_the_numbers() {
     let tiny = std::fs::read_to_string("tests/fixtures/tiny.toml").unwrap();
@@ -332,7 +378,7 @@ fn template_changes_only_the_numbers() {
     assert_eq!(t.original_values(), vec![-0.5, 30.0, 1.0]);
     let values = t.values(&[0.25, 0.511, 1.0]);
     assert_eq!(values, vec![-1.75, 36.0, 3.0], "period_days is an integer in the scenario: rounded");
-    let text = t.text_with(&values);
+    let text = t.text_with(&values).unwrap();
     let expected = tiny
         .replace(
             "medium = -0.5, grave = 1.0, especially_grave = 3.0",

@@ -253,6 +253,48 @@ fn run_over_an_ensemble_records_it_and_bad_ensembles_are_located() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("nan.csv:2: column `behaviour.investigation.reconcile_logit`"));
 }
 
+/// An ensemble whose columns set one value twice, as the same key repeated or as one dated
+/// entry by its date and by its position: `run --ensemble` and `diff --ensemble` refuse it with
+/// the file, line 1 and both columns named (it used to panic).
+#[test]
+fn ensemble_columns_that_set_one_value_twice_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let repeated = write(
+        &dir.path().join("repeated.csv"),
+        "member,particle,behaviour.trial.conscience,behaviour.trial.conscience\n0,0,5,5\n",
+    );
+    let aliased = write(
+        &dir.path().join("aliased.csv"),
+        "member,particle,incentives[2012-01-01].procurator.prison_target,incentives[1].procurator.prison_target\n\
+         0,0,0.5,2.0\n",
+    );
+    let cases = [
+        (&repeated, "column `behaviour.trial.conscience`: repeats column 3: give each key one column".to_string()),
+        (
+            &aliased,
+            format!(
+                "column `incentives[1].procurator.prison_target`: already set by column 3 as \
+                 `incentives[2012-01-01].procurator.prison_target`: both keys name \
+                 `incentives[1].procurator.prison_target` in {TINY}"
+            ),
+        ),
+    ];
+    for (file, message) in cases {
+        let label = file.display().to_string();
+        let expected = format!("{label}:1: {message}\n1 error in {label}\n");
+        let out = dir.path().join("out");
+        let ensemble = file.to_str().unwrap();
+        let ran = common::run(["run", TINY, "--seeds", "2", "--ensemble", ensemble, "--out", out.to_str().unwrap()]);
+        let diffed =
+            common::run(["diff", TINY, TINY, "--seeds", "2", "--ensemble", ensemble, "--out", out.to_str().unwrap()]);
+        for (command, o) in [("run", &ran), ("diff", &diffed)] {
+            common::assert_exit(o, common::EXIT_BAD_INPUT, command);
+            assert_eq!(common::text(&o.stderr), expected, "{command} --ensemble {label}");
+        }
+        assert!(!out.exists(), "nothing written");
+    }
+}
+
 #[test]
 fn a_screen_fixes_the_parameter_that_does_nothing() {
     let s = tiny();

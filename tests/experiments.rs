@@ -30,7 +30,7 @@ fn scratch(name: &str) -> PathBuf {
 fn set_value(text: &str, key: &str, value: &str) -> String {
     let doc = DeTable::parse(text).unwrap();
     let at = locate(doc.get_ref(), key).unwrap_or_else(|e| panic!("{key}: {e}"));
-    splice(text, &[(at.span, value.to_string())])
+    splice(text, &[(at.span, value.to_string())]).unwrap()
 }
 
 /// `line` inserted as the first key of the `[[array]]` entry from `date`.
@@ -42,7 +42,7 @@ fn insert_in_entry(text: &str, array: &str, date: &str, line: &str) -> String {
         .find(|r| text[(*r).clone()].contains(&format!("from = {date}")))
         .unwrap_or_else(|| panic!("no [[{array}]] from {date}"));
     let at = range.start + text[range.start..].find('\n').unwrap() + 1;
-    splice(text, &[(at..at, format!("{line}\n"))])
+    splice(text, &[(at..at, format!("{line}\n"))]).unwrap()
 }
 
 // ---------------------------------------------------------------- contamination
@@ -256,6 +256,15 @@ fn sweep_files_are_checked_with_located_errors_before_anything_runs() {
         (
             "[design]\nkind = \"grid\"\n[[param]]\nkey = \"behaviour.trial.conscienc\"\nvalues = [1.0]\n",
             "sweep.toml:5:7: key `param `behaviour.trial.conscienc``: there is no key `conscienc` in `behaviour.trial`; did you mean `conscience`?",
+        ),
+        // One value under two keys, by date and by position: refused, naming both (it would
+        // be set twice at every point).
+        (
+            "[design]\nkind = \"grid\"\n[[param]]\nkey = \"incentives[2012-01-01].procurator.prison_target\"\nvalues = [0.0, 2.0]\n\
+             [[param]]\nkey = \"incentives[1].procurator.prison_target\"\nvalues = [1.0]\n",
+            "sweep.toml:8:7: key `param `incentives[1].procurator.prison_target``: already swept by an earlier [[param]] as \
+             `incentives[2012-01-01].procurator.prison_target` (line 5): both keys name \
+             `incentives[1].procurator.prison_target` in ",
         ),
         (
             "[design]\nkind = \"grid\"\n[[param]]\nkey = \"rules[2011-07-01].detention_approver\"\nvalues = [\"judge\", \"nobody\"]\n",

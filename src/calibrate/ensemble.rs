@@ -723,6 +723,18 @@ pub fn load_ensemble(path: &Path) -> Result<Ensemble, CalibrateError> {
     let keys: Vec<String> = headers.iter().skip(2).map(str::to_string).collect();
     let mut members = Vec::new();
     let mut problems = Vec::new();
+    // A key given twice would set one value twice in each member (other spellings of the same
+    // value are found against the scenario, in `member_texts`).
+    for (k, key) in keys.iter().enumerate() {
+        if let Some(first) = keys[..k].iter().position(|earlier| earlier == key) {
+            problems.push(Problem::at(
+                &label,
+                1,
+                &format!("column `{key}`"),
+                format!("repeats column {}: give each key one column", first + 3),
+            ));
+        }
+    }
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
         let record = match record {
@@ -765,11 +777,29 @@ impl Ensemble {
         let doc = toml::de::DeTable::parse(scenario_text).map_err(|e| {
             CalibrateError::Other(format!("{scenario_label}: cannot re-read the scenario: {}", e.message()))
         })?;
-        let mut slots = Vec::new();
+        let mut slots: Vec<(std::ops::Range<usize>, bool)> = Vec::new();
         let mut problems = Vec::new();
-        for key in &self.keys {
+        // The columns found so far, with the value each names: two spellings of one value
+        // (`incentives[2].x` and `incentives[2009-01-01].x`) would set it twice per member.
+        let mut found_at: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+        for (k, key) in self.keys.iter().enumerate() {
             match edit::locate(doc.get_ref(), key) {
                 Ok(found) if matches!(found.kind, ValueKind::Integer | ValueKind::Float) => {
+                    if let Some((earlier, _)) = found_at.iter().find(|(_, span)| edit::overlaps(span, &found.span)) {
+                        problems.push(Problem::at(
+                            &self.file,
+                            1,
+                            &format!("column `{key}`"),
+                            format!(
+                                "already set by column {} as `{}`: both keys name `{}` in {scenario_label}",
+                                earlier + 3,
+                                self.keys[*earlier],
+                                found.walked
+                            ),
+                        ));
+                        continue;
+                    }
+                    found_at.push((k, found.span.clone()));
                     let integral = found.kind == ValueKind::Integer
                         && edit::wants_integer(scenario_text, scenario_label, &found.span, found.number.unwrap_or(0.0));
                     slots.push((found.span, integral));
@@ -791,8 +821,7 @@ impl Ensemble {
         if !problems.is_empty() {
             return Err(CalibrateError::Input(problems));
         }
-        Ok(self
-            .members
+        self.members
             .iter()
             .map(|values| {
                 let edits: Vec<_> = slots
@@ -802,9 +831,9 @@ impl Ensemble {
                         (span.clone(), format_number(if *integral { v.round() } else { v }, *integral))
                     })
                     .collect();
-                splice(scenario_text, &edits)
+                splice(scenario_text, &edits).map_err(|e| CalibrateError::Other(format!("{}: {e}", self.file)))
             })
-            .collect())
+            .collect()
     }
 }
 
@@ -861,7 +890,8 @@ impl Ensemble {
             std::fs::write(&member_base, text)
                 .map_err(|e| CalibrateError::Io { path: member_base.clone(), source: e })?;
             let quoted = crate::output::toml_quoted(&member_base.display().to_string());
-            let question = splice(own, &[(base_span.clone(), quoted)]);
+            let question = splice(own, &[(base_span.clone(), quoted)])
+                .map_err(|e| CalibrateError::Other(format!("{label}: {e}")))?;
             out.push(crate::scenario::load_str(&question, &label).map_err(|e| invalid(m, e))?);
         }
         Ok(out)

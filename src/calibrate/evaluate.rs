@@ -56,7 +56,9 @@ impl Evaluator<'_> {
         let scenarios: Vec<Result<Scenario, String>> = candidates
             .iter()
             .map(|values| {
-                scenario::load_str(&self.template.text_with(values), self.template.label()).map_err(|e| e.to_string())
+                self.template
+                    .text_with(values)
+                    .and_then(|text| scenario::load_str(&text, self.template.label()).map_err(|e| e.to_string()))
             })
             .collect();
         let loaded: Vec<(usize, &Scenario)> =

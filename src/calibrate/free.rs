@@ -392,6 +392,10 @@ impl Template {
         })?;
         let mut problems = Vec::new();
         let mut slots = Vec::new();
+        // Every key found, with the number it names: two spellings of one number
+        // (`incentives[2].x` and `incentives[2009-01-01].x`) would be two parameters
+        // writing the same bytes.
+        let mut found: Vec<(&FreeParam, Range<usize>)> = Vec::new();
         for p in &spec.free {
             let problem = |message: String| Problem {
                 file: spec.file.clone(),
@@ -400,8 +404,16 @@ impl Template {
                 field: format!("key `{}`", p.key),
                 message,
             };
-            match locate_number(doc.get_ref(), &p.key) {
-                Ok((span, original, is_integer)) => {
+            match edit::locate(doc.get_ref(), &p.key).and_then(|found| number_at(&found).map(|n| (found, n))) {
+                Ok((located, (span, original, is_integer))) => {
+                    if let Some((earlier, _)) = found.iter().find(|(_, s)| edit::overlaps(s, &span)) {
+                        problems.push(problem(format!(
+                            "already a free parameter as `{}` (line {}): both keys name `{}` in {scenario_label}",
+                            earlier.key, earlier.line, located.walked
+                        )));
+                        continue;
+                    }
+                    found.push((p, span.clone()));
                     let mut slot = Slot { span, integral: false, original, min: p.min, max: p.max };
                     if is_integer {
                         slot.integral = edit::wants_integer(scenario_text, scenario_label, &slot.span, slot.original);
@@ -427,10 +439,14 @@ impl Template {
                     // would make every candidate near it fail).
                     let mut bounds_ok = true;
                     for (name, v) in [("min", p.min), ("max", p.max)] {
-                        let text =
-                            splice(scenario_text, &[(slot.span.clone(), format_number(slot.clamp(v), slot.integral))]);
-                        if let Err(e) = scenario::load_str(&text, scenario_label) {
-                            let why = e.diagnostics.first().map_or_else(String::new, |d| d.message.clone());
+                        let loaded =
+                            splice(scenario_text, &[(slot.span.clone(), format_number(slot.clamp(v), slot.integral))])
+                                .and_then(|text| {
+                                    scenario::load_str(&text, scenario_label).map_err(|e| {
+                                        e.diagnostics.first().map_or_else(String::new, |d| d.message.clone())
+                                    })
+                                });
+                        if let Err(why) = loaded {
                             problems.push(problem(format!("the scenario does not accept {name} = {v} here: {why}")));
                             bounds_ok = false;
                         }
@@ -472,7 +488,11 @@ impl Template {
     }
 
     /// The scenario text with the free parameters set to `values`.
-    pub fn text_with(&self, values: &[f64]) -> String {
+    ///
+    /// # Errors
+    /// When two parameters' edits overlap, which [`Template::new`] rules out (a message for a
+    /// bug).
+    pub fn text_with(&self, values: &[f64]) -> Result<String, String> {
         let edits: Vec<(Range<usize>, String)> =
             self.slots.iter().zip(values).map(|(s, &v)| (s.span.clone(), format_number(v, s.integral))).collect();
         splice(&self.text, &edits)
@@ -497,11 +517,16 @@ impl Slot {
 }
 
 /// The byte span of the number at `path`, its value, and whether it is a TOML integer.
+#[cfg(test)]
 fn locate_number(root: &DeTable<'_>, path: &str) -> Result<(Range<usize>, f64, bool), String> {
-    let found = edit::locate(root, path)?;
+    number_at(&edit::locate(root, path)?)
+}
+
+/// The byte span of the number found, its value, and whether it is a TOML integer.
+fn number_at(found: &edit::Located) -> Result<(Range<usize>, f64, bool), String> {
     match (found.kind, found.number) {
-        (ValueKind::Integer, Some(x)) => Ok((found.span, x, true)),
-        (ValueKind::Float, Some(x)) => Ok((found.span, x, false)),
+        (ValueKind::Integer, Some(x)) => Ok((found.span.clone(), x, true)),
+        (ValueKind::Float, Some(x)) => Ok((found.span.clone(), x, false)),
         (ValueKind::Float, None) => Err(format!("`{}` is not a finite number", found.walked)),
         (kind, _) => Err(format!("`{}` is {}, not a number", found.walked, kind.described())),
     }

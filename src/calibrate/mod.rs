@@ -661,7 +661,10 @@ pub fn calibrate(
         fingerprints: &fingerprints,
         fit_rows,
     };
-    let fitted_text = format!("{}{}", fitted_header(&ctx), template.text_with(&best_values));
+    let best_text = template
+        .text_with(&best_values)
+        .map_err(|e| CalibrateError::Other(format!("writing the fitted scenario: {e}")))?;
+    let fitted_text = format!("{}{best_text}", fitted_header(&ctx));
     let files = [
         (FITTED_FILE, fitted_text),
         (FIT_FILE, fit.fitted_all_years.csv()),

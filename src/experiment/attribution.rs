@@ -170,7 +170,11 @@ impl Players {
     }
 
     /// The scenario text with only the players in `coalition` on (bit `i` = player `i`).
-    pub fn variant(&self, coalition: Coalition) -> String {
+    ///
+    /// # Errors
+    /// When two players' edits overlap (each removes or rewrites its own entry, so a message
+    /// for a bug).
+    pub fn variant(&self, coalition: Coalition) -> Result<String, String> {
         let mut edits: Vec<(Range<usize>, String)> = Vec::new();
         for (i, p) in self.players.iter().enumerate() {
             if coalition & (1 << i) != 0 {
@@ -368,7 +372,8 @@ pub fn attribute(
     let coalitions = plan.coalitions();
     // Every variant loads, or nothing runs.
     for &c in &coalitions {
-        scenario::load_str(&players.variant(c), &scenario.source_path).map_err(|e| {
+        let text = players.variant(c).map_err(AttributionError::Input)?;
+        scenario::load_str(&text, &scenario.source_path).map_err(|e| {
             let off: Vec<&str> =
                 (0..n).filter(|i| c & (1 << i) == 0).map(|i| players.players[i].name.as_str()).collect();
             AttributionError::Input(format!("the scenario without {} does not load:\n{e}", off.join(", ")))
@@ -394,9 +399,13 @@ pub fn attribute(
         }
         let scenarios: Vec<Scenario> = ids
             .iter()
-            .map(|&c| scenario::load_str(&players.variant(c), &scenario.source_path))
+            .map(|&c| {
+                players
+                    .variant(c)
+                    .and_then(|text| scenario::load_str(&text, &scenario.source_path).map_err(|e| e.to_string()))
+            })
             .collect::<Result<_, _>>()
-            .map_err(|e| AttributionError::Input(e.to_string()))?;
+            .map_err(AttributionError::Input)?;
         let refs: Vec<&Scenario> = scenarios.iter().collect();
         runner.run_each(&refs, &batch, |k, runs| {
             if !runs.complete {
@@ -545,9 +554,9 @@ mod tests {
         assert!(names.iter().any(|n| n.starts_with("campaign") && n.ends_with("ends")), "{names:?}");
         // Every variant loads, the full coalition is the scenario itself.
         let n = p.players.len();
-        assert_eq!(p.variant(super::super::shapley::all(n)), text);
+        assert_eq!(p.variant(super::super::shapley::all(n)).unwrap(), text);
         for s in 0..(1u64 << n) {
-            let v = p.variant(s);
+            let v = p.variant(s).unwrap();
             scenario::load_str(&v, "variant").unwrap_or_else(|e| panic!("coalition {s:b}: {e}\n{v}"));
         }
     }

@@ -184,7 +184,8 @@ fn run_points(
             .iter()
             .map(|&i| {
                 // Every point was loaded once by check_points: a failure now is a bug.
-                scenario::load_str(&plan.text_of(&points[i]), &plan.scenario_label)
+                plan.text_of(&points[i])
+                    .and_then(|text| scenario::load_str(&text, &plan.scenario_label).map_err(|e| e.to_string()))
                     .map_err(|e| SweepError::Other(format!("point {i} no longer loads: {e}")))
             })
             .collect::<Result<_, _>>()?;

@@ -551,6 +551,9 @@ impl SweepPlan {
         };
         let mut factors = Vec::new();
         let mut spans = Vec::new();
+        // Every key found, with the value it names: two spellings of one value
+        // (`incentives[2].x` and `incentives[2009-01-01].x`) would set it twice at each point.
+        let mut found: Vec<(&ParamSpec, std::ops::Range<usize>)> = Vec::new();
         for p in &spec.params {
             let located = match locate(doc.get_ref(), &p.key) {
                 Ok(l) => l,
@@ -559,6 +562,17 @@ impl SweepPlan {
                     continue;
                 }
             };
+            if let Some((earlier, _)) = found.iter().find(|(_, span)| edit::overlaps(span, &located.span)) {
+                problems.push(problem(
+                    p,
+                    format!(
+                        "already swept by an earlier [[param]] as `{}` (line {}): both keys name `{}` in {scenario_label}",
+                        earlier.key, earlier.line, located.walked
+                    ),
+                ));
+                continue;
+            }
+            found.push((p, located.span.clone()));
             match factor_of(p, &located, scenario_text, scenario_label) {
                 Ok(f) => {
                     factors.push(f);
@@ -590,7 +604,10 @@ impl SweepPlan {
     }
 
     /// The scenario text of a point.
-    pub fn text_of(&self, point: &Point) -> String {
+    ///
+    /// # Errors
+    /// When two of the edits overlap, which [`SweepPlan::new`] rules out (a message for a bug).
+    pub fn text_of(&self, point: &Point) -> Result<String, String> {
         let edits: Vec<_> = self.spans.iter().cloned().zip(point.values.iter().map(Value::to_toml)).collect();
         splice(&self.scenario_text, &edits)
     }
@@ -612,7 +629,10 @@ impl SweepPlan {
     /// scenario's diagnostics (they point into the base scenario, whose lines the edit keeps).
     pub fn check_points(&self, points: &[Point]) -> Result<(), String> {
         for (i, point) in points.iter().enumerate() {
-            if let Err(e) = scenario::load_str(&self.text_of(point), &self.scenario_label) {
+            let loaded = self
+                .text_of(point)
+                .and_then(|text| scenario::load_str(&text, &self.scenario_label).map_err(|e| e.to_string()));
+            if let Err(e) = loaded {
                 return Err(format!(
                     "{}: point {i} of the design ({}) makes the scenario invalid:\n{e}",
                     self.spec.file,
@@ -808,7 +828,7 @@ mod tests {
         let plan = SweepPlan::new(spec, &text, "tiny.toml").unwrap();
         let points = plan.points();
         assert_eq!(points.len(), 4);
-        assert!(plan.text_of(&points[0]).contains("prison_target = 0.0 }"));
+        assert!(plan.text_of(&points[0]).unwrap().contains("prison_target = 0.0 }"));
         let err = plan.check_points(&points).unwrap_err();
         assert!(err.contains("point 1 of the design") && err.contains("\"nobody\""), "{err}");
         assert!(err.contains("tiny.toml:"), "{err}");

@@ -16,6 +16,10 @@
 //! incentives[2].trial_judge.reversals          # the third [[incentives]] entry (from 0)
 //! incentives[2009-01-01].trial_judge.reversals # the [[incentives]] entry from 2009-01-01
 //! ```
+//!
+//! So one value can have two paths. The readers of key lists (sweep files, FREE.toml,
+//! ensemble CSVs) locate every key and refuse two that reach the same value ([`overlaps`]),
+//! naming both; [`splice`] refuses overlapping edits too, rather than write one value twice.
 
 use std::ops::Range;
 
@@ -232,21 +236,48 @@ pub fn from_date(item: &Spanned<DeValue<'_>>) -> Option<String> {
     }
 }
 
-/// `text` with each byte range replaced by its text (ranges must not overlap; an empty range
-/// inserts).
-pub fn splice(text: &str, edits: &[(Range<usize>, String)]) -> String {
+/// Whether two edits at these byte ranges would touch the same bytes (the same value reached
+/// by two key paths, such as `incentives[2].x` and `incentives[2009-01-01].x`): the callers
+/// refuse such a pair, naming both keys, before [`splice`] would.
+pub fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a == b || (a.start < b.end && b.start < a.end)
+}
+
+/// `text` with each byte range replaced by its text (an empty range inserts; insertions at
+/// the same offset go in the order given).
+///
+/// # Errors
+/// When two ranges overlap (two edits of the same bytes: the callers refuse them before,
+/// naming the keys, so this is a second line of defence), or a range is reversed, past the
+/// end of the text or not on character boundaries.
+pub fn splice(text: &str, edits: &[(Range<usize>, String)]) -> Result<String, String> {
     let mut order: Vec<usize> = (0..edits.len()).collect();
     order.sort_by_key(|&i| (edits[i].0.start, edits[i].0.end));
     let mut out = String::with_capacity(text.len() + edits.iter().map(|e| e.1.len()).sum::<usize>());
     let mut at = 0;
+    let mut previous: Option<&Range<usize>> = None;
     for i in order {
         let (range, replacement) = &edits[i];
-        out.push_str(&text[at..range.start]);
+        if range.start < at {
+            let earlier = previous.map_or_else(String::new, |p| format!(" and {}..{}", p.start, p.end));
+            return Err(format!("two edits of the scenario overlap (bytes {}..{}{earlier})", range.start, range.end));
+        }
+        let inside = range.start <= range.end && text.get(range.clone()).is_some();
+        let Some(before) = text.get(at..range.start).filter(|_| inside) else {
+            return Err(format!(
+                "an edit of the scenario at bytes {}..{} is reversed, outside its text ({} bytes) or splits a character",
+                range.start,
+                range.end,
+                text.len()
+            ));
+        };
+        out.push_str(before);
         out.push_str(replacement);
         at = range.end;
+        previous = Some(range);
     }
     out.push_str(&text[at..]);
-    out
+    Ok(out)
 }
 
 /// A number as it is written into a scenario: an integer, or a float in Rust's shortest
@@ -261,8 +292,8 @@ pub fn format_number(v: f64, integral: bool) -> String {
 /// as floats, which accept integers, and a few, such as `behaviour.learning.period_days`, as
 /// integers.)
 pub fn wants_integer(text: &str, label: &str, span: &Range<usize>, original: f64) -> bool {
-    let probe = splice(text, &[(span.clone(), format_number(original + 0.5, false))]);
-    super::load_str(&probe, label).is_err()
+    splice(text, &[(span.clone(), format_number(original + 0.5, false))])
+        .map_or(true, |probe| super::load_str(&probe, label).is_err())
 }
 
 /// A string as a TOML basic string, escaped as TOML requires.
@@ -384,7 +415,7 @@ mod tests {
         assert_eq!(ranges.len(), 2);
         assert_eq!(&DOC[ranges[0].clone()], "[[r]]\nfrom = 2001-01-01\nv = 3\n[r.sub]\nw = 1\n# between\n");
         assert_eq!(&DOC[ranges[1].clone()], "[[r]]\nfrom = 2005-06-01\nv = -4e-2\n");
-        let without_first = splice(DOC, &[(ranges[0].clone(), String::new())]);
+        let without_first = splice(DOC, &[(ranges[0].clone(), String::new())]).unwrap();
         assert!(DeTable::parse(&without_first).is_ok());
         assert!(entry_ranges(DOC, doc.get_ref(), "none").unwrap().is_empty());
     }
@@ -393,9 +424,31 @@ mod tests {
     fn splice_keeps_everything_else() {
         let text = "a = 1.0 # one\nb = { c = 2, d = 3 }\n";
         assert_eq!(
-            splice(text, &[(31..32, "30".to_string()), (4..7, "0.1".to_string()), (0..0, "# top\n".to_string())]),
+            splice(text, &[(31..32, "30".to_string()), (4..7, "0.1".to_string()), (0..0, "# top\n".to_string())])
+                .unwrap(),
             "# top\na = 0.1 # one\nb = { c = 2, d = 30 }\n"
         );
+        // Touching ranges are not overlapping.
+        assert_eq!(
+            splice(text, &[(4..7, "2".into()), (7..7, "0".into())]).unwrap(),
+            "a = 20 # one\nb = { c = 2, d = 3 }\n"
+        );
+    }
+
+    #[test]
+    fn overlapping_or_impossible_edits_are_errors_not_panics() {
+        let text = "a = 1.0 # one\nb = é\n";
+        // The same value twice (two spellings of one key), and one range inside another.
+        let twice = splice(text, &[(4..7, "2.0".into()), (4..7, "3.0".into())]).unwrap_err();
+        assert!(twice.contains("overlap") && twice.contains("4..7"), "{twice}");
+        assert!(splice(text, &[(0..13, String::new()), (4..7, "2.0".into())]).unwrap_err().contains("overlap"));
+        assert!(splice(text, &[(5..5, "x".into()), (4..7, "2.0".into())]).unwrap_err().contains("overlap"));
+        // Reversed, past the end, inside a character.
+        #[allow(clippy::reversed_empty_ranges)]
+        let reversed = 7..4;
+        assert!(splice(text, &[(reversed, String::new())]).is_err());
+        assert!(splice(text, &[(4..99, String::new())]).unwrap_err().contains("outside"));
+        assert!(splice(text, &[(18..19, String::new())]).is_err());
     }
 
     #[test]
