@@ -1,7 +1,8 @@
 //! The `caseflow` binary as a user meets it: bad scenarios give the same diagnostics from
 //! `check` and `run` (exit 2, no output written), existing results are never overwritten
 //! without `--force`, a run killed with SIGKILL at any moment leaves every result file either
-//! as it was or complete, Ctrl-C keeps the finished runs and says so (exit 130), and an
+//! as it was or complete, and never a provenance.toml beside files it does not describe (a kill
+//! between renames leaves none, and `compare` and `report` refuse that directory), Ctrl-C keeps the finished runs and says so (exit 130), and an
 //! unwritable or full output directory gives a clear error without leftovers.
 //!
 //! Every test runs the built binary. A run costs about half a second of CPU per seed in the
@@ -367,11 +368,13 @@ fn run_writes_results_and_refuses_to_overwrite_without_force() {
     assert_eq!(read_results(&out)[1], before[1]);
 }
 
-/// One file of a result directory after a kill: the previous bytes, or a complete new file.
+/// One file of a result directory after a kill: the previous bytes, a complete new file, or
+/// (provenance.toml only, the commit marker removed before the first rename) none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     Previous,
     New,
+    Gone,
 }
 
 #[test]
@@ -418,6 +421,7 @@ fn sigkill_at_any_moment_leaves_previous_or_complete_new_results() {
     ];
     let mut run_time = run_time;
     let mut killed_mid_write = 0;
+    let mut killed_between_renames = 0;
     let mut outcomes = Vec::new();
     for point in &points {
         // Start from the previous complete result (leftover temporaries stay).
@@ -467,11 +471,17 @@ fn sigkill_at_any_moment_leaves_previous_or_complete_new_results() {
             "the run ended with {status:?} instead of being killed or finishing:\n{stderr}"
         );
 
-        // Every result file is still there, either as it was or complete and new.
-        let files = read_results(&out);
+        // Every data file is still there, either as it was or complete and new; provenance.toml
+        // may be gone (a kill between the renames), never beside files it does not describe.
+        let files: Vec<Option<Vec<u8>>> = RESULT_FILES.iter().map(|n| fs::read(out.join(n)).ok()).collect();
         let mut states = Vec::new();
         for (i, name) in RESULT_FILES.iter().enumerate() {
-            let state = if files[i] == previous_bytes[i] {
+            let Some(bytes) = &files[i] else {
+                assert_eq!(*name, "provenance.toml", "after SIGKILL, {name} is missing");
+                states.push(State::Gone);
+                continue;
+            };
+            let state = if *bytes == previous_bytes[i] {
                 State::Previous
             } else {
                 let checked = match i {
@@ -482,8 +492,8 @@ fn sigkill_at_any_moment_leaves_previous_or_complete_new_results() {
                             Err(format!("unexpected content: seed {seed}, complete {complete}, runs {idx:?}"))
                         }
                     }),
-                    1 => check_summary_csv(&files[1], Some(previous.summary_rows)).map(drop),
-                    _ => check_provenance(&files[2]).and_then(|(seed, complete, idx)| {
+                    1 => check_summary_csv(bytes, Some(previous.summary_rows)).map(drop),
+                    _ => check_provenance(bytes).and_then(|(seed, complete, idx)| {
                         if seed == 2 && complete && idx == previous.run_indices {
                             Ok(())
                         } else {
@@ -498,9 +508,25 @@ fn sigkill_at_any_moment_leaves_previous_or_complete_new_results() {
             };
             states.push(state);
         }
-        // provenance.toml is renamed into place last: once it is new, so are the others.
-        if states[2] == State::New {
-            assert_eq!(states, [State::New; 3], "provenance.toml is new but the other files are not");
+        // provenance.toml is the commit marker: the previous one goes before the first rename,
+        // the new one is renamed in last. So one is there only beside the files it describes.
+        match states[2] {
+            State::New => assert_eq!(states, [State::New; 3], "provenance.toml is new but the other files are not"),
+            State::Previous => {
+                assert_eq!(states, [State::Previous; 3], "the previous provenance.toml vouches for new files")
+            }
+            State::Gone => {
+                // Readers refuse the directory as incomplete instead of taking it for a result.
+                let o = run([
+                    "compare".as_ref(),
+                    out.as_os_str(),
+                    "--targets".as_ref(),
+                    repo_path("data/targets.csv").as_os_str(),
+                ]);
+                assert_exit(&o, EXIT_BAD_INPUT, "compare of a directory killed between renames");
+                assert!(text(&o.stderr).contains("incomplete or damaged"), "{}", text(&o.stderr));
+                killed_between_renames += 1;
+            }
         }
         // Leftovers may only be this tool's temporaries.
         let leftovers = temporaries(&out);
@@ -516,7 +542,10 @@ fn sigkill_at_any_moment_leaves_previous_or_complete_new_results() {
         }
         outcomes.push((finished_first, states, leftovers.len()));
     }
-    eprintln!("run time {run_time:?}; (finished before the kill, file states, temporaries) per kill: {outcomes:?}");
+    eprintln!(
+        "run time {run_time:?}; (finished before the kill, file states, temporaries) per kill: {outcomes:?}; \
+         {killed_between_renames} between renames"
+    );
     assert!(killed_mid_write >= 1, "no kill landed during the write: {outcomes:?}");
 
     // The next run cleans up the temporaries of killed runs and writes complete results.
@@ -681,4 +710,169 @@ fn full_disk_is_a_clear_error_and_keeps_previous_results() {
     assert_eq!(temporaries(&out), Vec::<String>::new(), "{what}: temporaries left behind");
     assert_eq!(read_results(&out), before, "{what}: the previous results changed");
     fs::remove_file(&filler).unwrap();
+}
+
+/// `compare` and `report` of `dir` (the shipped targets), with their outputs outside `dir`.
+fn readers_of(dir: &Path, scratch: &Path) -> Vec<(&'static str, std::process::Output)> {
+    let targets = repo_path("data/targets.csv");
+    let compare = caseflow()
+        .arg("compare")
+        .arg(dir)
+        .arg("--targets")
+        .arg(&targets)
+        .arg("--out")
+        .arg(scratch.join("compare.csv"))
+        .output()
+        .unwrap();
+    let report = caseflow()
+        .arg("report")
+        .arg(dir)
+        .arg("--targets")
+        .arg(&targets)
+        .arg("-o")
+        .arg(scratch.join("report.html"))
+        .output()
+        .unwrap();
+    vec![("compare", compare), ("report", report)]
+}
+
+/// A `run --force` killed between its renames: with provenance.toml the commit marker, the
+/// directory holds new data files and no provenance.toml; readers refuse it (exit 2) and say
+/// the results are incomplete and to rerun. The mixed state older versions left (a new
+/// results.h5 beside the previous provenance.toml) is refused too, naming the fields.
+#[test]
+fn readers_refuse_results_left_by_a_write_killed_between_renames() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scratch = tmp.path().join("scratch");
+    fs::create_dir(&scratch).unwrap();
+    let run_into = |dir: &Path, seed: &str, seeds: &str| {
+        let o = run([
+            "run".as_ref(),
+            tiny().as_os_str(),
+            "--seeds".as_ref(),
+            seeds.as_ref(),
+            "--seed".as_ref(),
+            seed.as_ref(),
+            "--force".as_ref(),
+            "--out".as_ref(),
+            dir.as_os_str(),
+        ]);
+        assert_exit(&o, 0, "run");
+    };
+    let old = tmp.path().join("old");
+    let new = tmp.path().join("new");
+    run_into(&old, "1", "2");
+    run_into(&new, "7", "3");
+    // The complete results are read.
+    for (what, o) in readers_of(&old, &scratch) {
+        assert_exit(&o, 0, what);
+    }
+    fs::remove_dir_all(&scratch).unwrap();
+    fs::create_dir(&scratch).unwrap();
+
+    // Killed after the provenance went and results.h5 and summary.csv were renamed in.
+    let killed = tmp.path().join("killed");
+    fs::create_dir(&killed).unwrap();
+    for f in ["results.h5", "summary.csv"] {
+        fs::copy(new.join(f), killed.join(f)).unwrap();
+    }
+    for (what, o) in readers_of(&killed, &scratch) {
+        assert_exit(&o, EXIT_BAD_INPUT, what);
+        let stderr = text(&o.stderr);
+        assert_no_panic(&stderr, what);
+        for words in ["incomplete or damaged", "results.h5 and summary.csv without provenance.toml", "rerun"] {
+            assert!(stderr.contains(words), "{what}: no {words:?} in:\n{stderr}");
+        }
+    }
+
+    // What older versions left: the new results.h5 beside the previous provenance.toml.
+    let mixed = tmp.path().join("mixed");
+    fs::create_dir(&mixed).unwrap();
+    fs::copy(new.join("results.h5"), mixed.join("results.h5")).unwrap();
+    for f in ["summary.csv", "provenance.toml"] {
+        fs::copy(old.join(f), mixed.join(f)).unwrap();
+    }
+    for (what, o) in readers_of(&mixed, &scratch) {
+        assert_exit(&o, EXIT_BAD_INPUT, what);
+        let stderr = text(&o.stderr);
+        assert_no_panic(&stderr, what);
+        for words in ["damaged", "master_seed is 7 in results.h5 but 1 in provenance.toml", "run_indices", "rerun"] {
+            assert!(stderr.contains(words), "{what}: no {words:?} in:\n{stderr}");
+        }
+    }
+    assert!(!scratch.join("compare.csv").exists() && !scratch.join("report.html").exists(), "nothing is written");
+}
+
+/// strace, when it is installed and may trace: `strace -f -e inject=SYSCALL:signal=SIGKILL:when=N`
+/// kills the traced process as it enters its N-th rename, exactly the moment of the bug.
+fn strace_can_inject() -> bool {
+    let probe = Command::new("strace")
+        .args(["-f", "-o", "/dev/null", "-e", "inject=/^rename:retval=0", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let ok = probe.is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("strace is missing or may not trace here: the kill-at-each-rename test is skipped");
+    }
+    ok
+}
+
+/// `run --force` over previous results, killed (with strace) as it enters each of its renames in
+/// turn: no kill leaves a provenance.toml beside files it does not describe, and the readers
+/// refuse what is left with exit 2; a rerun completes it.
+#[test]
+fn run_force_killed_at_each_rename_never_leaves_a_mixed_result() {
+    if !strace_can_inject() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let scratch = tmp.path().join("scratch");
+    fs::create_dir(&scratch).unwrap();
+    let out = tmp.path().join("out");
+    let args = |seed: &str, seeds: &str| -> Vec<std::ffi::OsString> {
+        let mut a: Vec<std::ffi::OsString> = vec!["run".into(), tiny().into()];
+        for s in ["--seeds", seeds, "--seed", seed, "--force", "--out"] {
+            a.push(s.into());
+        }
+        a.push(out.clone().into());
+        a
+    };
+    assert_exit(&run(args("1", "2")), 0, "previous run");
+    let previous = read_results(&out);
+    let mut kills = 0;
+    for n in 1..=3 {
+        let status = Command::new("strace")
+            .args(["-f", "-o", "/dev/null", "-e"])
+            .arg(format!("inject=/^rename:signal=SIGKILL:when={n}"))
+            .arg(env!("CARGO_BIN_EXE_caseflow"))
+            .args(args("7", "3"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        if status.success() {
+            continue; // fewer renames than n: nothing to kill
+        }
+        // strace ends as its tracee did (killed by the signal), or exits with 128 + it.
+        let killed = status.signal() == Some(libc::SIGKILL) || status.code() == Some(128 + libc::SIGKILL);
+        assert!(killed, "killed at rename {n}: {status:?}");
+        kills += 1;
+        let prov = out.join("provenance.toml");
+        assert!(!prov.exists(), "killed at rename {n}: a provenance.toml is left beside the new files");
+        assert!(out.join("results.h5").exists() && out.join("summary.csv").exists(), "killed at rename {n}");
+        for (what, o) in readers_of(&out, &scratch) {
+            assert_exit(&o, EXIT_BAD_INPUT, what);
+            assert!(text(&o.stderr).contains("incomplete or damaged"), "{what}: {}", text(&o.stderr));
+        }
+        // Back to the previous complete results for the next kill.
+        for (name, bytes) in RESULT_FILES.iter().zip(&previous) {
+            fs::write(out.join(name), bytes).unwrap();
+        }
+    }
+    assert_eq!(kills, 3, "three renames (results.h5, summary.csv, provenance.toml), each killed");
+    assert_exit(&run(args("7", "3")), 0, "rerun");
+    let result = check_complete(&out, None);
+    assert_eq!((result.master_seed, result.run_indices), (7, vec![0, 1, 2]));
+    assert!(temporaries(&out).is_empty(), "{:?}", temporaries(&out));
 }

@@ -3,7 +3,8 @@
 //! bytes and the same per-run values as one machine; a shard given twice is taken once; a
 //! missing shard is named with the `sbatch` line that reruns it; shards of another master seed
 //! are refused; a half-set pair of Slurm variables is refused; a shard killed with SIGKILL
-//! leaves no half-written file and its rerun completes the merge.
+//! leaves no half-written file and its rerun completes the merge; a shard whose results.h5
+//! disagrees with its provenance.toml is refused, naming the shard and the field.
 //! `scripts/slurm-check.sh` does the same on a real Slurm.
 
 use std::fs;
@@ -378,4 +379,56 @@ fn sweep_shards_merge_to_the_values_of_one_machine() {
     assert_exit(&o, 2, "merge of two sweeps");
     let stderr = text(&o.stderr);
     assert!(stderr.contains("shards of different sweeps") && stderr.contains("odd/shard-0001-of-0003"), "{stderr}");
+}
+
+/// A shard directory a killed `run --force` left: no provenance.toml (the commit marker,
+/// removed before the first rename) beside the data files is an incomplete shard, named with
+/// its rerun line (exit 3), never merged; the mixed state older versions left (a results.h5 of
+/// another seed beside the previous provenance.toml) is refused with exit 2, naming the shard
+/// and the field on which the two files disagree.
+#[test]
+fn a_shard_whose_results_h5_disagrees_with_its_provenance_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let batch = tmp.path().join("batch");
+    for i in ["0/2", "1/2"] {
+        assert_exit(&output(&mut run_tiny(&batch, &["--shard", i])), 0, "shard");
+    }
+    // Shard 1 again with another master seed, elsewhere.
+    let other = tmp.path().join("other");
+    let mut cmd = caseflow();
+    cmd.arg("run").arg(tiny()).args(["--seeds", "6", "--seed", "9", "--shard", "1/2", "--out"]).arg(&other);
+    assert_exit(&output(&mut cmd), 0, "shard 1 of seed 9");
+    let shard1 = batch.join("shard-0001-of-0002");
+    let new_h5 = other.join("shard-0001-of-0002/results.h5");
+    assert_exit(&merge(&[&batch], &tmp.path().join("good")), 0, "merge of the complete shards");
+
+    // Killed between renames: the new results.h5 in place, provenance.toml gone.
+    let saved = fs::read(shard1.join("provenance.toml")).unwrap();
+    fs::copy(&new_h5, shard1.join("results.h5")).unwrap();
+    fs::remove_file(shard1.join("provenance.toml")).unwrap();
+    let o = merge(&[&batch], &tmp.path().join("m1"));
+    assert_exit(&o, 3, "merge with a shard killed between renames");
+    let stderr = text(&o.stderr);
+    assert!(stderr.contains("shard 1/2 (array task 1)") && stderr.contains("damaged"), "{stderr}");
+    assert!(stderr.contains("without provenance.toml") && stderr.contains("sbatch --array=1 "), "{stderr}");
+    assert!(!tmp.path().join("m1").exists(), "nothing is written");
+
+    // The same kill by an older caseflow: the previous provenance.toml still there.
+    fs::write(shard1.join("provenance.toml"), &saved).unwrap();
+    let o = merge(&[&batch], &tmp.path().join("m2"));
+    assert_exit(&o, 2, "merge of a shard whose results.h5 disagrees with its provenance");
+    let stderr = text(&o.stderr);
+    let named = format!("{} (shard 1/2) is damaged", shard1.display());
+    for words in
+        [named.as_str(), "master_seed is 9 in results.h5 but 5 in provenance.toml", "Rerun that shard with --force"]
+    {
+        assert!(stderr.contains(words), "no {words:?} in:\n{stderr}");
+    }
+    assert!(!stderr.contains("merged"), "{stderr}");
+    assert!(!tmp.path().join("m2").exists(), "nothing is written");
+
+    // Rerunning the shard with --force repairs the batch.
+    assert_exit(&output(&mut run_tiny(&batch, &["--shard", "1/2", "--force"])), 0, "rerun of shard 1");
+    assert_exit(&merge(&[&batch], &tmp.path().join("m3")), 0, "merge after the rerun");
+    assert_same_as_one_machine(&tmp.path().join("good"), &tmp.path().join("m3"));
 }

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use super::targets::{GROUP_ORDER, TargetKind, TargetRow, field_count_problem, parse_csv_records, split_header};
 use super::{CalibrateError, Problem, toml_problem};
-use crate::output::{csv_text, read_provenance_toml};
+use crate::output::{self, ProvenanceRecord, csv_text, read_provenance_toml};
 use crate::summary::SummaryRow;
 
 /// Relative error at or below which a row is a hit.
@@ -584,17 +584,46 @@ pub fn read_results(path: &Path) -> Result<Results, CalibrateError> {
             format!("{message}: expected a results directory written by `caseflow run`"),
         )]));
     }
-    let prov_path = dir.join("provenance.toml");
+    let prov_path = dir.join(output::PROVENANCE_NAME);
+    let h5_path = dir.join(output::HDF5_NAME);
     if !prov_path.is_file() {
-        return Err(CalibrateError::Input(vec![Problem::whole_file(
-            &prov_path.display().to_string(),
+        let present: Vec<&str> = [output::HDF5_NAME, output::SUMMARY_NAME]
+            .into_iter()
+            .filter(|f| dir.join(f).symlink_metadata().is_ok())
+            .collect();
+        let message = if present.is_empty() {
             "no provenance: results written by `caseflow run` have a provenance.toml saying which scenario \
-             and seeds made them; without it they cannot be compared",
-        )]));
+             and seeds made them; without it they cannot be compared"
+                .to_string()
+        } else {
+            format!(
+                "no provenance: the results here are incomplete or damaged ({} without provenance.toml, which \
+                 is written last: the command that wrote them was killed or failed part way); which scenario \
+                 and seeds made them is unknown, so they cannot be used: rerun the command that made them \
+                 (with --force)",
+                present.join(" and ")
+            )
+        };
+        return Err(CalibrateError::Input(vec![Problem::whole_file(&prov_path.display().to_string(), message)]));
     }
     let prov_label = prov_path.display().to_string();
     let prov_text = super::read_text(&prov_path, &prov_label)?;
-    let info = parse_provenance(&prov_text, &prov_label, dir.clone())?;
+    let record = read_provenance_toml(&prov_text)
+        .map_err(|e| CalibrateError::Input(vec![toml_problem(&prov_label, &prov_text, &e)]))?;
+    // A results.h5 beside it must be the one written with it (older versions could leave a new
+    // results.h5 and summary.csv beside the previous provenance when killed between renames).
+    if h5_path.symlink_metadata().is_ok() {
+        if let Err(e) = output::check_results_h5(&h5_path, &record) {
+            return Err(CalibrateError::Input(vec![Problem::whole_file(
+                &dir.display().to_string(),
+                format!(
+                    "the results here are damaged: {e}. Which runs summary.csv holds is unknown: rerun the \
+                     command that made them (with --force)"
+                ),
+            )]));
+        }
+    }
+    let info = results_info(record, dir.clone());
     let summary_path = dir.join("summary.csv");
     let summary_label = summary_path.display().to_string();
     if !summary_path.is_file() {
@@ -605,16 +634,15 @@ pub fn read_results(path: &Path) -> Result<Results, CalibrateError> {
 }
 
 /// The keys of `provenance.toml` that say which run it was.
-fn parse_provenance(text: &str, file: &str, dir: PathBuf) -> Result<ResultsInfo, CalibrateError> {
-    let p = read_provenance_toml(text).map_err(|e| CalibrateError::Input(vec![toml_problem(file, text, &e)]))?;
-    Ok(ResultsInfo {
+fn results_info(p: ProvenanceRecord, dir: PathBuf) -> ResultsInfo {
+    ResultsInfo {
         dir,
         scenario_name: p.scenario_name,
         scenario_path: p.scenario_path,
         master_seed: p.master_seed.to_string(),
         n_runs: p.n_runs,
         complete: p.complete,
-    })
+    }
 }
 
 #[cfg(test)]

@@ -261,6 +261,16 @@ pub fn run_sweep_shard(
     let points = plan.points();
     plan.check_points(&points).map_err(SweepError::BadPoint)?;
     output::prepare_dir_for(out_dir, force, &[SHARD_TOML]).map_err(SweepError::Output)?;
+    if force {
+        // shard.toml vouches for the journal: it goes before the journal is started afresh, so
+        // a shard killed while rerunning is never taken for a finished one.
+        let marker = out_dir.join(SHARD_TOML);
+        match std::fs::remove_file(&marker) {
+            Ok(()) => output::sync_dir(out_dir),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(SweepError::Output(OutputError::Io { path: marker, source })),
+        }
+    }
     let only = shard.runs(points.len() as u64);
     let only = only.start as usize..only.end as usize;
     let (journal, resumed) = run_points(plan, &points, only.clone(), out_dir, force, runner, stop, progress)?;

@@ -178,7 +178,7 @@ pub(crate) fn sync_file(path: &Path) -> io::Result<()> {
 
 /// Makes the renames in `dir` durable. Best effort: some file systems refuse to fsync a
 /// directory, and by then the files themselves are complete and in place.
-pub(crate) fn sync_dir(dir: &Path) {
+pub fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }

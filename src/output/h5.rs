@@ -168,6 +168,102 @@ pub fn read_results_h5(path: &Path) -> hdf5::Result<ResultsRead> {
     Ok(ResultsRead { scenario_text, series, units, years, runs })
 }
 
+/// Why a `results.h5` cannot be taken with the `provenance.toml` beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PairingError {
+    /// The file is missing, not HDF5, or lacks an attribute or dataset every `results.h5` has.
+    Unreadable(String),
+    /// The two files come from different writes: `(field, in results.h5, in provenance.toml)`
+    /// for every field on which they disagree.
+    Mismatch(Vec<(String, String, String)>),
+}
+
+impl std::fmt::Display for PairingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unreadable(m) => write!(f, "results.h5 cannot be read: {m}"),
+            Self::Mismatch(fields) => {
+                let each: Vec<String> = fields
+                    .iter()
+                    .map(|(name, h5, toml)| format!("{name} is {h5} in results.h5 but {toml} in provenance.toml"))
+                    .collect();
+                write!(
+                    f,
+                    "results.h5 and provenance.toml come from different writes (one was interrupted while \
+                     replacing the other): {}",
+                    each.join("; ")
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for PairingError {}
+
+/// Checks that the `results.h5` at `path` was written together with the `provenance.toml`
+/// read as `record`: the same master seed, run indices, scenario SHA-256, completeness, shard,
+/// ensemble, build, command line and creation time (every write stamps both files with one
+/// time). A directory where a write was killed between renames by a caseflow that did not yet
+/// use `provenance.toml` as the commit marker holds a new `results.h5` beside an old
+/// provenance: this finds it.
+///
+/// # Errors
+/// [`PairingError`].
+pub fn check_results_h5(path: &Path, record: &super::ProvenanceRecord) -> Result<(), PairingError> {
+    let unreadable = |e: hdf5::Error| PairingError::Unreadable(e.to_string());
+    let file = File::open(path).map_err(unreadable)?;
+    let text = |name: &str| -> Option<String> {
+        file.attr(name).and_then(|a| a.read_scalar::<VarLenUnicode>()).ok().map(|s| s.as_str().to_string())
+    };
+    let int = |name: &str| -> Option<u64> { file.attr(name).and_then(|a| a.read_scalar::<u64>()).ok() };
+    let shown = |v: Option<String>| v.unwrap_or_else(|| "absent".to_string());
+    let h5_indices = file.dataset("provenance/run_indices").and_then(|d| d.read_raw::<u64>()).map_err(unreadable)?;
+    let complete = file.attr("complete").and_then(|a| a.read_scalar::<u8>()).map_err(unreadable)?;
+    let seed = int("master_seed").ok_or_else(|| PairingError::Unreadable("no master_seed attribute".into()))?;
+    let list = |items: Vec<String>| format!("[{}]", items.join(", "));
+    let shard = record.shard.as_ref();
+    let ensemble = record.ensemble.as_ref();
+    let fields: [(&str, Option<String>, Option<String>); 14] = [
+        ("master_seed", Some(seed.to_string()), Some(record.master_seed.to_string())),
+        (
+            "run_indices",
+            Some(list(h5_indices.iter().map(ToString::to_string).collect())),
+            Some(list(record.run_indices.iter().map(ToString::to_string).collect())),
+        ),
+        ("scenario_sha256", text("scenario_sha256"), Some(record.scenario_sha256.clone())),
+        ("complete", Some((complete != 0).to_string()), Some(record.complete.to_string())),
+        ("shard index", int("shard_index").map(|v| v.to_string()), shard.map(|s| s.index.to_string())),
+        ("shard count", int("shard_count").map(|v| v.to_string()), shard.map(|s| s.count.to_string())),
+        ("shard task_base", int("shard_task_base").map(|v| v.to_string()), shard.map(|s| s.task_base.to_string())),
+        ("shard batch_runs", int("batch_runs").map(|v| v.to_string()), shard.map(|s| s.batch_runs.to_string())),
+        ("ensemble sha256", text("ensemble_sha256"), ensemble.map(|e| e.sha256.clone())),
+        ("scenario_name", text("scenario_name"), Some(record.scenario_name.clone())),
+        ("crate_version", text("crate_version"), Some(record.crate_version.clone())),
+        ("git_revision", text("git_revision"), Some(record.git_revision.clone())),
+        ("command_line", text("command_line"), Some(record.command_line.clone())),
+        ("created_utc", text("created_utc"), Some(record.created_utc.clone())),
+    ];
+    let quoted = |name: &str, v: Option<String>| match v {
+        Some(v) if !matches!(name, "master_seed" | "run_indices" | "complete") && !name.starts_with("shard") => {
+            format!("{v:?}")
+        }
+        v => shown(v),
+    };
+    let mismatches: Vec<(String, String, String)> = fields
+        .into_iter()
+        .filter(|(_, h5, toml)| h5 != toml)
+        .map(|(name, h5, toml)| (name.to_string(), quoted(name, h5), quoted(name, toml)))
+        .collect();
+    if mismatches.is_empty() { Ok(()) } else { Err(PairingError::Mismatch(mismatches)) }
+}
+
+/// `(shard_index, shard_count)` of a shard's `results.h5`, when it can be read.
+pub(crate) fn shard_attrs(path: &Path) -> Option<(u64, u64)> {
+    let file = File::open(path).ok()?;
+    let int = |name: &str| file.attr(name).and_then(|a| a.read_scalar::<u64>()).ok();
+    Some((int("shard_index")?, int("shard_count")?))
+}
+
 // Helpers for every HDF5 file caseflow writes (these results, and the experiments' diff.h5 and
 // sweep.h5). Objects are created without tracked times (HDF5 stamps each object header with
 // its creation time by default), so the same contents give the same bytes: a resumed sweep

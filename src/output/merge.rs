@@ -14,7 +14,10 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::provenance::{ProvenanceRecord, ShardRecord, TomlU64, read_provenance_toml};
-use super::{OutputError, Provenance, ResultsRead, Written, read_results_h5, write_results};
+use super::{
+    HDF5_NAME, OutputError, PROVENANCE_NAME, Provenance, ResultsRead, SUMMARY_NAME, Written, check_results_h5,
+    read_results_h5, write_results,
+};
 use crate::shard::{ENV_SHARD_BASE, ENV_SHARD_COUNT, array_spec};
 use crate::summary::summarize;
 
@@ -91,12 +94,20 @@ pub fn merge(request: &MergeRequest) -> Result<Merged, MergeError> {
     let mut notes = Vec::new();
     let dirs = expand(&request.inputs)?;
     let mut shards = Vec::new();
+    // Directories with result files but no provenance.toml: a run killed while writing them
+    // (provenance.toml, the commit marker, is renamed in last), with the shard results.h5 says.
+    let mut damaged: Vec<(PathBuf, Option<(u64, u64)>)> = Vec::new();
     for dir in dirs {
-        let path = dir.join("provenance.toml");
+        let path = dir.join(PROVENANCE_NAME);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                notes.push(format!("{}: no results (a shard that did not finish?)", dir.display()));
+                if [HDF5_NAME, SUMMARY_NAME].iter().any(|f| dir.join(f).symlink_metadata().is_ok()) {
+                    let shard = super::h5::shard_attrs(&dir.join(HDF5_NAME));
+                    damaged.push((dir, shard));
+                } else {
+                    notes.push(format!("{}: no results (a shard that did not finish?)", dir.display()));
+                }
                 continue;
             }
             Err(e) => return Err(MergeError::Input(format!("cannot read {}: {e}", path.display()))),
@@ -113,8 +124,17 @@ pub fn merge(request: &MergeRequest) -> Result<Merged, MergeError> {
         shards.push(ShardDir { dir, record, shard });
     }
     let Some(first) = shards.first() else {
+        let damaged_note = if damaged.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({}: {}; rerun those shards with --force)",
+                damaged_text(),
+                damaged.iter().map(|(d, _)| d.display().to_string()).collect::<Vec<_>>().join(", ")
+            )
+        };
         return Err(MergeError::Input(format!(
-            "no shard results among {}",
+            "no shard results among {}{damaged_note}",
             request.inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         )));
     };
@@ -128,6 +148,14 @@ pub fn merge(request: &MergeRequest) -> Result<Merged, MergeError> {
     // By shard index: the first complete copy, read; later copies checked against it.
     let mut done: BTreeMap<u64, (PathBuf, ResultsRead)> = BTreeMap::new();
     let mut incomplete: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    let mut unplaced = Vec::new();
+    for (dir, shard) in &damaged {
+        let line = format!("{} ({})", dir.display(), damaged_text());
+        match shard {
+            Some((index, of)) if *of == count && *index < count => incomplete.entry(*index).or_default().push(line),
+            _ => unplaced.push(line),
+        }
+    }
     for s in &shards {
         let own = crate::shard::Shard { index: s.shard.index, count, base }.runs(batch_runs);
         let indices: Vec<String> = s.record.run_indices.iter().map(ToString::to_string).collect();
@@ -148,7 +176,15 @@ pub fn merge(request: &MergeRequest) -> Result<Merged, MergeError> {
             ));
             continue;
         }
-        let h5 = s.dir.join("results.h5");
+        let h5 = s.dir.join(HDF5_NAME);
+        // results.h5 must be the one this provenance.toml was written with.
+        if let Err(e) = check_results_h5(&h5, &s.record) {
+            return Err(MergeError::Input(format!(
+                "{} (shard {}/{count}) is damaged: {e}. Rerun that shard with --force before merging",
+                s.dir.display(),
+                s.shard.index
+            )));
+        }
         let read = read_results_h5(&h5).map_err(|e| MergeError::Input(format!("cannot read {}: {e}", h5.display())))?;
         if super::sha256_hex(read.scenario_text.as_bytes()) != s.record.scenario_sha256 {
             return Err(MergeError::Input(format!(
@@ -194,8 +230,10 @@ pub fn merge(request: &MergeRequest) -> Result<Merged, MergeError> {
     }
 
     let missing: Vec<u64> = (0..count).filter(|i| !done.contains_key(i)).collect();
-    if !missing.is_empty() {
-        let lines = missing
+    if missing.is_empty() {
+        notes.extend(unplaced);
+    } else {
+        let mut lines: Vec<String> = missing
             .iter()
             .map(|&i| {
                 let task = base + i;
@@ -205,6 +243,7 @@ pub fn merge(request: &MergeRequest) -> Result<Merged, MergeError> {
                 }
             })
             .collect();
+        lines.extend(unplaced);
         let ids: Vec<u64> = missing.iter().map(|i| base + i).collect();
         let rerun = format!(
             "sbatch --array={} --export=ALL,{ENV_SHARD_COUNT}={count},{ENV_SHARD_BASE}={base} {}",
@@ -300,6 +339,11 @@ fn same_values(a: &ResultsRead, b: &ResultsRead) -> bool {
                 && x.values.len() == y.values.len()
                 && x.values.iter().zip(&y.values).all(|(p, q)| p.to_bits() == q.to_bits())
         })
+}
+
+/// How a shard directory with result files but no provenance.toml is described.
+fn damaged_text() -> &'static str {
+    "damaged: result files without provenance.toml, a run killed while writing them"
 }
 
 fn toml_u64(v: &TomlU64) -> Option<u64> {

@@ -8,7 +8,12 @@
 //! - `provenance.toml`: how the results were made, readable without any HDF5 tool.
 //!
 //! Each file is written atomically (temporary file, fsync, rename), so an interrupted or
-//! failed write never leaves a truncated result next to good ones. The same writer
+//! failed write never leaves a truncated result next to good ones; and `provenance.toml` is
+//! the set's commit marker (an old one removed before the first rename, the new one renamed
+//! last), so a directory with a `provenance.toml` holds the files it describes, and one
+//! without it is refused by every reader as incomplete. [`check_results_h5`] checks the
+//! pairing the other way round (a `results.h5` whose attributes disagree with its
+//! `provenance.toml`, as a killed write of older versions could leave). The same writer
 //! ([`write_file_atomic`]) and fingerprint ([`sha256_hex`]) serve the calibration's files.
 
 mod atomic;
@@ -24,10 +29,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-pub use atomic::write_file_atomic;
+pub use atomic::{sync_dir, write_file_atomic};
 pub use csv_text::{csv_text, summary_csv};
 pub use files::{Content, prepare_dir_for, write_files};
-pub use h5::{ResultsRead, read_results_h5};
+pub use h5::{PairingError, ResultsRead, check_results_h5, read_results_h5};
 pub use provenance::toml_string as toml_quoted;
 pub use provenance::{
     EnsembleOf, EnsembleRecord, Provenance, ProvenanceRecord, ShardOf, ShardRecord, TomlU64, read_provenance_toml,
@@ -46,9 +51,9 @@ pub const GIT_REVISION: &str = env!("CASEFLOW_GIT_REVISION");
 pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// File names inside the output directory.
-const HDF5_NAME: &str = "results.h5";
-const SUMMARY_NAME: &str = "summary.csv";
-const PROVENANCE_NAME: &str = "provenance.toml";
+pub const HDF5_NAME: &str = "results.h5";
+pub const SUMMARY_NAME: &str = "summary.csv";
+pub const PROVENANCE_NAME: &str = "provenance.toml";
 /// Every file a batch writes into its output directory.
 pub const RESULT_FILES: [&str; 3] = [HDF5_NAME, SUMMARY_NAME, PROVENANCE_NAME];
 
@@ -156,10 +161,12 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
 /// unit per series.
 ///
 /// Never leaves a truncated file: each file is written to a hidden temporary in `dir`,
-/// fsynced, and renamed into place only once all three are complete; on any error the
-/// temporaries are removed and previous files, if any, are untouched. (If a rename itself
-/// fails after an earlier one succeeded, that earlier file is already replaced; renames
-/// within one directory practically fail only when the directory disappears.)
+/// fsynced, and renamed into place only once all three are complete; on any error before
+/// that the temporaries are removed and previous files, if any, are untouched. Replacing
+/// results is all or nothing as readers see it: `provenance.toml` is the commit marker, an
+/// old one deleted before the first rename and the new one renamed last, so a write killed
+/// between renames leaves a directory without `provenance.toml`, which `compare`, `report`
+/// and `merge` refuse as incomplete, never new files beside an old provenance.
 ///
 /// # Errors
 /// - [`OutputError::Exists`] if any of the three files exists and `force` is false; nothing
@@ -245,11 +252,14 @@ pub fn write_results(
     if !force {
         refuse_existing(&finals)?;
     }
-    // provenance.toml goes last: once it is there, the files it lists are complete.
-    for (tmp, dest) in [h5_tmp, csv_tmp, toml_tmp].iter().zip(finals) {
-        temps.publish(tmp, dest).map_err(io_err(dest))?;
-    }
-    atomic::sync_dir(dir);
+    // provenance.toml is the commit marker: an old one is deleted before the first rename and
+    // the new one renamed last, so it is never beside files it does not describe.
+    let pairs = [
+        (h5_tmp, written.hdf5.clone()),
+        (csv_tmp, written.summary_csv.clone()),
+        (toml_tmp, written.provenance.clone()),
+    ];
+    files::publish_set(&mut temps, dir, &pairs, &mut |_| Ok(()))?;
     Ok(written)
 }
 

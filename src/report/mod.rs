@@ -133,7 +133,8 @@ fn parent_of(path: &Path) -> &Path {
 }
 
 /// `caseflow report`: reads the results and the targets, then writes the SVG figures and the
-/// page (the page last, so that a page on disk always has its figures beside it).
+/// page (the page last, and a previous page removed before the first figure is replaced, so
+/// that a page on disk always has its own figures beside it).
 ///
 /// # Errors
 /// See [`ReportError`]; nothing is written when an input is at fault or a file exists.
@@ -162,6 +163,13 @@ pub fn make_report(request: &ReportRequest) -> Result<Written, ReportError> {
     }
 
     if !figures.is_empty() {
+        // The page, written last, vouches for the figures beside it: a page being replaced goes
+        // first, so a report killed while its figures are replaced leaves no page beside them.
+        match fs::remove_file(&html_path) {
+            Ok(()) => crate::output::sync_dir(parent_of(&html_path)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(ReportError::Io { path: html_path, source }),
+        }
         fs::create_dir_all(&svg_dir).map_err(|source| ReportError::Io { path: svg_dir.clone(), source })?;
     }
     for figure in &figures {
