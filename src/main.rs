@@ -528,11 +528,14 @@ fn main() -> ExitCode {
                     force,
                     "a screen",
                 )?;
-                fs_ready(&o.out_dir)?;
+                let created = fs_ready(&o.out_dir)?;
                 let progress = candidates_bar();
                 let outcome = calibrate::screen(&s.source_text, &label, spec, rows, &o, &|p| progress.tick(p));
                 progress.bar.finish_and_clear();
-                let outcome = outcome.map_err(|e| calibrate_failed(&e))?;
+                let outcome = outcome.map_err(|e| {
+                    created.discard_if_empty();
+                    calibrate_failed(&e)
+                })?;
                 say!(
                     "screen of {} parameters ({} points): mu* of the loss, largest first",
                     outcome.params.len(),
@@ -603,11 +606,14 @@ fn main() -> ExitCode {
                     force,
                     "an ensemble",
                 )?;
-                fs_ready(&o.out_dir)?;
+                let created = fs_ready(&o.out_dir)?;
                 let progress = candidates_bar();
                 let outcome = calibrate::ensemble(&s.source_text, &label, spec, rows, &o, &|p| progress.tick(p));
                 progress.bar.finish_and_clear();
-                let outcome = outcome.map_err(|e| calibrate_failed(&e))?;
+                let outcome = outcome.map_err(|e| {
+                    created.discard_if_empty();
+                    calibrate_failed(&e)
+                })?;
                 say!("discrepancy: {:.4} of each published figure", outcome.discrepancy);
                 for g in &outcome.generations {
                     let tempering = match (g.temperature, g.acceptance) {
@@ -1167,12 +1173,29 @@ fn not_replacing(dir: &Path, names: &[&str], force: bool, what: &str) -> Result<
 }
 
 /// Creates the output directory of `screen` or `ensemble` (which write their files into it
-/// atomically, as `calibrate` does).
-fn fs_ready(dir: &Path) -> Result<(), ExitCode> {
+/// atomically, as `calibrate` does), remembering whether it was there before.
+fn fs_ready(dir: &Path) -> Result<CreatedDir<'_>, ExitCode> {
+    let existed = dir.exists();
     std::fs::create_dir_all(dir).map_err(|e| {
         esay!("error: cannot create {}: {e}", dir.display());
         ExitCode::from(EXIT_FAILURE)
-    })
+    })?;
+    Ok(CreatedDir { dir, existed })
+}
+
+/// An output directory [`fs_ready`] made ready.
+struct CreatedDir<'a> {
+    dir: &'a Path,
+    existed: bool,
+}
+
+impl CreatedDir<'_> {
+    /// After a refusal: removes the directory if this command created it and left it empty.
+    fn discard_if_empty(&self) {
+        if !self.existed {
+            let _ = std::fs::remove_dir(self.dir);
+        }
+    }
 }
 
 /// A bar of candidates evaluated, per generation.

@@ -358,9 +358,9 @@ fn one_number_under_two_keys_is_refused_with_both_named() {
         ]);
         common::assert_exit(&o, common::EXIT_BAD_INPUT, command);
         assert_eq!(common::text(&o.stderr), expected, "{command}");
-        // (`screen` and `ensemble` make the output directory before they read their inputs.)
-        let empty = !out.exists() || std::fs::read_dir(&out).unwrap().next().is_none();
-        assert!(empty, "{command}: nothing written");
+        // (`screen` and `ensemble` make the output directory before they read their inputs,
+        // and remove it again when they refuse them.)
+        assert!(!out.exists(), "{command}: left {}", out.display());
     }
 }
 
@@ -704,4 +704,21 @@ fn fit_years_on_the_command_line_override_free_toml_and_its_fingerprint() {
     let wider = spec.clone().with_fit_years(Some(2011..=2012));
     assert_eq!(wider.years, Some(2011..=2012));
     assert_ne!(wider.text, spec.text, "a state saved under other fit years is not resumed");
+}
+
+/// A targets file saved in another encoding is reported at its first bad byte, with line and
+/// column, not as a whole.
+#[test]
+fn a_latin1_byte_in_the_targets_is_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("targets.csv");
+    std::fs::write(
+        &path,
+        b"series,year,value,unit,kind,source,note\nsentencing.prison_share,2011,0.5,share,target,t\xe9st,\n",
+    )
+    .unwrap();
+    let error = calibrate::load_targets(&path).unwrap_err();
+    assert!(error.is_bad_input());
+    let text = error.to_string();
+    assert!(text.contains("targets.csv:2:48: not valid UTF-8 (byte 0xE9): save the file as UTF-8"), "{text}");
 }

@@ -229,6 +229,22 @@ fn diff_refuses_bad_scenarios_with_located_errors() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("bad.toml:") && stderr.contains("consciense"), "{stderr}");
     assert!(!dir.join("o").exists(), "nothing written");
+    // Two valid scenarios over different years: named, with their years.
+    let shorter = dir.join("shorter.toml");
+    fs::write(
+        &shorter,
+        fs::read_to_string(tiny()).unwrap().replace("first_reported_year = 2011", "first_reported_year = 2012"),
+    )
+    .unwrap();
+    let out =
+        run(["diff", tiny().to_str().unwrap(), shorter.to_str().unwrap(), "--out", dir.join("o").to_str().unwrap()]);
+    assert_exit(&out, EXIT_BAD_INPUT, "diff over different years");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("tiny.toml reports 2011-2012 and ") && stderr.contains("shorter.toml reports 2012-2012"),
+        "{stderr}"
+    );
+    assert!(!dir.join("o").exists(), "nothing written");
     let _ = fs::remove_dir_all(&dir);
 }
 

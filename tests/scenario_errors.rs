@@ -147,7 +147,7 @@ const BAD: &[Expected] = &[
     expect("empty.toml", "the file is empty", "", 0, 0),
     expect("comments_only.toml", "the file is empty", "", 0, 0),
     expect("binary.toml", "not a text file", "", 0, 0),
-    expect("not_utf8.toml", "not a text file", "", 0, 0),
+    expect("not_utf8.toml", "not valid UTF-8 (byte 0xE9): save the file as UTF-8", "", 1, 12),
     // A complete scenario with exactly these three errors (checked for exactness below).
     expect(
         "three_errors.toml",
@@ -845,4 +845,18 @@ fn every_key_of_the_shipped_scenario_is_documented() {
         })
         .collect();
     assert!(undocumented.is_empty(), "not in docs/scenario-reference.md: {undocumented:?}");
+}
+
+/// A file that is not a regular file (a FIFO: reading it would wait for a writer forever) is
+/// refused at once, by the scenario loader and by the targets reader alike.
+#[test]
+fn a_fifo_is_refused_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.toml");
+    let status = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(status.success());
+    let error = load_path(&fifo).expect_err("a FIFO");
+    assert_eq!(error.diagnostics[0].message, "not a regular file");
+    let error = caseflow::calibrate::load_targets(&fifo).expect_err("a FIFO");
+    assert!(error.to_string().contains("fifo.toml: not a regular file"), "{error}");
 }

@@ -165,9 +165,15 @@ fn read_text(path: &Path, label: &str) -> Result<String, CalibrateError> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(fail("no such file".to_string())),
         Err(e) => return Err(fail(format!("cannot read the file: {e}"))),
         Ok(meta) if meta.is_dir() => return Err(fail("is a directory, expected a file".to_string())),
+        Ok(meta) if !meta.is_file() => return Err(fail(crate::scenario::NOT_A_REGULAR_FILE.to_string())),
         Ok(_) => {}
     }
     let bytes = fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    if let Some((line, column, byte)) = crate::scenario::first_bad_utf8(&bytes) {
+        let mut problem = Problem::whole_file(label, crate::scenario::bad_utf8_message(byte));
+        (problem.line, problem.column) = (line, column);
+        return Err(CalibrateError::Input(vec![problem]));
+    }
     String::from_utf8(bytes).map_err(|_| fail("not a text file (it is not valid UTF-8)".to_string()))
 }
 

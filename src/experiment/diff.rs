@@ -348,13 +348,31 @@ pub fn run_diff_over(
         return Err(ArmMismatch("the two arms have different numbers of ensemble members".into()));
     }
     let names = |s: &Scenario| series_defs(s).into_iter().map(|d| d.name).collect::<Vec<_>>();
-    if names(base) != names(alt) {
-        return Err(ArmMismatch(
-            "the two scenarios report different series (other provinces?): a diff compares the same series".into(),
-        ));
+    let (base_names, alt_names) = (names(base), names(alt));
+    if base_names != alt_names {
+        let only = |a: &[String], b: &[String]| a.iter().find(|n| !b.contains(n)).cloned();
+        let example = match (only(&base_names, &alt_names), only(&alt_names, &base_names)) {
+            (Some(n), _) => format!(" (`{n}` only in {})", base.source_path),
+            (None, Some(n)) => format!(" (`{n}` only in {})", alt.source_path),
+            (None, None) => String::new(),
+        };
+        return Err(ArmMismatch(format!(
+            "{} and {} report different series{example}: a diff compares the same series (the same provinces)",
+            base.source_path, alt.source_path
+        )));
     }
+    let span = |s: &Scenario| {
+        let years = s.calendar.reported_years();
+        format!("{}-{}", years.start(), years.end())
+    };
     if base.calendar.reported_years().ne(alt.calendar.reported_years()) {
-        return Err(ArmMismatch("the two scenarios report different years: a diff compares the same years".into()));
+        return Err(ArmMismatch(format!(
+            "{} reports {} and {} reports {}: a diff compares the same years",
+            base.source_path,
+            span(base),
+            alt.source_path,
+            span(alt)
+        )));
     }
     let batch = Batch::new(master_seed, 0..seeds).stop_on(stop).on_run_done(on_run_done);
     let mut arms = if base_members.len() == 1 {

@@ -180,8 +180,17 @@ pub fn load_sweep(path: &Path) -> Result<SweepSpec, Vec<Diagnostic>> {
     let label = path.display().to_string();
     let whole =
         |message: String| vec![Diagnostic { file: label.clone(), line: 0, column: 0, key: String::new(), message }];
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return Err(whole(crate::scenario::NOT_A_REGULAR_FILE.into()));
+    }
     let text = match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| whole("not a text file (it is not valid UTF-8)".into()))?,
+        Ok(bytes) => match crate::scenario::first_bad_utf8(&bytes) {
+            Some((line, column, byte)) => {
+                let message = crate::scenario::bad_utf8_message(byte);
+                return Err(vec![Diagnostic { file: label.clone(), line, column, key: String::new(), message }]);
+            }
+            None => String::from_utf8(bytes).map_err(|_| whole("not a text file (it is not valid UTF-8)".into()))?,
+        },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(whole("no such file".into())),
         Err(e) => return Err(whole(format!("cannot read the file: {e}"))),
     };

@@ -81,3 +81,23 @@ pub(crate) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str>
         .min_by_key(|&(d, _)| d)
         .map(|(_, c)| c)
 }
+
+/// Where a file's bytes first stop being UTF-8, as (1-based line, 1-based character column,
+/// the offending byte), or `None` for valid UTF-8: a file saved in another encoding (a Latin-1
+/// or Windows-1251 byte in a comment) is reported at its place, not as a whole.
+pub(crate) fn first_bad_utf8(bytes: &[u8]) -> Option<(usize, usize, u8)> {
+    let at = std::str::from_utf8(bytes).err()?.valid_up_to();
+    let good = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+    let line = good.matches('\n').count() + 1;
+    let column = good.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Some((line, column, bytes[at]))
+}
+
+/// The message for [`first_bad_utf8`]'s byte.
+pub(crate) fn bad_utf8_message(byte: u8) -> String {
+    format!("not valid UTF-8 (byte 0x{byte:02X}): save the file as UTF-8")
+}
+
+/// The message for a path that exists but is not a regular file (a FIFO, a device): reading it
+/// could block or never end.
+pub(crate) const NOT_A_REGULAR_FILE: &str = "not a regular file";

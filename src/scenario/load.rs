@@ -50,9 +50,16 @@ pub(super) fn load_path_at_depth(path: &Path, depth: usize) -> Result<Scenario, 
         Ok(meta) if meta.is_dir() => {
             return Err(fail("is a directory, expected a scenario file".to_string()));
         }
+        Ok(meta) if !meta.is_file() => return Err(fail(super::diagnostic::NOT_A_REGULAR_FILE.to_string())),
         Ok(_) => {}
     }
     let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+    if let Some((line, column, byte)) = super::diagnostic::first_bad_utf8(&bytes) {
+        let mut e = fail(super::diagnostic::bad_utf8_message(byte));
+        e.diagnostics[0].line = line;
+        e.diagnostics[0].column = column;
+        return Err(e);
+    }
     let text = String::from_utf8(bytes).map_err(|_| fail("not a text file (it is not valid UTF-8)".to_string()))?;
     load_str_at_depth(&text, &label, depth)
 }
