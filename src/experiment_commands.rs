@@ -333,6 +333,10 @@ pub fn sweep(sweep_path: &Path, out: Option<PathBuf>, threads: usize, force: boo
     let mut progress = Progress::new("points");
     let started = Instant::now();
     let mut on_progress = |p: SweepProgress| match p {
+        SweepProgress::Repaired { dropped_bytes } => progress.note(format!(
+            "the journal ended in {dropped_bytes} bytes of damaged or cut-short records (a kill while writing?): \
+             cut off; the points they held run again"
+        )),
         SweepProgress::Started { done, total } => {
             if done > 0 {
                 progress.note(format!("resuming: {done} of {total} points are already done"));

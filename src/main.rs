@@ -997,8 +997,23 @@ fn merge_command(shards: Vec<PathBuf>, out: PathBuf, force: bool, job_script: St
         job_script,
     };
     // Shards of a sweep (a journal and shard.toml each) or of a run batch?
+    let of_sweep = |d: &Path| d.join("shard.toml").exists() || d.join("sweep.journal").exists();
     match caseflow::output::merge::expand(&request.inputs) {
-        Ok(dirs) if dirs.iter().any(|d| d.join("shard.toml").exists() || d.join("sweep.journal").exists()) => {
+        Ok(dirs) if dirs.iter().any(|d| of_sweep(d)) => {
+            // A run's results among a sweep's shards would be left out without a word. (A shard
+            // directory with neither, killed before it wrote anything, is the sweep's to report.)
+            let of_run = |d: &Path| output::RESULT_FILES.iter().any(|f| d.join(f).exists());
+            if let (Some(sweep), Some(other)) =
+                (dirs.iter().find(|d| of_sweep(d)), dirs.iter().find(|d| !of_sweep(d) && of_run(d)))
+            {
+                esay!(
+                    "error: {} holds a run's results, not a sweep's shard, but {} is a sweep's: merge a \
+                     sweep's shards and a run's shards separately",
+                    other.display(),
+                    sweep.display()
+                );
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
             return experiment_commands::merge_sweep(&dirs, &request);
         }
         _ => {}

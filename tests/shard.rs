@@ -379,6 +379,15 @@ fn sweep_shards_merge_to_the_values_of_one_machine() {
     assert_exit(&o, 2, "merge of two sweeps");
     let stderr = text(&o.stderr);
     assert!(stderr.contains("shards of different sweeps") && stderr.contains("odd/shard-0001-of-0003"), "{stderr}");
+
+    // A run's shard given beside a sweep's is refused, not left out without a word.
+    let runs = tmp.path().join("runs");
+    assert_exit(&output(&mut run_tiny(&runs, &["--shard", "0/2"])), 0, "a run's shard");
+    let o = merge(&[&batch, &runs.join("shard-0000-of-0002")], &tmp.path().join("both"));
+    assert_exit(&o, 2, "merge of a sweep's shards and a run's");
+    let stderr = text(&o.stderr);
+    assert!(stderr.contains("runs/shard-0000-of-0002 holds a run's results, not a sweep's shard"), "{stderr}");
+    assert!(!tmp.path().join("both").exists(), "nothing is written");
 }
 
 /// A shard directory a killed `run --force` left: no provenance.toml (the commit marker,

@@ -64,6 +64,8 @@ pub struct Journal {
     count: usize,
     /// Where the next record goes.
     end: u64,
+    /// Bytes of damaged or cut-short records cut off when it was opened.
+    dropped: u64,
 }
 
 fn fnv1a(state: u64, bytes: &[u8]) -> u64 {
@@ -108,6 +110,7 @@ impl Journal {
                 offsets: BTreeMap::new(),
                 count,
                 end: header.len() as u64,
+                dropped: 0,
             });
         }
         let mut reader = BufReader::new(&file);
@@ -136,7 +139,13 @@ impl Journal {
             file.set_len(at).map_err(io_err)?;
             file.sync_all().map_err(io_err)?;
         }
-        Ok(Journal { path: path.to_path_buf(), file, offsets, count, end: at })
+        Ok(Journal { path: path.to_path_buf(), file, offsets, count, end: at, dropped: len.saturating_sub(at) })
+    }
+
+    /// Bytes cut off when the journal was opened: records a kill cut short or damaged, and any
+    /// after them (their points run again).
+    pub fn dropped_bytes(&self) -> u64 {
+        self.dropped
     }
 
     /// Whether `point` is finished.
@@ -276,5 +285,9 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         let j = Journal::open(&path, "x", 1).unwrap();
         assert_eq!(j.len(), 1);
+        // The damaged record (4 + 8 + 8 + 8 + 8 bytes) is cut off, and said so.
+        assert_eq!(j.dropped_bytes(), 36);
+        drop(j);
+        assert_eq!(Journal::open(&path, "x", 1).unwrap().dropped_bytes(), 0, "the journal is whole again");
     }
 }

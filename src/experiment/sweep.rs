@@ -61,6 +61,9 @@ impl std::error::Error for SweepError {}
 /// Progress of a sweep, reported from the calling thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SweepProgress {
+    /// The journal ended in damaged or cut-short records, cut off (this many bytes): the points
+    /// they held, and any after them, run again.
+    Repaired { dropped_bytes: u64 },
     /// Before any run: points already in the journal, and in all.
     Started { done: usize, total: usize },
     /// A point's runs are done and journaled.
@@ -166,6 +169,9 @@ fn run_points(
     let runs = plan.spec.runs as usize;
     let cells = plan.series.len() * plan.years.len();
     let mut journal = Journal::open(&journal_path, &fingerprint(plan), runs * cells).map_err(SweepError::Journal)?;
+    if journal.dropped_bytes() > 0 {
+        progress(SweepProgress::Repaired { dropped_bytes: journal.dropped_bytes() });
+    }
     let total = only.len();
     let resumed = only.clone().filter(|&i| journal.contains(i as u64)).count();
     progress(SweepProgress::Started { done: resumed, total });
