@@ -219,8 +219,9 @@ enum Command {
         /// The free parameters, their bounds and the calibration settings.
         #[arg(long)]
         free: PathBuf,
-        /// Candidate evaluations allowed in total (each runs `seeds` runs).
-        #[arg(long, default_value_t = 600)]
+        /// Candidate evaluations allowed in total, the starting point included (at least 1;
+        /// each runs `seeds` runs).
+        #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
         budget: u64,
         /// Fit only the targets of these years (e.g. 2000-2009), instead of FREE.toml's
         /// `targets_years`; the report gives the later years' hits apart, as forecasts.

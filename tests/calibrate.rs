@@ -722,3 +722,25 @@ fn a_latin1_byte_in_the_targets_is_located() {
     let text = error.to_string();
     assert!(text.contains("targets.csv:2:48: not valid UTF-8 (byte 0xE9): save the file as UTF-8"), "{text}");
 }
+
+/// A budget of no evaluation at all is refused (exit 2) before anything is read or written.
+#[test]
+fn a_budget_of_zero_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fit");
+    let o = common::run([
+        "calibrate",
+        "tests/fixtures/tiny.toml",
+        "--targets",
+        fixture("targets.csv").to_str().unwrap(),
+        "--free",
+        "tests/fixtures/calibrate/coverage.free.toml",
+        "--budget",
+        "0",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    common::assert_exit(&o, common::EXIT_BAD_INPUT, "--budget 0");
+    assert!(common::text(&o.stderr).contains("--budget"), "{}", common::text(&o.stderr));
+    assert!(!out.exists(), "nothing written");
+}
