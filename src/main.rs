@@ -523,20 +523,16 @@ fn main() -> ExitCode {
             let label = inputs.scenario.display().to_string();
             fit_command(inputs, |s, spec, rows, threads| {
                 let o = options(&s.name, threads);
-                not_replacing(
+                let out = fit_out(
                     &o.out_dir,
                     &[calibrate::SCREENING_CSV, calibrate::SCREENING_MD, calibrate::SCREENED_FREE],
                     force,
                     "a screen",
                 )?;
-                let created = fs_ready(&o.out_dir)?;
                 let progress = candidates_bar();
                 let outcome = calibrate::screen(&s.source_text, &label, spec, rows, &o, &|p| progress.tick(p));
                 progress.bar.finish_and_clear();
-                let outcome = outcome.map_err(|e| {
-                    created.discard_if_empty();
-                    calibrate_failed(&e)
-                })?;
+                let outcome = outcome.map_err(|e| out.failed(&e))?;
                 say!(
                     "screen of {} parameters ({} points): mu* of the loss, largest first",
                     outcome.params.len(),
@@ -601,20 +597,16 @@ fn main() -> ExitCode {
                     threads,
                     command_line: std::env::args().collect::<Vec<_>>().join(" "),
                 };
-                not_replacing(
+                let out = fit_out(
                     &o.out_dir,
                     &[calibrate::ENSEMBLE_CSV, calibrate::PARTICLES_CSV, calibrate::ENSEMBLE_MD],
                     force,
                     "an ensemble",
                 )?;
-                let created = fs_ready(&o.out_dir)?;
                 let progress = candidates_bar();
                 let outcome = calibrate::ensemble(&s.source_text, &label, spec, rows, &o, &|p| progress.tick(p));
                 progress.bar.finish_and_clear();
-                let outcome = outcome.map_err(|e| {
-                    created.discard_if_empty();
-                    calibrate_failed(&e)
-                })?;
+                let outcome = outcome.map_err(|e| out.failed(&e))?;
                 say!("discrepancy: {:.4} of each published figure", outcome.discrepancy);
                 for g in &outcome.generations {
                     let tempering = match (g.temperature, g.acceptance) {
@@ -1173,44 +1165,42 @@ fn fit_command(
     }
 }
 
-/// Refuses (exit 2), unless `force`, to replace the files `names` of `what` already in `dir`:
-/// another screen or ensemble written there earlier is a result, not a scratch file.
-fn not_replacing(dir: &Path, names: &[&str], force: bool, what: &str) -> Result<(), ExitCode> {
+/// The output directory of `screen` or `ensemble` (which write their files into it atomically,
+/// as `calibrate` does), made ready: refused (exit 2), unless `force`, when it already holds the
+/// files `names` of `what` (an earlier screen or ensemble is a result, not a scratch file);
+/// created if need be.
+fn fit_out<'a>(dir: &'a Path, names: &[&str], force: bool, what: &str) -> Result<FitOut<'a>, ExitCode> {
     let present: Vec<&str> = names.iter().copied().filter(|n| dir.join(n).exists()).collect();
-    if force || present.is_empty() {
-        return Ok(());
+    if !force && !present.is_empty() {
+        esay!(
+            "error: {} already holds {what} ({}); --force replaces it, or choose another --out",
+            dir.display(),
+            present.join(", ")
+        );
+        return Err(ExitCode::from(EXIT_BAD_INPUT));
     }
-    esay!(
-        "error: {} already holds {what} ({}); --force replaces it, or choose another --out",
-        dir.display(),
-        present.join(", ")
-    );
-    Err(ExitCode::from(EXIT_BAD_INPUT))
-}
-
-/// Creates the output directory of `screen` or `ensemble` (which write their files into it
-/// atomically, as `calibrate` does), remembering whether it was there before.
-fn fs_ready(dir: &Path) -> Result<CreatedDir<'_>, ExitCode> {
     let existed = dir.exists();
     std::fs::create_dir_all(dir).map_err(|e| {
         esay!("error: cannot create {}: {e}", dir.display());
         ExitCode::from(EXIT_FAILURE)
     })?;
-    Ok(CreatedDir { dir, existed })
+    Ok(FitOut { dir, existed })
 }
 
-/// An output directory [`fs_ready`] made ready.
-struct CreatedDir<'a> {
+/// An output directory [`fit_out`] made ready, and whether it was there before.
+struct FitOut<'a> {
     dir: &'a Path,
     existed: bool,
 }
 
-impl CreatedDir<'_> {
-    /// After a refusal: removes the directory if this command created it and left it empty.
-    fn discard_if_empty(&self) {
+impl FitOut<'_> {
+    /// The command failed (its inputs refused, or worse): the directory goes again if this
+    /// command created it and left it empty; the error is printed.
+    fn failed(&self, e: &CalibrateError) -> ExitCode {
         if !self.existed {
             let _ = std::fs::remove_dir(self.dir);
         }
+        calibrate_failed(e)
     }
 }
 

@@ -318,11 +318,8 @@ impl Server {
     }
 }
 
-/// Open connections, in all and by peer address.
-#[derive(Default)]
-struct Connections {
-    by_peer: BTreeMap<IpAddr, usize>,
-}
+/// Open connections by peer address.
+type Connections = BTreeMap<IpAddr, usize>;
 
 /// A connection's place in [`Connections`], given back when it closes.
 struct PeerSlot {
@@ -333,11 +330,11 @@ struct PeerSlot {
 impl Drop for PeerSlot {
     fn drop(&mut self) {
         if let Ok(mut c) = self.connections.lock()
-            && let Some(n) = c.by_peer.get_mut(&self.peer)
+            && let Some(n) = c.get_mut(&self.peer)
         {
             *n -= 1;
             if *n == 0 {
-                c.by_peer.remove(&self.peer);
+                c.remove(&self.peer);
             }
         }
     }
@@ -346,7 +343,7 @@ impl Drop for PeerSlot {
 /// Takes a place for a connection from `peer`, unless it has [`MAX_CONNECTIONS_PER_PEER`].
 fn take_peer_slot(connections: &Arc<Mutex<Connections>>, peer: IpAddr) -> Option<PeerSlot> {
     let mut c = connections.lock().ok()?;
-    let n = c.by_peer.entry(peer).or_insert(0);
+    let n = c.entry(peer).or_insert(0);
     if *n >= MAX_CONNECTIONS_PER_PEER {
         return None;
     }
