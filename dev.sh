@@ -8,12 +8,18 @@
 #
 # The only system library caseflow needs is HDF5 (Debian/Ubuntu: libhdf5-dev); pkg-config
 # finds it. On a machine without it, this script installs it with apt-get (through sudo
-# unless it already runs as root).
+# unless it already runs as root). `test` and `check` also install strace, which one test uses.
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# need_packages [tests]: with `tests`, also what the test suite uses beyond the build: strace,
+# with which a test kills `run` at each of its renames (it skips itself only where the kernel
+# forbids tracing).
 need_packages() {
   local missing=()
+  if [ "${1:-}" = tests ]; then
+    command -v strace >/dev/null 2>&1 || missing+=(strace)
+  fi
   command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
   if ! pkg-config --exists hdf5 2>/dev/null && ! dpkg -s libhdf5-dev >/dev/null 2>&1; then
     missing+=(libhdf5-dev)
@@ -52,11 +58,11 @@ case "$cmd" in
     exec target/release/caseflow run "$@"
     ;;
   test)
-    need_packages
+    need_packages tests
     exec cargo test --locked
     ;;
   check)
-    need_packages
+    need_packages tests
     cargo fmt --check
     cargo clippy --locked --all-targets -- -D warnings
     exec cargo test --locked
