@@ -44,6 +44,9 @@ fn check_invariants(out: &RunOutput) {
     let ended: u64 = out.terminals.iter().sum();
     assert_eq!(ended, out.created, "terminal states {:?} vs {} cases created", out.terminals, out.created);
     assert!(out.min_stock >= 0, "a stock went negative: {}", out.min_stock);
+    // Prison: everyone sentenced has left on a release day or is due out later (an overturned
+    // sentence whose term had already ended once freed its prisoners a second time).
+    assert_eq!(out.final_prisoners, out.prisoners_due_later, "prison in/out does not balance");
     // Pre-trial detention: everyone detained has left or is still there.
     assert_eq!(
         total(t, Counter::Detained) as i64 - total(t, Counter::DetentionExits) as i64,
@@ -1159,4 +1162,43 @@ fn reversals_of_other_caseloads_dismiss_judges_under_monitoring() {
     let t = simulate(&s, 7, 0).tally;
     assert_eq!(t.get(1, Counter::JudgesDismissed), 0, "2011: no monitoring yet");
     assert!(t.get(2, Counter::JudgesDismissed) > 0, "2012: monitoring dismisses judges with 18 reversals a year");
+}
+
+/// The fixture with a milder code from 2012: custodial terms at `scale` of the behavioural ones.
+fn terms_from_2012(scale: &str) -> Scenario {
+    let first_incentives = "[[incentives]]\nfrom = 2010-01-01";
+    let entry = format!("[[rules]]\nfrom = 2012-01-01\nnote = \"terms changed\"\nterm_scale = {scale}\n\n{first_incentives}");
+    tiny_with(&[(first_incentives, &entry)])
+}
+
+/// The year-end value of `series` in `year` from a summary CSV.
+fn summary_mean(csv: &str, series: &str, year: i32) -> f64 {
+    let row = csv.lines().find(|l| l.starts_with(&format!("{series},{year},"))).expect("row present");
+    row.split(',').nth(2).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_milder_code_shortens_terms_from_its_date_and_those_already_served() {
+    let base = batch_csv(&tiny(), 2);
+    // Absent, the key means the terms as they are; stated as 1 it changes nothing at all.
+    assert_eq!(tiny().rules[0].value.term_scale, 1.0);
+    assert_eq!(batch_csv(&terms_from_2012("1.0"), 2), base);
+    let milder = batch_csv(&terms_from_2012("0.5"), 2);
+    assert_eq!(summary_before(&milder, 2012), summary_before(&base, 2012));
+    // Sentenced prisoners at the end of 2012 (the stock less the pre-trial detainees): the
+    // prisoners of 2011 leave sooner (the law is retroactive) and those of 2012 serve half.
+    let sentenced = |csv: &str| {
+        summary_mean(csv, "prison.population", 2012) - summary_mean(csv, "prison.pretrial_detainees", 2012)
+    };
+    let (before, after) = (sentenced(&base), sentenced(&milder));
+    assert!(after < 0.9 * before, "sentenced at the end of 2012: {after} with half terms, {before} without");
+    // A harsher code (terms doubled) is not retroactive: it can only hold more.
+    let harsher = batch_csv(&terms_from_2012("2.0"), 2);
+    assert_eq!(summary_before(&harsher, 2012), summary_before(&base, 2012));
+    assert!(sentenced(&harsher) > before, "doubled terms held no more prisoners");
+    for s in ["0.5", "2.0", "0.01"] {
+        for run in 0..3 {
+            check_invariants(&simulate(&terms_from_2012(s), 5, run));
+        }
+    }
 }

@@ -278,6 +278,13 @@ fn single_edits_of_tiny_give_exactly_one_diagnostic() {
         ),
         ("staff_share = 0.55", "staff_share = 0.65", "`staff_share` values sum to 1.1", "province", "[[province]]"),
         (
+            "reconciliation = { minor = \"mandatory\" }",
+            "reconciliation = { minor = \"mandatory\" }\nterm_scale = 0",
+            "expected a number > 0, found 0",
+            "rules[1].term_scale",
+            "term_scale = 0",
+        ),
+        (
             "police_custody_hours = 72",
             "police_custody_hours = 0",
             "expected a whole number in [1, 240], found 0",

@@ -255,6 +255,12 @@ impl CaseStore {
         self.free.push(index);
     }
 
+    /// Every slot, ended cases' included (a stage never reads an ended case again, so an
+    /// update that holds for all cases may touch them too).
+    pub fn all_mut(&mut self) -> impl Iterator<Item = &mut Case> {
+        self.all.iter_mut()
+    }
+
     /// Cases stored and not ended.
     pub fn in_flight(&self) -> u64 {
         self.all.len() as u64 - self.free.len() as u64

@@ -263,6 +263,9 @@ pub struct RunOutput {
     /// Pre-trial detainees and sentenced prisoners at the end of the run.
     pub final_pretrial: i64,
     pub final_prisoners: i64,
+    /// Sentenced prisoners due out after the run's last day, by their release days: equal to
+    /// `final_prisoners` when every release matched an imprisonment.
+    pub prisoners_due_later: i64,
 }
 
 /// Runs one seed of a scenario (preparing it first; to run many seeds, build a [`Model`] once).

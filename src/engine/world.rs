@@ -9,7 +9,7 @@ use super::calendar::{Calendar, Stage};
 use super::case::CaseStore;
 use super::dist::{TriageMixture, normal_quantile};
 use super::draws::{RunStream, unit};
-use super::stocks::Stocks;
+use super::stocks::{Stocks, shortened_release};
 use super::{Model, Prepared, RuleWords, RunOutput};
 use crate::record::trace::{NoTrace, Tracer};
 use crate::record::{Event, Recorder, Subject, Terminal};
@@ -207,7 +207,11 @@ impl<'s, T: Tracer> World<'s, T> {
             let staff_changed = self.calendar.advance(self.s, day);
             // Everything recorded today counts in today's year (`Recorder::turn_to`).
             self.recorder.turn_to(self.calendar.year);
+            let term_scale_before = self.rules_in_force.term_scale;
             self.rules_in_force = &self.s.rules[self.calendar.rules].value;
+            if self.rules_in_force.term_scale < term_scale_before {
+                self.shorten_terms(day, self.rules_in_force.term_scale / term_scale_before);
+            }
             self.rule_words_in_force = &self.prep.rule_words[self.calendar.rules];
             self.incentives_in_force = &self.s.incentives[self.calendar.incentives].value;
             if staff_changed {
@@ -238,6 +242,7 @@ impl<'s, T: Tracer> World<'s, T> {
             min_stock,
             final_pretrial: self.stocks.pretrial,
             final_prisoners: self.stocks.prisoners,
+            prisoners_due_later: self.stocks.due_after(n_days.saturating_sub(1)),
         };
         (out, self.trace)
     }
@@ -314,6 +319,16 @@ impl<'s, T: Tracer> World<'s, T> {
                 let gap = (stock - level) / (level * self.s.behaviour.procurator.prison_gap_scale);
                 w * gap.clamp(0.0, 1.0)
             }
+        }
+    }
+
+    /// A milder code comes in on `day`: it applies to those already serving (the Criminal
+    /// Code's rule for a law that lessens punishment), so every prisoner's remaining term,
+    /// and the release day a case keeps to undo its sentence on appeal, shrinks by `ratio`.
+    fn shorten_terms(&mut self, day: u32, ratio: f64) {
+        self.stocks.shorten_terms(day, ratio);
+        for case in self.cases.all_mut().filter(|c| c.custodial) {
+            case.release_day = shortened_release(day, case.release_day, ratio);
         }
     }
 

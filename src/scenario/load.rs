@@ -802,6 +802,10 @@ fn check_regime_date(
     true
 }
 
+/// `term_scale` where a scenario does not set it: the terms of `behaviour.sentencing.term_days`
+/// as they are (the model before the key existed).
+const NO_TERM_CHANGE: f64 = 1.0;
+
 const APPROVERS: [(&str, DetentionApprover); 3] = [
     ("procurator", DetentionApprover::Procurator),
     ("judge", DetentionApprover::Judge),
@@ -831,6 +835,7 @@ pub(super) fn read_rules(t: &mut Table<'_, '_>, base: Base<'_, Rules>) -> Option
             total_registration: bool(base.need(|b| b.total_registration)),
             count_misdemeanours: bool(base.need(|b| b.count_misdemeanours)),
             noncustodial_scope: per_gravity(Num::Prob, base.need(|b| b.noncustodial_scope)),
+            term_scale: f64(Num::Positive, base.need_or(NO_TERM_CHANGE, |b| b.term_scale)),
             procurator_appeal_acquittals: bool(base.need(|b| b.procurator_appeal_acquittals)),
             police_confessions_admissible: bool(base.need(|b| b.police_confessions_admissible)),
             defence_independent: bool(base.need(|b| b.defence_independent)),

@@ -117,6 +117,17 @@ impl<'b, T> Base<'b, T> {
         }
     }
 
+    /// Like [`Base::need`], for a key added after scenarios were written: absent from the first
+    /// entry, it takes `default` (the value under which the model behaved before the key
+    /// existed), so that earlier scenarios keep their meaning.
+    pub(super) fn need_or<U>(self, default: U, get: impl FnOnce(&'b T) -> U) -> Need<U> {
+        match self {
+            Base::First => Need::Or(default),
+            Base::Patch(base) => Need::Or(get(base)),
+            Base::Orphan => Need::Optional,
+        }
+    }
+
     /// The base of a sub-table (patch semantics apply inside sub-tables too).
     pub(super) fn sub<U>(self, get: impl FnOnce(&'b T) -> &'b U) -> Base<'b, U> {
         match self {

@@ -337,6 +337,10 @@ pub struct Rules {
     pub count_misdemeanours: bool,
     /// Share of convictions of each gravity for which the code allows a non-custodial sentence.
     pub noncustodial_scope: PerGravity<f64>,
+    /// The code's custodial terms as a multiple of `behaviour.sentencing.term_days` (1 where a
+    /// scenario does not say). A lower value than the previous entry's is a milder law, which
+    /// also shortens the terms of those already serving (it applies retroactively).
+    pub term_scale: f64,
     /// Procurators may appeal acquittals.
     pub procurator_appeal_acquittals: bool,
     /// Confessions made to the police (not before a judge) are admissible evidence.

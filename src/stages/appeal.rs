@@ -260,7 +260,10 @@ impl<T: Tracer> World<'_, T> {
         }
         c.custodial = false;
         let (n, day) = (c.defendants as u32, c.release_day);
-        self.stocks.release_early(n, day);
+        // A term that already ended (a short one, or one a milder law cut) freed its prisoners.
+        if day >= self.calendar.day {
+            self.stocks.release_early(n, day);
+        }
     }
 
     /// A new calendar year: judges' reversals on record start again from none.

@@ -37,8 +37,8 @@ impl<T: Tracer> World<'_, T> {
                 false => Decision::chance("sentencing", "sentence", judge, options, logistic(x), draw),
             }
         });
-        // `exp_days_word(sb.term_days[g], word)`, mostly from a table.
-        let term = self.prep.term_days[g].days(c.word(slot::TERM));
+        // `exp_days_word(sb.term_days[g], word)`, mostly from a table, under the code in force.
+        let term = scaled_term(self.prep.term_days[g].days(c.word(slot::TERM)), self.rules().term_scale);
         self.record(&c.subject(), Event::Sentenced { custodial });
         // A detainee sentenced to custody moves from pre-trial detention to prison.
         self.leave_detention(index, Exit::Sentence);
@@ -52,4 +52,10 @@ impl<T: Tracer> World<'_, T> {
         let chance = if custodial { appeal.defendant_appeal_custodial } else { appeal.defendant_appeal_other };
         self.appeal_or_end(index, Verdict::Convicted, Appellant::Defendant, chance);
     }
+}
+
+/// A term of `days` under a code whose terms are `scale` times the behavioural ones (at least a
+/// day). At scale 1 the term is left exactly as drawn.
+fn scaled_term(days: u32, scale: f64) -> u32 {
+    if scale == 1.0 { days } else { ((days as f64 * scale).round() as u32).max(1) }
 }
