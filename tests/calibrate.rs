@@ -207,6 +207,72 @@ fn compare_reports_the_forecast_years_apart() {
     );
 }
 
+/// `--years` with no target row in them is bad input (exit 2) for `compare` and `report`, with
+/// the years asked and those the targets file covers named; nothing is written. (It was exit 0,
+/// "no target rows to compare", which reads as a result.) The fixture's targets are of 2011-2013,
+/// with an input row of 2011 that does not count.
+#[test]
+fn years_without_target_rows_are_refused_naming_both_spans() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("compare.csv");
+    let results = fixture("results");
+    let targets = fixture("targets.csv");
+    let compare = |years: &str| {
+        common::run([
+            "compare".as_ref(),
+            results.as_os_str(),
+            "--targets".as_ref(),
+            targets.as_os_str(),
+            "--years".as_ref(),
+            years.as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ])
+    };
+    for (years, asked) in [("1990-1995", "1990-1995"), ("2014", "2014")] {
+        let o = compare(years);
+        common::assert_exit(&o, common::EXIT_BAD_INPUT, &format!("compare --years {years}"));
+        let err = common::text(&o.stderr);
+        let want = format!(
+            "tests/fixtures/calibrate/targets.csv: no target rows in {asked} (--years): it has target rows for \
+             2011-2013"
+        );
+        assert!(err.contains(&want), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.exists(), "nothing is written");
+    }
+    common::assert_exit(&compare("2013"), 0, "compare --years 2013 (one target row)");
+
+    let html = dir.path().join("report.html");
+    let o = common::run([
+        "report".as_ref(),
+        results.as_os_str(),
+        "--targets".as_ref(),
+        targets.as_os_str(),
+        "--years".as_ref(),
+        "1990".as_ref(),
+        "-o".as_ref(),
+        html.as_os_str(),
+    ]);
+    common::assert_exit(&o, common::EXIT_BAD_INPUT, "report --years 1990");
+    assert!(common::text(&o.stderr).contains("no target rows in 1990 (--years): it has target rows for 2011-2013"));
+    assert!(!html.exists(), "no page is written");
+
+    // A targets file of inputs only has nothing to compare, whatever the years.
+    let inputs = dir.path().join("inputs.csv");
+    std::fs::write(&inputs, "series,year,value,unit,kind\nregistered.crimes,2011,5000,cases,input\n").unwrap();
+    let o = common::run([
+        "compare".as_ref(),
+        results.as_os_str(),
+        "--targets".as_ref(),
+        inputs.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    common::assert_exit(&o, common::EXIT_BAD_INPUT, "compare with inputs only");
+    assert!(common::text(&o.stderr).contains("no target rows to compare: it has no target rows at all (only inputs)"));
+}
+
 #[test]
 fn target_csv_errors_name_file_line_and_column() {
     let err = calibrate::load_targets(&fixture("bad_targets.csv")).unwrap_err();

@@ -315,13 +315,56 @@ pub fn compare_results(
 ) -> Result<CompareReport, CalibrateError> {
     let res = read_results(results)?;
     let target_rows = load_targets(targets)?;
-    let comparison = compare(&res.summary, &target_rows, years);
+    let comparison = compare(&res.summary, &target_rows, years.clone());
+    require_target_rows(&comparison, &target_rows, years.as_ref(), &targets.display().to_string())?;
     let split = fit_years.map(|y| comparison.forecast_split(y));
     let csv_path = out.map_or_else(|| res.info.dir.join("compare.csv"), Path::to_path_buf);
     let csv = comparison.csv();
     replaceable_comparison(&csv_path, csv.lines().next().unwrap_or_default())?;
     write_file_atomic(&csv_path, csv.as_bytes())?;
     Ok(CompareReport { results: res.info, targets_file: targets.display().to_string(), comparison, split, csv_path })
+}
+
+/// Refuses a comparison of no target row: `--years` that the targets file has no target row
+/// in (a typo, most likely), or a file of inputs only. "no target rows" with exit status 0 would
+/// read as a result; the error names the years asked and those the file covers.
+pub(crate) fn require_target_rows(
+    comparison: &Comparison,
+    targets: &[TargetRow],
+    years: Option<&RangeInclusive<i32>>,
+    targets_label: &str,
+) -> Result<(), CalibrateError> {
+    if !comparison.rows.is_empty() {
+        return Ok(());
+    }
+    let mut covered: Vec<i32> = targets.iter().filter(|t| t.kind == TargetKind::Target).map(|t| t.year).collect();
+    covered.sort_unstable();
+    covered.dedup();
+    let has = if covered.is_empty() {
+        "it has no target rows at all (only inputs)".to_string()
+    } else {
+        format!("it has target rows for {}", year_spans(&covered))
+    };
+    let message = match years {
+        Some(y) => {
+            let asked = if y.start() == y.end() { y.start().to_string() } else { format!("{}-{}", y.start(), y.end()) };
+            format!("no target rows in {asked} (--years): {has}")
+        }
+        None => format!("no target rows to compare: {has}"),
+    };
+    Err(CalibrateError::Input(vec![Problem::whole_file(targets_label, message)]))
+}
+
+/// Sorted years as spans of consecutive ones: `2000-2009, 2011`.
+fn year_spans(years: &[i32]) -> String {
+    let mut spans: Vec<(i32, i32)> = Vec::new();
+    for &y in years {
+        match spans.last_mut() {
+            Some((_, end)) if y <= *end + 1 => *end = (*end).max(y),
+            _ => spans.push((y, y)),
+        }
+    }
+    spans.iter().map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") }).collect::<Vec<_>>().join(", ")
 }
 
 /// `compare` replaces only an earlier comparison (a file starting with `header`): any other
@@ -710,6 +753,13 @@ mod tests {
         assert_eq!(p.to_string(), "t.csv:3: column `value`: bad");
         assert_eq!(Problem::whole_file("t.csv", "empty").to_string(), "t.csv: empty");
         assert_eq!(line_col("ab\ncd", 4), (2, 2));
+    }
+
+    #[test]
+    fn years_as_spans() {
+        assert_eq!(year_spans(&[2000, 2001, 2002, 2005, 2007, 2008]), "2000-2002, 2005, 2007-2008");
+        assert_eq!(year_spans(&[1990, 1990]), "1990");
+        assert_eq!(year_spans(&[1990, 1995]), "1990, 1995");
     }
 
     #[test]

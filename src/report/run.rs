@@ -98,7 +98,13 @@ impl RunReport {
             .ok()
             .and_then(|text| text.parse::<toml::Table>().ok())
             .unwrap_or_default();
-        Ok(RunReport::new(res, &extras, target_rows, &targets.display().to_string(), years))
+        let report = RunReport::new(res, &extras, target_rows, &targets.display().to_string(), years);
+        // `--years` with no target row in them (a typo, most likely) is refused as `compare`
+        // refuses it; without `--years` a page of inputs only still shows its charts.
+        if let Some(y) = &report.years {
+            calibrate::require_target_rows(&report.comparison, &report.targets, Some(y), &report.targets_file)?;
+        }
+        Ok(report)
     }
 
     /// The report of `results` against `targets`; `provenance` is the parsed
