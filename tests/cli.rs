@@ -803,6 +803,83 @@ fn readers_refuse_results_left_by_a_write_killed_between_renames() {
     assert!(!scratch.join("compare.csv").exists() && !scratch.join("report.html").exists(), "nothing is written");
 }
 
+/// Byte offset in `path` (a results.h5) of the first value of `/runs/values`, stored
+/// contiguously: where a changed byte alters a value without touching HDF5's own structures.
+fn first_value_offset(path: &Path) -> u64 {
+    let _hdf5 = hdf5_files_shared();
+    let file = hdf5::File::open(path).unwrap();
+    let offset = file.dataset("runs/values").unwrap().offset().expect("a contiguous dataset");
+    file.close().unwrap();
+    offset
+}
+
+/// `provenance.toml` records the SHA-256 of `results.h5` and `summary.csv` (what `sha256sum`
+/// prints), and `compare` and `report` refuse (exit 2), naming the file, a summary.csv cut at a
+/// line boundary (it parses, as fewer rows, and used to be compared) and a results.h5 with a
+/// value changed in place. A provenance.toml of earlier versions, without the hashes, is still
+/// read.
+#[test]
+fn readers_refuse_result_files_that_do_not_match_their_recorded_sha256() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scratch = tmp.path().join("scratch");
+    fs::create_dir(&scratch).unwrap();
+    let dir = tmp.path().join("run");
+    let o =
+        run(["run".as_ref(), tiny().as_os_str(), "--seeds".as_ref(), "3".as_ref(), "--out".as_ref(), dir.as_os_str()]);
+    assert_exit(&o, 0, "run");
+    let prov_text = fs::read_to_string(dir.join("provenance.toml")).unwrap();
+    let record = caseflow::output::read_provenance_toml(&prov_text).unwrap();
+    let hashes = record.sha256.expect("a [sha256] table");
+    for name in ["results.h5", "summary.csv"] {
+        let bytes = fs::read(dir.join(name)).unwrap();
+        assert_eq!(hashes.get(name), Some(&caseflow::output::sha256_hex(&bytes)), "{name}");
+    }
+    assert_eq!(hashes.len(), 2, "{hashes:?}");
+    for (what, o) in readers_of(&dir, &scratch) {
+        assert_exit(&o, 0, what);
+    }
+    fs::remove_dir_all(&scratch).unwrap();
+    fs::create_dir(&scratch).unwrap();
+    let summary = fs::read(dir.join("summary.csv")).unwrap();
+    let h5 = fs::read(dir.join("results.h5")).unwrap();
+
+    // summary.csv cut at a line boundary: the header and half of the rows.
+    let text_summary = String::from_utf8(summary.clone()).unwrap();
+    let rows = text_summary.lines().count();
+    let cut: String = text_summary.lines().take(rows / 2).map(|l| format!("{l}\n")).collect();
+    fs::write(dir.join("summary.csv"), &cut).unwrap();
+    for (what, o) in readers_of(&dir, &scratch) {
+        assert_exit(&o, EXIT_BAD_INPUT, &format!("{what} of a summary.csv cut short"));
+        let stderr = text(&o.stderr);
+        assert_no_panic(&stderr, what);
+        let named = format!("{} does not match the SHA-256 provenance.toml records", dir.join("summary.csv").display());
+        assert!(stderr.contains(&named), "{what}: {stderr}");
+    }
+    fs::write(dir.join("summary.csv"), &summary).unwrap();
+
+    // One byte of a value in results.h5: it still opens, and its attributes still agree.
+    let mut changed = h5.clone();
+    let at = usize::try_from(first_value_offset(&dir.join("results.h5"))).unwrap() + 3;
+    changed[at] ^= 0x40;
+    fs::write(dir.join("results.h5"), &changed).unwrap();
+    for (what, o) in readers_of(&dir, &scratch) {
+        assert_exit(&o, EXIT_BAD_INPUT, &format!("{what} of a results.h5 changed in place"));
+        assert!(text(&o.stderr).contains("results.h5 does not match the SHA-256"), "{what}: {}", text(&o.stderr));
+    }
+    fs::write(dir.join("results.h5"), &h5).unwrap();
+    assert!(!scratch.join("compare.csv").exists() && !scratch.join("report.html").exists(), "nothing is written");
+
+    // A provenance.toml of an earlier version: no [sha256] table, and still read.
+    let start = prov_text.find("\n# SHA-256 of each file").expect("the table's comment");
+    let end = prov_text[start..].find("\n\n").map_or(prov_text.len(), |i| start + i + 1);
+    let older = format!("{}{}", &prov_text[..start + 1], &prov_text[end..]);
+    assert!(!older.contains("sha256]") && older.contains("files = ["), "{older}");
+    fs::write(dir.join("provenance.toml"), &older).unwrap();
+    for (what, o) in readers_of(&dir, &scratch) {
+        assert_exit(&o, 0, &format!("{what} of results with an older provenance.toml"));
+    }
+}
+
 /// strace, when it is installed and may trace: `strace -f -e inject=SYSCALL:signal=SIGKILL:when=N`
 /// kills the traced process as it enters its N-th rename, exactly the moment of the bug.
 fn strace_can_inject() -> bool {

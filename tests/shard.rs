@@ -441,3 +441,34 @@ fn a_shard_whose_results_h5_disagrees_with_its_provenance_is_refused() {
     assert_exit(&merge(&[&batch], &tmp.path().join("m3")), 0, "merge after the rerun");
     assert_same_as_one_machine(&tmp.path().join("good"), &tmp.path().join("m3"));
 }
+
+/// A shard whose results.h5 was changed in place (one byte of a value: it still opens, and its
+/// attributes still agree with its provenance.toml) does not match the SHA-256 its
+/// provenance.toml records: merge refuses it with exit 2, naming the shard and the file,
+/// instead of merging the changed value.
+#[test]
+fn a_shard_whose_results_h5_does_not_match_its_recorded_sha256_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let batch = tmp.path().join("batch");
+    for i in ["0/2", "1/2"] {
+        assert_exit(&output(&mut run_tiny(&batch, &["--shard", i])), 0, "shard");
+    }
+    let h5 = batch.join("shard-0001-of-0002/results.h5");
+    let offset = {
+        let file = hdf5::File::open(&h5).unwrap();
+        let offset = file.dataset("runs/values").unwrap().offset().expect("a contiguous dataset");
+        file.close().unwrap();
+        usize::try_from(offset).unwrap()
+    };
+    let mut bytes = fs::read(&h5).unwrap();
+    bytes[offset + 5] ^= 0x10;
+    fs::write(&h5, &bytes).unwrap();
+    let o = merge(&[&batch], &tmp.path().join("merged"));
+    assert_exit(&o, 2, "merge of a shard changed in place");
+    let stderr = text(&o.stderr);
+    let named = format!("{} (shard 1/2) is damaged", h5.parent().unwrap().display());
+    for words in [named.as_str(), "results.h5 does not match the SHA-256 provenance.toml records", "--force"] {
+        assert!(stderr.contains(words), "no {words:?} in:\n{stderr}");
+    }
+    assert!(!tmp.path().join("merged").exists(), "nothing is written");
+}

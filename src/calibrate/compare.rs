@@ -623,13 +623,24 @@ pub fn read_results(path: &Path) -> Result<Results, CalibrateError> {
             )]));
         }
     }
-    let info = results_info(record, dir.clone());
     let summary_path = dir.join("summary.csv");
     let summary_label = summary_path.display().to_string();
     if !summary_path.is_file() {
         return Err(CalibrateError::Input(vec![Problem::whole_file(&summary_label, "no such file")]));
     }
-    let summary = parse_summary(&super::read_text(&summary_path, &summary_label)?, &summary_label)?;
+    let summary_text = super::read_text(&summary_path, &summary_label)?;
+    // A line that does not parse is located first; then each file against the SHA-256 its
+    // provenance records (summary.csv as read here): a summary cut at a line boundary parses,
+    // as fewer rows.
+    let summary = parse_summary(&summary_text, &summary_label)?;
+    let read = [(output::SUMMARY_NAME, summary_text.as_bytes())];
+    if let Err(e) = output::check_result_files(&dir, &record, &read, &[output::SUMMARY_NAME]) {
+        return Err(CalibrateError::Input(vec![Problem::whole_file(
+            &dir.display().to_string(),
+            format!("the results here are damaged: {e}. Rerun the command that made them (with --force)"),
+        )]));
+    }
+    let info = results_info(record, dir.clone());
     Ok(Results { info, summary })
 }
 

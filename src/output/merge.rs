@@ -185,6 +185,15 @@ pub fn merge(request: &MergeRequest) -> Result<Merged, MergeError> {
                 s.shard.index
             )));
         }
+        // Each file against the SHA-256 the provenance records: a results.h5 changed in place
+        // (a byte of a value) still opens and would be merged.
+        if let Err(e) = super::check_result_files(&s.dir, &s.record, &[], &[HDF5_NAME]) {
+            return Err(MergeError::Input(format!(
+                "{} (shard {}/{count}) is damaged: {e}. Rerun that shard with --force before merging",
+                s.dir.display(),
+                s.shard.index
+            )));
+        }
         let read = read_results_h5(&h5).map_err(|e| MergeError::Input(format!("cannot read {}: {e}", h5.display())))?;
         if super::sha256_hex(read.scenario_text.as_bytes()) != s.record.scenario_sha256 {
             return Err(MergeError::Input(format!(

@@ -13,7 +13,9 @@
 //! last), so a directory with a `provenance.toml` holds the files it describes, and one
 //! without it is refused by every reader as incomplete. [`check_results_h5`] checks the
 //! pairing the other way round (a `results.h5` whose attributes disagree with its
-//! `provenance.toml`, as a killed write of older versions could leave). The same writer
+//! `provenance.toml`, as a killed write of older versions could leave), and
+//! [`check_result_files`] checks each file against the SHA-256 `provenance.toml` records for
+//! it (a `summary.csv` cut short when copied still parses, as fewer rows). The same writer
 //! ([`write_file_atomic`]) and fingerprint ([`sha256_hex`]) serve the calibration's files.
 
 mod atomic;
@@ -36,7 +38,7 @@ pub use h5::{PairingError, ResultsRead, check_results_h5, read_results_h5};
 pub use provenance::toml_string as toml_quoted;
 pub use provenance::{
     EnsembleOf, EnsembleRecord, Provenance, ProvenanceRecord, ShardOf, ShardRecord, TomlU64, read_provenance_toml,
-    sha256_hex,
+    sha256_file, sha256_hex,
 };
 
 use crate::summary::{RunValues, SummaryRow};
@@ -213,13 +215,6 @@ pub fn write_results(
 
     let csv = summary_csv(summary);
     let files = [HDF5_NAME, SUMMARY_NAME, PROVENANCE_NAME];
-    let toml = provenance::provenance_toml(&ProvenanceFile {
-        prov,
-        scenario_sha256: &scenario_sha256,
-        created_utc: &created_utc,
-        files: &files,
-        hdf5_name: HDF5_NAME,
-    });
 
     // From here on, every early return drops `temps`, which deletes the temporaries.
     let mut temps = TempFiles::default();
@@ -241,10 +236,21 @@ pub fn write_results(
     h5::write_hdf5(&h5_tmp, &contents)
         .map_err(|e| OutputError::Hdf5 { path: written.hdf5.clone(), message: hdf5_message(&e) })?;
     atomic::sync_file(&h5_tmp).map_err(io_err(&written.hdf5))?;
+    // Read back once, as the HDF5 library wrote it (it was just written, so it is in the page
+    // cache): a pass over the file, small beside the runs that made it.
+    let h5_sha256 = sha256_file(&h5_tmp).map_err(io_err(&written.hdf5))?;
 
     let csv_tmp = temps.create(dir, SUMMARY_NAME).map_err(io_err(&written.summary_csv))?;
     atomic::write_synced(&csv_tmp, csv.as_bytes()).map_err(io_err(&written.summary_csv))?;
 
+    let toml = provenance::provenance_toml(&ProvenanceFile {
+        prov,
+        scenario_sha256: &scenario_sha256,
+        created_utc: &created_utc,
+        files: &files,
+        hdf5_name: HDF5_NAME,
+        sha256: &[(HDF5_NAME, h5_sha256), (SUMMARY_NAME, sha256_hex(csv.as_bytes()))],
+    });
     let toml_tmp = temps.create(dir, PROVENANCE_NAME).map_err(io_err(&written.provenance))?;
     atomic::write_synced(&toml_tmp, toml.as_bytes()).map_err(io_err(&written.provenance))?;
 
@@ -261,6 +267,52 @@ pub fn write_results(
     ];
     files::publish_set(&mut temps, dir, &pairs, &mut |_| Ok(()))?;
     Ok(written)
+}
+
+/// Checks the result files in `dir` against the SHA-256 its `provenance.toml` (`record`)
+/// records for each: a `summary.csv` cut at a line boundary still parses, as fewer rows, so
+/// only its fingerprint tells. `read` gives the bytes of files the caller has already read
+/// (checked as read, not read again). A file that is absent is skipped unless the caller
+/// `need`s it: `compare` and `report` read only `summary.csv`, and a copy of the results
+/// without the (large) `results.h5` is still theirs to read. A provenance of earlier versions
+/// records no SHA-256: nothing to check then.
+///
+/// # Errors
+/// One line for the first file that is needed and missing, unreadable or does not match,
+/// naming it.
+pub fn check_result_files(
+    dir: &Path,
+    record: &ProvenanceRecord,
+    read: &[(&str, &[u8])],
+    need: &[&str],
+) -> Result<(), String> {
+    let Some(hashes) = &record.sha256 else { return Ok(()) };
+    for (name, want) in hashes {
+        // Only the files a run writes: a provenance naming another path is not followed.
+        if !RESULT_FILES.contains(&name.as_str()) || name == PROVENANCE_NAME {
+            return Err(format!("{PROVENANCE_NAME} records a SHA-256 for `{name}`, which is not a result file"));
+        }
+        let path = dir.join(name);
+        let got = match read.iter().find(|(n, _)| n == name) {
+            Some((_, bytes)) => sha256_hex(bytes),
+            None => match sha256_file(&path) {
+                Ok(h) => h,
+                Err(e) if e.kind() == io::ErrorKind::NotFound && !need.contains(&name.as_str()) => continue,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    return Err(format!("{} is missing ({PROVENANCE_NAME} lists it)", path.display()));
+                }
+                Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+            },
+        };
+        if got != *want {
+            return Err(format!(
+                "{} does not match the SHA-256 {PROVENANCE_NAME} records for it (cut short or changed since \
+                 it was written)",
+                path.display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `Err(Exists)` for the first of `paths` that exists (as anything, even a dangling link).

@@ -1,6 +1,9 @@
 //! What produced a result: the scenario, the seeds, the code, the command; and its TOML form.
 
+use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
+use std::io::{self, Read};
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Deserialize;
@@ -68,6 +71,29 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     })
 }
 
+/// SHA-256 of the file at `path`, read in pieces (a `results.h5` may be large), as
+/// [`sha256_hex`] gives it.
+///
+/// # Errors
+/// The I/O error of opening or reading the file.
+pub fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buffer[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(hasher.finalize().iter().fold(String::with_capacity(64), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    }))
+}
+
 /// `provenance.toml` read back (by `caseflow compare`, to say which runs it compares): every
 /// key `provenance_toml` writes, and no other.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -85,6 +111,10 @@ pub struct ProvenanceRecord {
     pub n_runs: u64,
     pub run_indices: Vec<TomlU64>,
     pub files: Vec<String>,
+    /// SHA-256 of each result file but `provenance.toml` itself, by file name; absent from the
+    /// provenance of versions before it was recorded (those are still read, unchecked).
+    #[serde(default)]
+    pub sha256: Option<BTreeMap<String, String>>,
     /// Present in a shard's results only.
     #[serde(default)]
     pub shard: Option<ShardRecord>,
@@ -183,6 +213,8 @@ pub(crate) struct ProvenanceFile<'a> {
     pub files: &'a [&'a str],
     /// File name of the HDF5 results, for the reading hint.
     pub hdf5_name: &'a str,
+    /// (file name, SHA-256) of each file written beside `provenance.toml`.
+    pub sha256: &'a [(&'a str, String)],
 }
 
 /// The text of `provenance.toml`.
@@ -205,6 +237,8 @@ pub(crate) fn provenance_toml(file: &ProvenanceFile<'_>) -> String {
     let n_runs = prov.run_indices.len();
     let run_indices = join(prov.run_indices.iter().map(|&i| toml_u64(i)));
     let files = join(file.files.iter().map(|f| toml_string(f)));
+    let sha256: String =
+        file.sha256.iter().map(|(name, hash)| format!("{} = {}\n", toml_string(name), toml_string(hash))).collect();
     let shard = match prov.shard {
         None => String::new(),
         Some(ShardOf { shard, batch_runs }) => format!(
@@ -259,7 +293,11 @@ n_runs = {n_runs}
 run_indices = [{run_indices}]
 
 files = [{files}]
-{shard}{ensemble}"#
+
+# SHA-256 of each file above but this one (what `sha256sum` prints): `compare`, `report` and
+# `merge` refuse a file that does not match, e.g. one cut short when copied.
+[sha256]
+{sha256}{shard}{ensemble}"#
     )
 }
 
@@ -359,6 +397,7 @@ mod tests {
             created_utc: "2024-03-01T12:00:00Z",
             files: &["results.h5"],
             hdf5_name: "results.h5",
+            sha256: &[("results.h5", sha256_hex(b"h5"))],
         });
         let read = read_provenance_toml(&text).unwrap();
         assert_eq!(read.scenario_name, prov.scenario_name);
@@ -370,8 +409,25 @@ mod tests {
         );
         assert_eq!((read.n_runs, read.complete), (3, false));
         assert_eq!(read.shard, Some(ShardRecord { index: 1, count: 3, task_base: 1, batch_runs: 10 }));
+        let hashes = read.sha256.expect("a [sha256] table");
+        assert_eq!(hashes.get("results.h5").map(String::as_str), Some(sha256_hex(b"h5").as_str()));
+        // The provenance of earlier versions, without it, is still read.
+        let start = text.find("\n[sha256]").unwrap();
+        let end = text[start + 1..].find("\n\n").map_or(text.len(), |i| start + 1 + i);
+        let older = format!("{}{}", &text[..start], &text[end..]);
+        assert!(!older.contains("[sha256]"), "{older}");
+        assert_eq!(read_provenance_toml(&older).unwrap().sha256, None);
         let unknown = read_provenance_toml(&format!("{text}extra = 1\n")).unwrap_err();
         assert!(unknown.message().contains("unknown field `extra`"), "{unknown}");
+    }
+
+    #[test]
+    fn sha256_of_a_file_read_in_pieces() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big");
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(sha256_file(&path).unwrap(), sha256_hex(&bytes));
     }
 
     #[test]
