@@ -1087,7 +1087,8 @@ fn compare(
     fit_years: Option<RangeInclusive<i32>>,
     out: Option<&Path>,
 ) -> ExitCode {
-    match calibrate::compare_results(results, targets, years, fit_years, out) {
+    let command_line = std::env::args().collect::<Vec<_>>().join(" ");
+    match calibrate::compare_results(results, targets, years, fit_years, out, &command_line) {
         Ok(report) => {
             say!("{}", report.header());
             say!("{}", report.comparison.table().trim_end());

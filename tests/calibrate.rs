@@ -134,7 +134,8 @@ fn compare_results_writes_its_csv_and_requires_provenance() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("compare.csv");
     let report =
-        calibrate::compare_results(&fixture("results"), &fixture("targets.csv"), None, None, Some(&out)).unwrap();
+        calibrate::compare_results(&fixture("results"), &fixture("targets.csv"), None, None, Some(&out), "test")
+            .unwrap();
     assert_eq!(std::fs::read_to_string(&out).unwrap(), report.comparison.csv());
     assert!(report.header().contains("scenario `tiny`"), "{}", report.header());
     assert!(report.header().contains("master seed 7, 4 runs"), "{}", report.header());
@@ -143,14 +144,15 @@ fn compare_results_writes_its_csv_and_requires_provenance() {
     let bare = dir.path().join("bare");
     std::fs::create_dir(&bare).unwrap();
     std::fs::copy(fixture("results/summary.csv"), bare.join("summary.csv")).unwrap();
-    let err = calibrate::compare_results(&bare, &fixture("targets.csv"), None, None, Some(&out)).unwrap_err();
+    let err = calibrate::compare_results(&bare, &fixture("targets.csv"), None, None, Some(&out), "test").unwrap_err();
     assert!(err.is_bad_input());
     assert!(err.to_string().contains("provenance.toml: no provenance"), "{err}");
 
     // It replaces an earlier comparison, and nothing else: not the run's own files, not its
     // targets, not a directory (each refused as bad input, the file as it was).
     let again =
-        calibrate::compare_results(&fixture("results"), &fixture("targets.csv"), None, None, Some(&out)).unwrap();
+        calibrate::compare_results(&fixture("results"), &fixture("targets.csv"), None, None, Some(&out), "test")
+            .unwrap();
     assert_eq!(std::fs::read_to_string(&out).unwrap(), again.comparison.csv());
     let run = dir.path().join("run");
     std::fs::create_dir(&run).unwrap();
@@ -161,7 +163,7 @@ fn compare_results_writes_its_csv_and_requires_provenance() {
     std::fs::copy(fixture("targets.csv"), &targets).unwrap();
     for victim in [run.join("summary.csv"), run.join("provenance.toml"), targets.clone(), run.clone()] {
         let before = std::fs::read(&victim).ok();
-        let err = calibrate::compare_results(&run, &targets, None, None, Some(&victim)).unwrap_err();
+        let err = calibrate::compare_results(&run, &targets, None, None, Some(&victim), "test").unwrap_err();
         assert!(err.is_bad_input(), "{}: {err}", victim.display());
         assert!(err.to_string().contains("`compare` replaces only an earlier comparison"), "{err}");
         assert_eq!(std::fs::read(&victim).ok(), before, "{} changed", victim.display());
@@ -175,9 +177,15 @@ fn compare_results_writes_its_csv_and_requires_provenance() {
 fn compare_reports_the_forecast_years_apart() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("compare.csv");
-    let report =
-        calibrate::compare_results(&fixture("results"), &fixture("targets.csv"), None, Some(2011..=2011), Some(&out))
-            .unwrap();
+    let report = calibrate::compare_results(
+        &fixture("results"),
+        &fixture("targets.csv"),
+        None,
+        Some(2011..=2011),
+        Some(&out),
+        "test",
+    )
+    .unwrap();
     let split = report.split.expect("a split with --fit-years");
     assert_eq!((split.fitted_rows, split.fitted_hits), (9, 4));
     assert_eq!((split.forecast_rows, split.forecast_hits, split.forecast_strict_hits), (3, 2, 1));
@@ -205,6 +213,89 @@ fn compare_reports_the_forecast_years_apart() {
         "{}",
         common::text(&o.stdout)
     );
+}
+
+/// A comparison written elsewhere (`--out`) says how it was made: beside the CSV,
+/// `<stem>.provenance.toml` holds the run's provenance (scenario, seeds, the caseflow that made
+/// it), the targets file and its SHA-256, the CSV's SHA-256 and this caseflow; the printed
+/// header says the same. The CSV itself is unchanged (its readers, such as
+/// scripts/check-seeds.sh, take every line after the first as a row). A file at the provenance
+/// path that is not an earlier comparison's is refused and left as it was.
+#[test]
+fn a_comparison_written_elsewhere_carries_its_provenance() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("elsewhere").join("mine.csv");
+    let results = fixture("results");
+    let targets = fixture("targets.csv");
+    let compare = || {
+        common::run([
+            "compare".as_ref(),
+            results.as_os_str(),
+            "--targets".as_ref(),
+            targets.as_os_str(),
+            "--years".as_ref(),
+            "2011-2012".as_ref(),
+            "--fit-years".as_ref(),
+            "2011".as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ])
+    };
+    let o = compare();
+    common::assert_exit(&o, 0, "compare --out elsewhere");
+    let sidecar = dir.path().join("elsewhere").join("mine.provenance.toml");
+    let text = std::fs::read_to_string(&sidecar).expect("the comparison's provenance beside the CSV");
+    let prov: toml::Table = text.parse().unwrap();
+    let csv = std::fs::read(&out).unwrap();
+    let sha = |bytes: &[u8]| toml::Value::String(caseflow::output::sha256_hex(bytes));
+    let get = |path: &[&str]| {
+        let mut v = prov.get(path[0]).unwrap_or_else(|| panic!("no {path:?} in:\n{text}"));
+        for key in &path[1..] {
+            v = v.get(key).unwrap_or_else(|| panic!("no {path:?} in:\n{text}"));
+        }
+        v.clone()
+    };
+    let s = |v: &str| toml::Value::String(v.to_string());
+    assert_eq!(get(&["csv"]), s("mine.csv"));
+    assert_eq!(get(&["csv_sha256"]), sha(&csv));
+    assert_eq!(get(&["crate_version"]), s(caseflow::output::CRATE_VERSION));
+    assert_eq!(get(&["git_revision"]), s(caseflow::output::GIT_REVISION));
+    assert!(get(&["command_line"]).as_str().unwrap().contains("--years 2011-2012"), "{text}");
+    assert_eq!(get(&["years"]), toml::Value::Array(vec![2011.into(), 2012.into()]));
+    assert_eq!(get(&["fit_years"]), toml::Value::Array(vec![2011.into(), 2011.into()]));
+    assert_eq!(get(&["targets", "file"]), s("tests/fixtures/calibrate/targets.csv"));
+    assert_eq!(get(&["targets", "sha256"]), sha(&std::fs::read(&targets).unwrap()));
+    assert_eq!(get(&["results", "scenario_name"]), s("tiny"));
+    assert_eq!(get(&["results", "scenario_path"]), s("tests/fixtures/tiny.toml"));
+    assert_eq!(get(&["results", "master_seed"]), toml::Value::Integer(7));
+    assert_eq!(get(&["results", "run_indices"]), toml::Value::Array((0..4).map(toml::Value::Integer).collect()));
+    assert_eq!(get(&["results", "git_revision"]), s("fixture"));
+    assert_eq!(get(&["results", "provenance_sha256"]), sha(&std::fs::read(results.join("provenance.toml")).unwrap()));
+    let stdout = common::text(&o.stdout);
+    let targets_sha = caseflow::output::sha256_hex(&std::fs::read(&targets).unwrap());
+    for words in [
+        "made by caseflow 0.1.0 (git fixture)".to_string(),
+        format!("targets: tests/fixtures/calibrate/targets.csv (SHA-256 {targets_sha})"),
+        format!("compared by caseflow {} (git {})", caseflow::output::CRATE_VERSION, caseflow::output::GIT_REVISION),
+        format!("how: {}", sidecar.display()),
+    ] {
+        assert!(stdout.contains(&words), "no {words:?} in:\n{stdout}");
+    }
+    // The CSV holds its header and rows only, as before.
+    let csv_text = String::from_utf8(csv).unwrap();
+    assert!(csv_text.starts_with("series,year,group,"), "{csv_text}");
+    assert!(csv_text.lines().skip(1).all(|l| l.split(',').count() == 10), "{csv_text}");
+
+    // Another file where the provenance goes is not replaced.
+    std::fs::write(&sidecar, "my notes\n").unwrap();
+    let o = compare();
+    common::assert_exit(&o, common::EXIT_BAD_INPUT, "compare onto a foreign file");
+    assert!(common::text(&o.stderr).contains("mine.provenance.toml: a file that is not a comparison"));
+    assert_eq!(std::fs::read_to_string(&sidecar).unwrap(), "my notes\n");
+    std::fs::remove_file(&sidecar).unwrap();
+    common::assert_exit(&compare(), 0, "compare again");
+    assert!(std::fs::read_to_string(&sidecar).unwrap().starts_with("# How the comparison beside this file was made"));
+    common::assert_exit(&compare(), 0, "compare replaces its own comparison");
 }
 
 /// `--years` with no target row in them is bad input (exit 2) for `compare` and `report`, with

@@ -552,6 +552,15 @@ pub struct ResultsInfo {
     pub master_seed: String,
     pub n_runs: u64,
     pub complete: bool,
+    /// The run indices, as written.
+    pub run_indices: Vec<String>,
+    pub scenario_sha256: String,
+    /// The caseflow that made the results.
+    pub crate_version: String,
+    pub git_revision: String,
+    pub created_utc: String,
+    /// SHA-256 of the `provenance.toml` read, which pins everything else it says.
+    pub provenance_sha256: String,
 }
 
 /// A results directory read for comparison.
@@ -640,12 +649,12 @@ pub fn read_results(path: &Path) -> Result<Results, CalibrateError> {
             format!("the results here are damaged: {e}. Rerun the command that made them (with --force)"),
         )]));
     }
-    let info = results_info(record, dir.clone());
+    let info = results_info(record, dir.clone(), output::sha256_hex(prov_text.as_bytes()));
     Ok(Results { info, summary })
 }
 
 /// The keys of `provenance.toml` that say which run it was.
-fn results_info(p: ProvenanceRecord, dir: PathBuf) -> ResultsInfo {
+fn results_info(p: ProvenanceRecord, dir: PathBuf, provenance_sha256: String) -> ResultsInfo {
     ResultsInfo {
         dir,
         scenario_name: p.scenario_name,
@@ -653,6 +662,12 @@ fn results_info(p: ProvenanceRecord, dir: PathBuf) -> ResultsInfo {
         master_seed: p.master_seed.to_string(),
         n_runs: p.n_runs,
         complete: p.complete,
+        run_indices: p.run_indices.iter().map(ToString::to_string).collect(),
+        scenario_sha256: p.scenario_sha256,
+        crate_version: p.crate_version,
+        git_revision: p.git_revision,
+        created_utc: p.created_utc,
+        provenance_sha256,
     }
 }
 

@@ -279,50 +279,186 @@ pub struct CompareReport {
     /// With `--fit-years`: the fitted years and the forecasts after them, apart.
     pub split: Option<ForecastSplit>,
     pub csv_path: PathBuf,
+    /// SHA-256 of the targets file as read.
+    pub targets_sha256: String,
+    /// How the comparison was made, beside the CSV ([`compare_provenance_path`]).
+    pub provenance_path: PathBuf,
 }
 
 impl CompareReport {
-    /// What was compared: the results' scenario and seeds, the targets file.
+    /// What was compared, and by what: the results' scenario, seeds and the caseflow that made
+    /// them; the targets file and its SHA-256; this caseflow, and where its provenance went.
     pub fn header(&self) -> String {
         let r = &self.results;
         let incomplete = if r.complete { "" } else { ", INCOMPLETE (interrupted)" };
         format!(
-            "results: {} (scenario `{}` from {}, master seed {}, {} runs{incomplete})\ntargets: {}\n",
+            "results: {} (scenario `{}` from {}, master seed {}, {} runs{incomplete})\n\
+             \x20 made by caseflow {} (git {}) at {}; scenario SHA-256 {}\n\
+             targets: {} (SHA-256 {})\n\
+             compared by caseflow {} (git {}); how: {}\n",
             r.dir.display(),
             r.scenario_name,
             r.scenario_path,
             r.master_seed,
             r.n_runs,
-            self.targets_file
+            r.crate_version,
+            r.git_revision,
+            r.created_utc,
+            r.scenario_sha256,
+            self.targets_file,
+            self.targets_sha256,
+            output::CRATE_VERSION,
+            output::GIT_REVISION,
+            self.provenance_path.display()
         )
     }
 }
 
+/// Where `compare` writes how a comparison at `csv_path` was made: beside it, its file stem
+/// then `.provenance.toml` (`compare.csv` -> `compare.provenance.toml`), so that a CSV
+/// written with `--out` elsewhere still says which run, targets and caseflow made it.
+pub fn compare_provenance_path(csv_path: &Path) -> PathBuf {
+    let stem = csv_path.file_stem().map_or_else(|| "compare".into(), |s| s.to_string_lossy().into_owned());
+    csv_path.with_file_name(format!("{stem}.provenance.toml"))
+}
+
+/// The first line of a comparison's provenance file: `compare` replaces only a file that
+/// starts with it.
+const COMPARE_PROVENANCE_HEAD: &str = "# How the comparison beside this file was made, by `caseflow compare`.";
+
+/// The text of a comparison's provenance file (see [`compare_provenance_path`]).
+fn compare_provenance(
+    report: &CompareReport,
+    csv: &str,
+    years: Option<&RangeInclusive<i32>>,
+    command_line: &str,
+) -> String {
+    let q = output::toml_quoted;
+    let r = &report.results;
+    let csv_name = report.csv_path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let span = |name: &str, y: Option<&RangeInclusive<i32>>| {
+        y.map_or(String::new(), |y| format!("{name} = [{}, {}]\n", y.start(), y.end()))
+    };
+    let fit_years = report.split.as_ref().map(|s| s.fit_years.clone());
+    let seed = match r.master_seed.parse::<i64>() {
+        Ok(n) => n.to_string(),
+        Err(_) => q(&r.master_seed),
+    };
+    let run_indices = r.run_indices.iter().map(|i| if i.parse::<i64>().is_ok() { i.clone() } else { q(i) });
+    format!(
+        "{COMPARE_PROVENANCE_HEAD}
+# It is written after the CSV, and a comparison being replaced loses it first: a CSV without it
+# is not known to be whole. `years` (absent: all) are the targets compared; `fit_years`, the
+# years reported apart from the forecasts after them.
+
+crate_version = {}
+git_revision = {}
+created_utc = {}
+command_line = {}
+
+csv = {}
+csv_sha256 = {}
+{}{}
+[targets]
+file = {}
+sha256 = {}
+
+# The run compared, as its provenance.toml says (provenance_sha256 pins that file).
+[results]
+dir = {}
+scenario_name = {}
+scenario_path = {}
+scenario_sha256 = {}
+master_seed = {seed}
+n_runs = {}
+run_indices = [{}]
+complete = {}
+crate_version = {}
+git_revision = {}
+created_utc = {}
+provenance_sha256 = {}
+",
+        q(output::CRATE_VERSION),
+        q(output::GIT_REVISION),
+        q(&output::iso8601_utc(std::time::SystemTime::now())),
+        q(command_line),
+        q(&csv_name),
+        q(&output::sha256_hex(csv.as_bytes())),
+        span("years", years),
+        span("fit_years", fit_years.as_ref()),
+        q(&report.targets_file),
+        q(&report.targets_sha256),
+        q(&r.dir.display().to_string()),
+        q(&r.scenario_name),
+        q(&r.scenario_path),
+        q(&r.scenario_sha256),
+        r.n_runs,
+        run_indices.collect::<Vec<_>>().join(", "),
+        r.complete,
+        q(&r.crate_version),
+        q(&r.git_revision),
+        q(&r.created_utc),
+        q(&r.provenance_sha256),
+    )
+}
+
 /// `caseflow compare`: reads the results in `results` and the targets, compares them (only the
 /// targets of `years` when given), and writes `compare.csv` into the results directory (or to
-/// `out`) atomically. With `fit_years` (the years a calibration fitted), the hits of those
-/// years and of the years after them (forecasts, under the forecast rule) are reported apart.
+/// `out`), with how it was made beside it ([`compare_provenance_path`]: the run's provenance,
+/// the targets file and its SHA-256, the CSV's SHA-256, this caseflow and `command_line`).
+/// The two are written as a set: the CSV, then the provenance, which a comparison being
+/// replaced loses first (as a run's `provenance.toml`). With `fit_years` (the years a
+/// calibration fitted), the hits of those years and of the years after them (forecasts, under
+/// the forecast rule) are reported apart.
 ///
 /// # Errors
-/// [`CalibrateError::Input`] for unreadable or malformed inputs, [`CalibrateError::Io`] when
-/// the CSV cannot be written.
+/// [`CalibrateError::Input`] for unreadable or malformed inputs, [`CalibrateError::State`] for
+/// an output path that holds something other than an earlier comparison, and
+/// [`CalibrateError::Io`] when the files cannot be written.
 pub fn compare_results(
     results: &Path,
     targets: &Path,
     years: Option<RangeInclusive<i32>>,
     fit_years: Option<RangeInclusive<i32>>,
     out: Option<&Path>,
+    command_line: &str,
 ) -> Result<CompareReport, CalibrateError> {
     let res = read_results(results)?;
-    let target_rows = load_targets(targets)?;
+    let targets_label = targets.display().to_string();
+    // The targets as read are what is fingerprinted.
+    let targets_text = read_text(targets, &targets_label)?;
+    let target_rows = parse_targets(&targets_text, &targets_label)?;
     let comparison = compare(&res.summary, &target_rows, years.clone());
-    require_target_rows(&comparison, &target_rows, years.as_ref(), &targets.display().to_string())?;
+    require_target_rows(&comparison, &target_rows, years.as_ref(), &targets_label)?;
     let split = fit_years.map(|y| comparison.forecast_split(y));
     let csv_path = out.map_or_else(|| res.info.dir.join("compare.csv"), Path::to_path_buf);
+    let provenance_path = compare_provenance_path(&csv_path);
     let csv = comparison.csv();
     replaceable_comparison(&csv_path, csv.lines().next().unwrap_or_default())?;
-    write_file_atomic(&csv_path, csv.as_bytes())?;
-    Ok(CompareReport { results: res.info, targets_file: targets.display().to_string(), comparison, split, csv_path })
+    replaceable_comparison(&provenance_path, COMPARE_PROVENANCE_HEAD)?;
+    let report = CompareReport {
+        results: res.info,
+        targets_file: targets_label,
+        comparison,
+        split,
+        csv_path,
+        targets_sha256: output::sha256_hex(targets_text.as_bytes()),
+        provenance_path,
+    };
+    let provenance = compare_provenance(&report, &csv, years.as_ref(), command_line);
+    let dir = report.csv_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let (csv_name, provenance_name) = (name(&report.csv_path), name(&report.provenance_path));
+    // Checked above that both paths hold nothing or an earlier comparison: replace them.
+    let files = vec![
+        (csv_name.as_str(), output::Content::Bytes(csv.into_bytes())),
+        (provenance_name.as_str(), output::Content::Bytes(provenance.into_bytes())),
+    ];
+    output::write_files(dir, true, files).map_err(|e| match e {
+        output::OutputError::Io { path, source } => CalibrateError::Io { path, source },
+        other => CalibrateError::Other(other.to_string()),
+    })?;
+    Ok(report)
 }
 
 /// Refuses a comparison of no target row: `--years` that the targets file has no target row

@@ -35,6 +35,7 @@ pub use atomic::{sync_dir, write_file_atomic};
 pub use csv_text::{csv_text, summary_csv};
 pub use files::{Content, prepare_dir_for, write_files};
 pub use h5::{PairingError, ResultsRead, check_results_h5, read_results_h5};
+pub(crate) use provenance::iso8601_utc;
 pub use provenance::toml_string as toml_quoted;
 pub use provenance::{
     EnsembleOf, EnsembleRecord, Provenance, ProvenanceRecord, ShardOf, ShardRecord, TomlU64, read_provenance_toml,
