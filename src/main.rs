@@ -1167,9 +1167,9 @@ fn fit_command(
 }
 
 /// The output directory of `screen` or `ensemble` (which write their files into it atomically,
-/// as `calibrate` does), made ready: refused (exit 2), unless `force`, when it already holds the
-/// files `names` of `what` (an earlier screen or ensemble is a result, not a scratch file);
-/// created if need be.
+/// with their set's marker, as `calibrate` does), made ready: refused (exit 2), unless `force`,
+/// when it already holds the files `names` of `what` (an earlier screen or ensemble is a result,
+/// not a scratch file); created if need be.
 fn fit_out<'a>(dir: &'a Path, names: &[&str], force: bool, what: &str) -> Result<FitOut<'a>, ExitCode> {
     let present: Vec<&str> = names.iter().copied().filter(|n| dir.join(n).exists()).collect();
     if !force && !present.is_empty() {
@@ -1340,6 +1340,6 @@ fn calibrate_command(
             say!("{}", fit.fitted_all_years.forecast_split(years.clone()).describe().trim_end());
         }
     }
-    say!("results: {dir} (fitted.toml, report.md, generations.csv, fit.csv, state.toml)");
+    say!("results: {dir} (fitted.toml, report.md, generations.csv, fit.csv, state.toml, calibrate.provenance.toml)");
     ExitCode::SUCCESS
 }

@@ -54,8 +54,9 @@ use statrs::function::erf::erf;
 use super::evaluate::Evaluator;
 use super::targets::TargetRow as Target;
 use super::{
-    CalibrateError, CalibrationSpec, Problem, Progress, REL_TOLERANCE, SHARE_ABS_TOLERANCE, SHARE_LOSS_FLOOR,
-    TargetKind, TargetRow, Template, read_text, write_file_atomic,
+    CalibrateError, CalibrationSpec, ENSEMBLE_SET, Problem, Progress, REL_TOLERANCE, SHARE_ABS_TOLERANCE,
+    SHARE_LOSS_FLOOR, SetWrite, TargetKind, TargetRow, Template, check_fit_file, fit_inputs, read_text,
+    write_file_atomic,
 };
 use crate::batch::Runner;
 use crate::engine::dist::normal_quantile;
@@ -337,12 +338,17 @@ pub fn ensemble(
         (PARTICLES_CSV, particles_csv(&keys, &all)),
         (ENSEMBLE_MD, ensemble_md(scenario_label, spec, o, discrepancy, &keys, &summaries, &current, &members)),
     ];
+    // Marked as being written before the first file is replaced, complete after the last.
+    let mut set = SetWrite::new(ENSEMBLE_SET, &o.out_dir, &o.command_line);
+    set.begin()?;
     let mut written = Vec::new();
     for (name, text) in files {
         let path = o.out_dir.join(name);
         write_file_atomic(&path, text.as_bytes())?;
         written.push(path);
     }
+    let about = fit_inputs(scenario_label, scenario_text, spec, &targets, &[("seed", o.seed.to_string())]);
+    written.push(set.finish(&about)?);
     Ok(EnsembleOutcome { keys, discrepancy, generations: summaries, posterior: current, members, files: written })
 }
 
@@ -707,6 +713,8 @@ pub struct Ensemble {
 pub fn load_ensemble(path: &Path) -> Result<Ensemble, CalibrateError> {
     let label = path.display().to_string();
     let text = read_text(path, &label)?;
+    // An ensemble.csv of an ensemble that was not finished, or changed since, is refused.
+    check_fit_file(path).map_err(|m| CalibrateError::Input(vec![Problem::whole_file(&label, m)]))?;
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
     let headers = reader
         .headers()

@@ -113,6 +113,9 @@ pub fn default_population(n: usize) -> usize {
 pub fn load_free(path: &Path) -> Result<CalibrationSpec, CalibrateError> {
     let label = path.display().to_string();
     let text = super::read_text(path, &label)?;
+    // A screen's screened.free.toml of a screen that was not finished, or changed since, is
+    // refused.
+    super::check_fit_file(path).map_err(|m| CalibrateError::Input(vec![super::Problem::whole_file(&label, m)]))?;
     parse_free(&text, &label)
 }
 

@@ -10,6 +10,9 @@
 //!   calibration resumes where it stopped and ends exactly as an uninterrupted one
 //!   (`caseflow calibrate`). See `docs/calibration.md`.
 //!
+//! Each fitting command's files form a set with a marker ([`CALIBRATE_SET`], [`SCREEN_SET`],
+//! [`ENSEMBLE_SET`]; [`output::MarkedSet`]) that its readers check ([`check_fit_file`]).
+//!
 //! The calibration itself is split by what each part does: `evaluate` runs candidates on
 //! common random numbers through the batch runner, `state` saves, resumes and checks the
 //! state after each generation, `report` writes what a finished calibration leaves for
@@ -543,6 +546,112 @@ pub const REPORT_FILE: &str = "report.md";
 pub const GENERATIONS_FILE: &str = "generations.csv";
 pub const FIT_FILE: &str = "fit.csv";
 
+/// The files `caseflow calibrate` writes, and their marker (see [`output::MarkedSet`]):
+/// `state.toml` after every generation, the others at the end.
+pub const CALIBRATE_SET: output::MarkedSet = output::MarkedSet {
+    command: "calibrate",
+    marker: "calibrate.provenance.toml",
+    files: &[STATE_FILE, FITTED_FILE, FIT_FILE, GENERATIONS_FILE, REPORT_FILE],
+    remedy: "run the calibration again (the same command resumes it, or rewrites a finished one)",
+};
+/// The files `caseflow screen` writes, and their marker.
+pub const SCREEN_SET: output::MarkedSet = output::MarkedSet {
+    command: "screen",
+    marker: "screen.provenance.toml",
+    files: &[SCREENING_CSV, SCREENING_MD, SCREENED_FREE],
+    remedy: "rerun the screen with --force",
+};
+/// The files `caseflow ensemble` writes, and their marker.
+pub const ENSEMBLE_SET: output::MarkedSet = output::MarkedSet {
+    command: "ensemble",
+    marker: "ensemble.provenance.toml",
+    files: &[ENSEMBLE_CSV, PARTICLES_CSV, ENSEMBLE_MD],
+    remedy: "rerun the ensemble with --force",
+};
+/// Every set of files the fitting commands write.
+pub const FIT_SETS: [output::MarkedSet; 3] = [CALIBRATE_SET, SCREEN_SET, ENSEMBLE_SET];
+
+/// For a reader of the file at `path` (a scenario, a FREE.toml, an ensemble): when it is a
+/// file of a fitting command's set (`fitted.toml`, `screened.free.toml`, `ensemble.csv`, ...)
+/// and its directory holds that set's marker, the set must be whole: complete, every file as
+/// written. A fit directory without a marker was written before markers existed (the
+/// committed ones under `results/calibration/`) and is read as before; so is a file of another
+/// name, or one copied out of its fit directory.
+///
+/// # Errors
+/// The message of [`output::MarkedSet::check`], naming the directory and what is wrong.
+pub fn check_fit_file(path: &Path) -> Result<(), String> {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return Ok(()) };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    for set in FIT_SETS.iter().filter(|set| set.files.contains(&name)) {
+        set.check(dir)?;
+    }
+    Ok(())
+}
+
+/// How a fitting command's files were made, for its marker: the scenario, FREE.toml and the
+/// target rows used (their fingerprint, as `state.toml` has it) and the fit years, then
+/// `extra` lines.
+pub(crate) fn fit_inputs(
+    scenario_label: &str,
+    scenario_text: &str,
+    spec: &CalibrationSpec,
+    targets: &[TargetRow],
+    extra: &[(&str, String)],
+) -> String {
+    let q = output::toml_quoted;
+    let mut text = format!(
+        "scenario = {}\nscenario_sha256 = {}\nfree = {}\nfree_sha256 = {}\n\
+         # Series, year, value and unit of each target row used (the fingerprint state.toml keeps).\n\
+         targets_rows = {}\ntargets_rows_sha256 = {}\n",
+        q(scenario_label),
+        q(&sha256_hex(scenario_text)),
+        q(&spec.file),
+        q(&sha256_hex(&spec.text)),
+        targets.len(),
+        q(&targets_fingerprint(targets)),
+    );
+    if let Some(y) = &spec.years {
+        text.push_str(&format!("fit_years = [{}, {}]\n", y.start(), y.end()));
+    }
+    for (key, value) in extra {
+        text.push_str(&format!("{key} = {value}\n"));
+    }
+    text
+}
+
+/// Calls [`output::MarkedSet::begin`] once, before the first file of a set is written.
+pub(crate) struct SetWrite<'a> {
+    pub set: output::MarkedSet,
+    pub dir: &'a Path,
+    pub command_line: &'a str,
+    begun: bool,
+}
+
+impl<'a> SetWrite<'a> {
+    pub(crate) fn new(set: output::MarkedSet, dir: &'a Path, command_line: &'a str) -> SetWrite<'a> {
+        SetWrite { set, dir, command_line, begun: false }
+    }
+
+    /// Marks the set as being written, unless done already.
+    pub(crate) fn begin(&mut self) -> Result<(), CalibrateError> {
+        if !self.begun {
+            self.set.begin(self.dir, self.command_line).map_err(io_error(&self.dir.join(self.set.marker)))?;
+            self.begun = true;
+        }
+        Ok(())
+    }
+
+    /// Marks the set complete (every file in place), with how it was made (`about`); returns
+    /// the marker's path.
+    pub(crate) fn finish(&mut self, about: &str) -> Result<PathBuf, CalibrateError> {
+        let marker = self.dir.join(self.set.marker);
+        self.begin()?;
+        self.set.finish(self.dir, self.command_line, about).map_err(io_error(&marker))?;
+        Ok(marker)
+    }
+}
+
 /// How to run a calibration (the rest is in the [`CalibrationSpec`]).
 #[derive(Clone, Debug)]
 pub struct CalibrateOptions {
@@ -643,7 +752,8 @@ pub struct CalibrationOutcome {
     /// `None` when interrupted (the report is written once the calibration ends).
     pub fit: Option<Fit>,
     pub out_dir: PathBuf,
-    /// Files written (the state file always; the others when not interrupted).
+    /// Files written (the state file always; the others, the marker last, when not
+    /// interrupted).
     pub files: Vec<PathBuf>,
 }
 
@@ -654,7 +764,10 @@ pub struct CalibrationOutcome {
 /// from other inputs), runs generations until the budget is spent, the step size is below
 /// [`TOL_STEP`] or `stop` is set (checked between generations; the generation under way is
 /// finished and saved), then writes `fitted.toml`, `report.md`, `generations.csv` and
-/// `fit.csv`. A calibration that has already ended just rewrites those files.
+/// `fit.csv`. A calibration that has already ended just rewrites those files. The set's
+/// marker ([`CALIBRATE_SET`]) says "writing" from the first `state.toml` this call writes until
+/// after `fit.csv`, when it says "complete" with every file's SHA-256: an interrupted
+/// calibration leaves it "writing", and readers refuse its `fitted.toml` until it ends.
 ///
 /// # Errors
 /// [`CalibrateError::Scenario`] / [`CalibrateError::Input`] for unusable inputs (checked
@@ -694,6 +807,9 @@ pub fn calibrate(
     let keys: Vec<String> = spec.free.iter().map(|p| p.key.clone()).collect();
     let lambda = spec.population;
     let state_path = out_dir.join(STATE_FILE);
+    // The set is marked as being written before its first file (state.toml) changes, and
+    // complete once the report is written: an interrupted calibration stays marked.
+    let mut set = SetWrite::new(CALIBRATE_SET, &out_dir, &options.command_line);
 
     // Resume, or evaluate the starting point as generation 0.
     let mut resumed_from = None;
@@ -750,6 +866,7 @@ pub fn calibrate(
             cma: es.state.clone(),
             history: vec![record.clone()],
         };
+        set.begin()?;
         write_state(&state_path, &saved, scenario_label)?;
         progress(Progress::GenerationDone(record));
         (es, saved)
@@ -795,6 +912,7 @@ pub fn calibrate(
         };
         saved.cma = es.state.clone();
         saved.history.push(record.clone());
+        set.begin()?;
         write_state(&state_path, &saved, scenario_label)?;
         progress(Progress::GenerationDone(record));
     };
@@ -856,11 +974,20 @@ pub fn calibrate(
         (GENERATIONS_FILE, generations_csv(&saved.history)),
         (REPORT_FILE, report_md(&ctx)),
     ];
+    set.begin()?;
     for (name, text) in files {
         let path = out_dir.join(name);
         write_file_atomic(&path, text.as_bytes())?;
         outcome.files.push(path);
     }
+    let about = fit_inputs(
+        scenario_label,
+        scenario_text,
+        spec,
+        &targets,
+        &[("targets", output::toml_quoted(&options.targets_label)), ("budget", options.budget.to_string())],
+    );
+    outcome.files.push(set.finish(&about)?);
     outcome.fit = Some(fit);
     Ok(outcome)
 }

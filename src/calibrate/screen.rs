@@ -16,7 +16,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::evaluate::Evaluator;
-use super::{CalibrateError, CalibrationSpec, Progress, TargetKind, TargetRow, Template, write_file_atomic};
+use super::{
+    CalibrateError, CalibrationSpec, Progress, SCREEN_SET, SetWrite, TargetKind, TargetRow, Template, fit_inputs,
+    write_file_atomic,
+};
 use crate::batch::Runner;
 use crate::experiment::design::{self, DesignKind, Domain, Factor};
 use crate::experiment::sensitivity::{Bootstrap, morris_indices};
@@ -176,12 +179,29 @@ pub fn screen(
         (SCREENING_MD, screening_md(scenario_label, spec, options, &params, points.len())),
         (SCREENED_FREE, reduced_free(&spec.text, &kept, &spec.file, options)),
     ];
+    // Marked as being written before the first file is replaced, complete after the last.
+    let mut set = SetWrite::new(SCREEN_SET, dir, &options.command_line);
+    set.begin()?;
     let mut written = Vec::new();
     for (name, text) in files {
         let path = dir.join(name);
         write_file_atomic(&path, text.as_bytes())?;
         written.push(path);
     }
+    let about = fit_inputs(
+        scenario_label,
+        scenario_text,
+        spec,
+        &targets,
+        &[
+            ("trajectories", options.trajectories.to_string()),
+            ("levels", options.levels.to_string()),
+            ("radius", format!("{:?}", options.radius)),
+            ("threshold", format!("{:?}", options.threshold)),
+            ("seed", options.seed.to_string()),
+        ],
+    );
+    written.push(set.finish(&about)?);
     Ok(ScreenOutcome { params, points: points.len(), files: written })
 }
 

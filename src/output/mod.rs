@@ -16,12 +16,15 @@
 //! `provenance.toml`, as a killed write of older versions could leave), and
 //! [`check_result_files`] checks each file against the SHA-256 `provenance.toml` records for
 //! it (a `summary.csv` cut short when copied still parses, as fewer rows). The same writer
-//! ([`write_file_atomic`]) and fingerprint ([`sha256_hex`]) serve the calibration's files.
+//! ([`write_file_atomic`]) and fingerprint ([`sha256_hex`]) serve the calibration's files,
+//! whose sets (a calibration's, a screen's, an ensemble's) each have a marker of their own
+//! ([`MarkedSet`]), as `provenance.toml` is a run's.
 
 mod atomic;
 mod csv_text;
 mod files;
 pub(crate) mod h5;
+mod marker;
 pub mod merge;
 mod provenance;
 
@@ -35,6 +38,7 @@ pub use atomic::{sync_dir, write_file_atomic};
 pub use csv_text::{csv_text, summary_csv};
 pub use files::{Content, prepare_dir_for, write_files};
 pub use h5::{PairingError, ResultsRead, check_results_h5, read_results_h5};
+pub use marker::{COMPLETE, MarkedSet, WRITING};
 pub(crate) use provenance::iso8601_utc;
 pub use provenance::toml_string as toml_quoted;
 pub use provenance::{

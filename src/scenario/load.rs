@@ -61,6 +61,10 @@ pub(super) fn load_path_at_depth(path: &Path, depth: usize) -> Result<Scenario, 
         return Err(e);
     }
     let text = String::from_utf8(bytes).map_err(|_| fail("not a text file (it is not valid UTF-8)".to_string()))?;
+    // A fitted.toml of a calibration that was not finished, or whose files changed since, is
+    // refused: beside a newer state.toml it is not the fit it seems (a question's `base`
+    // comes through here too).
+    crate::calibrate::check_fit_file(path).map_err(fail)?;
     load_str_at_depth(&text, &label, depth)
 }
 
