@@ -1167,7 +1167,8 @@ fn reversals_of_other_caseloads_dismiss_judges_under_monitoring() {
 /// The fixture with a milder code from 2012: custodial terms at `scale` of the behavioural ones.
 fn terms_from_2012(scale: &str) -> Scenario {
     let first_incentives = "[[incentives]]\nfrom = 2010-01-01";
-    let entry = format!("[[rules]]\nfrom = 2012-01-01\nnote = \"terms changed\"\nterm_scale = {scale}\n\n{first_incentives}");
+    let entry =
+        format!("[[rules]]\nfrom = 2012-01-01\nnote = \"terms changed\"\nterm_scale = {scale}\n\n{first_incentives}");
     tiny_with(&[(first_incentives, &entry)])
 }
 
@@ -1187,9 +1188,8 @@ fn a_milder_code_shortens_terms_from_its_date_and_those_already_served() {
     assert_eq!(summary_before(&milder, 2012), summary_before(&base, 2012));
     // Sentenced prisoners at the end of 2012 (the stock less the pre-trial detainees): the
     // prisoners of 2011 leave sooner (the law is retroactive) and those of 2012 serve half.
-    let sentenced = |csv: &str| {
-        summary_mean(csv, "prison.population", 2012) - summary_mean(csv, "prison.pretrial_detainees", 2012)
-    };
+    let sentenced =
+        |csv: &str| summary_mean(csv, "prison.population", 2012) - summary_mean(csv, "prison.pretrial_detainees", 2012);
     let (before, after) = (sentenced(&base), sentenced(&milder));
     assert!(after < 0.9 * before, "sentenced at the end of 2012: {after} with half terms, {before} without");
     // A harsher code (terms doubled) is not retroactive: it can only hold more.
