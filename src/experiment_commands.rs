@@ -21,13 +21,9 @@ use caseflow::output::{self, Content, Provenance};
 use caseflow::scenario::Scenario;
 
 use super::{
-    EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, load, output_exit_code, prepare_out, progress_bar,
+    EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED, command_line, load, output_exit_code, prepare_out, progress_bar,
     runs_fit_in_memory, stop_on_interrupt,
 };
-
-fn command_line() -> String {
-    std::env::args().collect::<Vec<_>>().join(" ")
-}
 
 fn runner(threads: usize) -> Result<Runner, ExitCode> {
     let threads = super::threads_from(threads)?;

@@ -518,7 +518,7 @@ fn main() -> ExitCode {
                 seed,
                 out_dir: out.clone().unwrap_or_else(|| calibrate::default_screen_dir(name)),
                 threads,
-                command_line: std::env::args().collect::<Vec<_>>().join(" "),
+                command_line: command_line(),
             };
             let label = inputs.scenario.display().to_string();
             fit_command(inputs, |s, spec, rows, threads| {
@@ -595,7 +595,7 @@ fn main() -> ExitCode {
                     seed,
                     out_dir: out.clone().unwrap_or_else(|| calibrate::default_out_dir(&s.name)),
                     threads,
-                    command_line: std::env::args().collect::<Vec<_>>().join(" "),
+                    command_line: command_line(),
                 };
                 let out = fit_out(
                     &o.out_dir,
@@ -642,7 +642,7 @@ fn main() -> ExitCode {
                 out,
                 svg_dir,
                 force,
-                command_line: std::env::args().collect::<Vec<_>>().join(" "),
+                command_line: command_line(),
             })
         }
         Command::Calibrate { scenario, targets, free, budget, fit_years, out, threads } => {
@@ -902,7 +902,7 @@ fn run(
         scenario_text: s.source_text.clone(),
         master_seed,
         run_indices: result.runs.iter().map(|r| r.run_index).collect(),
-        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+        command_line: command_line(),
         complete: result.complete,
         shard: shard.map(|shard| output::ShardOf { shard, batch_runs: seeds }),
         ensemble: ensemble.map(|(e, members)| output::EnsembleOf {
@@ -982,13 +982,7 @@ const EXIT_SHARDS_MISSING: u8 = 3;
 
 fn merge_command(shards: Vec<PathBuf>, out: PathBuf, force: bool, job_script: String) -> ExitCode {
     use caseflow::output::merge::{MergeError, MergeRequest, merge};
-    let request = MergeRequest {
-        inputs: shards,
-        out,
-        force,
-        command_line: std::env::args().collect::<Vec<_>>().join(" "),
-        job_script,
-    };
+    let request = MergeRequest { inputs: shards, out, force, command_line: command_line(), job_script };
     // Shards of a sweep (a journal and shard.toml each) or of a run batch?
     let of_sweep = |d: &Path| d.join("shard.toml").exists() || d.join("sweep.journal").exists();
     match caseflow::output::merge::expand(&request.inputs) {
@@ -1087,7 +1081,7 @@ fn compare(
     fit_years: Option<RangeInclusive<i32>>,
     out: Option<&Path>,
 ) -> ExitCode {
-    let command_line = std::env::args().collect::<Vec<_>>().join(" ");
+    let command_line = command_line();
     match calibrate::compare_results(results, targets, years, fit_years, out, &command_line) {
         Ok(report) => {
             say!("{}", report.header());
@@ -1164,6 +1158,11 @@ fn fit_command(
         Ok(()) => ExitCode::SUCCESS,
         Err(code) => code,
     }
+}
+
+/// The command line as typed, for the provenance of what a command writes.
+fn command_line() -> String {
+    std::env::args().collect::<Vec<_>>().join(" ")
 }
 
 /// The output directory of `screen` or `ensemble` (which write their files into it atomically,
@@ -1287,7 +1286,7 @@ fn calibrate_command(
         budget,
         out_dir: out,
         threads,
-        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+        command_line: command_line(),
         targets_label: targets.display().to_string(),
     };
     let label = scenario_path.display().to_string();
