@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
-use std::io::{self, Read};
+use std::io;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -65,7 +65,12 @@ impl Provenance {
 /// SHA-256 of `bytes` as 64 lowercase hex digits: the fingerprint of every input recorded in
 /// a provenance or a calibration state (equal to what `sha256sum` prints for a file).
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().fold(String::with_capacity(64), |mut hex, byte| {
+    lower_hex(&Sha256::digest(bytes))
+}
+
+/// A digest as lowercase hex digits.
+fn lower_hex(digest: &[u8]) -> String {
+    digest.iter().fold(String::with_capacity(2 * digest.len()), |mut hex, byte| {
         let _ = write!(hex, "{byte:02x}");
         hex
     })
@@ -77,21 +82,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// # Errors
 /// The I/O error of opening or reading the file.
 pub fn sha256_file(path: &Path) -> io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    loop {
-        match file.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => hasher.update(&buffer[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(hasher.finalize().iter().fold(String::with_capacity(64), |mut hex, byte| {
-        let _ = write!(hex, "{byte:02x}");
-        hex
-    }))
+    io::copy(&mut std::fs::File::open(path)?, &mut hasher)?;
+    Ok(lower_hex(&hasher.finalize()))
 }
 
 /// `provenance.toml` read back (by `caseflow compare`, to say which runs it compares): every
