@@ -56,7 +56,6 @@ use super::targets::TargetRow as Target;
 use super::{
     CalibrateError, CalibrationSpec, ENSEMBLE_SET, Problem, Progress, REL_TOLERANCE, SHARE_ABS_TOLERANCE,
     SHARE_LOSS_FLOOR, SetWrite, TargetKind, TargetRow, Template, check_fit_file, fit_inputs, read_text,
-    write_file_atomic,
 };
 use crate::batch::Runner;
 use crate::engine::dist::normal_quantile;
@@ -339,16 +338,8 @@ pub fn ensemble(
         (ENSEMBLE_MD, ensemble_md(scenario_label, spec, o, discrepancy, &keys, &summaries, &current, &members)),
     ];
     // Marked as being written before the first file is replaced, complete after the last.
-    let mut set = SetWrite::new(ENSEMBLE_SET, &o.out_dir, &o.command_line);
-    set.begin()?;
-    let mut written = Vec::new();
-    for (name, text) in files {
-        let path = o.out_dir.join(name);
-        write_file_atomic(&path, text.as_bytes())?;
-        written.push(path);
-    }
     let about = fit_inputs(scenario_label, scenario_text, spec, &targets, &[("seed", o.seed.to_string())]);
-    written.push(set.finish(&about)?);
+    let written = SetWrite::new(ENSEMBLE_SET, &o.out_dir, &o.command_line).write_all(files, &about)?;
     Ok(EnsembleOutcome { keys, discrepancy, generations: summaries, posterior: current, members, files: written })
 }
 

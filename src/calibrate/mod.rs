@@ -642,9 +642,28 @@ impl<'a> SetWrite<'a> {
         Ok(())
     }
 
+    /// Writes `files` (name, text) into the set's directory, each atomically, after marking
+    /// the set as being written and before marking it complete with `about` (how the files
+    /// were made); returns their paths, the marker's last.
+    pub(crate) fn write_all<'n>(
+        &mut self,
+        files: impl IntoIterator<Item = (&'n str, String)>,
+        about: &str,
+    ) -> Result<Vec<PathBuf>, CalibrateError> {
+        self.begin()?;
+        let mut written = Vec::new();
+        for (name, text) in files {
+            let path = self.dir.join(name);
+            write_file_atomic(&path, text.as_bytes())?;
+            written.push(path);
+        }
+        written.push(self.finish(about)?);
+        Ok(written)
+    }
+
     /// Marks the set complete (every file in place), with how it was made (`about`); returns
     /// the marker's path.
-    pub(crate) fn finish(&mut self, about: &str) -> Result<PathBuf, CalibrateError> {
+    fn finish(&mut self, about: &str) -> Result<PathBuf, CalibrateError> {
         let marker = self.dir.join(self.set.marker);
         self.begin()?;
         self.set.finish(self.dir, self.command_line, about).map_err(io_error(&marker))?;
@@ -974,12 +993,6 @@ pub fn calibrate(
         (GENERATIONS_FILE, generations_csv(&saved.history)),
         (REPORT_FILE, report_md(&ctx)),
     ];
-    set.begin()?;
-    for (name, text) in files {
-        let path = out_dir.join(name);
-        write_file_atomic(&path, text.as_bytes())?;
-        outcome.files.push(path);
-    }
     let about = fit_inputs(
         scenario_label,
         scenario_text,
@@ -987,7 +1000,7 @@ pub fn calibrate(
         &targets,
         &[("targets", output::toml_quoted(&options.targets_label)), ("budget", options.budget.to_string())],
     );
-    outcome.files.push(set.finish(&about)?);
+    outcome.files.extend(set.write_all(files, &about)?);
     outcome.fit = Some(fit);
     Ok(outcome)
 }

@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use super::evaluate::Evaluator;
 use super::{
     CalibrateError, CalibrationSpec, Progress, SCREEN_SET, SetWrite, TargetKind, TargetRow, Template, fit_inputs,
-    write_file_atomic,
 };
 use crate::batch::Runner;
 use crate::experiment::design::{self, DesignKind, Domain, Factor};
@@ -180,14 +179,6 @@ pub fn screen(
         (SCREENED_FREE, reduced_free(&spec.text, &kept, &spec.file, options)),
     ];
     // Marked as being written before the first file is replaced, complete after the last.
-    let mut set = SetWrite::new(SCREEN_SET, dir, &options.command_line);
-    set.begin()?;
-    let mut written = Vec::new();
-    for (name, text) in files {
-        let path = dir.join(name);
-        write_file_atomic(&path, text.as_bytes())?;
-        written.push(path);
-    }
     let about = fit_inputs(
         scenario_label,
         scenario_text,
@@ -201,7 +192,7 @@ pub fn screen(
             ("seed", options.seed.to_string()),
         ],
     );
-    written.push(set.finish(&about)?);
+    let written = SetWrite::new(SCREEN_SET, dir, &options.command_line).write_all(files, &about)?;
     Ok(ScreenOutcome { params, points: points.len(), files: written })
 }
 
