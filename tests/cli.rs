@@ -880,21 +880,6 @@ fn readers_refuse_result_files_that_do_not_match_their_recorded_sha256() {
     }
 }
 
-/// strace, when it is installed and may trace: `strace -f -e inject=SYSCALL:signal=SIGKILL:when=N`
-/// kills the traced process as it enters its N-th rename, exactly the moment of the bug.
-fn strace_can_inject() -> bool {
-    let probe = Command::new("strace")
-        .args(["-f", "-o", "/dev/null", "-e", "inject=/^rename:retval=0", "true"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    let ok = probe.is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("strace is missing or may not trace here: the kill-at-each-rename test is skipped");
-    }
-    ok
-}
-
 /// `run --force` over previous results, killed (with strace) as it enters each of its renames in
 /// turn: no kill leaves a provenance.toml beside files it does not describe, and the readers
 /// refuse what is left with exit 2; a rerun completes it.
@@ -919,21 +904,9 @@ fn run_force_killed_at_each_rename_never_leaves_a_mixed_result() {
     let previous = read_results(&out);
     let mut kills = 0;
     for n in 1..=3 {
-        let status = Command::new("strace")
-            .args(["-f", "-o", "/dev/null", "-e"])
-            .arg(format!("inject=/^rename:signal=SIGKILL:when={n}"))
-            .arg(env!("CARGO_BIN_EXE_caseflow"))
-            .args(args("7", "3"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        if status.success() {
+        if !killed_at_rename(&args("7", "3"), n) {
             continue; // fewer renames than n: nothing to kill
         }
-        // strace ends as its tracee did (killed by the signal), or exits with 128 + it.
-        let killed = status.signal() == Some(libc::SIGKILL) || status.code() == Some(128 + libc::SIGKILL);
-        assert!(killed, "killed at rename {n}: {status:?}");
         kills += 1;
         let prov = out.join("provenance.toml");
         assert!(!prov.exists(), "killed at rename {n}: a provenance.toml is left beside the new files");

@@ -13,9 +13,8 @@ mod common;
 use common::*;
 
 use std::fs;
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use caseflow::calibrate::{self, CalibrateOptions, Progress, StopReason};
@@ -324,40 +323,6 @@ fn an_interrupted_calibration_leaves_its_fit_refused_until_it_resumes() {
     assert!(done.files.contains(&out.join("calibrate.provenance.toml")), "{:?}", done.files);
     assert_complete(&calibrate::CALIBRATE_SET, &out);
     assert_exit(&check_cmd(&fitted).output().unwrap(), 0, "check after the resumed calibration");
-}
-
-/// strace, when it is installed and may trace (as in tests/cli.rs).
-fn strace_can_inject() -> bool {
-    let probe = Command::new("strace")
-        .args(["-f", "-o", "/dev/null", "-e", "inject=/^rename:retval=0", "true"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    let ok = probe.is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("strace is missing or may not trace here: the kill-at-each-rename test is skipped");
-    }
-    ok
-}
-
-/// Runs `command` (arguments of the binary), killed with SIGKILL as it enters its `n`-th
-/// rename; true when it was killed, false when it finished first.
-fn killed_at_rename(command: &[std::ffi::OsString], n: usize) -> bool {
-    let status = Command::new("strace")
-        .args(["-f", "-o", "/dev/null", "-e"])
-        .arg(format!("inject=/^rename:signal=SIGKILL:when={n}"))
-        .arg(env!("CARGO_BIN_EXE_caseflow"))
-        .args(command)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    if status.success() {
-        return false;
-    }
-    let killed = status.signal() == Some(libc::SIGKILL) || status.code() == Some(128 + libc::SIGKILL);
-    assert!(killed, "{command:?} at rename {n}: {status:?}");
-    true
 }
 
 /// Replaces a whole set (`write`) killed as it enters each of its renames in turn: after every

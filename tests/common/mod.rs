@@ -4,7 +4,8 @@
 //! Each test file compiles this module on its own (`mod common;`) and uses only part of it.
 #![allow(dead_code)]
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -46,4 +47,41 @@ pub fn assert_exit(output: &Output, code: i32, what: &str) {
         text(&output.stdout),
         text(&output.stderr)
     );
+}
+
+/// strace, when it is installed and may trace: `strace -f -e inject=SYSCALL:signal=SIGKILL:when=N`
+/// kills the traced process as it enters its N-th rename, the moment a set of files is half
+/// replaced. Without it the kill-at-each-rename tests are skipped, saying so.
+pub fn strace_can_inject() -> bool {
+    let probe = Command::new("strace")
+        .args(["-f", "-o", "/dev/null", "-e", "inject=/^rename:retval=0", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let ok = probe.is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("strace is missing or may not trace here: the kill-at-each-rename test is skipped");
+    }
+    ok
+}
+
+/// Runs the binary with `args`, killed with SIGKILL as it enters its `n`-th rename; true when
+/// it was killed, false when it finished first (fewer renames than `n`).
+pub fn killed_at_rename(args: &[OsString], n: usize) -> bool {
+    let status = Command::new("strace")
+        .args(["-f", "-o", "/dev/null", "-e"])
+        .arg(format!("inject=/^rename:signal=SIGKILL:when={n}"))
+        .arg(env!("CARGO_BIN_EXE_caseflow"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    if status.success() {
+        return false;
+    }
+    // strace ends as its tracee did (killed by the signal), or exits with 128 + it.
+    let killed = status.signal() == Some(libc::SIGKILL) || status.code() == Some(128 + libc::SIGKILL);
+    assert!(killed, "{args:?} at rename {n}: {status:?}");
+    true
 }
