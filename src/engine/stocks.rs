@@ -34,8 +34,12 @@ impl Stocks {
         }
     }
 
-    /// Releases `n` prisoners early who were due out on `release_day`.
-    pub fn release_early(&mut self, n: u32, release_day: u32) {
+    /// Releases on `today` `n` prisoners who were due out on `release_day`; nothing if that day
+    /// is past (their term ended, and they left then: a short term, or one a milder law cut).
+    pub fn release_early(&mut self, n: u32, release_day: u32, today: u32) {
+        if release_day < today {
+            return;
+        }
         self.prisoners -= n as i64;
         match self.releases.get_mut(release_day as usize) {
             Some(r) => *r -= n,
@@ -121,7 +125,9 @@ mod tests {
         s.shorten_terms(50, 0.4); // 100 days left -> 40: day 90
         let moved = shortened_release(50, due, 0.4);
         assert_eq!(moved, 90);
-        s.release_early(2, moved);
+        s.release_early(2, moved, 60);
+        // A release already made is not made again.
+        s.release_early(1, 40, 60);
         for day in 0..=100 {
             s.release_due(day);
         }

@@ -260,10 +260,7 @@ impl<T: Tracer> World<'_, T> {
         }
         c.custodial = false;
         let (n, day) = (c.defendants as u32, c.release_day);
-        // A term that already ended (a short one, or one a milder law cut) freed its prisoners.
-        if day >= self.calendar.day {
-            self.stocks.release_early(n, day);
-        }
+        self.stocks.release_early(n, day, self.calendar.day);
     }
 
     /// A new calendar year: judges' reversals on record start again from none.
