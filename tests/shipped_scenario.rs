@@ -48,8 +48,10 @@ fn every_2010_target_within_a_factor_of_two() {
 /// after the refit of stage 26, where judges' closures on active repentance answer their load
 /// and the procurator's indicator; 140 after the refit of stage 27, where private complaints grow
 /// before 2010 instead of standing at 6,000 from the start; 140 again, other rows, after the
-/// refit of stage 29, where compliance with total registration spreads late and sharply.)
-const DOCUMENTED_HITS_2000_2012: usize = 140;
+/// refit of stage 29, where compliance with total registration spreads late and sharply; 139
+/// after the refit of stage 30, from nothing once an overturned sentence whose term had ended
+/// no longer freed its prisoners twice.)
+const DOCUMENTED_HITS_2000_2012: usize = 139;
 
 #[test]
 fn the_documented_fit_holds() {
