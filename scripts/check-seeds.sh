@@ -13,8 +13,12 @@
 # or 0.02 for shares), the `hit` column of each `compare.csv`. Every step is a seeded caseflow
 # command, so the output repeats exactly.
 #
-# Results go to OUT (default results/runs/check-seeds/<fit folder name>[-point]/seed<N>/), with
-# rows.csv (each target row and the number of checks that hit it) and summary.md beside them.
+# ENSEMBLE=FILE runs over FILE instead of FIT_DIR/ensemble.csv (the blind ensemble of a
+# rolling-origin window, scripts/blind-ensemble.sh).
+#
+# Results go to OUT (default results/runs/check-seeds/<fit folder name>[-point or -<ENSEMBLE's
+# name>]/seed<N>/), with rows.csv (each target row and the number of checks that hit it) and
+# summary.md beside them.
 # THREADS sets the worker threads (results do not depend on it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +44,10 @@ if [ "$point" != 0 ] && [ "$point" != 1 ]; then
     echo "check-seeds.sh: POINT is 1 (the fitted point alone) or 0 (the ensemble), not '$point'" >&2
     exit 2
 fi
+if [ "$point" = 1 ] && [ -n "${ENSEMBLE:-}" ]; then
+    echo "check-seeds.sh: POINT=1 checks the fitted point alone, without an ensemble: drop ENSEMBLE" >&2
+    exit 2
+fi
 if ! [[ $fit_years =~ ^[0-9]{4}-[0-9]{4}$ ]]; then
     echo "check-seeds.sh: FIT_YEARS is a span of years such as 2000-2009, not '$fit_years'" >&2
     exit 2
@@ -59,11 +67,16 @@ suffix=""
 if [ "$point" = 1 ]; then
     suffix="-point"
 else
-    if [ ! -f "$fit/ensemble.csv" ]; then
-        echo "check-seeds.sh: $fit/ensemble.csv not found (POINT=1 checks the fitted point alone)" >&2
+    members=${ENSEMBLE:-$fit/ensemble.csv}
+    if [ ! -f "$members" ]; then
+        echo "check-seeds.sh: $members not found (POINT=1 checks the fitted point alone)" >&2
         exit 2
     fi
-    ensemble=(--ensemble "$fit/ensemble.csv")
+    ensemble=(--ensemble "$members")
+    if [ -n "${ENSEMBLE:-}" ]; then
+        command="ENSEMBLE=$ENSEMBLE $command"
+        suffix="-$(basename "$ENSEMBLE" .csv)"
+    fi
 fi
 out=${OUT:-results/runs/check-seeds/$(basename "$fit")$suffix}
 cargo build --release --locked >/dev/null
