@@ -4,6 +4,8 @@
 # back to values chosen without them (results/calibration/README.md, "Rolling origin").
 #
 #   scripts/blind-ensemble.sh ENSEMBLE.csv > BLIND.csv
+#   scripts/blind-ensemble.sh --point > POINT-BLIND.csv   the fitted point alone with the blind
+#                                                         values: one member, no fitted column
 #
 # The output is an ensemble file like any other (`caseflow run --ensemble`, and `ENSEMBLE=` of
 # scripts/check-seeds.sh): the input's columns, then one column per value below, the same in
@@ -26,13 +28,19 @@
 #                                                  complaints as they register other crimes
 set -euo pipefail
 
-if [ $# -ne 1 ] || [ ! -f "$1" ]; then
-    echo "usage: scripts/blind-ensemble.sh ENSEMBLE.csv > BLIND.csv" >&2
-    exit 2
-fi
 keys=(behaviour.learning.compliance_rate behaviour.learning.compliance_imitation
     behaviour.torture.register_reluctance behaviour.private.police_readiness)
 values=(0.2 0 1 1)
+extra_keys=$(IFS=,; echo "${keys[*]}")
+extra_values=$(IFS=,; echo "${values[*]}")
+if [ $# -eq 1 ] && [ "$1" = --point ]; then
+    printf 'member,particle,%s\n0,0,%s\n' "$extra_keys" "$extra_values"
+    exit 0
+fi
+if [ $# -ne 1 ] || [ ! -f "$1" ]; then
+    echo "usage: scripts/blind-ensemble.sh ENSEMBLE.csv > BLIND.csv  (or --point > POINT-BLIND.csv)" >&2
+    exit 2
+fi
 header=$(head -n 1 "$1")
 case "$header" in
 member,*) ;;
@@ -48,6 +56,4 @@ for k in "${keys[@]}"; do
         exit 2
     fi
 done
-extra_keys=$(IFS=,; echo "${keys[*]}")
-extra_values=$(IFS=,; echo "${values[*]}")
 awk -v k="$extra_keys" -v v="$extra_values" 'NR == 1 { print $0 "," k; next } { print $0 "," v }' "$1"
