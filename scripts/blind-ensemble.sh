@@ -26,11 +26,18 @@
 #                                                  are registered like other reports
 #   behaviour.private.police_readiness = 1         the default: the police register named
 #                                                  complaints as they register other crimes
+# COMPLIANCE_RATE=R sets the first to R instead (a share per period, 0 to 1), to see how much a
+# forecast rests on that choice (results/calibration/README.md tries 0.05 and 0.5).
 set -euo pipefail
 
 keys=(behaviour.learning.compliance_rate behaviour.learning.compliance_imitation
     behaviour.torture.register_reluctance behaviour.private.police_readiness)
-values=(0.2 0 1 1)
+rate=${COMPLIANCE_RATE:-0.2}
+if ! [[ $rate =~ ^(0(\.[0-9]+)?|1(\.0+)?)$ ]]; then
+    echo "blind-ensemble.sh: COMPLIANCE_RATE is a share per period from 0 to 1, such as 0.05, not '$rate'" >&2
+    exit 2
+fi
+values=("$rate" 0 1 1)
 extra_keys=$(IFS=,; echo "${keys[*]}")
 extra_values=$(IFS=,; echo "${values[*]}")
 if [ $# -eq 1 ] && [ "$1" = --point ]; then
