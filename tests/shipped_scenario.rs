@@ -1,7 +1,8 @@
 //! The shipped scenario gives plausible magnitudes: every published figure of 2010 (the year
 //! with the most targets) is matched within a factor of two by the mean of the default runs.
 //! The close fit is the calibration's job (see results/calibration/); this guards against a
-//! change that breaks the shipped parameters.
+//! change that breaks the shipped parameters, pins the documented hits of the fit, and checks
+//! that the rolling-origin windows' blind forecasts rest on values that act only after them.
 
 use caseflow::calibrate::{TargetKind, load_targets};
 use caseflow::engine::Model;
