@@ -138,11 +138,11 @@ window() {
 }
 
 for w in $windows; do
-    case $w in
-    2009) window 2009 "$out/forecast-2009" "$budget" ;;
-    2010) window 2010 "$out/forecast-2010" "$budget" ;;
-    2012) window 2012 "$out/kazakhstan" "$final_budget" ;;
-    esac
+    if [ "$w" = 2012 ]; then
+        window 2012 "$out/kazakhstan" "$final_budget"
+    else
+        window "$w" "$out/forecast-$w" "$budget"
+    fi
 done
 
 case " $windows " in
