@@ -1154,6 +1154,74 @@ fn the_prison_target_acts_through_the_gap_to_its_level() {
     assert_eq!(far_above.get(1, Counter::Detained), none.get(1, Counter::Detained));
 }
 
+/// A target missed is pressed harder: with `prison_escalation` the pressure grows while the
+/// stock stays above the level, so a level far below the stock (where the gap alone is already
+/// at the full weight) now means fewer detentions the longer it is missed; a rate of 0 is the
+/// run without the key, bit for bit; and a level far above the stock never escalates.
+#[test]
+fn a_prison_target_missed_is_pressed_harder() {
+    let with = |level: &str, rate: &str| {
+        let entry = format!("procurator = {{ prison_target = 1.0 }}\n{level}");
+        simulate(
+            &tiny_with(&[
+                ("procurator = { prison_target = 1.0 }", &entry),
+                ("prison_gap_scale = 0.25", &format!("prison_gap_scale = 0.25\nprison_escalation = {rate}")),
+            ]),
+            31,
+            0,
+        )
+        .tally
+    };
+    let before = simulate(
+        &tiny_with(&[(
+            "procurator = { prison_target = 1.0 }",
+            "procurator = { prison_target = 1.0 }\nprison_population_target = 1",
+        )]),
+        31,
+        0,
+    )
+    .tally;
+    assert_eq!(with("prison_population_target = 1", "0"), before, "a rate of 0 is the model without the key");
+    let flat = with("prison_population_target = 1", "0");
+    let pressed = with("prison_population_target = 1", "5");
+    let detained = |t: &Tally| t.get(2, Counter::Detained);
+    assert!(
+        (detained(&pressed) as f64) < 0.8 * detained(&flat) as f64,
+        "2012 detentions: {} with the gap alone, {} when the missed target is pressed harder",
+        detained(&flat),
+        detained(&pressed)
+    );
+    // Before the target's entry (2011) nothing escalates.
+    assert_eq!(pressed.get(1, Counter::Detained), flat.get(1, Counter::Detained));
+    // Below the level the pressure never builds.
+    assert_eq!(with("prison_population_target = 1000000000", "5"), with("prison_population_target = 1000000000", "0"));
+}
+
+/// The code's limit on detention during an investigation shortens detainees' stays, so the
+/// pre-trial stock falls while detentions do not: the same cases are detained (the limit acts
+/// after the decision), they leave sooner.
+#[test]
+fn a_limit_on_custody_during_investigation_shortens_the_pretrial_stock() {
+    let limited = |days: &str| {
+        let s = tiny_with(&[(
+            "economic_detention_allowed = true",
+            &format!("economic_detention_allowed = true\ncustody_investigation_days = {days}"),
+        )]);
+        simulate(&s, 17, 0).tally
+    };
+    let free = simulate(&tiny(), 17, 0).tally;
+    let tight = limited("20");
+    assert_eq!(limited("3650").get(0, Counter::Detained), free.get(0, Counter::Detained));
+    assert_eq!(tight.get(0, Counter::Detained), free.get(0, Counter::Detained), "the same detentions");
+    let stock = |t: &Tally| t.get(2, Counter::PretrialDetainees);
+    assert!(
+        (stock(&tight) as f64) < 0.8 * stock(&free) as f64,
+        "pre-trial detainees at the end of 2012: {} without a limit, {} with 20 days",
+        stock(&free),
+        stock(&tight)
+    );
+}
+
 /// A judge's other caseload puts reversals on her monitored record: with many of them,
 /// monitoring (from 2012 in the fixture) dismisses judges; before it, nobody is dismissed.
 #[test]

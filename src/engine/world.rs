@@ -29,6 +29,10 @@ pub struct World<'s, T: Tracer = NoTrace> {
     /// Per province (by index), what its officials share.
     pub(crate) provinces: Vec<ProvinceState>,
     pub(crate) jury_news: JuryNews,
+    /// How far the chiefs have escalated the prison-population target's pressure, in units of
+    /// the weight in force (0: not at all): it grows each period the population stays above
+    /// the target level and eases while it is below (`escalate_prison_target`).
+    pub(crate) prison_escalation: f64,
     pub(crate) defence_demand: DefenceDemand,
     /// Counts what happens (the only place that does).
     pub(crate) recorder: Recorder,
@@ -182,6 +186,7 @@ impl<'s, T: Tracer> World<'s, T> {
             stocks: Stocks::new(s.calendar.n_days()),
             provinces,
             jury_news: JuryNews::default(),
+            prison_escalation: 0.0,
             defence_demand: DefenceDemand::default(),
             recorder: Recorder::new(s.calendar.n_years(), s.provinces.len()),
             trace,
@@ -307,18 +312,39 @@ impl<'s, T: Tracer> World<'s, T> {
 
     /// How hard the prison-population target pushes now, in units of the procurators' prison
     /// weight: the weight in force times the gap between the prison population (sentenced and
-    /// pre-trial) and the target level, as a share of `prison_gap_scale` x the level, bounded
-    /// to [0, 1]; the full weight where the scenario sets no level.
+    /// pre-trial) and the target level ([`Self::prison_gap`], bounded to [0, 1]) plus what the
+    /// chiefs have added for the years it was missed (`prison_escalation`); the full weight
+    /// where the scenario sets no level.
     pub(crate) fn prison_pressure(&self) -> f64 {
-        let inc = self.incentives();
-        let w = inc.procurator.prison_target;
-        match inc.prison_population_target {
+        let w = self.incentives().procurator.prison_target;
+        match self.prison_gap() {
             None => w,
-            Some(level) => {
-                let stock = (self.stocks.prisoners + self.stocks.pretrial) as f64;
-                let gap = (stock - level) / (level * self.s.behaviour.procurator.prison_gap_scale);
-                w * gap.clamp(0.0, 1.0)
-            }
+            Some(gap) => w * (gap.clamp(0.0, 1.0) + self.prison_escalation),
+        }
+    }
+
+    /// The prison population's distance above the target level in force, as a share of
+    /// `prison_gap_scale` x the level (negative below it); `None` where no level is set.
+    fn prison_gap(&self) -> Option<f64> {
+        let level = self.incentives().prison_population_target?;
+        let stock = (self.stocks.prisoners + self.stocks.pretrial) as f64;
+        Some((stock - level) / (level * self.s.behaviour.procurator.prison_gap_scale))
+    }
+
+    /// Between periods: a target missed is a target the chiefs press harder. The Procurator
+    /// General reports on the prison population to the President (BRIEF), so each period the
+    /// population stays above the level adds `prison_escalation` (a rate a year) times the gap
+    /// (bounded to [-1, 1]) to the pressure, and each period below takes it off, never below
+    /// none: a feedback on the level itself, where the gap alone stops pushing harder once the
+    /// population is `prison_gap_scale` above it.
+    fn escalate_prison_target(&mut self) {
+        let rate = self.s.behaviour.procurator.prison_escalation;
+        if rate == 0.0 {
+            return;
+        }
+        if let Some(gap) = self.prison_gap() {
+            let years = self.s.behaviour.learning.period_days as f64 / DAYS_PER_YEAR as f64;
+            self.prison_escalation = (self.prison_escalation + rate * years * gap.clamp(-1.0, 1.0)).max(0.0);
         }
     }
 
@@ -372,7 +398,8 @@ impl<'s, T: Tracer> World<'s, T> {
     /// 5. procurators' beliefs about acquittals, and their budgets of reviews (`stages::procurator`);
     /// 6. appellate judges' budgets of appeals renew (`stages::appeal`);
     /// 7. reversals of judges' other caseload go on their records (`stages::appeal`), which
-    ///    under monitoring may dismiss some; `period` numbers the period that starts now.
+    ///    under monitoring may dismiss some; `period` numbers the period that starts now;
+    /// 8. the chiefs press the prison-population target harder if it is missed.
     fn end_period(&mut self, period: u32) {
         self.learn_registration();
         self.learn_release_practice();
@@ -381,5 +408,6 @@ impl<'s, T: Tracer> World<'s, T> {
         self.learn_acquittal_beliefs();
         self.renew_appellate_budgets();
         self.background_reversals(period);
+        self.escalate_prison_target();
     }
 }

@@ -810,6 +810,13 @@ fn check_regime_date(
 /// as they are (the model before the key existed).
 const NO_TERM_CHANGE: f64 = 1.0;
 
+/// `custody_investigation_days` where a scenario does not set it: investigations with the
+/// accused in custody take as long as any other (the model before the key existed).
+pub(crate) const NO_CUSTODY_LIMIT: u32 = u32::MAX;
+
+/// The longest limit `custody_investigation_days` accepts: ten years of days, beyond any code's.
+const MAX_CUSTODY_INVESTIGATION_DAYS: u32 = 3650;
+
 const APPROVERS: [(&str, DetentionApprover); 3] = [
     ("procurator", DetentionApprover::Procurator),
     ("judge", DetentionApprover::Judge),
@@ -831,6 +838,11 @@ pub(super) fn read_rules(t: &mut Table<'_, '_>, base: Base<'_, Rules>) -> Option
             mandatory_detention: per_gravity(Num::Prob, base.need(|b| b.mandatory_detention)),
             police_custody_hours: u32(1, 240, base.need(|b| b.police_custody_hours)),
             economic_detention_allowed: bool(base.need(|b| b.economic_detention_allowed)),
+            custody_investigation_days: u32(
+                1,
+                MAX_CUSTODY_INVESTIGATION_DAYS,
+                base.need_or(NO_CUSTODY_LIMIT, |b| b.custody_investigation_days),
+            ),
             reconciliation: patch(base.sub(|b| &b.reconciliation), read_reconciliation),
             jury_jurisdiction: per_gravity(Num::Prob, base.need(|b| b.jury_jurisdiction)),
             jury_compulsory: per_gravity(Num::Prob, base.need(|b| b.jury_compulsory)),
@@ -1145,6 +1157,7 @@ fn read_procurator(t: &mut Table<'_, '_>) -> Option<ProcuratorBehaviour> {
             back_detention_logit: f64(Num::Finite, REQ),
             back_detention_target_response: f64(Num::NonNeg, REQ),
             prison_gap_scale: f64(Num::Positive, REQ),
+            prison_escalation: f64(Num::NonNeg, Need::Or(0.0)),
             evidence_weight: f64(Num::NonNeg, REQ),
             exonerating_weakness_factor: f64(Num::NonNeg, Need::Or(2.0)),
             close_nonrehab_constant: f64(Num::Finite, REQ),

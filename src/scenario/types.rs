@@ -320,6 +320,10 @@ pub struct Rules {
     pub police_custody_hours: u32,
     /// Arrest allowed for economic crimes.
     pub economic_detention_allowed: bool,
+    /// Longest investigation with the accused in custody, days: the code's limit on detention
+    /// during an investigation, which makes investigators finish a detainee's case first
+    /// (`u32::MAX` where a scenario does not set one: no limit, the model before the key).
+    pub custody_investigation_days: u32,
     pub reconciliation: ReconciliationRules,
     /// Share of charges of each gravity within jury jurisdiction.
     pub jury_jurisdiction: PerGravity<f64>,
@@ -552,6 +556,10 @@ pub struct ProcuratorBehaviour {
     /// prison-target weight to act in full; below the level it does not act, in between it
     /// grows in proportion. Bounds the pressure, so a gap never pushes beyond the weight.
     pub prison_gap_scale: f64,
+    /// How fast the chiefs escalate the target's pressure while it is missed: added to the
+    /// pressure (in units of the weight) per year the population stays `prison_gap_scale`
+    /// above the level, taken off per year as far below it. Default 0: the gap alone.
+    pub prison_escalation: f64,
     /// Weight of the weakness of the evidence in favour of an exonerating closure.
     pub evidence_weight: f64,
     /// How many times `evidence_weight` weakness weighs in an exonerating closure: weak proof

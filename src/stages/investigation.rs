@@ -326,6 +326,9 @@ impl<T: Tracer> World<'_, T> {
         let busy = load_ratio.max(1.0);
         let stretch = if b.days_load_exponent == SQUARE_ROOT { busy.sqrt() } else { busy.powf(b.days_load_exponent) };
         let days = exp_days(b.days_mean * stretch, u(slot::INVESTIGATION_DAYS));
+        // The code limits detention during an investigation: a detainee's case is finished
+        // within it, whatever the caseload (extensions are the exception, not modelled).
+        let days = if case.detained { days.min(rules.custody_investigation_days) } else { days };
         let episodes = case.episodes as u32;
         let index = self.cases.insert(case);
         self.calendar.schedule(index, Stage::ProcuratorReview, days);
