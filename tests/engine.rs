@@ -1197,6 +1197,31 @@ fn a_prison_target_missed_is_pressed_harder() {
     assert_eq!(with("prison_population_target = 1000000000", "5"), with("prison_population_target = 1000000000", "0"));
 }
 
+/// Judges answer to the prison-population target through `sentencing.prison_target_response`:
+/// 1 (the default) is the model before the key, bit for bit; 0 leaves the pressure out of their
+/// choice, so under the fixture's full weight of 2012 they send more of the convicted to prison,
+/// and the same as before the weight (2011).
+#[test]
+fn judges_answer_to_the_prison_target_through_their_response() {
+    let response = |r: &str| {
+        let s = tiny_with(&[(
+            "jobless_custodial_shift = 0.4",
+            &format!("jobless_custodial_shift = 0.4\nprison_target_response = {r}"),
+        )]);
+        simulate(&s, 23, 0).tally
+    };
+    assert_eq!(response("1"), simulate(&tiny(), 23, 0).tally, "a response of 1 is the model without the key");
+    let (deaf, heard) = (response("0"), response("1"));
+    let custodial = |t: &Tally, y: usize| t.get(y, Counter::CustodialSentences);
+    assert_eq!(custodial(&deaf, 1), custodial(&heard, 1), "2011: no pressure yet");
+    assert!(
+        custodial(&deaf, 2) as f64 > 1.1 * custodial(&heard, 2) as f64,
+        "2012 custodial sentences: {} heeding the target, {} not",
+        custodial(&heard, 2),
+        custodial(&deaf, 2)
+    );
+}
+
 /// The code's limit on detention during an investigation shortens detainees' stays, so the
 /// pre-trial stock falls while detentions do not: the same cases are detained (the limit acts
 /// after the decision), they leave sooner.

@@ -1290,6 +1290,7 @@ fn read_sentencing(t: &mut Table<'_, '_>) -> Option<SentencingBehaviour> {
             custodial_logit: per_gravity(Num::Finite, Need::Required),
             term_days: per_gravity(Num::Positive, Need::Required),
             jobless_custodial_shift: f64(Num::Finite, REQ),
+            prison_target_response: f64(Num::NonNeg, Need::Or(1.0)),
         }
     )
 }

@@ -816,6 +816,10 @@ pub struct SentencingBehaviour {
     pub term_days: PerGravity<f64>,
     /// Jobless accused are likelier to get custody (no employer, no surety).
     pub jobless_custodial_shift: f64,
+    /// Log-odds taken off a custodial sentence per unit of prison pressure: the judge hears the
+    /// procurator, who answers to the prison-population target. Default 1 (the model before the
+    /// key, where the pressure was subtracted as it is).
+    pub prison_target_response: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -24,8 +24,8 @@ impl<T: Tracer> World<'_, T> {
         let g = c.gravity.index();
         // `u >= noncustodial_scope[g]`, compared as a count of words (`BelowUnit::not_at_least`).
         let must_jail = !self.rule_words().custodial_scope[g].holds(c.word(slot::CUSTODIAL_SCOPE));
-        let x =
-            sb.custodial_logit[g] + if c.jobless { sb.jobless_custodial_shift } else { 0.0 } - self.prison_pressure();
+        let x = sb.custodial_logit[g] + if c.jobless { sb.jobless_custodial_shift } else { 0.0 }
+            - sb.prison_target_response * self.prison_pressure();
         let draw = c.u(slot::CUSTODIAL);
         let custodial = must_jail || below_logistic(draw, x);
         let (judge_uid, province) = (self.agents.judges.get(c.judge as usize).map(|j| j.uid), c.province);
