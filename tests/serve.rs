@@ -312,6 +312,34 @@ fn bad_settings_are_exit_2_before_anything_listens() {
     }
 }
 
+/// A client at its per-peer limit whose connection the server closed may open another at once:
+/// the server gives the place back before its side closes. With 63 slow heads held, 30
+/// requests in a row on the 64th place, each on a new connection opened the moment the last
+/// one closed, are all answered (a place given back only when the connection's task ended
+/// raced the reconnect, and the server dropped it unanswered).
+#[test]
+fn a_place_given_back_on_close_is_free_for_the_next_connection() {
+    use caseflow::serve::MAX_CONNECTIONS_PER_PEER;
+    let _alone = alone();
+    let server = start(2);
+    let addr = server.addr;
+    let held: Vec<TcpStream> = (0..MAX_CONNECTIONS_PER_PEER - 1)
+        .map(|_| {
+            let mut s = connect(addr);
+            s.write_all(b"GET /api/setup HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+            s
+        })
+        .collect();
+    for i in 0..30 {
+        let mut s = connect(addr);
+        s.write_all(b"GET /api/setup HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let (closed, reply) = closed_within(&mut s, Duration::from_secs(5));
+        assert!(closed && reply.starts_with("HTTP/1.1 200"), "request {i} on the last place: {reply:?}");
+    }
+    drop(held);
+    server.stop();
+}
+
 /// Reads until the peer closes or `within` passes: true when it closed (EOF or reset), with
 /// whatever it sent.
 fn closed_within(s: &mut TcpStream, within: Duration) -> (bool, String) {

@@ -340,6 +340,65 @@ impl Drop for PeerSlot {
     }
 }
 
+/// A connection's socket with its places (among all connections and among its peer's). The
+/// places are given back the moment the server closes its side of the socket (`poll_shutdown`)
+/// or drops it, before the peer can see the close: a client that saw its connection end may
+/// open another at once. (Given back when the connection's task ended, a prompt reconnect at
+/// the per-peer limit raced that task and could be refused.)
+struct HeldStream {
+    // Declared before `stream`, so dropped before it: the places are free before the close.
+    places: Option<(tokio::sync::OwnedSemaphorePermit, PeerSlot)>,
+    stream: tokio::net::TcpStream,
+}
+
+impl tokio::io::AsyncRead for HeldStream {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for HeldStream {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        this.places = None;
+        std::pin::Pin::new(&mut this.stream).poll_shutdown(cx)
+    }
+}
+
 /// Takes a place for a connection from `peer`, unless it has [`MAX_CONNECTIONS_PER_PEER`].
 fn take_peer_slot(connections: &Arc<Mutex<Connections>>, peer: IpAddr) -> Option<PeerSlot> {
     let mut c = connections.lock().ok()?;
@@ -389,11 +448,11 @@ async fn serve_until(listener: tokio::net::TcpListener, app: Router, shutdown: i
         };
         let mut http = hyper::server::conn::http1::Builder::new();
         http.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+        let held = HeldStream { places: Some((slot, peer_slot)), stream };
         let connection =
-            graceful.watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone())));
+            graceful.watch(http.serve_connection(TokioIo::new(held), TowerToHyperService::new(app.clone())));
         tokio::spawn(async move {
             let _ = connection.await;
-            drop((slot, peer_slot));
         });
     }
     let _ = tokio::time::timeout(HEADER_TIMEOUT, graceful.shutdown()).await;
