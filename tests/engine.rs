@@ -448,6 +448,11 @@ fn tiny_with(edits: &[(&str, &str)]) -> Scenario {
     scenario::load_str(&text, "tiny (edited)").expect("edited fixture loads")
 }
 
+/// The fixture with `line` added after its line `after` (a key the fixture leaves out).
+fn tiny_adding(after: &str, line: &str) -> Scenario {
+    tiny_with(&[(after, &format!("{after}\n{line}"))])
+}
+
 #[test]
 fn hidden_reports_are_the_unsolvable_ones_until_registration_is_total() {
     let run = |edits: &[(&str, &str)]| simulate(&tiny_with(edits), 11, 0);
@@ -1172,17 +1177,10 @@ fn a_prison_target_missed_is_pressed_harder() {
         )
         .tally
     };
-    let before = simulate(
-        &tiny_with(&[(
-            "procurator = { prison_target = 1.0 }",
-            "procurator = { prison_target = 1.0 }\nprison_population_target = 1",
-        )]),
-        31,
-        0,
-    )
-    .tally;
-    assert_eq!(with("prison_population_target = 1", "0"), before, "a rate of 0 is the model without the key");
+    let without_key =
+        simulate(&tiny_adding("procurator = { prison_target = 1.0 }", "prison_population_target = 1"), 31, 0).tally;
     let flat = with("prison_population_target = 1", "0");
+    assert_eq!(flat, without_key, "a rate of 0 is the model without the key");
     let pressed = with("prison_population_target = 1", "5");
     let detained = |t: &Tally| t.get(2, Counter::Detained);
     assert!(
@@ -1204,11 +1202,7 @@ fn a_prison_target_missed_is_pressed_harder() {
 #[test]
 fn judges_answer_to_the_prison_target_through_their_response() {
     let response = |r: &str| {
-        let s = tiny_with(&[(
-            "jobless_custodial_shift = 0.4",
-            &format!("jobless_custodial_shift = 0.4\nprison_target_response = {r}"),
-        )]);
-        simulate(&s, 23, 0).tally
+        simulate(&tiny_adding("jobless_custodial_shift = 0.4", &format!("prison_target_response = {r}")), 23, 0).tally
     };
     assert_eq!(response("1"), simulate(&tiny(), 23, 0).tally, "a response of 1 is the model without the key");
     let (deaf, heard) = (response("0"), response("1"));
@@ -1228,10 +1222,7 @@ fn judges_answer_to_the_prison_target_through_their_response() {
 #[test]
 fn a_limit_on_custody_during_investigation_shortens_the_pretrial_stock() {
     let limited = |days: &str| {
-        let s = tiny_with(&[(
-            "economic_detention_allowed = true",
-            &format!("economic_detention_allowed = true\ncustody_investigation_days = {days}"),
-        )]);
+        let s = tiny_adding("economic_detention_allowed = true", &format!("custody_investigation_days = {days}"));
         simulate(&s, 17, 0).tally
     };
     let free = simulate(&tiny(), 17, 0).tally;
