@@ -472,7 +472,7 @@ fn main() -> ExitCode {
         Command::Check { scenario } => match load(&scenario) {
             Ok(s) => {
                 say!(
-                    "{}: ok: scenario `{}`, {} provinces, {}-{} (reported from {}), {} rule regimes, {} incentive regimes, {} staff changes, {} campaigns",
+                    "{}: ok: scenario `{}`, {} provinces, {}-{} (reported from {}), {} rule regimes, {} incentive regimes, {} staff changes, {} campaigns, {} amnesties",
                     scenario.display(),
                     s.name,
                     s.provinces.len(),
@@ -482,7 +482,8 @@ fn main() -> ExitCode {
                     s.rules.len(),
                     s.incentives.len(),
                     s.staffing.len() - 1,
-                    s.campaigns.len()
+                    s.campaigns.len(),
+                    s.amnesties.len()
                 );
                 ExitCode::SUCCESS
             }

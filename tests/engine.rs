@@ -1287,3 +1287,45 @@ fn a_milder_code_shortens_terms_from_its_date_and_those_already_served() {
         }
     }
 }
+
+/// The fixture with an amnesty on 1 March 2012 whose one clause says `clause`.
+fn amnesty_in_2012(clause: &str) -> Scenario {
+    let before = "[behaviour.investigation]";
+    let act = format!("[[amnesty]]\nname = \"test\"\ndate = 2012-03-01\n[[amnesty.clause]]\n{clause}\n\n{before}");
+    tiny_with(&[(before, &act)])
+}
+
+#[test]
+fn an_amnesty_frees_whom_it_covers_on_its_day_and_acts_on_nothing_before() {
+    let base = batch_csv(&tiny(), 2);
+    let sentenced =
+        |csv: &str| summary_mean(csv, "prison.population", 2012) - summary_mean(csv, "prison.pretrial_detainees", 2012);
+    let freed = |csv: &str| summary_mean(csv, "prison.amnesty_released", 2012);
+    // A clause nobody meets (the whole term served: they are out already) changes nothing.
+    assert_eq!(batch_csv(&amnesty_in_2012("up_to = \"especially_grave\"\nserved_at_least = 1.0"), 2), base);
+    assert_eq!(freed(&base), 0.0);
+    // Everyone: the prisoners of that day go, and nothing before it changes.
+    let everyone = batch_csv(&amnesty_in_2012("up_to = \"especially_grave\""), 2);
+    assert_eq!(summary_before(&everyone, 2012), summary_before(&base, 2012));
+    let stock_2011 =
+        summary_mean(&base, "prison.population", 2011) - summary_mean(&base, "prison.pretrial_detainees", 2011);
+    assert!(freed(&everyone) > 0.5 * stock_2011, "freed {} of {stock_2011} held at the end of 2011", freed(&everyone));
+    assert!(
+        sentenced(&everyone) < 0.8 * sentenced(&base),
+        "{} held after, {} without",
+        sentenced(&everyone),
+        sentenced(&base)
+    );
+    // Minor offences only: fewer freed than everyone.
+    let minor = batch_csv(&amnesty_in_2012("up_to = \"minor\""), 2);
+    assert!(freed(&minor) < freed(&everyone), "minor {} vs all {}", freed(&minor), freed(&everyone));
+    // Half the rest of every term: nobody freed that day, fewer held at the year's end.
+    let halved = batch_csv(&amnesty_in_2012("up_to = \"especially_grave\"\nremaining = 0.5"), 2);
+    assert_eq!(freed(&halved), 0.0);
+    assert!(sentenced(&halved) < sentenced(&base) && sentenced(&halved) > sentenced(&everyone));
+    for clause in ["up_to = \"especially_grave\"", "up_to = \"grave\"\nfirst_offence_only = true\nremaining = 0.3"] {
+        for run in 0..3 {
+            check_invariants(&simulate(&amnesty_in_2012(clause), 5, run));
+        }
+    }
+}

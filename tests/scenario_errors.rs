@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use caseflow::scenario::{
-    DetentionApprover, Diagnostic, Eligibility, Monitoring, Scenario, ScenarioError, in_force, load_path, load_str,
+    AmnestyClause, DetentionApprover, Diagnostic, Eligibility, Gravity, Monitoring, Scenario, ScenarioError, in_force,
+    load_path, load_str,
 };
 use proptest::prelude::*;
 
@@ -411,6 +412,34 @@ fn single_edits_of_tiny_give_exactly_one_diagnostic() {
             "unknown key `to_court`: it was replaced by the procurator's choice `to_court_logit`",
             "behaviour.torture.to_court",
             "to_court = 0.5",
+        ),
+        (
+            "[behaviour.investigation]",
+            "[[amnesty]]\nname = \"a\"\ndate = 2011-05-01\n[[amnesty.clause]]\nup_to = \"severe\"\n\n[behaviour.investigation]",
+            "expected one of `minor`, `medium`, `grave`, `especially_grave`, found `severe`",
+            "amnesty[0].clause[0].up_to",
+            "\"severe\"",
+        ),
+        (
+            "[behaviour.investigation]",
+            "[[amnesty]]\nname = \"a\"\ndate = 2011-05-01\n[[amnesty.clause]]\nup_to = \"grave\"\nremaining = 1.5\n\n[behaviour.investigation]",
+            "expected a number in [0, 1]",
+            "amnesty[0].clause[0].remaining",
+            "remaining = 1.5",
+        ),
+        (
+            "[behaviour.investigation]",
+            "[[amnesty]]\nname = \"a\"\ndate = 1990-05-01\n[[amnesty.clause]]\nup_to = \"grave\"\n\n[behaviour.investigation]",
+            "1990-05-01 is outside the simulated range 2010-01-01 to 2012-12-31",
+            "amnesty[0].date",
+            "1990-05-01",
+        ),
+        (
+            "[behaviour.investigation]",
+            "[[amnesty]]\nname = \"a\"\ndate = 2011-05-01\n[[amnesty.clause]]\nup_to = \"grave\"\nserved = 0.5\n\n[behaviour.investigation]",
+            "unknown key `served`",
+            "amnesty[0].clause[0].served",
+            "served = 0.5",
         ),
     ];
     for (from, to, message, key, marker) in cases {
@@ -866,4 +895,60 @@ fn a_fifo_is_refused_not_read() {
     assert_eq!(error.diagnostics[0].message, "not a regular file");
     let error = caseflow::calibrate::load_targets(&fifo).expect_err("a FIFO");
     assert!(error.to_string().contains("fifo.toml: not a regular file"), "{error}");
+}
+
+/// An amnesty reads into its day and clauses, with the defaults an act leaves unsaid; one
+/// without a clause is an error.
+#[test]
+fn amnesties_load_with_their_clauses_in_date_order() {
+    let act = |date: &str, clauses: &str| format!("[[amnesty]]\nname = \"act of {date}\"\ndate = {date}\n{clauses}\n");
+    let clauses = "[[amnesty.clause]]\nup_to = \"medium\"\nfirst_offence_only = true\n\n\
+                   [[amnesty.clause]]\nup_to = \"grave\"\nterm_at_most_days = 2190\nserved_at_least = 0.5\n\
+                   left_at_most_days = 365\n\
+                   remaining = 0.5\n";
+    let text = tiny_text().replacen(
+        "[behaviour.investigation]",
+        &format!(
+            "{}{}[behaviour.investigation]",
+            act("2012-02-19", clauses),
+            act("2011-01-01", "[[amnesty.clause]]\nup_to = \"minor\"")
+        ),
+        1,
+    );
+    let s = load_str(&text, "tiny-amnesty.toml").unwrap_or_else(|e| panic!("{e}"));
+    assert!(load_ok(&repo_path("tests/fixtures/tiny.toml")).amnesties.is_empty());
+    let days: Vec<(u32, &str)> = s.amnesties.iter().map(|a| (a.day, a.name.as_str())).collect();
+    assert_eq!(days, vec![(365, "act of 2011-01-01"), (2 * 365 + 49, "act of 2012-02-19")]);
+    let c = &s.amnesties[1].clauses;
+    assert_eq!(
+        c[0],
+        AmnestyClause {
+            up_to: Gravity::Medium,
+            first_offence_only: true,
+            term_at_most_days: None,
+            served_at_least: 0.0,
+            left_at_most_days: None,
+            remaining: 0.0
+        }
+    );
+    assert_eq!(
+        c[1],
+        AmnestyClause {
+            up_to: Gravity::Grave,
+            first_offence_only: false,
+            term_at_most_days: Some(2190),
+            served_at_least: 0.5,
+            left_at_most_days: Some(365),
+            remaining: 0.5
+        }
+    );
+    let text = tiny_text().replacen(
+        "[behaviour.investigation]",
+        &format!("{}[behaviour.investigation]", act("2011-01-01", "")),
+        1,
+    );
+    let error = load_str(&text, "tiny-amnesty.toml").expect_err("an amnesty without a clause");
+    assert_eq!(error.diagnostics.len(), 1, "{error}");
+    assert!(error.diagnostics[0].message.contains("missing required key `clause`"), "{error}");
+    assert_eq!(error.diagnostics[0].key, "amnesty[0].clause");
 }

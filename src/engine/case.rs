@@ -6,6 +6,7 @@ use std::ops::{Index, IndexMut};
 
 use super::dist::normal_quantile;
 use super::draws::{CaseDraws, CaseId, Source, unit};
+use super::stocks::CohortId;
 use crate::record::Subject;
 use crate::scenario::{CrimeMix, Gravity};
 
@@ -56,9 +57,9 @@ pub struct Case {
     /// The uid of the judge who decided it at trial (a reversal goes on her record only if she
     /// still holds the post).
     pub judge_uid: u64,
-    /// Sentenced to custody, and the day the prisoners are due out (to undo on reversal).
+    /// Sentenced to custody, and the prisoners' cohort in the stock (to free them on reversal).
     pub custodial: bool,
-    pub release_day: u32,
+    pub cohort: CohortId,
 }
 
 impl Case {
@@ -94,7 +95,7 @@ impl Case {
             visits: 0,
             judge_uid: 0,
             custodial: false,
-            release_day: 0,
+            cohort: 0,
         }
     }
 
@@ -253,12 +254,6 @@ impl CaseStore {
     /// Frees the slot of a case that ended.
     pub fn remove(&mut self, index: u32) {
         self.free.push(index);
-    }
-
-    /// Every slot, ended cases' included (a stage never reads an ended case again, so an
-    /// update that holds for all cases may touch them too).
-    pub fn all_mut(&mut self) -> impl Iterator<Item = &mut Case> {
-        self.all.iter_mut()
     }
 
     /// Cases stored and not ended.

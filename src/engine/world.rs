@@ -9,7 +9,7 @@ use super::calendar::{Calendar, Stage};
 use super::case::CaseStore;
 use super::dist::{TriageMixture, normal_quantile};
 use super::draws::{RunStream, unit};
-use super::stocks::{Stocks, shortened_release};
+use super::stocks::Stocks;
 use super::{Model, Prepared, RuleWords, RunOutput};
 use crate::record::trace::{NoTrace, Tracer};
 use crate::record::{Event, Recorder, Subject, Terminal};
@@ -33,6 +33,8 @@ pub struct World<'s, T: Tracer = NoTrace> {
     /// the weight in force (0: not at all): it grows each period the population stays above
     /// the target level and eases while it is below (`escalate_prison_target`).
     pub(crate) prison_escalation: f64,
+    /// The first amnesty of `Scenario::amnesties` not yet applied.
+    next_amnesty: usize,
     pub(crate) defence_demand: DefenceDemand,
     /// Counts what happens (the only place that does).
     pub(crate) recorder: Recorder,
@@ -187,6 +189,7 @@ impl<'s, T: Tracer> World<'s, T> {
             provinces,
             jury_news: JuryNews::default(),
             prison_escalation: 0.0,
+            next_amnesty: 0,
             defence_demand: DefenceDemand::default(),
             recorder: Recorder::new(s.calendar.n_years(), s.provinces.len()),
             trace,
@@ -217,6 +220,7 @@ impl<'s, T: Tracer> World<'s, T> {
             if self.rules_in_force.term_scale < term_scale_before {
                 self.shorten_terms(day, self.rules_in_force.term_scale / term_scale_before);
             }
+            self.apply_amnesties(day);
             self.rule_words_in_force = &self.prep.rule_words[self.calendar.rules];
             self.incentives_in_force = &self.s.incentives[self.calendar.incentives].value;
             if staff_changed {
@@ -349,12 +353,19 @@ impl<'s, T: Tracer> World<'s, T> {
     }
 
     /// A milder code comes in on `day`: it applies to those already serving (the Criminal
-    /// Code's rule for a law that lessens punishment), so every prisoner's remaining term,
-    /// and the release day a case keeps to undo its sentence on appeal, shrinks by `ratio`.
+    /// Code's rule for a law that lessens punishment), so every prisoner's remaining term
+    /// shrinks by `ratio` (a case under appeal finds its prisoners' new day in the stock).
     fn shorten_terms(&mut self, day: u32, ratio: f64) {
         self.stocks.shorten_terms(day, ratio);
-        for case in self.cases.all_mut().filter(|c| c.custodial) {
-            case.release_day = shortened_release(day, case.release_day, ratio);
+    }
+
+    /// The amnesties of `day`, in order: each cuts the terms of the prisoners it covers
+    /// (`Stocks::amnesty`); those it frees are counted in the day's year.
+    fn apply_amnesties(&mut self, day: u32) {
+        while let Some(act) = self.s.amnesties.get(self.next_amnesty).filter(|a| a.day == day) {
+            let freed = self.stocks.amnesty(day, &act.clauses);
+            self.recorder.amnestied(freed);
+            self.next_amnesty += 1;
         }
     }
 

@@ -84,9 +84,10 @@ pub enum Counter {
     AppealsDecided,    // appeals decided (cases)
     PrisonPopulation,  // stock at year end: sentenced + pre-trial
     PretrialDetainees, // stock at year end
+    AmnestyReleased,   // sentenced prisoners an amnesty freed
 }
 
-pub const N_COUNTERS: usize = Counter::PretrialDetainees as usize + 1;
+pub const N_COUNTERS: usize = Counter::AmnestyReleased as usize + 1;
 
 /// Province counters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

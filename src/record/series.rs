@@ -152,6 +152,7 @@ fn national_defs() -> Vec<(&'static str, &'static str, Def)> {
         ("prison.population", "persons", Def::Count(PrisonPopulation)),
         ("prison.pretrial_detainees", "persons", Def::Count(PretrialDetainees)),
         ("prison.pretrial_share", "share", Def::Ratio(PretrialDetainees, PrisonPopulation)),
+        ("prison.amnesty_released", "persons", Def::Count(AmnestyReleased)),
         ("sentencing.prison_share", "share", Def::Ratio(CustodialSentences, SentencedDefendants)),
         ("sentencing.convicted_jobless_share", "share", Def::Ratio(ConvictedJobless, SentencedDefendants)),
         ("reconciliation.court_share_of_heard", "share", Def::Ratio(TrialClosedReconciled, CourtHeard)),

@@ -23,11 +23,11 @@ use super::diagnostic::{ScenarioError, closest};
 use super::question;
 use super::toml_walk::{Base, Ctx, Date, Lookup, Need, Num, Table, backticked, fmt_num, type_name};
 use super::types::{
-    AppealBehaviour, AppellateWeights, Behaviour, Calendar, Campaign, CrimeKind, CrimeMix, Dated, DetentionApprover,
-    DetentionBehaviour, Eligibility, Incentives, InvestigationBehaviour, InvestigatorWeights, JudgeWeights,
-    LearningBehaviour, Monitoring, PrivateBehaviour, ProcuratorBehaviour, ProcuratorWeights, Province,
-    ReconciliationRules, Rules, Scenario, SentencingBehaviour, Staff, TortureBehaviour, Traits, TrialBehaviour,
-    YearInflow,
+    Amnesty, AmnestyClause, AppealBehaviour, AppellateWeights, Behaviour, Calendar, Campaign, CrimeKind, CrimeMix,
+    Dated, DetentionApprover, DetentionBehaviour, Eligibility, GRAVITIES, Gravity, Incentives, InvestigationBehaviour,
+    InvestigatorWeights, JudgeWeights, LearningBehaviour, Monitoring, PrivateBehaviour, ProcuratorBehaviour,
+    ProcuratorWeights, Province, ReconciliationRules, Rules, Scenario, SentencingBehaviour, Staff, TortureBehaviour,
+    Traits, TrialBehaviour, YearInflow,
 };
 
 /// Shares that must add up to 1 may be off by this much (rounding in hand-written decimals).
@@ -188,6 +188,8 @@ fn read_scenario(cx: &Ctx<'_>, doc: &toml::Spanned<DeTable<'_>>, text: &str, fil
 
     let campaign_tables = root.array_of_tables("campaign", false);
     let campaigns = found(campaign_tables).and_then(|t| read_campaigns(t, calendar.as_ref(), kind_names.as_deref()));
+    let amnesty_tables = root.array_of_tables("amnesty", false);
+    let amnesties = found(amnesty_tables).and_then(|t| read_amnesties(t, calendar.as_ref()));
     let behaviour = root.section("behaviour", read_behaviour);
     // Reports unknown top-level keys now, before the diagnostics are collected.
     drop(root);
@@ -206,6 +208,7 @@ fn read_scenario(cx: &Ctx<'_>, doc: &toml::Spanned<DeTable<'_>>, text: &str, fil
         rules: rules?,
         incentives: incentives?,
         campaigns: campaigns?,
+        amnesties: amnesties?,
         behaviour: behaviour?,
     })
 }
@@ -1051,6 +1054,87 @@ pub(super) fn read_campaigns(
         }
     }
     valid.then_some(campaigns)
+}
+
+/// Reads `[[amnesty]]` entries: a name, a date within the simulated span and at least one
+/// `[[amnesty.clause]]`. Sorted by day (a stable sort: two acts of one day apply in the file's
+/// order).
+pub(super) fn read_amnesties(tables: Vec<Table<'_, '_>>, calendar: Option<&Calendar>) -> Option<Vec<Amnesty>> {
+    let mut amnesties = Vec::with_capacity(tables.len());
+    let mut valid = true;
+    for mut t in tables {
+        let name = t.string("name", Need::Required);
+        let name = non_empty(&t, "name", name);
+        let date = t.date("date", Need::Required);
+        // A note on the act (its number, what it says): kept in the file for the reader.
+        let _note = t.string("note", Need::Optional);
+        let clauses = match t.array_of_tables("clause", true) {
+            Lookup::Found(clauses) if clauses.is_empty() => {
+                t.error(t.pos("clause"), "clause", "an amnesty needs at least one [[amnesty.clause]]");
+                None
+            }
+            Lookup::Found(clauses) => read_amnesty_clauses(clauses),
+            Lookup::Absent | Lookup::Invalid => None,
+        };
+        let day = match (date, calendar) {
+            (Some(date), Some(calendar)) => day_within(&t, "date", date, calendar),
+            _ => None,
+        };
+        match (name, day, clauses) {
+            (Some(name), Some(day), Some(clauses)) => amnesties.push(Amnesty { name, day, clauses }),
+            _ => valid = false,
+        }
+    }
+    amnesties.sort_by_key(|a| a.day);
+    valid.then_some(amnesties)
+}
+
+fn read_amnesty_clauses(tables: Vec<Table<'_, '_>>) -> Option<Vec<AmnestyClause>> {
+    let gravities: Vec<(&'static str, Gravity)> = GRAVITIES.into_iter().zip(Gravity::ALL).collect();
+    let mut clauses = Vec::with_capacity(tables.len());
+    let mut valid = true;
+    for mut t in tables {
+        let up_to = t.choice("up_to", &gravities, Need::Required);
+        let first_offence_only = t.bool("first_offence_only", Need::Or(false));
+        let served_at_least = t.f64("served_at_least", Num::Unit, Need::Or(0.0));
+        let mut days_at_most = |key: &'static str| match t.has(key) {
+            true => t.u32(key, 1, 36_500, Need::Required).map(Some),
+            false => Some(None),
+        };
+        let term_at_most_days = days_at_most("term_at_most_days");
+        let left_at_most_days = days_at_most("left_at_most_days");
+        let remaining = t.f64("remaining", Num::Unit, Need::Or(0.0));
+        match (up_to, first_offence_only, term_at_most_days, served_at_least, left_at_most_days, remaining) {
+            (
+                Some(up_to),
+                Some(first),
+                Some(term_at_most_days),
+                Some(served),
+                Some(left_at_most_days),
+                Some(remaining),
+            ) => clauses.push(AmnestyClause {
+                up_to,
+                first_offence_only: first,
+                term_at_most_days,
+                served_at_least: served,
+                left_at_most_days,
+                remaining,
+            }),
+            _ => valid = false,
+        }
+    }
+    valid.then_some(clauses)
+}
+
+/// The day of `date` (the value of `key`), which must lie within the simulated span.
+fn day_within(t: &Table<'_, '_>, key: &str, date: Date, calendar: &Calendar) -> Option<u32> {
+    let start = Date { year: calendar.first_year, month: 1, day: 1 };
+    let end = Date { year: calendar.last_year, month: 12, day: 31 };
+    if date < start || date > end {
+        t.error(t.pos(key), key, format!("{date} is outside the simulated range {start} to {end}"));
+        return None;
+    }
+    calendar.day_of_date(date.year, date.month, date.day)
 }
 
 /// A campaign's first and last day; both dates within the simulated span, `from <= to`.

@@ -17,8 +17,8 @@
 //! the question's values even where a later entry of the base changes them (a base entry of 2013
 //! that raises a weight the question set to zero leaves it at zero), while keys the question
 //! does not name follow the base's own timeline. This is what an analyst means by "what if, from
-//! 2012, procurators had stayed on the old indicator". `[[campaign]]` entries are added to the
-//! base's; `[[inflow_scale]]` multiplies the base's inflow over a span of years ("registered
+//! 2012, procurators had stayed on the old indicator". `[[campaign]]` and `[[amnesty]]` entries are
+//! added to the base's; `[[inflow_scale]]` multiplies the base's inflow over a span of years ("registered
 //! crime +50% from 2013").
 //!
 //! The scenario's `source_text` is the question's text followed by its base's, so its SHA-256
@@ -30,7 +30,8 @@ use toml::de::DeTable;
 
 use super::diagnostic::ScenarioError;
 use super::load::{
-    load_path_at_depth, non_empty, read_campaigns, read_incentives, read_rules, read_staff, string_or_report,
+    load_path_at_depth, non_empty, read_amnesties, read_campaigns, read_incentives, read_rules, read_staff,
+    string_or_report,
 };
 use super::toml_walk::{Base, Ctx, Date, Lookup, Need, Num, Table, fmt_num};
 use super::types::{Calendar, Dated, Scenario};
@@ -119,6 +120,17 @@ pub(super) fn read_question(
         Lookup::Absent => Some(base.campaigns.clone()),
         Lookup::Invalid => None,
     };
+    let amnesties = match root.array_of_tables("amnesty", false) {
+        Lookup::Found(tables) => read_amnesties(tables, Some(calendar)).map(|extra| {
+            let mut all = base.amnesties.clone();
+            all.extend(extra);
+            // Stable: an act of the base comes before one of the question on the same day.
+            all.sort_by_key(|a| a.day);
+            all
+        }),
+        Lookup::Absent => Some(base.amnesties.clone()),
+        Lookup::Invalid => None,
+    };
     let inflow = match root.array_of_tables("inflow_scale", false) {
         Lookup::Found(tables) => scale_inflow(tables, &base),
         Lookup::Absent => Some(base.inflow.clone()),
@@ -137,6 +149,7 @@ pub(super) fn read_question(
         incentives: incentives?,
         staffing: staffing?,
         campaigns: campaigns?,
+        amnesties: amnesties?,
         inflow: inflow?,
         ..base
     })

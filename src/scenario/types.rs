@@ -51,6 +51,8 @@ pub struct Scenario {
     /// Indicator weights in force, sorted by `from_day`; the first starts at day 0.
     pub incentives: Vec<Dated<Incentives>>,
     pub campaigns: Vec<Campaign>,
+    /// Amnesties, sorted by day (`[[amnesty]]`; none when absent).
+    pub amnesties: Vec<Amnesty>,
     pub behaviour: Behaviour,
 }
 
@@ -434,6 +436,36 @@ pub struct Campaign {
     /// Extra log-odds that an appellate court overturns a conviction of this kind: the
     /// instruction reaches the higher courts too. 0 when the key is absent.
     pub appellate_overturn: f64,
+}
+
+/// An amnesty act: on its day, every sentenced prisoner whom one of its clauses covers has
+/// the unserved rest of the term cut (to nothing: released). A dated legal input; the counts
+/// it releases come out of the prison stock the model holds then.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Amnesty {
+    pub name: String,
+    pub day: u32,
+    pub clauses: Vec<AmnestyClause>,
+}
+
+/// Whom one article of an amnesty covers, and what it does for them. A prisoner covered by
+/// several clauses gets the most generous (the smallest `remaining`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AmnestyClause {
+    /// The gravest class covered: the acts name "minor and medium" or "all but especially
+    /// grave" offences.
+    pub up_to: Gravity,
+    /// Only prisoners serving their first sentence.
+    pub first_offence_only: bool,
+    /// Only prisoners sentenced to at most this many days (the term in force: a milder law
+    /// or an earlier amnesty may have cut it); `None`: any term.
+    pub term_at_most_days: Option<u32>,
+    /// Covered once this share of the term has been served.
+    pub served_at_least: f64,
+    /// Covered only with at most this many days left (`None`: whatever is left).
+    pub left_at_most_days: Option<u32>,
+    /// The share of the unserved term that stays to serve: 0 releases, 0.5 halves the rest.
+    pub remaining: f64,
 }
 
 /// Behavioural parameters: constant across years.

@@ -259,8 +259,8 @@ impl<T: Tracer> World<'_, T> {
             return;
         }
         c.custodial = false;
-        let (n, day) = (c.defendants as u32, c.release_day);
-        self.stocks.release_early(n, day, self.calendar.day);
+        let cohort = c.cohort;
+        self.stocks.release_early(cohort, self.calendar.day);
     }
 
     /// A new calendar year: judges' reversals on record start again from none.

@@ -20,7 +20,6 @@ impl<T: Tracer> World<'_, T> {
         // A copy: the stage reads the case while it updates the world.
         let c = self.cases[index].clone();
         let c = &c;
-        let n = c.defendants as u32;
         let g = c.gravity.index();
         // `u >= noncustodial_scope[g]`, compared as a count of words (`BelowUnit::not_at_least`).
         let must_jail = !self.rule_words().custodial_scope[g].holds(c.word(slot::CUSTODIAL_SCOPE));
@@ -43,9 +42,8 @@ impl<T: Tracer> World<'_, T> {
         // A detainee sentenced to custody moves from pre-trial detention to prison.
         self.leave_detention(index, Exit::Sentence);
         if custodial {
-            let release = self.stocks.imprison(self.calendar.day, n, term);
-            let c = &mut self.cases[index];
-            c.release_day = release;
+            let cohort = self.stocks.imprison(self.calendar.day, c.defendants, term, c.gravity, c.first_offence);
+            self.cases[index].cohort = cohort;
         }
         self.cases[index].custodial = custodial;
         let appeal = &s.behaviour.appeal;
