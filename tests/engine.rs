@@ -1329,3 +1329,43 @@ fn an_amnesty_frees_whom_it_covers_on_its_day_and_acts_on_nothing_before() {
         }
     }
 }
+
+/// The fixture with parole after `share` of every term, its courts' log-odds `logit` and their
+/// answer `response` to the prison-population pressure (the fixture's target weighs from 2012).
+fn parole(share: &str, logit: &str, response: &str) -> Scenario {
+    let rule = format!(
+        "economic_detention_allowed = true\nparole_after = {{ minor = {share}, medium = {share}, grave = {share}, \
+         especially_grave = {share} }}"
+    );
+    let courts = format!("jobless_custodial_shift = 0.4\nparole_logit = {logit}\nparole_target_response = {response}");
+    tiny_with(&[("economic_detention_allowed = true", &rule), ("jobless_custodial_shift = 0.4", &courts)])
+}
+
+#[test]
+fn parole_frees_prisoners_at_their_hearing_and_answers_the_prison_target() {
+    let base = batch_csv(&tiny(), 2);
+    let sentenced =
+        |csv: &str| summary_mean(csv, "prison.population", 2012) - summary_mean(csv, "prison.pretrial_detainees", 2012);
+    let paroled = |csv: &str| (2011..=2012).map(|y| summary_mean(csv, "prison.paroled", y)).sum::<f64>();
+    // The whole term to serve, or courts that never grant it: nothing changes at all.
+    assert_eq!(batch_csv(&parole("1.0", "2.0", "0.0"), 2), base);
+    assert_eq!(batch_csv(&parole("0.5", "-40.0", "0.0"), 2), base);
+    // Courts that always grant it after half: prisoners leave at half their terms.
+    let always = batch_csv(&parole("0.5", "40.0", "0.0"), 2);
+    assert!(paroled(&always) > 0.0);
+    assert!(
+        sentenced(&always) < 0.8 * sentenced(&base),
+        "{} held, {} without parole",
+        sentenced(&always),
+        sentenced(&base)
+    );
+    // Even odds, then the target's pressure (from 2012) pushes the courts to grant more.
+    let even = batch_csv(&parole("0.5", "0.0", "0.0"), 2);
+    let pressed = batch_csv(&parole("0.5", "0.0", "3.0"), 2);
+    assert_eq!(summary_before(&pressed, 2012), summary_before(&even, 2012), "no pressure before 2012");
+    assert!(paroled(&even) < paroled(&always));
+    assert!(paroled(&pressed) > 1.1 * paroled(&even), "pressed {} vs even odds {}", paroled(&pressed), paroled(&even));
+    for run in 0..3 {
+        check_invariants(&simulate(&parole("0.3", "0.5", "2.0"), 5, run));
+    }
+}

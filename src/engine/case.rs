@@ -225,6 +225,7 @@ pub mod slot {
     pub const COMPLAINT_SETTLED: usize = 60;
     pub const BASELESS: usize = 61;
     pub const PRIVATE_TRANSFER: usize = 62;
+    pub const PAROLE: usize = 63;
     pub const FIRST_REVISITABLE: usize = INVESTIGATION_DAYS;
 }
 

@@ -34,6 +34,8 @@ pub(crate) struct Stocks {
     /// Those due out after the run's last day, by day: they never leave within the run unless
     /// a milder law or an amnesty shortens their terms, so they must be kept.
     late: BTreeMap<u32, u32>,
+    /// Parole hearings by day of the run: the cohort and the word its court's decision reads.
+    hearings: Vec<Vec<(CohortId, u32)>>,
 }
 
 impl Stocks {
@@ -44,6 +46,7 @@ impl Stocks {
             cohorts: Vec::new(),
             releases: vec![0; n_days as usize + 1],
             late: BTreeMap::new(),
+            hearings: vec![Vec::new(); n_days as usize + 1],
         }
     }
 
@@ -54,6 +57,32 @@ impl Stocks {
         self.add_release(release, n as u32);
         self.cohorts.push(Cohort { start: day, release, n, gravity, first_offence });
         (self.cohorts.len() - 1) as CohortId
+    }
+
+    /// A parole hearing for `cohort` on `day` (none if that day is past the run's end), whose
+    /// decision reads `word`.
+    pub fn schedule_hearing(&mut self, cohort: CohortId, day: u32, word: u32) {
+        if let Some(h) = self.hearings.get_mut(day as usize) {
+            h.push((cohort, word));
+        }
+    }
+
+    /// The hearings of `day`, taken: those whose cohort is still due out after `day`, with
+    /// the word each decision reads.
+    pub fn take_hearings(&mut self, day: u32) -> Vec<(CohortId, u32)> {
+        let mut due = std::mem::take(&mut self.hearings[day as usize]);
+        due.retain(|&(c, _)| self.cohorts[c as usize].release > day);
+        due
+    }
+
+    /// Paroles a cohort still serving: it goes out at the end of `day`. Returns how many.
+    pub fn parole(&mut self, cohort: CohortId, day: u32) -> u64 {
+        let c = self.cohorts[cohort as usize];
+        if c.release <= day {
+            return 0;
+        }
+        self.move_release(cohort as usize, day);
+        c.n as u64
     }
 
     fn add_release(&mut self, day: u32, n: u32) {
@@ -290,5 +319,25 @@ mod tests {
         s.shorten_terms(10, 0.5);
         assert_eq!(s.amnesty(20, &short_terms), 2);
         assert_eq!((s.cohorts[short as usize].release, s.cohorts[long as usize].release), (10, 20));
+    }
+
+    #[test]
+    fn a_hearing_finds_only_prisoners_still_inside_and_parole_frees_them_that_day() {
+        let mut s = Stocks::new(1000);
+        let a = imprison(&mut s, 0, 2, 400);
+        let b = imprison(&mut s, 0, 3, 100);
+        s.schedule_hearing(a, 200, 7);
+        s.schedule_hearing(b, 200, 9);
+        s.schedule_hearing(a, 5000, 1); // past the run: no hearing
+        assert_eq!(s.take_hearings(199), vec![]);
+        // b is out (day 100): only a is heard.
+        assert_eq!(s.take_hearings(200), vec![(a, 7)]);
+        assert_eq!(s.take_hearings(200), vec![], "a day's hearings are taken once");
+        assert_eq!(s.parole(a, 200), 2);
+        assert_eq!(s.parole(a, 201), 0, "paroled once");
+        for day in 0..=200 {
+            s.release_due(day);
+        }
+        assert_eq!((s.prisoners, s.due_after(200)), (0, 0));
     }
 }

@@ -7,7 +7,7 @@ use super::agents::{Agents, VerdictMemory};
 use super::arrivals::InflowCursor;
 use super::calendar::{Calendar, Stage};
 use super::case::CaseStore;
-use super::dist::{TriageMixture, normal_quantile};
+use super::dist::{TriageMixture, below_logistic, normal_quantile};
 use super::draws::{RunStream, unit};
 use super::stocks::Stocks;
 use super::{Model, Prepared, RuleWords, RunOutput};
@@ -221,6 +221,7 @@ impl<'s, T: Tracer> World<'s, T> {
                 self.shorten_terms(day, self.rules_in_force.term_scale / term_scale_before);
             }
             self.apply_amnesties(day);
+            self.hear_paroles(day);
             self.rule_words_in_force = &self.prep.rule_words[self.calendar.rules];
             self.incentives_in_force = &self.s.incentives[self.calendar.incentives].value;
             if staff_changed {
@@ -367,6 +368,25 @@ impl<'s, T: Tracer> World<'s, T> {
             self.recorder.amnestied(freed);
             self.next_amnesty += 1;
         }
+    }
+
+    /// The parole hearings of `day`: the court grants parole with log-odds `parole_logit` plus
+    /// `parole_target_response` times the prison pressure now (the procurator, answering to
+    /// the target, stops opposing releases); those paroled go out at the end of the day.
+    fn hear_paroles(&mut self, day: u32) {
+        let due = self.stocks.take_hearings(day);
+        if due.is_empty() {
+            return;
+        }
+        let sb = &self.s.behaviour.sentencing;
+        let x = sb.parole_logit + sb.parole_target_response * self.prison_pressure();
+        let mut paroled = 0;
+        for (cohort, word) in due {
+            if below_logistic(unit(word), x) {
+                paroled += self.stocks.parole(cohort, day);
+            }
+        }
+        self.recorder.paroled(paroled);
     }
 
     /// Reports what happened to an official outside any case (a dismissal between periods).

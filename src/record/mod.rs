@@ -85,9 +85,10 @@ pub enum Counter {
     PrisonPopulation,  // stock at year end: sentenced + pre-trial
     PretrialDetainees, // stock at year end
     AmnestyReleased,   // sentenced prisoners an amnesty freed
+    Paroled,           // sentenced prisoners released on parole
 }
 
-pub const N_COUNTERS: usize = Counter::AmnestyReleased as usize + 1;
+pub const N_COUNTERS: usize = Counter::Paroled as usize + 1;
 
 /// Province counters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

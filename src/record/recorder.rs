@@ -322,6 +322,11 @@ impl Recorder {
         self.open[Counter::AmnestyReleased as usize] += n;
     }
 
+    /// Prisoners paroled today, counted in the open year (`turn_to`).
+    pub fn paroled(&mut self, n: u64) {
+        self.open[Counter::Paroled as usize] += n;
+    }
+
     /// The stocks at the end of year index `year`: sentenced prisoners and pre-trial
     /// detainees (never negative: the conservation tests check it; clamp only the cast).
     pub fn year_end_stocks(&mut self, year: usize, prisoners: i64, pretrial: i64) {

@@ -153,6 +153,7 @@ fn national_defs() -> Vec<(&'static str, &'static str, Def)> {
         ("prison.pretrial_detainees", "persons", Def::Count(PretrialDetainees)),
         ("prison.pretrial_share", "share", Def::Ratio(PretrialDetainees, PrisonPopulation)),
         ("prison.amnesty_released", "persons", Def::Count(AmnestyReleased)),
+        ("prison.paroled", "persons", Def::Count(Paroled)),
         ("sentencing.prison_share", "share", Def::Ratio(CustodialSentences, SentencedDefendants)),
         ("sentencing.convicted_jobless_share", "share", Def::Ratio(ConvictedJobless, SentencedDefendants)),
         ("reconciliation.court_share_of_heard", "share", Def::Ratio(TrialClosedReconciled, CourtHeard)),

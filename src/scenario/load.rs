@@ -813,6 +813,10 @@ fn check_regime_date(
 /// as they are (the model before the key existed).
 const NO_TERM_CHANGE: f64 = 1.0;
 
+/// `parole_after` where a scenario does not set it: the whole term served in every class, so no
+/// parole (the model before the key existed).
+const NO_PAROLE: [f64; 4] = [1.0; 4];
+
 /// `custody_investigation_days` where a scenario does not set it: investigations with the
 /// accused in custody take as long as any other (the model before the key existed).
 pub(crate) const NO_CUSTODY_LIMIT: u32 = u32::MAX;
@@ -855,6 +859,7 @@ pub(super) fn read_rules(t: &mut Table<'_, '_>, base: Base<'_, Rules>) -> Option
             count_misdemeanours: bool(base.need(|b| b.count_misdemeanours)),
             noncustodial_scope: per_gravity(Num::Prob, base.need(|b| b.noncustodial_scope)),
             term_scale: f64(Num::Positive, base.need_or(NO_TERM_CHANGE, |b| b.term_scale)),
+            parole_after: per_gravity(Num::Unit, base.need_or(NO_PAROLE, |b| b.parole_after)),
             procurator_appeal_acquittals: bool(base.need(|b| b.procurator_appeal_acquittals)),
             police_confessions_admissible: bool(base.need(|b| b.police_confessions_admissible)),
             defence_independent: bool(base.need(|b| b.defence_independent)),
@@ -1375,6 +1380,8 @@ fn read_sentencing(t: &mut Table<'_, '_>) -> Option<SentencingBehaviour> {
             term_days: per_gravity(Num::Positive, Need::Required),
             jobless_custodial_shift: f64(Num::Finite, REQ),
             prison_target_response: f64(Num::NonNeg, Need::Or(1.0)),
+            parole_logit: f64(Num::Finite, Need::Or(0.0)),
+            parole_target_response: f64(Num::NonNeg, Need::Or(0.0)),
         }
     )
 }

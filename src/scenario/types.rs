@@ -347,6 +347,11 @@ pub struct Rules {
     /// scenario does not say). A lower value than the previous entry's is a milder law, which
     /// also shortens the terms of those already serving (it applies retroactively).
     pub term_scale: f64,
+    /// The share of the term a prisoner must have served, by gravity, before a court may
+    /// release him on parole (release on parole: the 1997 Code's art. 70); 1 where a scenario
+    /// does not say, so that nobody is paroled (the model before the key existed). Fixed for a
+    /// prisoner by the code in force when he is sentenced.
+    pub parole_after: PerGravity<f64>,
     /// Procurators may appeal acquittals.
     pub procurator_appeal_acquittals: bool,
     /// Confessions made to the police (not before a judge) are admissible evidence.
@@ -852,6 +857,13 @@ pub struct SentencingBehaviour {
     /// procurator, who answers to the prison-population target. Default 1 (the model before the
     /// key, where the pressure was subtracted as it is).
     pub prison_target_response: f64,
+    /// Log-odds that the court grants parole at a prisoner's hearing (the day he becomes
+    /// eligible under the rule `parole_after`), before the prison-population pressure. Default
+    /// 0; it matters only where the rule lets prisoners out before their term ends.
+    pub parole_logit: f64,
+    /// Log-odds added to granting parole per unit of prison pressure: the procurator, who
+    /// answers to the prison-population target, stops opposing releases. Default 0.
+    pub parole_target_response: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

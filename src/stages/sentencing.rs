@@ -42,8 +42,14 @@ impl<T: Tracer> World<'_, T> {
         // A detainee sentenced to custody moves from pre-trial detention to prison.
         self.leave_detention(index, Exit::Sentence);
         if custodial {
-            let cohort = self.stocks.imprison(self.calendar.day, c.defendants, term, c.gravity, c.first_offence);
+            let day = self.calendar.day;
+            let cohort = self.stocks.imprison(day, c.defendants, term, c.gravity, c.first_offence);
             self.cases[index].cohort = cohort;
+            // Eligible for parole after the code's share of the term (none at a share of 1).
+            let eligible_after = (self.rules().parole_after[g] * term as f64).ceil() as u32;
+            if eligible_after < term {
+                self.stocks.schedule_hearing(cohort, day + eligible_after, c.word(slot::PAROLE));
+            }
         }
         self.cases[index].custodial = custodial;
         let appeal = &s.behaviour.appeal;
