@@ -1144,24 +1144,13 @@ fn day_within(t: &Table<'_, '_>, key: &str, date: Date, calendar: &Calendar) -> 
 
 /// A campaign's first and last day; both dates within the simulated span, `from <= to`.
 fn campaign_days(t: &Table<'_, '_>, from: Date, to: Date, calendar: &Calendar) -> Option<(u32, u32)> {
-    let start = Date { year: calendar.first_year, month: 1, day: 1 };
-    let end = Date { year: calendar.last_year, month: 12, day: 31 };
-    let mut ok = true;
-    for (name, date) in [("from", from), ("to", to)] {
-        if date < start || date > end {
-            t.error(t.pos(name), name, format!("{date} is outside the simulated range {start} to {end}"));
-            ok = false;
-        }
-    }
-    if ok && to < from {
+    // Both dates are checked, so that two wrong dates give two diagnostics.
+    let (from_day, to_day) = (day_within(t, "from", from, calendar), day_within(t, "to", to, calendar));
+    let (from_day, to_day) = (from_day?, to_day?);
+    if to < from {
         t.error(t.pos("to"), "to", format!("the campaign ends ({to}) before it starts ({from})"));
-        ok = false;
-    }
-    if !ok {
         return None;
     }
-    let from_day = calendar.day_of_date(from.year, from.month, from.day)?;
-    let to_day = calendar.day_of_date(to.year, to.month, to.day)?;
     Some((from_day, to_day))
 }
 
