@@ -348,9 +348,10 @@ pub struct Rules {
     /// also shortens the terms of those already serving (it applies retroactively).
     pub term_scale: f64,
     /// The share of the term a prisoner must have served, by gravity, before a court may
-    /// release him on parole (release on parole: the 1997 Code's art. 70); 1 where a scenario
-    /// does not say, so that nobody is paroled (the model before the key existed). Fixed for a
-    /// prisoner by the code in force when he is sentenced.
+    /// release him on parole (the 1997 Code's art. 70 part 3: a third, a third, half and two
+    /// thirds in its later wording, docs/ODD.md §7.18); 1 where a scenario does not say, so that
+    /// nobody is paroled (the model before the key existed). Fixed for a prisoner by the code in
+    /// force when he is sentenced.
     pub parole_after: PerGravity<f64>,
     /// Procurators may appeal acquittals.
     pub procurator_appeal_acquittals: bool,
