@@ -467,6 +467,22 @@ fn inflow_errors_name_their_own_entry() {
     assert!(error.diagnostics[1].message.contains("year 2013 is outside the simulated range 2010 to 2012"));
 }
 
+/// A campaign whose two dates both lie outside the simulated span gets one diagnostic for each,
+/// and no complaint about their order.
+#[test]
+fn campaign_dates_outside_the_span_are_each_named() {
+    let text = tiny_text().replacen("from = 2011-01-01\nto = 2011-12-31", "from = 2009-06-01\nto = 2013-01-01", 1);
+    let error = load_str(&text, "tiny-campaign.toml").expect_err("two dates outside the span");
+    let keys: Vec<&str> = error.diagnostics.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(keys, ["campaign[0].from", "campaign[0].to"], "got:\n{}", describe(&error));
+    assert!(
+        error.diagnostics[0].message.contains("2009-06-01 is outside the simulated range 2010-01-01 to 2012-12-31")
+    );
+    assert!(
+        error.diagnostics[1].message.contains("2013-01-01 is outside the simulated range 2010-01-01 to 2012-12-31")
+    );
+}
+
 /// A question's `[[inflow_scale]]` whose factors make inflows too large for a count: one
 /// diagnostic per factor at fault, at that factor's key and line, naming the years it overflows
 /// (not one per year, nor always at `registered_crimes` and the table's header).
